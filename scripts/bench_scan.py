@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Benchmark `paydown scan` against ripgrep on the same tree, in the same run.
+
+Usage: scripts/bench_scan.py [PATH] [--rounds N]
+
+PATH defaults to this machine's Python standard library. Both tools run
+alternately, after one warm-up round each (so both read from the page
+cache), and the script prints each tool's median wall time, the ratio
+paydown/ripgrep, and paydown's peak resident set size. The target for the
+foundation issue is a ratio <= 1.2 and a peak RSS <= 50 MB.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ensure_ripgrep():
+    if shutil.which("rg"):
+        return "rg"
+    print("ripgrep not found; installing it (apt-get install ripgrep)", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "ripgrep"], check=False,
+                   stdout=subprocess.DEVNULL)
+    if not shutil.which("rg"):
+        subprocess.run(["cargo", "install", "--locked", "ripgrep"], check=True)
+    return shutil.which("rg") or os.path.expanduser("~/.cargo/bin/rg")
+
+
+def run_once(cmd):
+    """Wall time in seconds and peak RSS in KiB of one run of cmd."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    # rg exits 1 when nothing matched; paydown 0. Anything else is a failure.
+    if code not in (0, 1):
+        sys.exit(f"{cmd[0]} failed with exit code {code}")
+    return wall, usage.ru_maxrss
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", nargs="?", default=sysconfig.get_paths()["stdlib"])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "paydown"],
+                   cwd=ROOT, check=True)
+    paydown = os.path.join(ROOT, "target", "release", "paydown")
+    rg = ensure_ripgrep()
+    tools = {
+        "paydown": [paydown, "scan", "--quiet", "--format", "json", args.path],
+        "ripgrep": [rg, r"\b(TODO|FIXME|HACK|XXX|DEBT)\b", args.path],
+    }
+    for cmd in tools.values():
+        run_once(cmd)  # warm the page cache
+    times = {name: [] for name in tools}
+    rss = []
+    for _ in range(args.rounds):
+        for name, cmd in tools.items():
+            wall, peak = run_once(cmd)
+            times[name].append(wall)
+            if name == "paydown":
+                rss.append(peak)
+    count = subprocess.run(tools["paydown"], capture_output=True, text=True).stdout.count('"keyword"')
+    med = {name: statistics.median(t) for name, t in times.items()}
+    print(f"tree: {args.path} ({args.rounds} rounds, {os.cpu_count()} cores)")
+    print(f"paydown scan --format json: median {med['paydown'] * 1000:.0f} ms, {count} annotations")
+    print(f"rg '\\b(TODO|FIXME|HACK|XXX|DEBT)\\b': median {med['ripgrep'] * 1000:.0f} ms")
+    print(f"ratio paydown/ripgrep: {med['paydown'] / med['ripgrep']:.2f} (target <= 1.20)")
+    print(f"paydown peak RSS: {max(rss) / 1024:.1f} MB (target <= 50 MB)")
+
+
+if __name__ == "__main__":
+    main()
