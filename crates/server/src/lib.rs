@@ -1,1 +1,8 @@
-//! placeholder
+//! paydown-server: `paydown serve`, the GitHub App webhook server. Signed
+//! deliveries are verified, queued durably in the store and processed by
+//! background workers; `/healthz` and `/metrics` expose its state.
+
+pub mod events;
+pub mod metrics;
+pub mod settings;
+pub mod signature;

@@ -1,0 +1,175 @@
+//! Webhook events paydown understands: `parse_event` turns an
+//! (`X-GitHub-Event`, body) pair into a typed [`Event`], and [`RoutingFields`]
+//! pulls out just what the webhook endpoint needs to queue a delivery.
+//! Parse errors name the failing JSON path so a surprising payload shape is
+//! quick to diagnose.
+
+mod payloads;
+
+pub use payloads::*;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// A parsed webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Ping(PingEvent),
+    Installation(InstallationEvent),
+    InstallationRepositories(InstallationRepositoriesEvent),
+    Push(Box<PushEvent>),
+    PullRequest(Box<PullRequestEvent>),
+    IssueComment(Box<IssueCommentEvent>),
+    Issues(Box<IssuesEvent>),
+    Milestone(Box<MilestoneEvent>),
+    CheckRun(Box<CheckRunEvent>),
+    /// An event paydown does not handle; recorded and ignored.
+    Unknown {
+        name: String,
+    },
+}
+
+impl Event {
+    /// The `X-GitHub-Event` name this event arrived as.
+    pub fn name(&self) -> &str {
+        match self {
+            Event::Ping(_) => "ping",
+            Event::Installation(_) => "installation",
+            Event::InstallationRepositories(_) => "installation_repositories",
+            Event::Push(_) => "push",
+            Event::PullRequest(_) => "pull_request",
+            Event::IssueComment(_) => "issue_comment",
+            Event::Issues(_) => "issues",
+            Event::Milestone(_) => "milestone",
+            Event::CheckRun(_) => "check_run",
+            Event::Unknown { name } => name,
+        }
+    }
+}
+
+/// A payload that does not have the shape paydown expects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{event} payload: at `{path}`: {message}")]
+pub struct EventError {
+    pub event: String,
+    /// JSON path of the failing value (`.` when the document itself is bad).
+    pub path: String,
+    pub message: String,
+}
+
+fn parse<T: DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, EventError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| EventError {
+        event: event.to_owned(),
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Parses a delivery body according to its `X-GitHub-Event` name.
+pub fn parse_event(event_name: &str, body: &[u8]) -> Result<Event, EventError> {
+    Ok(match event_name {
+        "ping" => Event::Ping(parse(event_name, body)?),
+        "installation" => Event::Installation(parse(event_name, body)?),
+        "installation_repositories" => Event::InstallationRepositories(parse(event_name, body)?),
+        "push" => Event::Push(Box::new(parse(event_name, body)?)),
+        "pull_request" => Event::PullRequest(Box::new(parse(event_name, body)?)),
+        "issue_comment" => Event::IssueComment(Box::new(parse(event_name, body)?)),
+        "issues" => Event::Issues(Box::new(parse(event_name, body)?)),
+        "milestone" => Event::Milestone(Box::new(parse(event_name, body)?)),
+        "check_run" => Event::CheckRun(Box::new(parse(event_name, body)?)),
+        other => Event::Unknown {
+            name: other.to_owned(),
+        },
+    })
+}
+
+/// The few fields the webhook endpoint reads before queueing: enough to
+/// route and serialise the work, nothing that could fail on a new shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RoutingFields {
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub repository: Option<RoutingRepo>,
+    #[serde(default)]
+    pub installation: Option<InstallationRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RoutingRepo {
+    pub full_name: String,
+}
+
+impl RoutingFields {
+    /// Parses the routing fields of any event body; the body must be a JSON object.
+    pub fn parse(event: &str, body: &[u8]) -> Result<Self, EventError> {
+        parse(event, body)
+    }
+
+    /// The key work is serialised on: the repository when the event has
+    /// one, else the installation, else the App itself.
+    pub fn repo_key(&self) -> String {
+        match (&self.repository, &self.installation) {
+            (Some(repo), _) => repo.full_name.clone(),
+            (None, Some(inst)) => format!("installation:{}", inst.id),
+            (None, None) => "app".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_events_are_not_errors() {
+        let ev = parse_event("star", b"{\"action\":\"created\"}").unwrap();
+        assert_eq!(
+            ev,
+            Event::Unknown {
+                name: "star".into()
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        let body = br#"{"action":"created","installation":{"id":"seven","account":{"login":"o"}}}"#;
+        let err = parse_event("installation", body).unwrap_err();
+        assert_eq!(err.path, "installation.id");
+        assert!(err.to_string().contains("installation.id"), "{err}");
+    }
+
+    #[test]
+    fn new_actions_are_kept_verbatim() {
+        let body = br#"{"action":"teleported","installation":{"id":7,"account":{"login":"o"}}}"#;
+        let Event::Installation(ev) = parse_event("installation", body).unwrap() else {
+            panic!("not an installation event");
+        };
+        assert_eq!(ev.action, InstallationAction::Other("teleported".into()));
+        assert_eq!(ev.action.as_str(), "teleported");
+    }
+
+    #[test]
+    fn routing_key_prefers_repository_then_installation() {
+        let r = RoutingFields::parse(
+            "push",
+            br#"{"repository":{"full_name":"o/r"},"installation":{"id":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.repo_key(), "o/r");
+        let r = RoutingFields::parse(
+            "installation",
+            br#"{"action":"created","installation":{"id":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.repo_key(), "installation:3");
+        assert_eq!(r.action.as_deref(), Some("created"));
+        assert_eq!(
+            RoutingFields::parse("ping", b"{}").unwrap().repo_key(),
+            "app"
+        );
+        assert!(RoutingFields::parse("ping", b"[1,").is_err());
+    }
+}

@@ -1,0 +1,396 @@
+//! `paydown serve` settings: the clap flags/environment variables
+//! ([`ServeArgs`]) and their validation into [`Settings`]. Errors name the
+//! variable at fault and never echo a secret's value.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::signature::WebhookSecrets;
+
+/// Default database: an SQLite file `paydown.sqlite` in the working
+/// directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://paydown.sqlite?mode=rwc";
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+/// GitHub caps webhook payloads at 25 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+
+/// Flags and environment variables of `paydown serve`. Every value is taken
+/// as text and checked by [`Settings::from_args`] so errors can name the
+/// environment variable, not only the flag.
+#[derive(Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// GitHub App id.
+    #[arg(long, env = "PAYDOWN_APP_ID", value_name = "ID")]
+    pub app_id: Option<String>,
+    /// GitHub App private key, inline PEM (or use --private-key-path).
+    #[arg(
+        long,
+        env = "PAYDOWN_PRIVATE_KEY",
+        hide_env_values = true,
+        value_name = "PEM"
+    )]
+    pub private_key: Option<String>,
+    /// Path of the GitHub App private key PEM file.
+    #[arg(long, env = "PAYDOWN_PRIVATE_KEY_PATH", value_name = "PATH")]
+    pub private_key_path: Option<PathBuf>,
+    /// Webhook secret; several comma-separated while rotating.
+    #[arg(
+        long,
+        env = "PAYDOWN_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub webhook_secret: Option<String>,
+    /// Database URL: sqlite://… or postgres://… [default: sqlite://paydown.sqlite?mode=rwc,
+    /// a file in the working directory]
+    #[arg(
+        long,
+        env = "PAYDOWN_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, env = "PAYDOWN_GITHUB_API_URL", value_name = "URL")]
+    pub github_api_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long, env = "PAYDOWN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Number of worker tasks processing deliveries [default: 4].
+    #[arg(long, env = "PAYDOWN_WORKERS", value_name = "N")]
+    pub workers: Option<String>,
+    /// Seconds a worker holds a delivery before another may retake it [default: 60].
+    #[arg(long, env = "PAYDOWN_LEASE_SECONDS", value_name = "SECONDS")]
+    pub lease_seconds: Option<String>,
+    /// Largest accepted webhook body in bytes [default: 26214400, GitHub's cap].
+    #[arg(long, env = "PAYDOWN_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<String>,
+    /// Seconds in-flight work may take to finish on shutdown [default: 10].
+    #[arg(long, env = "PAYDOWN_SHUTDOWN_GRACE_SECONDS", value_name = "SECONDS")]
+    pub shutdown_grace_seconds: Option<String>,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ServeArgs")
+            .field("app_id", &self.app_id)
+            .field("private_key", &redact(&self.private_key))
+            .field("private_key_path", &self.private_key_path)
+            .field("webhook_secret", &redact(&self.webhook_secret))
+            .field("database_url", &redact(&self.database_url))
+            .field("github_api_url", &self.github_api_url)
+            .field("listen", &self.listen)
+            .field("workers", &self.workers)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .finish()
+    }
+}
+
+/// A setting that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{var} is required: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+/// A secret string whose `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Validated settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub app_id: u64,
+    /// The App's RSA private key (PEM).
+    pub private_key: Secret,
+    pub webhook_secrets: WebhookSecrets,
+    /// May hold a password, hence secret.
+    pub database_url: Secret,
+    pub github_api_url: String,
+    pub listen: SocketAddr,
+    pub workers: usize,
+    pub lease: Duration,
+    pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_num<T>(
+    var: &'static str,
+    v: &Option<String>,
+    default: T,
+    min: T,
+) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    match non_empty(v) {
+        None => Ok(default),
+        Some(s) => match s.parse::<T>() {
+            Ok(n) if n >= min => Ok(n),
+            Ok(_) => Err(SettingsError::Invalid {
+                var,
+                reason: format!("must be at least {min}, got {s:?}"),
+            }),
+            Err(_) => Err(SettingsError::Invalid {
+                var,
+                reason: format!("expected a whole number, got {s:?}"),
+            }),
+        },
+    }
+}
+
+impl Settings {
+    /// Checks the flags/environment and reads the private key file if given.
+    pub fn from_args(args: &ServeArgs) -> Result<Self, SettingsError> {
+        let app_id =
+            match non_empty(&args.app_id) {
+                None => {
+                    return Err(SettingsError::Missing {
+                        var: "PAYDOWN_APP_ID",
+                        hint: "the GitHub App's numeric id (--app-id)",
+                    });
+                }
+                Some(s) => s.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    SettingsError::Invalid {
+                        var: "PAYDOWN_APP_ID",
+                        reason: format!("expected a positive number, got {s:?}"),
+                    }
+                })?,
+            };
+
+        let pem = match (non_empty(&args.private_key), &args.private_key_path) {
+            (Some(pem), _) => {
+                // Environments often flatten newlines to a literal `\n`.
+                (pem.replace("\\n", "\n"), "PAYDOWN_PRIVATE_KEY")
+            }
+            (None, Some(path)) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| SettingsError::Invalid {
+                    var: "PAYDOWN_PRIVATE_KEY_PATH",
+                    reason: format!("cannot read {}: {e}", path.display()),
+                })?;
+                (pem, "PAYDOWN_PRIVATE_KEY_PATH")
+            }
+            (None, None) => {
+                return Err(SettingsError::Missing {
+                    var: "PAYDOWN_PRIVATE_KEY",
+                    hint: "set PAYDOWN_PRIVATE_KEY (inline PEM) or PAYDOWN_PRIVATE_KEY_PATH",
+                });
+            }
+        };
+        let (pem, key_var) = pem;
+        if !pem.contains("-----BEGIN") || !pem.contains("PRIVATE KEY-----") {
+            return Err(SettingsError::Invalid {
+                var: key_var,
+                reason: "not a PEM private key (no -----BEGIN … PRIVATE KEY----- block)".into(),
+            });
+        }
+
+        let webhook_secrets = match non_empty(&args.webhook_secret) {
+            None => {
+                return Err(SettingsError::Missing {
+                    var: "PAYDOWN_WEBHOOK_SECRET",
+                    hint: "the App's webhook secret (several comma-separated while rotating)",
+                });
+            }
+            Some(s) => {
+                WebhookSecrets::new(s.split(',').map(str::trim)).ok_or(SettingsError::Invalid {
+                    var: "PAYDOWN_WEBHOOK_SECRET",
+                    reason: "contains no non-empty secret".into(),
+                })?
+            }
+        };
+
+        let database_url = non_empty(&args.database_url)
+            .unwrap_or(DEFAULT_DATABASE_URL)
+            .to_owned();
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(SettingsError::Invalid {
+                var: "PAYDOWN_DATABASE_URL",
+                reason: "expected a sqlite:… or postgres://… URL".into(),
+            });
+        }
+
+        let github_api_url = non_empty(&args.github_api_url)
+            .unwrap_or(DEFAULT_GITHUB_API_URL)
+            .trim_end_matches('/')
+            .to_owned();
+        if !(github_api_url.starts_with("https://") || github_api_url.starts_with("http://")) {
+            return Err(SettingsError::Invalid {
+                var: "PAYDOWN_GITHUB_API_URL",
+                reason: format!("expected an http(s):// URL, got {github_api_url:?}"),
+            });
+        }
+
+        let listen_text = non_empty(&args.listen).unwrap_or(DEFAULT_LISTEN);
+        let listen = listen_text
+            .parse::<SocketAddr>()
+            .map_err(|_| SettingsError::Invalid {
+                var: "PAYDOWN_LISTEN",
+                reason: format!("expected HOST:PORT with an IP host, got {listen_text:?}"),
+            })?;
+
+        let workers = parse_num("PAYDOWN_WORKERS", &args.workers, 4usize, 1)?;
+        let lease = parse_num("PAYDOWN_LEASE_SECONDS", &args.lease_seconds, 60u64, 1)?;
+        let max_body_bytes = parse_num(
+            "PAYDOWN_MAX_BODY_BYTES",
+            &args.max_body_bytes,
+            DEFAULT_MAX_BODY_BYTES,
+            1,
+        )?;
+        let grace = parse_num(
+            "PAYDOWN_SHUTDOWN_GRACE_SECONDS",
+            &args.shutdown_grace_seconds,
+            10u64,
+            0,
+        )?;
+
+        Ok(Settings {
+            app_id,
+            private_key: Secret::new(pem),
+            webhook_secrets,
+            database_url: Secret::new(database_url),
+            github_api_url,
+            listen,
+            workers,
+            lease: Duration::from_secs(lease),
+            max_body_bytes,
+            shutdown_grace: Duration::from_secs(grace),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+
+    fn minimal() -> ServeArgs {
+        ServeArgs {
+            app_id: Some("42".into()),
+            private_key: Some(PEM.into()),
+            webhook_secret: Some("s3cr3t-value".into()),
+            ..ServeArgs::default()
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_only_required_values_are_set() {
+        let s = Settings::from_args(&minimal()).unwrap();
+        assert_eq!(s.app_id, 42);
+        assert_eq!(s.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.github_api_url, "https://api.github.com");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.workers, 4);
+        assert_eq!(s.lease, Duration::from_secs(60));
+        assert_eq!(s.max_body_bytes, 25 * 1024 * 1024);
+    }
+
+    #[test]
+    fn missing_values_name_their_variable() {
+        let mut a = minimal();
+        a.app_id = None;
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("PAYDOWN_APP_ID")
+        );
+        let mut a = minimal();
+        a.private_key = None;
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("PAYDOWN_PRIVATE_KEY")
+        );
+        let mut a = minimal();
+        a.webhook_secret = Some(" , ".into());
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("PAYDOWN_WEBHOOK_SECRET")
+        );
+        let mut a = minimal();
+        a.workers = Some("many".into());
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("PAYDOWN_WORKERS")
+        );
+        let mut a = minimal();
+        a.listen = Some("localhost".into());
+        assert!(
+            Settings::from_args(&a)
+                .unwrap_err()
+                .to_string()
+                .contains("PAYDOWN_LISTEN")
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_errors_or_debug() {
+        let mut a = minimal();
+        a.private_key = Some("not-a-pem-hunter2".into());
+        let err = Settings::from_args(&a).unwrap_err().to_string();
+        assert!(
+            err.contains("PAYDOWN_PRIVATE_KEY") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let mut a = minimal();
+        a.database_url = Some("postgres://u:pw-hunter2@db/x".into());
+        let s = Settings::from_args(&a).unwrap();
+        let dbg = format!("{s:?} {a:?}");
+        assert!(
+            !dbg.contains("hunter2") && !dbg.contains("s3cr3t") && !dbg.contains("MIIB"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn rotation_secrets_are_comma_separated() {
+        let mut a = minimal();
+        a.webhook_secret = Some("old, new".into());
+        let s = Settings::from_args(&a).unwrap();
+        let sig = crate::signature::sign(b"new", b"{}");
+        assert!(
+            s.webhook_secrets
+                .verify(Some(sig.as_bytes()), b"{}")
+                .is_ok()
+        );
+    }
+}
