@@ -1,0 +1,268 @@
+//! The command-line surface: `paydown scan`, `paydown config check`,
+//! `paydown init`, `paydown serve`. Each command is a thin layer over the
+//! library: parse arguments, call the shared code, choose an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use paydown_annotations::ScanOptions;
+use paydown_config::Config;
+
+use crate::output;
+use crate::scan::{self, Progress, ScanReport, WalkOptions};
+
+/// Exit code for usage and configuration errors (clap uses it too).
+const EXIT_USAGE: u8 = 2;
+/// Exit code when `--fail-on` matched.
+const EXIT_FAIL_ON: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "paydown",
+    version,
+    about = "Technical debt made visible; debt capacity protected."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan files and directories for debt annotations.
+    Scan(ScanArgs),
+    /// Work with the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write a commented .github/paydown.yml with every default.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit with 1 when annotations with these keywords exist
+    /// (comma-separated, or `any`).
+    #[arg(long, value_delimiter = ',', value_name = "KEYWORDS")]
+    fail_on: Vec<String>,
+    /// Config file (default: .github/paydown.yml under the first path).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// No summary line on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a config file; exits 2 with file:line:column errors.
+    Check {
+        /// The file (default: .github/paydown.yml).
+        path: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Where to write (default: .github/paydown.yml).
+    #[arg(long, default_value = paydown_config::DEFAULT_PATH)]
+    path: PathBuf,
+    /// Print to stdout instead of writing a file.
+    #[arg(long)]
+    stdout: bool,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs the command line; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Config(ConfigCommand::Check { path }) => run_config_check(path),
+        Command::Init(args) => run_init(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("paydown: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Scan settings from the config file's `annotations` and `paths`.
+pub fn walk_options(config: &Config) -> WalkOptions {
+    let paths = &config.paths;
+    WalkOptions {
+        annotations: ScanOptions::new(
+            config.annotations.keywords.clone(),
+            config.annotations.require_colon,
+        ),
+        include: paths.include.clone(),
+        exclude: paths.exclude.clone(),
+        vendored: paths.vendored.clone(),
+        skip_vendored: paths.skip_vendored,
+        skip_generated: paths.skip_generated,
+        max_file_bytes: paths.max_file_bytes,
+        max_line_length: paths.max_line_length as usize,
+        threads: 0,
+    }
+}
+
+/// The config for a scan: `--config`, else `.github/paydown.yml` found from
+/// the scanned root, else defaults.
+fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Config, String> {
+    let path = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => paydown_config::find_config(root),
+    };
+    match path {
+        Some(path) => paydown_config::load_file(&path).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    for root in &roots {
+        if !root.exists() {
+            return Err(format!("{}: no such file or directory", root.display()));
+        }
+    }
+    // Paths are reported relative to a single directory argument (as a
+    // repository-relative path), otherwise as given.
+    let base = match roots.as_slice() {
+        [only] if only.is_dir() => only.clone(),
+        _ => PathBuf::new(),
+    };
+    let config_root = if roots[0].is_dir() {
+        roots[0].clone()
+    } else {
+        PathBuf::from(".")
+    };
+    let config = load_config(args.config.as_deref(), &config_root)?;
+    let options = walk_options(&config);
+
+    let bar = TerminalProgress::new();
+    let report = scan::scan_paths(&roots, &base, &options, &bar).map_err(|e| e.to_string())?;
+    bar.finish();
+
+    let rendered = match args.format {
+        Format::Text => output::text(&report),
+        Format::Json => output::json(&report),
+        Format::Sarif => output::sarif(&report, &config.annotations),
+        Format::Markdown => output::markdown(&report),
+        Format::Csv => output::csv(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`paydown scan | head`) is not an error worth a message.
+    let _ = stdout.write_all(rendered.as_bytes());
+    let _ = stdout.flush();
+    if !args.quiet {
+        eprintln!("{}", output::summary(&report));
+    }
+    Ok(if fail_on_matches(&args.fail_on, &report) {
+        ExitCode::from(EXIT_FAIL_ON)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn fail_on_matches(fail_on: &[String], report: &ScanReport) -> bool {
+    report.annotations.iter().any(|a| {
+        fail_on
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case("any") || *k == a.keyword)
+    })
+}
+
+fn run_config_check(path: Option<PathBuf>) -> Result<ExitCode, String> {
+    let path = path.unwrap_or_else(|| PathBuf::from(paydown_config::DEFAULT_PATH));
+    match paydown_config::load_file(&path) {
+        Ok(_) => {
+            println!("{}: ok", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Ok(ExitCode::from(EXIT_USAGE))
+        }
+    }
+}
+
+fn run_init(args: InitArgs) -> Result<ExitCode, String> {
+    let template = paydown_config::init_template();
+    if args.stdout {
+        print!("{template}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.path.exists() && !args.force {
+        return Err(format!(
+            "{} already exists; use --force to overwrite or --stdout to print",
+            args.path.display()
+        ));
+    }
+    if let Some(dir) = args.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&args.path, template).map_err(|e| format!("{}: {e}", args.path.display()))?;
+    println!("wrote {}", args.path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A spinner with a file count on stderr, only when stderr is a terminal.
+struct TerminalProgress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} scanning: {pos} files ({per_sec})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn file_done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+}

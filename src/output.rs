@@ -1,0 +1,392 @@
+//! Rendering a scan for people and tools: text, JSON, SARIF 2.1.0,
+//! Markdown and CSV. Pure functions from a report to a string.
+
+use std::fmt::Write as _;
+
+use paydown_annotations::{Annotation, Cost, CostUnit, Metadata};
+use paydown_config::{Annotations, Severity};
+use serde_json::{Value, json};
+
+use crate::scan::ScanReport;
+
+/// The SARIF level for a keyword's configured severity.
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Low => "note",
+        Severity::Medium | Severity::High => "warning",
+        Severity::Critical => "error",
+    }
+}
+
+pub fn cost_string(cost: &Cost) -> String {
+    let unit = match cost.unit {
+        CostUnit::Hours => "h",
+        CostUnit::Days => "d",
+        CostUnit::Weeks => "w",
+        CostUnit::Points => "pt",
+    };
+    format!("{}{unit}", cost.amount)
+}
+
+/// The metadata as the user would write it inside the parentheses.
+pub fn metadata_string(m: &Metadata) -> String {
+    let mut parts: Vec<String> = m.owners.iter().map(|o| format!("@{o}")).collect();
+    if let Some(issue) = m.issue {
+        parts.push(format!("#{issue}"));
+    }
+    if let Some(id) = &m.id {
+        parts.push(format!("id={id}"));
+    }
+    if let Some(cost) = &m.cost {
+        parts.push(format!("cost={}", cost_string(cost)));
+    }
+    if let Some(area) = &m.area {
+        parts.push(format!("area={area}"));
+    }
+    if let Some(tier) = m.tier {
+        parts.push(format!("tier={tier}"));
+    }
+    parts.extend(m.incidents.iter().map(|i| format!("incident={i}")));
+    if let Some(due) = &m.due {
+        parts.push(format!("due={due}"));
+    }
+    parts.extend(m.extra.iter().map(|(k, v)| format!("{k}={v}")));
+    parts.join(", ")
+}
+
+/// `path:line:col: KEYWORD(meta): text  [id]`, body lines indented below.
+pub fn text(report: &ScanReport) -> String {
+    let mut out = String::new();
+    for a in &report.annotations {
+        let meta = metadata_string(&a.metadata);
+        let meta = if meta.is_empty() {
+            String::new()
+        } else {
+            format!("({meta})")
+        };
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {}{}: {}  [{}]",
+            a.path, a.line, a.column, a.keyword, meta, a.text, a.id
+        );
+        for line in a.body.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        for problem in &a.metadata.problems {
+            let _ = writeln!(out, "    warning: {problem}");
+        }
+    }
+    out
+}
+
+/// One line for stderr: what was found and what was left out.
+pub fn summary(report: &ScanReport) -> String {
+    let mut line = format!(
+        "{} annotation{} in {} file{} scanned",
+        report.annotations.len(),
+        if report.annotations.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        report.files_scanned,
+        if report.files_scanned == 1 { "" } else { "s" },
+    );
+    if !report.skipped.is_empty() {
+        let parts: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|(reason, n)| {
+                let name = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                    .unwrap_or_default();
+                format!("{n} {name}")
+            })
+            .collect();
+        let _ = write!(line, "; skipped: {}", parts.join(", "));
+    }
+    line
+}
+
+/// `{"annotations": [...], "files_scanned": N, "skipped": {...}}`.
+pub fn json(report: &ScanReport) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// SARIF 2.1.0 for GitHub code scanning: one rule per keyword, one result
+/// per annotation, the item id as a partial fingerprint so alerts follow
+/// an annotation when lines move.
+pub fn sarif(report: &ScanReport, config: &Annotations) -> String {
+    let level = |k: &str| sarif_level(config.severity_of(k));
+    let keywords = &config.keywords;
+    // Rules for configured keywords first, in config order, then any other
+    // keyword seen, so rule indexes are stable across runs.
+    let mut rule_keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+    for a in &report.annotations {
+        if !rule_keywords.contains(&a.keyword.as_str()) {
+            rule_keywords.push(&a.keyword);
+        }
+    }
+    let rules: Vec<Value> = rule_keywords
+        .iter()
+        .map(|k| {
+            json!({
+                "id": format!("paydown/{k}"),
+                "name": format!("DebtAnnotation{}", k),
+                "shortDescription": {"text": format!("{k} annotation")},
+                "fullDescription": {"text": format!("A {k} comment marks technical debt tracked by paydown.")},
+                "defaultConfiguration": {"level": level(k)},
+                "help": {"text": "paydown tracks each debt annotation as a GitHub issue; see the item's metadata for owner, cost and area."},
+                "properties": {"tags": ["technical-debt"]},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .annotations
+        .iter()
+        .map(|a| {
+            let index = rule_keywords
+                .iter()
+                .position(|k| *k == a.keyword)
+                .unwrap_or(0);
+            let mut message = format!("{}: {}", a.keyword, a.text);
+            let meta = metadata_string(&a.metadata);
+            if !meta.is_empty() {
+                let _ = write!(message, " ({meta})");
+            }
+            json!({
+                "ruleId": format!("paydown/{}", a.keyword),
+                "ruleIndex": index,
+                "level": level(&a.keyword),
+                "message": {"text": message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": sarif_uri(&a.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": a.line,
+                            "startColumn": a.column,
+                            "endLine": a.end_line.max(a.line),
+                        }
+                    }
+                }],
+                "partialFingerprints": {"paydownItemId/v1": a.id},
+                "properties": {"paydownId": a.id, "metadata": a.metadata},
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "paydown",
+                "informationUri": "https://github.com/paydown/paydown",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": "file:///"}},
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// SARIF URIs are URI references: percent-encode what isn't allowed in a
+/// path segment, keep `/`.
+fn sarif_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+/// A Markdown table, for job summaries and pasting into issues.
+pub fn markdown(report: &ScanReport) -> String {
+    let mut out = String::from("| Keyword | Location | Text | Owner | Cost | Area | Id |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for a in &report.annotations {
+        let m = &a.metadata;
+        let _ = writeln!(
+            out,
+            "| {} | `{}:{}` | {} | {} | {} | {} | `{}` |",
+            a.keyword,
+            md_cell(&a.path),
+            a.line,
+            md_cell(&a.text),
+            md_cell(
+                &m.owners
+                    .iter()
+                    .map(|o| format!("@{o}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            m.cost.as_ref().map(cost_string).unwrap_or_default(),
+            md_cell(m.area.as_deref().unwrap_or("")),
+            a.id,
+        );
+    }
+    let _ = writeln!(out, "\n_{}_", summary(report));
+    out
+}
+
+/// CSV with one row per annotation; multi-valued fields joined by `;`.
+pub fn csv(report: &ScanReport) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "path",
+        "line",
+        "column",
+        "keyword",
+        "text",
+        "body",
+        "owners",
+        "issue",
+        "cost",
+        "area",
+        "tier",
+        "incidents",
+        "due",
+        "extra",
+        "id",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    rows.extend(report.annotations.iter().map(csv_row));
+    for row in rows {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(&row);
+    }
+    writer
+        .into_inner()
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
+}
+
+fn csv_row(a: &Annotation) -> Vec<String> {
+    let m = &a.metadata;
+    vec![
+        a.path.clone(),
+        a.line.to_string(),
+        a.column.to_string(),
+        a.keyword.clone(),
+        a.text.clone(),
+        a.body.clone(),
+        m.owners.join(";"),
+        m.issue.map(|i| i.to_string()).unwrap_or_default(),
+        m.cost.as_ref().map(cost_string).unwrap_or_default(),
+        m.area.clone().unwrap_or_default(),
+        m.tier.map(|t| t.to_string()).unwrap_or_default(),
+        m.incidents.join(";"),
+        m.due.clone().unwrap_or_default(),
+        m.extra
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";"),
+        a.id.clone(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ScanReport {
+        let mut metadata = Metadata {
+            owners: vec!["alice".into()],
+            cost: Some(Cost {
+                amount: 3,
+                unit: CostUnit::Days,
+            }),
+            area: Some("billing".into()),
+            incidents: vec!["#412".into()],
+            ..Metadata::default()
+        };
+        metadata.extra.insert("team".into(), "core".into());
+        ScanReport {
+            annotations: vec![Annotation {
+                path: "src/a b.rs".into(),
+                line: 7,
+                column: 4,
+                end_line: 8,
+                keyword: "FIXME".into(),
+                text: "retries | double-charge".into(),
+                body: "see the ledger".into(),
+                metadata,
+                id: "fixme-0123456789ab".into(),
+            }],
+            files_scanned: 2,
+            ..ScanReport::default()
+        }
+    }
+
+    #[test]
+    fn text_shows_location_metadata_body_and_id() {
+        let out = text(&report());
+        assert_eq!(
+            out,
+            "src/a b.rs:7:4: FIXME(@alice, cost=3d, area=billing, incident=#412, team=core): retries | double-charge  [fixme-0123456789ab]\n    see the ledger\n"
+        );
+    }
+
+    #[test]
+    fn sarif_has_one_rule_per_keyword_and_fingerprints_from_ids() {
+        let config = Annotations {
+            keywords: ["TODO", "FIXME"].iter().map(|s| s.to_string()).collect(),
+            ..Annotations::default()
+        };
+        let doc: Value = serde_json::from_str(&sarif(&report(), &config)).unwrap();
+        assert_eq!(doc["version"], "2.1.0");
+        let run = &doc["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1]["id"], "paydown/FIXME");
+        let result = &run["results"][0];
+        assert_eq!(result["ruleIndex"], 1);
+        assert_eq!(result["level"], "warning");
+        assert_eq!(
+            result["partialFingerprints"]["paydownItemId/v1"],
+            "fixme-0123456789ab"
+        );
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "src/a%20b.rs");
+        assert_eq!(loc["region"]["startLine"], 7);
+        assert_eq!(loc["region"]["endLine"], 8);
+    }
+
+    #[test]
+    fn markdown_escapes_pipes() {
+        let out = markdown(&report());
+        assert!(out.contains("retries \\| double-charge"), "{out}");
+        assert!(out.contains("| FIXME | `src/a b.rs:7` |"), "{out}");
+    }
+
+    #[test]
+    fn csv_quotes_fields_and_joins_lists() {
+        let out = csv(&report());
+        let mut lines = out.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("path,line,column,keyword")
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "src/a b.rs,7,4,FIXME,retries | double-charge,see the ledger,alice,,3d,billing,,#412,,team=core,fixme-0123456789ab"
+        );
+    }
+}
