@@ -1,0 +1,860 @@
+//! The retrying HTTP layer over octocrab and the per-installation (or per-token) `Client`.
+//!
+//! Every call goes through [`Transport::run`]: one attempt at a time under an explicit
+//! timeout, each failure judged by the pure policy in [`crate::retry`], rate-limit headers
+//! recorded in [`ApiStats`]. octocrab supplies the connection pool, TLS, base URI, redirects
+//! and typed models; its own retry layer is compiled out.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http_body_util::BodyExt;
+use octocrab::Octocrab;
+use octocrab::secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::app::{AppShared, TokenSlot};
+use crate::error::{GitHubError, Result};
+use crate::retry::{self, Attempt, Decision, Failure, RetryLimits};
+use crate::stats::ApiStats;
+
+const JSON: &str = "application/vnd.github+json";
+const API_VERSION: &str = "2022-11-28";
+
+/// Timeouts, retry bounds and caching margins for talking to GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Whole-attempt limit: connect, send, and read the complete body.
+    pub timeout: Duration,
+    /// TCP/TLS connect limit.
+    pub connect_timeout: Duration,
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// Total sleeping between attempts of one call; a longer rate limit becomes
+    /// [`GitHubError::RateLimited`] so the caller can re-queue the work.
+    pub max_wait: Duration,
+    /// First backoff step after a 5xx or transport error (doubles, with jitter).
+    pub base_backoff: Duration,
+    /// Largest single backoff step.
+    pub max_backoff: Duration,
+    /// Wait after a secondary rate limit that names no `Retry-After`.
+    pub secondary_wait: Duration,
+    /// Installation tokens are replaced once they have less than this left.
+    pub token_refresh_margin: Duration,
+    /// Page cap for [`Client::get_all`].
+    pub max_pages: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_attempts: 5,
+            max_wait: Duration::from_secs(90),
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            secondary_wait: Duration::from_secs(60),
+            token_refresh_margin: Duration::from_secs(5 * 60),
+            max_pages: 200,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Same rules with waits scaled down for tests against a local fake.
+    pub fn for_tests() -> Self {
+        Self {
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+            max_attempts: 5,
+            max_wait: Duration::from_secs(5),
+            base_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(100),
+            secondary_wait: Duration::from_millis(200),
+            token_refresh_margin: Duration::from_secs(5 * 60),
+            max_pages: 50,
+        }
+    }
+
+    pub(crate) fn limits(&self) -> RetryLimits {
+        RetryLimits {
+            max_attempts: self.max_attempts.max(1),
+            max_wait: self.max_wait,
+            base_backoff: self.base_backoff,
+            max_backoff: self.max_backoff,
+            secondary_wait: self.secondary_wait,
+        }
+    }
+}
+
+/// `PAYDOWN_GITHUB_API_URL`, else `GITHUB_API_URL`, else `https://api.github.com` (SPEC §9).
+pub fn api_base_from_env() -> String {
+    api_base_from(|k| std::env::var(k).ok())
+}
+
+pub(crate) fn api_base_from(get: impl Fn(&str) -> Option<String>) -> String {
+    ["PAYDOWN_GITHUB_API_URL", "GITHUB_API_URL"]
+        .iter()
+        .filter_map(|k| get(k))
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "https://api.github.com".to_string())
+}
+
+/// Who a request is made as.
+#[derive(Clone)]
+pub(crate) enum Auth {
+    Token(SecretString),
+    App(Arc<AppShared>),
+    Installation {
+        app: Arc<AppShared>,
+        id: u64,
+        slot: Arc<TokenSlot>,
+    },
+}
+
+/// A bearer credential plus the cache generation it came from (for 401 invalidation).
+pub(crate) struct Bearer {
+    pub(crate) secret: SecretString,
+    pub(crate) generation: u64,
+}
+
+impl Auth {
+    async fn bearer(&self) -> Result<Bearer> {
+        match self {
+            Auth::Token(t) => Ok(Bearer {
+                secret: t.clone(),
+                generation: 0,
+            }),
+            Auth::App(app) => Ok(Bearer {
+                secret: SecretString::from(app.creds.jwt()?),
+                generation: 0,
+            }),
+            // Boxed: minting a token runs a request itself (as the App).
+            Auth::Installation { app, id, slot } => Box::pin(slot.bearer(app, *id)).await,
+        }
+    }
+}
+
+/// One request, ready to be sent any number of times.
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) route: &'a str,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) accept: &'a str,
+    /// Safe to repeat after an ambiguous failure (timeout mid-request).
+    pub(crate) idempotent: bool,
+}
+
+pub(crate) struct Response {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// The shared HTTP machinery of one App or token: octocrab without auth, options, stats.
+pub(crate) struct Transport {
+    crab: Octocrab,
+    api_base: String,
+    pub(crate) options: ClientOptions,
+    pub(crate) stats: Arc<ApiStats>,
+}
+
+impl Transport {
+    /// Must run inside a Tokio runtime (octocrab spawns its request buffer).
+    pub(crate) fn new(api_base: &str, options: ClientOptions) -> Result<Self> {
+        let api_base = api_base.trim().trim_end_matches('/').to_string();
+        let uri: http::Uri = api_base
+            .parse()
+            .map_err(|_| GitHubError::InvalidInput(format!("invalid API URL {api_base:?}")))?;
+        if uri.scheme().is_none() || uri.authority().is_none() {
+            return Err(GitHubError::InvalidInput(format!(
+                "API URL needs a scheme and host: {api_base:?}"
+            )));
+        }
+        let crab = Octocrab::builder()
+            .base_uri(uri)
+            .map_err(|e| GitHubError::InvalidInput(format!("API URL {api_base:?}: {e}")))?
+            .set_connect_timeout(Some(options.connect_timeout))
+            .set_read_timeout(Some(options.timeout))
+            .set_write_timeout(Some(options.timeout))
+            .build()
+            .map_err(|e| GitHubError::Transport {
+                route: String::new(),
+                reason: error_chain(&e),
+            })?;
+        Ok(Self {
+            crab,
+            api_base,
+            options,
+            stats: Arc::new(ApiStats::default()),
+        })
+    }
+
+    /// Sends `req` until it succeeds or the retry policy gives up.
+    pub(crate) async fn run(&self, req: &Request<'_>, auth: &Auth) -> Result<Response> {
+        let route = req.route;
+        check_route(route)?;
+        let limits = self.options.limits();
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        let mut reauthenticated = false;
+        let mut number = 0u32;
+        loop {
+            number += 1;
+            let bearer = match auth.bearer().await {
+                Ok(b) => b,
+                Err(e) => {
+                    self.stats.failed();
+                    return Err(e);
+                }
+            };
+            self.stats.request();
+            let outcome = self.attempt(req, &bearer.secret).await;
+            let (failure_kind, response) = match outcome {
+                Ok((status, resp)) => {
+                    self.stats.rate_limit(
+                        retry::header_u64(&resp.headers, "x-ratelimit-remaining"),
+                        retry::header_u64(&resp.headers, "x-ratelimit-reset"),
+                    );
+                    if status.is_success() {
+                        self.stats.ok();
+                        return Ok(resp);
+                    }
+                    // A revoked or expired-early installation token: mint a new one once.
+                    if status == StatusCode::UNAUTHORIZED && !reauthenticated {
+                        if let Auth::Installation { slot, .. } = auth {
+                            reauthenticated = true;
+                            slot.invalidate_generation(bearer.generation).await;
+                            self.stats.retried();
+                            tracing::info!(
+                                route,
+                                "GitHub answered 401; refreshing installation token"
+                            );
+                            continue;
+                        }
+                    }
+                    (Some(status), Ok(resp))
+                }
+                Err(kind) => (None, Err(kind)),
+            };
+            let failure = match (&failure_kind, &response) {
+                (Some(status), Ok(resp)) => Some(Failure::Status {
+                    status: status.as_u16(),
+                    headers: &resp.headers,
+                    body: &resp.body,
+                }),
+                (_, Err(kind)) => kind.failure(),
+                (None, Ok(_)) => None,
+            };
+            let attempt = Attempt {
+                number,
+                waited,
+                idempotent: req.idempotent,
+            };
+            let decision = match failure {
+                Some(f) => retry::decide(&f, &attempt, &limits, Utc::now(), jitter()),
+                None => Decision::Fail,
+            };
+            match decision {
+                Decision::Retry { after, cause } => {
+                    self.stats.retried();
+                    tracing::warn!(
+                        route,
+                        method = %req.method,
+                        status = failure_kind.map(|s| s.as_u16()),
+                        attempt = number,
+                        wait_ms = after.as_millis() as u64,
+                        ?cause,
+                        "retrying GitHub call"
+                    );
+                    tokio::time::sleep(after).await;
+                    waited += after;
+                }
+                Decision::RateLimited { reset_at } => {
+                    self.stats.failed();
+                    tracing::warn!(route, %reset_at, "GitHub rate limit: giving up");
+                    return Err(GitHubError::RateLimited { reset_at });
+                }
+                Decision::Fail => {
+                    self.stats.failed();
+                    let err = match (failure_kind, response) {
+                        (Some(status), Ok(resp)) => GitHubError::Http {
+                            status: status.as_u16(),
+                            message: github_message(&resp.body, status),
+                            route: route.to_string(),
+                        },
+                        (_, Err(kind)) => kind.into_error(route),
+                        (None, Ok(_)) => GitHubError::Transport {
+                            route: route.to_string(),
+                            reason: "unexpected state".to_string(),
+                        },
+                    };
+                    tracing::debug!(
+                        route,
+                        attempts = number,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        error = %err,
+                        "GitHub call failed"
+                    );
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request<'_>,
+        token: &SecretString,
+    ) -> std::result::Result<(StatusCode, Response), AttemptError> {
+        let mut auth = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| AttemptError::BadToken)?;
+        auth.set_sensitive(true);
+        let mut builder = http::Request::builder()
+            .method(req.method.clone())
+            .uri(req.route)
+            .header(header::AUTHORIZATION, auth)
+            .header(header::ACCEPT, req.accept)
+            .header("x-github-api-version", API_VERSION);
+        let body = match &req.body {
+            Some(b) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                octocrab::OctoBody::from(b.clone())
+            }
+            None => {
+                builder = builder.header(header::CONTENT_LENGTH, "0");
+                octocrab::OctoBody::empty()
+            }
+        };
+        let request = builder.body(body).map_err(|_| AttemptError::BadRoute)?;
+        let exchange = async {
+            let response = self
+                .crab
+                .execute(request)
+                .await
+                .map_err(AttemptError::from_octocrab)?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(AttemptError::from_octocrab)?
+                .to_bytes();
+            Ok((
+                parts.status,
+                Response {
+                    headers: parts.headers,
+                    body,
+                },
+            ))
+        };
+        match tokio::time::timeout(self.options.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(AttemptError::Timeout),
+        }
+    }
+
+    /// Turns a pagination URL back into a route, refusing any other host: the token is only
+    /// ever sent to the configured API base.
+    fn route_from_url(&self, url: &str) -> Result<String> {
+        let rest = url.strip_prefix(&self.api_base).ok_or_else(|| {
+            GitHubError::InvalidInput(format!(
+                "pagination link outside the API base: {}",
+                url.split('?').next().unwrap_or(url)
+            ))
+        })?;
+        if rest.starts_with('/') {
+            Ok(rest.to_string())
+        } else {
+            Err(GitHubError::InvalidInput(format!(
+                "pagination link outside the API base: {}",
+                url.split('?').next().unwrap_or(url)
+            )))
+        }
+    }
+}
+
+/// Why an attempt produced no response.
+#[derive(Debug)]
+enum AttemptError {
+    Timeout,
+    Connect(String),
+    Other(String),
+    BadToken,
+    BadRoute,
+}
+
+impl AttemptError {
+    fn from_octocrab(e: octocrab::Error) -> Self {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut connect = false;
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    std::io::ErrorKind::TimedOut => return AttemptError::Timeout,
+                    std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::AddrNotAvailable
+                    | std::io::ErrorKind::HostUnreachable
+                    | std::io::ErrorKind::NetworkUnreachable => connect = true,
+                    _ => {}
+                }
+            }
+            if err.downcast_ref::<tokio::time::error::Elapsed>().is_some() {
+                return AttemptError::Timeout;
+            }
+            source = err.source();
+        }
+        let reason = error_chain(&e);
+        if connect {
+            AttemptError::Connect(reason)
+        } else {
+            AttemptError::Other(reason)
+        }
+    }
+
+    /// The policy's view; `None` for input problems that no retry can fix.
+    fn failure(&self) -> Option<Failure<'static>> {
+        match self {
+            AttemptError::Timeout => Some(Failure::Timeout),
+            AttemptError::Connect(_) => Some(Failure::Connect),
+            AttemptError::Other(_) => Some(Failure::Transport),
+            AttemptError::BadToken | AttemptError::BadRoute => None,
+        }
+    }
+
+    fn into_error(self, route: &str) -> GitHubError {
+        let route = route.to_string();
+        match self {
+            AttemptError::Timeout => GitHubError::Timeout { route },
+            AttemptError::Connect(reason) | AttemptError::Other(reason) => {
+                GitHubError::Transport { route, reason }
+            }
+            AttemptError::BadToken => GitHubError::InvalidInput(
+                "token contains characters not allowed in a header".into(),
+            ),
+            AttemptError::BadRoute => GitHubError::InvalidInput(format!("invalid route {route:?}")),
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Routes are paths below the API base. Absolute URLs (such as `comments_url` from a
+/// payload) are refused because they would bypass the configured base.
+fn check_route(route: &str) -> Result<()> {
+    if route.starts_with('/') && !route.starts_with("//") && route.parse::<http::Uri>().is_ok() {
+        Ok(())
+    } else {
+        Err(GitHubError::InvalidInput(format!(
+            "route must be a path below the API base, got {route:?}"
+        )))
+    }
+}
+
+/// GitHub's `message` (plus validation `errors` for 422s), else the start of the body.
+fn github_message(body: &[u8], status: StatusCode) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        message: Option<String>,
+        errors: Option<serde_json::Value>,
+    }
+    let mut msg = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody {
+            message: Some(m),
+            errors,
+        }) => match errors {
+            Some(errors) => format!("{m} {errors}"),
+            None => m,
+        },
+        _ => String::from_utf8_lossy(body).trim().to_string(),
+    };
+    if msg.is_empty() {
+        msg = status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_string();
+    }
+    if msg.len() > 500 {
+        let mut cut = 500;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+        msg.push('…');
+    }
+    msg
+}
+
+/// A number in `[0, 1)` from std's randomly keyed hasher; good enough to de-synchronise
+/// retries and needs no RNG dependency.
+fn jitter() -> f64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
+    for value in headers.get_all(header::LINK) {
+        let Ok(mut rest) = value.to_str() else {
+            continue;
+        };
+        while let Some(start) = rest.find('<') {
+            let after = &rest[start + 1..];
+            let end = after.find('>')?;
+            let url = &after[..end];
+            let tail = &after[end + 1..];
+            let params_end = tail.find('<').unwrap_or(tail.len());
+            let is_next = tail[..params_end].split(';').any(|p| {
+                let p = p.trim().trim_end_matches(',').trim();
+                p.strip_prefix("rel=").is_some_and(|v| {
+                    v.trim_matches('"')
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+                })
+            });
+            if is_next {
+                return Some(url.to_string());
+            }
+            rest = &tail[params_end..];
+        }
+    }
+    None
+}
+
+fn with_per_page(route: &str) -> String {
+    let query = route.split_once('?').map(|(_, q)| q).unwrap_or("");
+    if query.split('&').any(|kv| kv.starts_with("per_page=")) {
+        route.to_string()
+    } else if route.contains('?') {
+        format!("{route}&per_page=100")
+    } else {
+        format!("{route}?per_page=100")
+    }
+}
+
+fn decode<T: DeserializeOwned>(route: &str, body: &[u8]) -> Result<T> {
+    // 204 No Content and friends: let `()` and `Option<T>` callers succeed.
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| GitHubError::Decode {
+        route: route.to_string(),
+        error: e.to_string(),
+    })
+}
+
+fn encode<B: Serialize + ?Sized>(route: &str, body: &B) -> Result<Bytes> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| GitHubError::InvalidInput(format!("cannot serialise body for {route}: {e}")))
+}
+
+/// GitHub access as one installation, or as a plain token (CLI, Action). Cheap to clone;
+/// clones share the token cache, connection pool and stats.
+#[derive(Clone)]
+pub struct Client {
+    transport: Arc<Transport>,
+    auth: Auth,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = match &self.auth {
+            Auth::Token(_) => "token".to_string(),
+            Auth::App(app) => format!("app {}", app.creds.app_id),
+            Auth::Installation { id, .. } => format!("installation {id}"),
+        };
+        f.debug_struct("Client")
+            .field("api_base", &self.transport.api_base)
+            .field("auth", &who)
+            .finish()
+    }
+}
+
+impl Client {
+    pub(crate) fn new(transport: Arc<Transport>, auth: Auth) -> Self {
+        Self { transport, auth }
+    }
+
+    /// A client authenticated with a personal or Actions token (`GITHUB_TOKEN`).
+    /// Must be called inside a Tokio runtime.
+    pub fn from_token(api_base: &str, token: impl Into<String>) -> Result<Self> {
+        Self::from_token_with_options(api_base, token, ClientOptions::default())
+    }
+
+    pub fn from_token_with_options(
+        api_base: &str,
+        token: impl Into<String>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        let transport = Arc::new(Transport::new(api_base, options)?);
+        Ok(Self::new(
+            transport,
+            Auth::Token(SecretString::from(token.into())),
+        ))
+    }
+
+    /// The API base URL, without trailing slash.
+    pub fn api_base(&self) -> &str {
+        &self.transport.api_base
+    }
+
+    /// The installation this client acts for, if any.
+    pub fn installation_id(&self) -> Option<u64> {
+        match &self.auth {
+            Auth::Installation { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn stats(&self) -> Arc<ApiStats> {
+        self.transport.stats.clone()
+    }
+
+    /// An octocrab handle for typed calls, authenticated with a currently valid token.
+    /// Ask again for later calls: the handle keeps its token, and its calls bypass
+    /// paydown's retry policy (prefer the helpers below for anything that may be throttled).
+    pub async fn octocrab(&self) -> Result<Octocrab> {
+        let bearer = self.auth.bearer().await?;
+        self.transport
+            .crab
+            .user_access_token(bearer.secret)
+            .map_err(|e| GitHubError::Transport {
+                route: String::new(),
+                reason: error_chain(&e),
+            })
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<Bytes>,
+        accept: &str,
+    ) -> Result<Response> {
+        let req = Request {
+            idempotent: method != Method::POST,
+            method,
+            route,
+            body,
+            accept,
+        };
+        self.transport.run(&req, &self.auth).await
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, route: &str) -> Result<T> {
+        let resp = self.call(Method::GET, route, None, JSON).await?;
+        decode(route, &resp.body)
+    }
+
+    pub async fn post_json<B, T>(&self, route: &str, body: &B) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let resp = self
+            .call(Method::POST, route, Some(encode(route, body)?), JSON)
+            .await?;
+        decode(route, &resp.body)
+    }
+
+    pub async fn patch_json<B, T>(&self, route: &str, body: &B) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let resp = self
+            .call(Method::PATCH, route, Some(encode(route, body)?), JSON)
+            .await?;
+        decode(route, &resp.body)
+    }
+
+    pub async fn put_json<B, T>(&self, route: &str, body: &B) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let resp = self
+            .call(Method::PUT, route, Some(encode(route, body)?), JSON)
+            .await?;
+        decode(route, &resp.body)
+    }
+
+    pub async fn delete(&self, route: &str) -> Result<()> {
+        self.call(Method::DELETE, route, None, JSON).await?;
+        Ok(())
+    }
+
+    /// Raw bytes (tarballs, `application/vnd.github.raw` contents), following redirects;
+    /// the token is not forwarded to other hosts (e.g. codeload).
+    pub async fn get_bytes(&self, route: &str, accept: &str) -> Result<Bytes> {
+        Ok(self.call(Method::GET, route, None, accept).await?.body)
+    }
+
+    /// Every item of a paginated list, following `Link: rel="next"` (100 per page unless
+    /// the route says otherwise). More than `max_pages` pages is an error, not a truncation.
+    pub async fn get_all<T: DeserializeOwned>(&self, route: &str) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut next = with_per_page(route);
+        let mut pages = 0u32;
+        loop {
+            pages += 1;
+            let resp = self.call(Method::GET, &next, None, JSON).await?;
+            let page: Vec<T> = decode(&next, &resp.body)?;
+            items.extend(page);
+            match next_link(&resp.headers) {
+                None => return Ok(items),
+                Some(url) => {
+                    if pages >= self.transport.options.max_pages {
+                        return Err(GitHubError::TooManyPages {
+                            route: route.to_string(),
+                            max_pages: self.transport.options.max_pages,
+                        });
+                    }
+                    next = self.transport.route_from_url(&url)?;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::LINK, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn next_link_is_found_among_other_relations() {
+        let h = link(
+            r#"<https://api.github.com/repositories/1/issues?labels=a,b&page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last""#,
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/repositories/1/issues?labels=a,b&page=2")
+        );
+        let h = link(r#"<https://x/a?page=1>; rel="prev", <https://x/a?page=3>; rel="next""#);
+        assert_eq!(next_link(&h).as_deref(), Some("https://x/a?page=3"));
+        let last_page =
+            link(r#"<https://x/a?page=1>; rel="first", <https://x/a?page=2>; rel="prev""#);
+        assert_eq!(next_link(&last_page), None);
+        assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn per_page_is_added_once() {
+        assert_eq!(with_per_page("/r/issues"), "/r/issues?per_page=100");
+        assert_eq!(
+            with_per_page("/r/issues?state=all"),
+            "/r/issues?state=all&per_page=100"
+        );
+        assert_eq!(
+            with_per_page("/r/issues?per_page=5"),
+            "/r/issues?per_page=5"
+        );
+    }
+
+    #[test]
+    fn routes_must_stay_below_the_api_base() {
+        assert!(check_route("/repos/a/b/issues?state=all").is_ok());
+        for bad in [
+            "https://api.github.com/repos/a/b",
+            "//evil.example/x",
+            "repos/a/b",
+            "",
+        ] {
+            assert!(matches!(
+                check_route(bad),
+                Err(GitHubError::InvalidInput(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn api_base_prefers_paydown_then_actions_then_public_github() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(api_base_from(env(&[])), "https://api.github.com");
+        assert_eq!(
+            api_base_from(env(&[("GITHUB_API_URL", "https://ghe.example/api/v3")])),
+            "https://ghe.example/api/v3"
+        );
+        assert_eq!(
+            api_base_from(env(&[
+                ("GITHUB_API_URL", "https://ghe.example/api/v3"),
+                ("PAYDOWN_GITHUB_API_URL", "http://127.0.0.1:9")
+            ])),
+            "http://127.0.0.1:9"
+        );
+        assert_eq!(
+            api_base_from(env(&[("PAYDOWN_GITHUB_API_URL", " ")])),
+            "https://api.github.com"
+        );
+    }
+
+    #[test]
+    fn error_messages_prefer_github_message_and_are_bounded() {
+        let m = github_message(
+            br#"{"message":"Validation Failed","errors":[{"code":"missing_field"}]}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+        assert!(m.starts_with("Validation Failed"), "{m}");
+        assert!(m.contains("missing_field"));
+        assert_eq!(github_message(b"", StatusCode::NOT_FOUND), "Not Found");
+        let long = "é".repeat(400);
+        assert!(github_message(long.as_bytes(), StatusCode::BAD_GATEWAY).len() <= 504);
+    }
+
+    #[test]
+    fn empty_bodies_decode_as_unit_or_none() {
+        decode::<()>("/x", b"").unwrap();
+        assert_eq!(decode::<Option<u8>>("/x", b" ").unwrap(), None);
+        assert!(matches!(
+            decode::<Vec<u8>>("/x", b"{"),
+            Err(GitHubError::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn jitter_stays_in_unit_interval() {
+        for _ in 0..100 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j));
+        }
+    }
+}
