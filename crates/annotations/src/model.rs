@@ -109,6 +109,9 @@ impl ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        Self::new(DEFAULT_KEYWORDS.iter().map(|k| k.to_string()).collect(), false)
+        Self::new(
+            DEFAULT_KEYWORDS.iter().map(|k| k.to_string()).collect(),
+            false,
+        )
     }
 }
