@@ -571,3 +571,73 @@ impl Default for Commands {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+
+    /// The names the schema accepts and the variants serde knows must match exactly.
+    fn assert_names<T: Serialize + DeserializeOwned + PartialEq + fmt::Debug>(
+        names: &[&str],
+        variants: &[T],
+    ) {
+        assert_eq!(names.len(), variants.len());
+        for (name, variant) in names.iter().zip(variants) {
+            let parsed: T = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(&parsed, variant, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_enum_name_in_the_schema_is_a_variant() {
+        use Severity as S;
+        assert_names(S::NAMES, &[S::Low, S::Medium, S::High, S::Critical]);
+        use MetadataField as M;
+        assert_names(
+            M::NAMES,
+            &[
+                M::Owner,
+                M::Cost,
+                M::Area,
+                M::Tier,
+                M::Incident,
+                M::Due,
+                M::Id,
+                M::Issue,
+            ],
+        );
+        use Permission as P;
+        assert_names(
+            P::NAMES,
+            &[P::Read, P::Triage, P::Write, P::Maintain, P::Admin],
+        );
+        assert_names(P::ACCEPT_NAMES, &[P::Write, P::Maintain, P::Admin]);
+        assert_names(
+            CheckMode::NAMES,
+            &[CheckMode::Off, CheckMode::Neutral, CheckMode::Failure],
+        );
+        assert_names(
+            SprintSource::NAMES,
+            &[SprintSource::Cadence, SprintSource::Milestones],
+        );
+    }
+
+    #[test]
+    fn permissions_order_from_read_to_admin() {
+        assert!(Permission::Read < Permission::Triage);
+        assert!(Permission::Write < Permission::Maintain);
+        assert!(Permission::Maintain < Permission::Admin);
+    }
+
+    #[test]
+    fn time_zones_parse_and_print_back() {
+        for text in ["UTC", "+02:00", "-05:30", "+14:00"] {
+            assert_eq!(TimeZone::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(TimeZone::parse("Z").unwrap(), TimeZone::default());
+        for bad in ["", "+2", "+02", "+0200", "+24:00", "02:00", "Europe/Paris"] {
+            assert!(TimeZone::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -83,3 +83,50 @@ fn text(s: &str) -> String {
         serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::all_paths;
+
+    #[test]
+    fn every_schema_key_is_written_at_its_depth() {
+        let template = render();
+        for path in all_paths() {
+            let depth = path.matches('.').count();
+            let key = path.rsplit('.').next().unwrap_or(&path);
+            let pad = " ".repeat(depth * 2);
+            let written = template.lines().any(|l| {
+                l.starts_with(&format!("{pad}{key}:")) || l.starts_with(&format!("{pad}# {key}:"))
+            });
+            assert!(written, "`{path}` is missing from the template");
+        }
+    }
+
+    #[test]
+    fn every_key_has_an_explanation_above_it() {
+        let template = render();
+        let lines: Vec<&str> = template.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if !t.is_empty() && !t.starts_with('#') {
+                assert!(
+                    i > 0 && lines[i - 1].trim_start().starts_with('#'),
+                    "no comment above {line:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_quoted_only_when_yaml_would_misread_them() {
+        assert_eq!(text("tech-debt"), "tech-debt");
+        assert_eq!(text("/debt"), "/debt");
+        assert_eq!(text("size/M"), "size/M");
+        assert_eq!(text("true"), "\"true\"");
+        assert_eq!(text("42"), "\"42\"");
+        assert_eq!(text("paydown:ignore"), "\"paydown:ignore\"");
+        assert_eq!(text("**/vendor/**"), "\"**/vendor/**\"");
+        assert_eq!(text(""), "\"\"");
+    }
+}

@@ -516,8 +516,9 @@ fn unknown_key_message(key: &str, fields: &[Field], path: &str) -> String {
         .into_iter()
         .filter(|p| p.rsplit('.').next() == Some(key) && p.contains('.'))
         .collect();
-    if let Some(p) = elsewhere.first() {
-        message.push_str(&format!("; did you mean `{p}`?"));
+    if !elsewhere.is_empty() {
+        let options: Vec<String> = elsewhere.iter().map(|p| format!("`{p}`")).collect();
+        message.push_str(&format!("; did you mean {}?", options.join(" or ")));
     } else {
         let keys: Vec<&str> = fields.iter().map(|f| f.key).collect();
         message.push_str(&format!("; valid keys: {}", keys.join(", ")));
@@ -527,74 +528,59 @@ fn unknown_key_message(key: &str, fields: &[Field], path: &str) -> String {
 
 /// Checks a string against a text-like kind; `Err` is the problem, plainly.
 fn check_text(text: &str, kind: &Kind) -> Result<(), String> {
-    match kind {
-        Kind::Str { non_empty } => {
-            if *non_empty && text.trim().is_empty() {
-                return Err("must not be empty".into());
-            }
+    let problem = match kind {
+        Kind::Str { non_empty: true } if text.trim().is_empty() => "must not be empty".into(),
+        Kind::Token if text.is_empty() => "must not be empty".into(),
+        Kind::Token if text.chars().any(char::is_whitespace) => {
+            format!("{} must not contain spaces", quote(text))
         }
-        Kind::Token => {
-            if text.is_empty() {
-                return Err("must not be empty".into());
-            }
-            if text.chars().any(char::is_whitespace) {
-                return Err(format!("{} must not contain spaces", quote(text)));
-            }
+        Kind::Keyword
+            if text.is_empty() || !text.chars().all(|c| c.is_alphanumeric() || c == '_') =>
+        {
+            format!(
+                "{} is not a valid keyword; use letters, digits and _ only",
+                quote(text)
+            )
         }
-        Kind::Keyword => {
-            if text.is_empty() || !text.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "{} is not a valid keyword; use letters, digits and _ only",
-                    quote(text)
-                ));
+        Kind::Glob if text.is_empty() => "an empty glob matches nothing".into(),
+        Kind::Glob => match globset::Glob::new(text) {
+            Ok(_) => return Ok(()),
+            Err(e) => format!("invalid glob {}: {}", quote(text), e.kind()),
+        },
+        Kind::Date if !is_date(text) => format!(
+            "invalid date {}; expected a real calendar date written YYYY-MM-DD",
+            quote(text)
+        ),
+        Kind::TimeZone if TimeZone::parse(text).is_none() => format!(
+            "invalid time zone {}; use UTC or a fixed offset like +02:00 \
+             (names like Europe/Berlin are not supported)",
+            quote(text)
+        ),
+        Kind::Enum(names) if !names.contains(&text) => {
+            let mut message = format!(
+                "{} is not valid; expected one of {}",
+                quote(text),
+                names.join(", ")
+            );
+            if let Some(s) = closest(text, names.iter().copied()) {
+                message.push_str(&format!(" (did you mean `{s}`?)"));
             }
+            message
         }
-        Kind::Glob => {
-            if text.is_empty() {
-                return Err("an empty glob matches nothing".into());
+        _ => return Ok(()),
+    };
+    Err(problem)
+}
+
+/// Exactly `YYYY-MM-DD` and a real calendar date (chrono alone also takes `2026-1-5`).
+fn is_date(text: &str) -> bool {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
             }
-            if let Err(e) = globset::Glob::new(text) {
-                return Err(format!("invalid glob {}: {}", quote(text), e.kind()));
-            }
-        }
-        Kind::Date => {
-            let shaped = text.len() == 10
-                && text.bytes().enumerate().all(|(i, b)| {
-                    if i == 4 || i == 7 {
-                        b == b'-'
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                });
-            if !shaped || NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() {
-                return Err(format!(
-                    "invalid date {}; expected a real calendar date written YYYY-MM-DD",
-                    quote(text)
-                ));
-            }
-        }
-        Kind::TimeZone => {
-            if TimeZone::parse(text).is_none() {
-                return Err(format!(
-                    "invalid time zone {}; use UTC or a fixed offset like +02:00 (names like Europe/Berlin are not supported)",
-                    quote(text)
-                ));
-            }
-        }
-        Kind::Enum(names) => {
-            if !names.contains(&text) {
-                let mut message = format!(
-                    "{} is not valid; expected one of {}",
-                    quote(text),
-                    names.join(", ")
-                );
-                if let Some(s) = closest(text, names.iter().copied()) {
-                    message.push_str(&format!(" (did you mean `{s}`?)"));
-                }
-                return Err(message);
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+        });
+    shaped && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
