@@ -1,0 +1,259 @@
+//! The HTTP pipeline around the routes: record the request, apply injected
+//! delays and faults, authenticate, charge the rate-limit bucket, route, and
+//! answer with GitHub's headers (rate limits, ETag / 304).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::{HeaderValue, StatusCode};
+use sha2::{Digest, Sha256};
+
+use crate::api::{self, Identity, Reply, Req};
+use crate::world::{FaultKind, Grant, RecordedRequest, World};
+
+pub(crate) type Shared = Arc<Mutex<World>>;
+
+pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, World> {
+    // A test that panicked while holding the lock must not hide later failures.
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return into_response(Reply::error(413, "Payload too large")),
+    };
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    // Repeated headers (e.g. two `Accept`) are joined as HTTP allows.
+    let header = |name: &str| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (index, delay) = {
+        let mut w = lock(&shared);
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let v = v.to_str().unwrap_or("<binary>");
+                let v = if n == http::header::AUTHORIZATION {
+                    // Keep the scheme so tests can tell JWT / token apart; never the secret.
+                    format!("{} <redacted>", v.split(' ').next().unwrap_or(""))
+                } else {
+                    v.to_owned()
+                };
+                (n.as_str().to_owned(), v)
+            })
+            .collect();
+        w.requests.push(RecordedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            query: parts.uri.query().map(str::to_owned),
+            headers,
+            body: body.to_vec(),
+            status: None,
+        });
+        let index = w.requests.len() - 1;
+        (index, take_fault(&mut w, &method, &path, true))
+    };
+    if let Some(FaultKind::Delay(d)) = delay {
+        tokio::time::sleep(d).await;
+    }
+    let reply = {
+        let mut w = lock(&shared);
+        let reply = process(
+            &mut w,
+            &method,
+            &path,
+            parts.uri.query(),
+            &body,
+            &header("authorization"),
+            &header("accept"),
+            &header("if-none-match"),
+        );
+        if let Some(r) = w.requests.get_mut(index) {
+            r.status = Some(reply.status);
+        }
+        reply
+    };
+    into_response(reply)
+}
+
+/// Takes the first matching fault: delays when `delays`, else status faults.
+fn take_fault(w: &mut World, method: &str, path: &str, delays: bool) -> Option<FaultKind> {
+    let pos = w.faults.iter().position(|f| {
+        matches!(f.kind, FaultKind::Delay(_)) == delays && f.scope.matches(method, path)
+    })?;
+    let fault = &mut w.faults[pos];
+    let kind = fault.kind.clone();
+    if let Some(n) = fault.remaining.as_mut() {
+        *n -= 1;
+        if *n == 0 {
+            w.faults.remove(pos);
+        }
+    }
+    Some(kind)
+}
+
+fn authenticate(w: &World, authorization: &str) -> Result<Identity, Reply> {
+    if authorization.is_empty() {
+        return Ok(Identity::Anonymous);
+    }
+    let (scheme, credential) = authorization
+        .split_once(' ')
+        .ok_or_else(|| Reply::error(401, "Bad credentials"))?;
+    let credential = credential.trim();
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "bearer" && scheme != "token" {
+        return Err(Reply::error(401, "Bad credentials"));
+    }
+    if scheme == "bearer" && credential.matches('.').count() == 2 {
+        return crate::app::verify_app_jwt(credential)
+            .map(|()| Identity::App)
+            .map_err(|e| Reply::error(401, &e.0));
+    }
+    let issued = w
+        .tokens
+        .get(credential)
+        .ok_or_else(|| Reply::error(401, "Bad credentials"))?;
+    if issued.expires_at.is_some_and(|t| t <= chrono::Utc::now()) {
+        return Err(Reply::error(401, "Bad credentials"));
+    }
+    match &issued.grant {
+        Grant::Installation(id) => {
+            if w.installations.get(id).is_none_or(|i| i.removed) {
+                return Err(Reply::error(401, "Bad credentials"));
+            }
+            Ok(Identity::Installation(*id))
+        }
+        Grant::User(login) => Ok(Identity::User(login.clone())),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process(
+    w: &mut World,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+    authorization: &str,
+    accept: &str,
+    if_none_match: &str,
+) -> Reply {
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    match segs.first().map(String::as_str) {
+        Some("_codeload") if method == "GET" => return api::codeload(w, &segs),
+        Some("_raw") if method == "GET" => return api::raw(w, &segs),
+        _ => {}
+    }
+    let auth = authenticate(w, authorization);
+    let identity = auth.as_ref().map_or(Identity::Anonymous, Clone::clone);
+    let key = api::bucket_key(&identity);
+    let counts = !(method == "GET" && path == "/rate_limit");
+    let bucket = w.bucket(&key).clone();
+    if counts && bucket.remaining == 0 {
+        let msg = match &identity {
+            Identity::Installation(id) => format!(
+                "API rate limit exceeded for installation ID {id}. If you reach out to GitHub Support for help, please include the request ID."
+            ),
+            _ => "API rate limit exceeded. See the documentation for rate limits.".to_owned(),
+        };
+        return with_rate_headers(w, &key, Reply::error(403, &msg));
+    }
+    if counts {
+        w.bucket(&key).remaining -= 1;
+    }
+    if let Some(kind) = take_fault(w, method, path, false) {
+        let reply = match kind {
+            FaultKind::Status(status) => Reply::error(status, "fake-github: injected fault"),
+            FaultKind::SecondaryRateLimit { retry_after_secs } => Reply::error(
+                403,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+            )
+            .header("retry-after", retry_after_secs.to_string()),
+            FaultKind::Delay(_) => Reply::error(500, "fake-github: misrouted delay fault"),
+        };
+        return with_rate_headers(w, &key, reply);
+    }
+    if let Err(reply) = auth {
+        return with_rate_headers(w, &key, reply);
+    }
+    let req = Req {
+        method,
+        path,
+        segs,
+        query: api::parse_query(query),
+        body,
+        accept,
+        identity,
+    };
+    let mut reply = api::route(w, &req).unwrap_or_else(|e| e);
+    if method == "GET" && reply.status == 200 {
+        let etag = format!("\"{}\"", hex::encode(Sha256::digest(&reply.body)));
+        if !if_none_match.is_empty() && if_none_match.split(',').any(|t| t.trim() == etag) {
+            // GitHub does not charge conditional requests answered with 304.
+            if counts {
+                w.bucket(&key).remaining += 1;
+            }
+            reply = Reply {
+                status: 304,
+                body: Vec::new(),
+                content_type: "text/plain",
+                headers: Vec::new(),
+            };
+        }
+        reply = reply.header("etag", etag);
+    }
+    with_rate_headers(w, &key, reply)
+}
+
+fn with_rate_headers(w: &mut World, key: &str, reply: Reply) -> Reply {
+    let b = w.bucket(key).clone();
+    reply
+        .header("x-ratelimit-limit", b.limit.to_string())
+        .header("x-ratelimit-remaining", b.remaining.to_string())
+        .header("x-ratelimit-reset", b.reset.to_string())
+        .header("x-ratelimit-used", (b.limit - b.remaining).to_string())
+        .header("x-ratelimit-resource", "core")
+        .header("x-github-media-type", "github.v3; format=json")
+}
+
+fn into_response(reply: Reply) -> Response {
+    let mut resp = Response::new(Body::from(reply.body));
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    for (name, value) in reply.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,363 @@
+//! The whole mutable state of one fake: the model, issued tokens, rate-limit
+//! buckets, the request log and pending faults, plus the seeding operations
+//! tests use to build a world.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::model::{
+    Commit, Installation, Issue, Permission, Repo, Tree, User, UserKind, commit_sha,
+};
+
+/// One request as the fake received it (the `Authorization` value redacted).
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-cased header names; `authorization` keeps only its scheme.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Response status, once answered.
+    pub status: Option<u16>,
+}
+
+impl RecordedRequest {
+    /// The body parsed as JSON (`Null` when empty or not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_write(&self) -> bool {
+        matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
+    }
+}
+
+/// Which requests a fault applies to.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scope {
+    pub method: Option<String>,
+    pub path_prefix: Option<String>,
+}
+
+impl Scope {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path.starts_with(p))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum FaultKind {
+    Status(u16),
+    SecondaryRateLimit { retry_after_secs: u64 },
+    Delay(Duration),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Fault {
+    pub scope: Scope,
+    pub kind: FaultKind,
+    /// How many more requests it hits; `None` for every request.
+    pub remaining: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Grant {
+    Installation(u64),
+    User(String),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct IssuedToken {
+    pub grant: Grant,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RateBucket {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset: i64,
+}
+
+pub(crate) struct World {
+    pub base_url: String,
+    next_id: u64,
+    next_salt: u64,
+    pub installations: BTreeMap<u64, Installation>,
+    pub tokens: HashMap<String, IssuedToken>,
+    pub token_ttl: chrono::Duration,
+    /// Key: lower-cased `owner/name`.
+    pub repos: BTreeMap<String, Repo>,
+    /// Key: lower-cased login.
+    pub users: BTreeMap<String, User>,
+    pub rate: HashMap<String, RateBucket>,
+    pub rate_limit: u64,
+    pub requests: Vec<RecordedRequest>,
+    pub faults: Vec<Fault>,
+    pub strict_comments: bool,
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+impl World {
+    pub fn empty() -> World {
+        World {
+            base_url: String::new(),
+            next_id: 1000,
+            next_salt: 0,
+            installations: BTreeMap::new(),
+            tokens: HashMap::new(),
+            token_ttl: chrono::Duration::hours(1),
+            repos: BTreeMap::new(),
+            users: BTreeMap::new(),
+            rate: HashMap::new(),
+            rate_limit: 5000,
+            requests: Vec::new(),
+            faults: Vec::new(),
+            strict_comments: true,
+        }
+    }
+
+    /// One installation (id 1) of the App on `octo-org`, owning
+    /// `octo-org/octo-repo` (default branch `main`, one commit with a README),
+    /// and users alice (admin), bob (write), carol (read), mallory (none).
+    pub fn default_world() -> World {
+        let mut w = World::empty();
+        w.ensure_user(&crate::app::bot_login(), UserKind::Bot);
+        w.add_installation(1, "octo-org");
+        w.add_repo("octo-org", "octo-repo", Some(1));
+        let mut files = Tree::new();
+        files.insert("README.md".into(), b"# octo-repo\n".to_vec());
+        w.commit("octo-org/octo-repo", "main", files, "Initial commit");
+        for (login, perm) in [
+            ("alice", Permission::Admin),
+            ("bob", Permission::Write),
+            ("carol", Permission::Read),
+            ("mallory", Permission::None),
+        ] {
+            w.set_permission("octo-org/octo-repo", login, perm);
+        }
+        w
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn ensure_user(&mut self, login: &str, kind: UserKind) -> User {
+        let key = login.to_ascii_lowercase();
+        if let Some(u) = self.users.get(&key) {
+            return u.clone();
+        }
+        let kind = if login.ends_with("[bot]") {
+            UserKind::Bot
+        } else {
+            kind
+        };
+        let user = User {
+            login: login.to_owned(),
+            id: self.next_id(),
+            kind,
+        };
+        self.users.insert(key, user.clone());
+        user
+    }
+
+    pub fn user(&mut self, login: &str) -> User {
+        self.ensure_user(login, UserKind::User)
+    }
+
+    pub fn add_installation(&mut self, id: u64, account: &str) {
+        self.ensure_user(account, UserKind::Organization);
+        self.installations.insert(
+            id,
+            Installation {
+                id,
+                account: account.to_owned(),
+                repos: Vec::new(),
+                removed: false,
+            },
+        );
+    }
+
+    /// Adds (or re-adds, keeping its content) a repository, covered by
+    /// `installation` when given.
+    pub fn add_repo(&mut self, owner: &str, name: &str, installation: Option<u64>) -> String {
+        let full = format!("{owner}/{name}");
+        let key = full.to_ascii_lowercase();
+        if !self.users.contains_key(&owner.to_ascii_lowercase()) {
+            self.ensure_user(owner, UserKind::Organization);
+        }
+        if !self.repos.contains_key(&key) {
+            let id = self.next_id();
+            self.repos.insert(
+                key.clone(),
+                Repo {
+                    id,
+                    owner: owner.to_owned(),
+                    name: name.to_owned(),
+                    default_branch: "main".into(),
+                    private: false,
+                    branches: BTreeMap::new(),
+                    commits: HashMap::new(),
+                    issues: BTreeMap::new(),
+                    comments: BTreeMap::new(),
+                    labels: Vec::new(),
+                    milestones: BTreeMap::new(),
+                    check_runs: BTreeMap::new(),
+                    permissions: BTreeMap::new(),
+                },
+            );
+        }
+        if let Some(inst) = installation {
+            if !self.installations.contains_key(&inst) {
+                self.add_installation(inst, owner);
+            }
+            if let Some(i) = self.installations.get_mut(&inst)
+                && !i.repos.iter().any(|r| r.eq_ignore_ascii_case(&full))
+            {
+                i.repos.push(full.clone());
+            }
+        }
+        key
+    }
+
+    pub fn repo(&self, full: &str) -> Option<&Repo> {
+        self.repos.get(&full.to_ascii_lowercase())
+    }
+
+    pub fn repo_mut(&mut self, full: &str) -> Option<&mut Repo> {
+        self.repos.get_mut(&full.to_ascii_lowercase())
+    }
+
+    /// Makes a new commit on `branch` whose tree is exactly `files`; returns its sha.
+    pub fn commit(&mut self, full: &str, branch: &str, files: Tree, message: &str) -> String {
+        self.next_salt += 1;
+        let salt = self.next_salt;
+        let Some(repo) = self.repo_mut(full) else {
+            panic!("fake-github: no repository {full}; add_repo it first");
+        };
+        let parent = repo.branches.get(branch).cloned();
+        let sha = commit_sha(parent.as_deref(), &files, salt);
+        repo.commits.insert(
+            sha.clone(),
+            Commit {
+                sha: sha.clone(),
+                parent,
+                message: message.to_owned(),
+                date: now(),
+                tree: Arc::new(files),
+            },
+        );
+        repo.branches.insert(branch.to_owned(), sha.clone());
+        sha
+    }
+
+    pub fn set_permission(&mut self, full: &str, login: &str, perm: Permission) {
+        self.user(login);
+        if let Some(repo) = self.repo_mut(full) {
+            repo.permissions.insert(login.to_ascii_lowercase(), perm);
+        }
+    }
+
+    /// Creates an issue (or PR when `pull` is set) authored by `user`.
+    pub fn new_issue(&mut self, full: &str, mut issue: Issue) -> u64 {
+        self.user(&issue.user);
+        let id = self.next_id();
+        let repo = self
+            .repo_mut(full)
+            .unwrap_or_else(|| panic!("fake-github: no repository {full}"));
+        issue.id = id;
+        issue.number = repo.next_issue_number();
+        let n = issue.number;
+        repo.issues.insert(n, issue);
+        let labels = repo.issues[&n].labels.clone();
+        for l in labels {
+            self.ensure_label(full, &l);
+        }
+        n
+    }
+
+    /// Returns the canonical name of label `name`, creating it like GitHub does
+    /// when an unknown label is put on an issue.
+    pub fn ensure_label(&mut self, full: &str, name: &str) -> String {
+        if let Some(l) = self.repo(full).and_then(|r| r.label(name)) {
+            return l.name.clone();
+        }
+        let id = self.next_id();
+        if let Some(repo) = self.repo_mut(full) {
+            repo.labels.push(crate::model::Label {
+                id,
+                name: name.to_owned(),
+                color: "ededed".into(),
+                description: None,
+            });
+        }
+        name.to_owned()
+    }
+
+    pub fn bucket(&mut self, key: &str) -> &mut RateBucket {
+        let limit = if key == "anonymous" {
+            60
+        } else {
+            self.rate_limit
+        };
+        let now = crate::app::unix_now();
+        let b = self
+            .rate
+            .entry(key.to_owned())
+            .or_insert_with(|| RateBucket {
+                limit,
+                remaining: limit,
+                reset: now + 3600,
+            });
+        if now >= b.reset {
+            b.remaining = b.limit;
+            b.reset = now + 3600;
+        }
+        b
+    }
+}
+
+pub(crate) fn blank_issue(title: &str, user: &str) -> Issue {
+    let t = now();
+    Issue {
+        id: 0,
+        number: 0,
+        title: title.to_owned(),
+        body: None,
+        state: "open".into(),
+        state_reason: None,
+        labels: Vec::new(),
+        assignees: Vec::new(),
+        milestone: None,
+        user: user.to_owned(),
+        locked: false,
+        created_at: t,
+        updated_at: t,
+        closed_at: None,
+        closed_by: None,
+        reactions: Vec::new(),
+        pull: None,
+    }
+}

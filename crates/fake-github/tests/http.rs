@@ -1,0 +1,710 @@
+//! The fake exercised over real HTTP with reqwest: App auth and token exchange,
+//! issues and comments, contents, tarballs, compare, checks, faults, request log.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use fake_github::{APP_ID, FakeGitHub, NewIssue, Permission, app_private_key_pem};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const REPO: &str = "octo-org/octo-repo";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn app_jwt() -> String {
+    let key = EncodingKey::from_rsa_pem(app_private_key_pem().as_bytes()).unwrap();
+    let claims = json!({"iss": APP_ID, "iat": now() - 60, "exp": now() + 540});
+    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap()
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+}
+
+impl Client {
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let b = self
+            .http
+            .request(method, url)
+            .header("user-agent", "fake-github-tests")
+            .header("accept", "application/vnd.github+json");
+        if self.auth.is_empty() {
+            b
+        } else {
+            b.header("authorization", &self.auth)
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.req(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
+        self.req(method, path).json(&body).send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let resp = self.send(reqwest::Method::POST, path, body).await;
+        assert!(resp.status().is_success(), "POST {path}: {}", resp.status());
+        resp.json().await.unwrap()
+    }
+
+    async fn patch(&self, path: &str, body: Value) -> Value {
+        let resp = self.send(reqwest::Method::PATCH, path, body).await;
+        assert!(
+            resp.status().is_success(),
+            "PATCH {path}: {}",
+            resp.status()
+        );
+        resp.json().await.unwrap()
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status(), StatusCode::OK, "GET {path}");
+        resp.json().await.unwrap()
+    }
+}
+
+fn client(fake: &FakeGitHub, auth: &str) -> Client {
+    Client {
+        http: reqwest::Client::new(),
+        base: fake.url(),
+        auth: auth.to_owned(),
+    }
+}
+
+async fn installation_client(fake: &FakeGitHub) -> Client {
+    let app = client(fake, &format!("Bearer {}", app_jwt()));
+    let tok = app
+        .post("/app/installations/1/access_tokens", json!({}))
+        .await;
+    client(fake, &format!("token {}", tok["token"].as_str().unwrap()))
+}
+
+#[tokio::test]
+async fn given_no_or_bad_jwt_when_calling_app_endpoints_then_401() {
+    let fake = FakeGitHub::start().await;
+    assert_eq!(client(&fake, "").get("/app").await.status(), 401);
+    let forged = client(&fake, "Bearer aaa.bbb.ccc");
+    assert_eq!(forged.get("/app/installations").await.status(), 401);
+    let user = fake_github::FakeGitHub::start()
+        .await
+        .with_user_token("pat");
+    let pat = client(&user, "token pat");
+    assert_eq!(pat.get("/app").await.status(), 401);
+
+    let app = client(&fake, &format!("Bearer {}", app_jwt()));
+    let me = app.json("/app").await;
+    assert_eq!(me["id"], APP_ID);
+    let list = app.json("/app/installations").await;
+    assert_eq!(list[0]["id"], 1);
+    assert_eq!(list[0]["account"]["login"], "octo-org");
+    let inst = app.json("/repos/octo-org/octo-repo/installation").await;
+    assert_eq!(inst["id"], 1);
+    assert_eq!(
+        app.get("/repos/octo-org/nope/installation").await.status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn given_an_app_jwt_when_exchanging_then_each_token_is_fresh_and_scoped() {
+    let fake = FakeGitHub::start().await;
+    fake.add_repo("other-org", "elsewhere", 2)
+        .set_files("main", &[("a.txt", "a\n")]);
+    let app = client(&fake, &format!("Bearer {}", app_jwt()));
+    let a = app
+        .post("/app/installations/1/access_tokens", json!({}))
+        .await;
+    let b = app
+        .post("/app/installations/1/access_tokens", json!({}))
+        .await;
+    assert_ne!(a["token"], b["token"]);
+    assert!(a["expires_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(fake.installation_tokens_issued(), 2);
+
+    let inst = client(&fake, &format!("token {}", a["token"].as_str().unwrap()));
+    let repo = inst.json("/repos/octo-org/octo-repo").await;
+    assert_eq!(repo["default_branch"], "main");
+    assert_eq!(inst.get("/repos/other-org/elsewhere").await.status(), 404);
+    let listed = inst.json("/installation/repositories").await;
+    assert_eq!(listed["total_count"], 1);
+    // Installation tokens may not call App endpoints, nor the App JWT repo ones.
+    assert_eq!(inst.get("/app").await.status(), 401);
+    assert_eq!(app.get("/repos/octo-org/octo-repo").await.status(), 403);
+    // Bearer works like token.
+    let bearer = client(&fake, &format!("Bearer {}", b["token"].as_str().unwrap()));
+    assert_eq!(bearer.get("/repos/octo-org/octo-repo").await.status(), 200);
+    assert_eq!(
+        client(&fake, "token nope")
+            .get("/repos/octo-org/octo-repo")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        client(&fake, "")
+            .get("/repos/octo-org/octo-repo")
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn given_expired_tokens_or_uninstall_then_calls_fail() {
+    let fake = FakeGitHub::start().await;
+    let inst = installation_client(&fake).await;
+    assert_eq!(inst.get("/repos/octo-org/octo-repo").await.status(), 200);
+    fake.expire_installation_tokens();
+    assert_eq!(inst.get("/repos/octo-org/octo-repo").await.status(), 401);
+
+    let inst = installation_client(&fake).await;
+    fake.uninstall(1);
+    assert_eq!(inst.get("/repos/octo-org/octo-repo").await.status(), 401);
+    let app = client(&fake, &format!("Bearer {}", app_jwt()));
+    let resp = app
+        .send(
+            reqwest::Method::POST,
+            "/app/installations/1/access_tokens",
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn given_issues_when_created_listed_and_edited_then_state_follows_github() {
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    for n in 1..=5 {
+        let issue = gh
+            .post(
+                "/repos/octo-org/octo-repo/issues",
+                json!({"title": format!("debt {n}"), "body": "b", "labels": ["tech-debt", "debt:TODO"]}),
+            )
+            .await;
+        assert_eq!(issue["number"], n);
+        assert_eq!(issue["user"]["login"], "paydown[bot]");
+        assert_eq!(issue["user"]["type"], "Bot");
+    }
+    // Labels used on an issue are created in the repository.
+    let labels = gh.json("/repos/octo-org/octo-repo/labels").await;
+    assert_eq!(labels.as_array().unwrap().len(), 2);
+
+    // Pagination: 5 issues, 2 per page → 3 pages linked by `Link`.
+    let mut url = format!(
+        "{}/repos/octo-org/octo-repo/issues?labels=tech-debt&per_page=2&state=all",
+        fake.url()
+    );
+    let mut seen = Vec::new();
+    loop {
+        let resp = gh.get(&url).await;
+        let next = resp
+            .headers()
+            .get("link")
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| {
+                l.split(", ")
+                    .find(|p| p.ends_with("rel=\"next\""))
+                    .map(|p| p[1..p.find('>').unwrap()].to_owned())
+            });
+        let page: Vec<Value> = resp.json().await.unwrap();
+        seen.extend(page.iter().map(|i| i["number"].as_u64().unwrap()));
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![5, 4, 3, 2, 1]);
+
+    let closed = gh
+        .patch(
+            "/repos/octo-org/octo-repo/issues/2",
+            json!({"state": "closed", "state_reason": "not_planned", "labels": ["debt:wontfix"]}),
+        )
+        .await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["state_reason"], "not_planned");
+    assert_eq!(closed["labels"][0]["name"], "debt:wontfix");
+    let open = gh.json("/repos/octo-org/octo-repo/issues").await;
+    assert_eq!(open.as_array().unwrap().len(), 4);
+    let reopened = gh
+        .patch(
+            "/repos/octo-org/octo-repo/issues/2",
+            json!({"state": "open"}),
+        )
+        .await;
+    assert_eq!(reopened["state_reason"], "reopened");
+    assert!(reopened["closed_at"].is_null());
+
+    // Assignees must be assignable; carol only reads.
+    let bad = gh
+        .send(
+            reqwest::Method::PATCH,
+            "/repos/octo-org/octo-repo/issues/1",
+            json!({"assignees": ["carol"]}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let ok = gh
+        .patch(
+            "/repos/octo-org/octo-repo/issues/1",
+            json!({"assignees": ["bob"]}),
+        )
+        .await;
+    assert_eq!(ok["assignees"][0]["login"], "bob");
+
+    // Label add / remove on an issue, with percent-encoded names.
+    let after_add = gh
+        .post(
+            "/repos/octo-org/octo-repo/issues/1/labels",
+            json!({"labels": ["debt:P1"]}),
+        )
+        .await;
+    assert_eq!(after_add.as_array().unwrap().len(), 3);
+    let resp = gh
+        .req(
+            reqwest::Method::DELETE,
+            "/repos/octo-org/octo-repo/issues/1/labels/debt%3AP1",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        fake.default_repo().issue(1).unwrap().labels,
+        vec!["tech-debt", "debt:TODO"]
+    );
+}
+
+#[tokio::test]
+async fn given_comments_when_posted_and_taken_then_strictness_is_satisfied() {
+    let fake = FakeGitHub::start().await;
+    let repo = fake.default_repo();
+    let n = repo.add_issue(NewIssue::new("an issue").user("alice"));
+    let seeded = repo.add_comment(n, "alice", "/debt help");
+    let gh = installation_client(&fake).await;
+    let c = gh
+        .post(
+            &format!("/repos/{REPO}/issues/{n}/comments"),
+            json!({"body": "hello"}),
+        )
+        .await;
+    let id = c["id"].as_u64().unwrap();
+    gh.patch(
+        &format!("/repos/{REPO}/issues/comments/{id}"),
+        json!({"body": "hello again"}),
+    )
+    .await;
+    let list = gh.json(&format!("/repos/{REPO}/issues/{n}/comments")).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    let r = gh
+        .post(
+            &format!("/repos/{REPO}/issues/comments/{seeded}/reactions"),
+            json!({"content": "eyes"}),
+        )
+        .await;
+    assert_eq!(r["content"], "eyes");
+    let again = gh
+        .send(
+            reqwest::Method::POST,
+            &format!("/repos/{REPO}/issues/comments/{seeded}/reactions"),
+            json!({"content": "eyes"}),
+        )
+        .await;
+    assert_eq!(
+        again.status(),
+        200,
+        "a repeated reaction answers 200, not 201"
+    );
+    assert_eq!(repo.comment(seeded).unwrap().reactions.len(), 1);
+
+    assert_eq!(fake.unasserted_comments().len(), 1);
+    let taken = fake.take_comments(REPO, n);
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].body, "hello again");
+    fake.assert_no_unasserted_comments();
+    let del = gh
+        .req(
+            reqwest::Method::DELETE,
+            &format!("/repos/{REPO}/issues/comments/{id}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+}
+
+#[tokio::test]
+async fn given_an_unasserted_bot_comment_when_the_fake_drops_then_it_panics() {
+    let fake = FakeGitHub::start().await;
+    let n = fake.default_repo().add_issue(NewIssue::new("x"));
+    let gh = installation_client(&fake).await;
+    gh.post(
+        &format!("/repos/{REPO}/issues/{n}/comments"),
+        json!({"body": "surprise"}),
+    )
+    .await;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(fake)));
+    let msg = outcome.unwrap_err();
+    let msg = msg.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("surprise"), "{msg}");
+}
+
+#[tokio::test]
+async fn given_files_then_contents_trees_tarball_and_compare_reflect_them() {
+    let fake = FakeGitHub::start().await;
+    let repo = fake.default_repo();
+    let base = repo.set_files(
+        "main",
+        &[
+            ("src/lib.rs", "// TODO: one\nfn a() {}\n"),
+            ("old.txt", "same\n"),
+            ("gone.md", "bye\n"),
+        ],
+    );
+    let head = repo.set_files(
+        "main",
+        &[
+            ("src/lib.rs", "fn a() {}\n"),
+            ("new.txt", "same\n"),
+            ("src/b.py", "# FIXME: two\n"),
+        ],
+    );
+    let gh = installation_client(&fake).await;
+
+    let file = gh
+        .json(&format!("/repos/{REPO}/contents/src/lib.rs?ref={base}"))
+        .await;
+    let b64: String = file["content"].as_str().unwrap().split('\n').collect();
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert_eq!(decoded, b"// TODO: one\nfn a() {}\n");
+    let raw = gh
+        .req(
+            reqwest::Method::GET,
+            &format!("/repos/{REPO}/contents/src/b.py"),
+        )
+        .header("accept", "application/vnd.github.raw")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.text().await.unwrap(), "# FIXME: two\n");
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/contents/missing"))
+            .await
+            .status(),
+        404
+    );
+
+    let tree = gh
+        .json(&format!("/repos/{REPO}/git/trees/main?recursive=1"))
+        .await;
+    let paths: Vec<&str> = tree["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["new.txt", "src", "src/b.py", "src/lib.rs"]);
+
+    // Tarball: a redirect to the fake's codeload, then a gzip tarball under owner-repo-sha7/.
+    let resp = gh.get(&format!("/repos/{REPO}/tarball/main")).await;
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut files = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut content = String::new();
+        entry.read_to_string(&mut content).unwrap();
+        files.push((path, content));
+    }
+    let prefix = format!("octo-org-octo-repo-{}", &head[..7]);
+    assert!(files.iter().any(|(p, _)| p == &format!("{prefix}/")));
+    assert!(files.contains(&(format!("{prefix}/src/b.py"), "# FIXME: two\n".into())));
+    assert_eq!(files.iter().filter(|(p, _)| !p.ends_with('/')).count(), 3);
+
+    let cmp = gh
+        .json(&format!("/repos/{REPO}/compare/{base}...{head}"))
+        .await;
+    assert_eq!(cmp["status"], "ahead");
+    assert_eq!(cmp["ahead_by"], 1);
+    let files: Vec<(String, String)> = cmp["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["filename"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            ("gone.md".to_owned(), "removed".to_owned()),
+            ("new.txt".to_owned(), "renamed".to_owned()),
+            ("src/b.py".to_owned(), "added".to_owned()),
+            ("src/lib.rs".to_owned(), "modified".to_owned()),
+        ]
+    );
+    assert_eq!(cmp["files"][1]["previous_filename"], "old.txt");
+    assert_eq!(
+        cmp["files"][3]["patch"],
+        "@@ -1,2 +1 @@\n-// TODO: one\n fn a() {}"
+    );
+
+    let commit = gh.json(&format!("/repos/{REPO}/commits/main")).await;
+    assert_eq!(commit["sha"], head.as_str());
+    assert_eq!(commit["parents"][0]["sha"], base.as_str());
+}
+
+#[tokio::test]
+async fn given_a_pull_request_then_files_checks_and_commit_lookup_work() {
+    let fake = FakeGitHub::start().await;
+    let repo = fake.default_repo();
+    repo.set_files(
+        "feature",
+        &[("README.md", "# octo-repo\n"), ("a.rs", "// HACK: x\n")],
+    );
+    let n = repo.add_pull_request(NewIssue::new("Add a").labels(&["feature"]), "feature");
+    let gh = installation_client(&fake).await;
+    let pr = gh.json(&format!("/repos/{REPO}/pulls/{n}")).await;
+    assert_eq!(pr["head"]["ref"], "feature");
+    assert_eq!(pr["merged"], false);
+    let files = gh.json(&format!("/repos/{REPO}/pulls/{n}/files")).await;
+    assert_eq!(files[0]["filename"], "a.rs");
+    assert_eq!(files[0]["status"], "added");
+
+    let head = repo.head("feature").unwrap();
+    let run = gh
+        .post(
+            &format!("/repos/{REPO}/check-runs"),
+            json!({"name": "paydown", "head_sha": head, "status": "in_progress"}),
+        )
+        .await;
+    let id = run["id"].as_u64().unwrap();
+    let ann = json!({"path": "a.rs", "start_line": 1, "end_line": 1, "annotation_level": "warning", "message": "DEBT needs an owner"});
+    gh.patch(
+        &format!("/repos/{REPO}/check-runs/{id}"),
+        json!({"conclusion": "neutral", "output": {"title": "t", "summary": "s", "annotations": [ann]}}),
+    )
+    .await;
+    let runs = gh
+        .json(&format!("/repos/{REPO}/commits/{head}/check-runs"))
+        .await;
+    assert_eq!(runs["total_count"], 1);
+    assert_eq!(runs["check_runs"][0]["status"], "completed");
+    assert_eq!(runs["check_runs"][0]["output"]["annotations_count"], 1);
+    assert_eq!(
+        repo.check_runs()[0].annotations[0]["message"],
+        "DEBT needs an owner"
+    );
+
+    let merge = repo.merge_pull_request(n, "alice");
+    let prs = gh
+        .json(&format!("/repos/{REPO}/commits/{merge}/pulls"))
+        .await;
+    assert_eq!(prs[0]["number"], n);
+    assert_eq!(prs[0]["merged"], true);
+}
+
+#[tokio::test]
+async fn given_collaborators_then_permission_reports_role_and_legacy_names() {
+    let fake = FakeGitHub::start().await;
+    fake.default_repo()
+        .set_permission("dave", Permission::Maintain);
+    let gh = installation_client(&fake).await;
+    let p = |login: &str| format!("/repos/{REPO}/collaborators/{login}/permission");
+    assert_eq!(gh.json(&p("alice")).await["permission"], "admin");
+    let dave = gh.json(&p("dave")).await;
+    assert_eq!(
+        (dave["permission"].as_str(), dave["role_name"].as_str()),
+        (Some("write"), Some("maintain"))
+    );
+    assert_eq!(gh.json(&p("mallory")).await["permission"], "none");
+    assert_eq!(gh.get(&p("stranger")).await.status(), 404);
+}
+
+#[tokio::test]
+async fn given_injected_faults_then_requests_fail_then_recover() {
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    let path = format!("/repos/{REPO}");
+    fake.fail_next(2, 502);
+    assert_eq!(gh.get(&path).await.status(), 502);
+    assert_eq!(gh.get(&path).await.status(), 502);
+    assert_eq!(gh.get(&path).await.status(), 200);
+
+    fake.fail_next_on("POST", "/repos/octo-org/octo-repo/issues", 1, 500);
+    assert_eq!(
+        gh.get(&path).await.status(),
+        200,
+        "scoped fault skips other routes"
+    );
+    let resp = gh
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/issues"),
+            json!({"title": "t"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 500);
+
+    fake.secondary_rate_limit_next(7);
+    let resp = gh.get(&path).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.headers()["retry-after"], "7");
+    assert!(resp.text().await.unwrap().contains("secondary rate limit"));
+
+    let before: u64 = gh.get(&path).await.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let after: u64 = gh.get(&path).await.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(after, before - 1);
+
+    fake.exhaust_rate_limit(Duration::from_secs(60));
+    let resp = gh.get(&path).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+    let reset: i64 = resp.headers()["x-ratelimit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(reset > now());
+    fake.set_rate_limit(10, Duration::from_secs(60));
+    assert_eq!(gh.get(&path).await.status(), 200);
+
+    fake.delay_next("/repos/octo-org/octo-repo", Duration::from_millis(300));
+    let t = Instant::now();
+    assert_eq!(gh.get(&path).await.status(), 200);
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    let t = Instant::now();
+    gh.get(&path).await;
+    assert!(t.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn given_an_etag_when_requesting_again_then_304_and_no_charge() {
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    let path = format!("/repos/{REPO}/issues");
+    let first = gh.get(&path).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let left: u64 = first.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let second = gh
+        .req(reqwest::Method::GET, &path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 304);
+    assert_eq!(
+        second.headers()["x-ratelimit-remaining"].to_str().unwrap(),
+        left.to_string()
+    );
+}
+
+#[tokio::test]
+async fn given_requests_then_the_log_records_them_without_secrets() {
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    fake.clear_requests();
+    gh.post(&format!("/repos/{REPO}/issues"), json!({"title": "t"}))
+        .await;
+    gh.get(&format!("/repos/{REPO}/issues?state=all")).await;
+    let log = fake.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].method, "POST");
+    assert_eq!(log[0].json()["title"], "t");
+    assert_eq!(log[0].status, Some(201));
+    assert_eq!(log[1].query.as_deref(), Some("state=all"));
+    assert_eq!(log[0].header("authorization"), Some("token <redacted>"));
+    assert_eq!(fake.count_writes(), 1);
+    assert_eq!(fake.requests_matching("GET", "/repos/octo-org").len(), 1);
+}
+
+#[tokio::test]
+async fn given_a_user_token_then_writes_are_attributed_to_that_user() {
+    let fake = FakeGitHub::start().await.with_user_token("ghp_test");
+    let gh = client(&fake, "token ghp_test");
+    let issue = gh
+        .post(
+            &format!("/repos/{REPO}/issues"),
+            json!({"title": "from cli"}),
+        )
+        .await;
+    assert_eq!(issue["user"]["login"], "octocat");
+    assert_eq!(issue["user"]["type"], "User");
+}
+
+#[tokio::test]
+async fn given_a_signed_webhook_then_the_receiver_sees_githubs_headers() {
+    use axum::http::HeaderMap;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, Vec<u8>)>();
+    let app = axum::Router::new().route(
+        "/webhook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                tx.send((headers, body.to_vec())).unwrap();
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let body = br#"{"action":"opened"}"#;
+    let resp = fake_github::send_webhook(
+        &format!("http://{addr}/webhook"),
+        "s3cret",
+        "issues",
+        "d-1",
+        body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (headers, got) = rx.recv().await.unwrap();
+    assert_eq!(got, body);
+    assert_eq!(headers["x-github-event"], "issues");
+    assert_eq!(headers["x-github-delivery"], "d-1");
+    assert_eq!(
+        headers["x-hub-signature-256"],
+        fake_github::sign_webhook("s3cret", body).as_str()
+    );
+}
