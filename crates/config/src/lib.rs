@@ -29,7 +29,7 @@ pub const DEFAULT_PATH: &str = ".github/paydown.yml";
 const ALTERNATE_PATH: &str = ".github/paydown.yaml";
 
 /// One problem in a configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
     /// The file name used in messages.
     pub origin: String,

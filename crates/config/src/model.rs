@@ -44,8 +44,9 @@ pub struct Annotations {
     pub keywords: Vec<String>,
     /// Only `KEYWORD:` (with a colon) counts as an annotation. Default: `false`.
     pub require_colon: bool,
-    /// Severity per keyword, used by the priority score. Keywords not listed
-    /// are `medium`. Default: `{TODO: low, FIXME: high, HACK: medium, XXX: high, DEBT: medium}`.
+    /// Severity per keyword, used by the priority score. Entries in the file
+    /// override these defaults one by one; keywords listed nowhere are `medium`.
+    /// Default: `{TODO: low, FIXME: high, HACK: medium, XXX: high, DEBT: medium}`.
     pub severity: BTreeMap<String, Severity>,
     /// Metadata each keyword must carry, e.g. `{DEBT: [owner, cost]}`;
     /// reported on lines a PR adds. Default: `{}` (nothing required).

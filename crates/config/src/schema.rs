@@ -17,8 +17,10 @@ pub(crate) enum Kind {
     Float { min: f64, max: f64 },
     /// Any string; `non_empty` forbids `""`.
     Str { non_empty: bool },
-    /// A string without white space (labels, command prefixes).
+    /// A string without white space (the command prefix).
     Token,
+    /// A GitHub label name: 1 to 50 characters.
+    Label,
     /// An annotation keyword: letters, digits and `_`.
     Keyword,
     /// A glob pattern (checked with globset).
@@ -65,7 +67,7 @@ const fn field(key: &'static str, kind: Kind, doc: &'static str) -> Field {
 }
 
 const LABELS: Kind = Kind::List {
-    item: &Kind::Token,
+    item: &Kind::Label,
     min_len: 0,
 };
 const GLOBS: Kind = Kind::List {
@@ -99,7 +101,7 @@ const ANNOTATIONS: &[Field] = &[
             key: &Kind::Keyword,
             value: &Kind::Enum(Severity::NAMES),
         },
-        "Severity per keyword (low, medium, high, critical) for the priority score; unlisted keywords are medium.",
+        "Severity per keyword (low, medium, high, critical) for the priority score; entries override these, unlisted keywords are medium.",
     ),
     field(
         "require",
@@ -222,7 +224,7 @@ const WORK: &[Field] = &[
     field(
         "points",
         Kind::Map {
-            key: &Kind::Token,
+            key: &Kind::Label,
             value: &Kind::Int {
                 min: 0,
                 max: 10_000,
@@ -435,6 +437,7 @@ impl Kind {
             Kind::Str { non_empty: false } => "a string".into(),
             Kind::Str { non_empty: true } => "a non-empty string".into(),
             Kind::Token => "a string without spaces".into(),
+            Kind::Label => "a label name".into(),
             Kind::Keyword => "a keyword (letters, digits and _)".into(),
             Kind::Glob => "a glob pattern".into(),
             Kind::Date => "a date (YYYY-MM-DD)".into(),
@@ -451,7 +454,7 @@ impl Kind {
         match self {
             Kind::Keyword => "keyword",
             Kind::Glob => "glob",
-            Kind::Token => "label",
+            Kind::Label => "label",
             Kind::Enum(_) => "name",
             _ => "value",
         }

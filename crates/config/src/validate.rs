@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Value};
 
-use crate::model::{Config, SprintSource, TimeZone};
+use crate::model::{Annotations, Config, SprintSource, TimeZone};
 use crate::schema::{self, Field, Kind};
 
 /// A 1-based position in the file.
@@ -50,7 +50,16 @@ pub(crate) fn validate(text: &str) -> Result<Config, Vec<(Pos, String)>> {
         None => Some(Value::Object(Map::new())),
     };
     let config = match root.map(serde_json::from_value::<Config>) {
-        Some(Ok(config)) => Some(config),
+        Some(Ok(mut config)) => {
+            if walk.keys.contains_key("annotations.severity") {
+                // Severity is a lookup table: the file overrides entries, it doesn't
+                // silently drop the built-in ones (FIXME stays high unless changed).
+                for (k, v) in Annotations::default().severity {
+                    config.annotations.severity.entry(k).or_insert(v);
+                }
+            }
+            Some(config)
+        }
         Some(Err(e)) => {
             // Validation accepted something serde rejects: a schema/model mismatch.
             walk.error(
@@ -185,9 +194,10 @@ impl Walk {
             (Kind::List { .. }, Some(Scalar::String(s))) => {
                 message.push_str(&format!("; write [{s}] for a list of one"));
             }
-            (Kind::Str { .. } | Kind::Token | Kind::Keyword | Kind::Glob, Some(s))
-                if !matches!(s, Scalar::Null | Scalar::String(_)) =>
-            {
+            (
+                Kind::Str { .. } | Kind::Token | Kind::Label | Kind::Keyword | Kind::Glob,
+                Some(s),
+            ) if !matches!(s, Scalar::Null | Scalar::String(_)) => {
                 message.push_str("; put it in quotes to use it as text");
             }
             (Kind::Bool, Some(Scalar::String(s)))
@@ -311,6 +321,7 @@ impl Walk {
             }
             Kind::Str { .. }
             | Kind::Token
+            | Kind::Label
             | Kind::Keyword
             | Kind::Glob
             | Kind::Date
@@ -530,7 +541,12 @@ fn unknown_key_message(key: &str, fields: &[Field], path: &str) -> String {
 fn check_text(text: &str, kind: &Kind) -> Result<(), String> {
     let problem = match kind {
         Kind::Str { non_empty: true } if text.trim().is_empty() => "must not be empty".into(),
-        Kind::Token if text.is_empty() => "must not be empty".into(),
+        Kind::Token | Kind::Label if text.trim().is_empty() => "must not be empty".into(),
+        // GitHub rejects longer label names.
+        Kind::Label if text.chars().count() > 50 => format!(
+            "{} is longer than GitHub's 50-character label limit",
+            quote(text)
+        ),
         Kind::Token if text.chars().any(char::is_whitespace) => {
             format!("{} must not contain spaces", quote(text))
         }

@@ -531,6 +531,21 @@ fn given_require_for_an_unknown_keyword_then_the_keyword_is_suggested() {
         [MetadataField::Owner, MetadataField::Due]
     );
     assert_eq!(c.annotations.severity_of("PERF"), Severity::Critical);
+    // Built-in severities not mentioned in the file are kept.
+    assert_eq!(c.annotations.severity_of("FIXME"), Severity::High);
+}
+
+#[test]
+fn given_labels_with_spaces_then_they_are_accepted_but_overlong_ones_are_not() {
+    let c =
+        ok("issues:\n  labels: [tech debt, \"good first issue\"]\nwork:\n  points: {size M: 5}\n");
+    assert_eq!(c.issues.labels, ["tech debt", "good first issue"]);
+    assert_eq!(c.work.points["size M"], 5);
+    let long = "x".repeat(51);
+    let errs = positioned(&format!("incidents:\n  labels: [\"{long}\", \" \"]\n"));
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(errs[0].2.contains("50-character label limit"));
+    assert!(errs[1].2.contains("must not be empty"));
 }
 
 #[test]
