@@ -1,12 +1,1117 @@
 //! Comment syntax per language, chosen by file name, extension or shebang.
+//!
+//! Each language is a name plus a static [`Syntax`] table that the one
+//! generic lexer in [`crate::lexer`] interprets; adding a language means
+//! adding a table row, never a lexer.
+
+use std::fmt;
 
 /// A language's comment and string syntax, as the lexer needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Language {
+    /// Human-readable name shown in outputs (`"Rust"`, `"Shell"`, `"YAML"`).
     pub name: &'static str,
+    pub(crate) syntax: &'static Syntax,
+}
+
+impl PartialEq for Language {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && std::ptr::eq(self.syntax, other.syntax)
+    }
+}
+
+impl Eq for Language {}
+
+impl fmt::Debug for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Language")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a line-comment marker may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    Anywhere,
+    /// After white space, `;` or the start of the line (shell `#`, so that
+    /// `$#` and `${#var}` are not comments).
+    WordStart,
+    /// After white space or the start of the line (YAML `#`, so that
+    /// `http://host/#anchor` is not a comment).
+    AfterSpace,
+    /// Only white space before it on its line (Dockerfile, INI).
+    LineStart,
+    /// In the first column (fixed-form Fortran `C`).
+    Column1,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineMarker {
+    pub text: &'static str,
+    pub at: At,
+    /// Match ASCII case-insensitively (`REM`).
+    pub ci: bool,
+    /// Bytes that, right after the marker (and its repeats), mean this is not
+    /// a comment: Haskell's `-->` operator, PHP's `#[` attribute.
+    pub not_before: &'static [u8],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockMarker {
+    pub open: &'static str,
+    pub close: &'static str,
+    pub nests: bool,
+    /// Open and close only count at the start of a line (Ruby `=begin`,
+    /// Perl POD, MATLAB `%{`); the closing line is not part of the text.
+    pub line_start: bool,
+}
+
+/// When a string opener is really a string opener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    Always,
+    /// Not after a value (MATLAB's `a'` is a transpose).
+    NotAfterValue,
+    /// Only where a YAML scalar can start (`don't` is a plain scalar).
+    ValueStart,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StringRule {
+    pub open: &'static str,
+    /// Empty: the string runs to the end of the line (Zig `\\`).
+    pub close: &'static str,
+    pub escape: Option<u8>,
+    /// `''` inside `'…'` is a quote, not the end (SQL, VB, Pascal).
+    pub doubled: bool,
+    /// May span lines; otherwise an unterminated string ends at the line end.
+    pub multiline: bool,
+    pub guard: Guard,
+}
+
+/// Here-documents the lexer skips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Heredoc {
+    None,
+    /// `<<EOF`, `<<-EOF`, `<< 'EOF'`.
+    Shell,
+    /// `<<~EOS`, `<<-EOS`, `<<"EOS"`, `<<EOS` (upper-case word): Ruby, Perl, HCL.
+    Script,
+    /// `<<<EOT`, `<<<'EOT'`.
+    Php,
+}
+
+/// Raw string literals whose delimiters need counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Raw {
+    None,
+    /// `r"…"`, `r#"…"#`, `br##"…"##`.
+    Rust,
+    /// `#"…"#`, `#"""…"""#`.
+    Swift,
+    /// `R"delim(…)delim"`, `u8R"(…)"`.
+    Cpp,
+}
+
+/// Everything the lexer needs to know about one language.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Syntax {
+    pub line: &'static [LineMarker],
+    pub blocks: &'static [BlockMarker],
+    /// Tried in order: list `"""` before `"`.
+    pub strings: &'static [StringRule],
+    /// `'x'` is a character literal, but `'a` (lifetime, type variable) and
+    /// `x'` (prime, transpose, digit separator) are not strings.
+    pub char_literals: bool,
+    /// Outside strings this byte escapes the next one (shell `\#`, TeX `\%`,
+    /// Clojure `\;`).
+    pub escape: Option<u8>,
+    /// Outside strings this byte, when it starts a token, makes the next
+    /// character a literal (Erlang `$"`, Elixir `?#`).
+    pub char_prefix: Option<u8>,
+    pub heredoc: Heredoc,
+    pub raw: Raw,
+    /// Lua/CMake long brackets: `[==[ … ]==]` strings, and a line marker
+    /// followed by one is a block comment.
+    pub long_brackets: bool,
+    /// `/re/` regular expression literals (JavaScript family).
+    pub js_regex: bool,
+}
+
+const fn lm(text: &'static str) -> LineMarker {
+    LineMarker {
+        text,
+        at: At::Anywhere,
+        ci: false,
+        not_before: b"",
+    }
+}
+
+const fn lm_at(text: &'static str, at: At) -> LineMarker {
+    LineMarker {
+        text,
+        at,
+        ci: false,
+        not_before: b"",
+    }
+}
+
+const IDENT_BYTES: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+/// Haskell symbol characters: `--` followed by one is an operator.
+const HASKELL_SYMBOLS: &[u8] = b"!#$%&*+./<=>?@\\^|~:";
+
+const fn word_ci(text: &'static str, at: At) -> LineMarker {
+    LineMarker {
+        text,
+        at,
+        ci: true,
+        not_before: IDENT_BYTES,
+    }
+}
+
+const fn blk(open: &'static str, close: &'static str) -> BlockMarker {
+    BlockMarker {
+        open,
+        close,
+        nests: false,
+        line_start: false,
+    }
+}
+
+const fn nested(open: &'static str, close: &'static str) -> BlockMarker {
+    BlockMarker {
+        open,
+        close,
+        nests: true,
+        line_start: false,
+    }
+}
+
+const fn line_block(open: &'static str, close: &'static str) -> BlockMarker {
+    BlockMarker {
+        open,
+        close,
+        nests: false,
+        line_start: true,
+    }
+}
+
+const fn st(
+    open: &'static str,
+    close: &'static str,
+    escape: Option<u8>,
+    multiline: bool,
+) -> StringRule {
+    StringRule {
+        open,
+        close,
+        escape,
+        doubled: false,
+        multiline,
+        guard: Guard::Always,
+    }
+}
+
+const fn doubled(open: &'static str, close: &'static str, multiline: bool) -> StringRule {
+    StringRule {
+        open,
+        close,
+        escape: None,
+        doubled: true,
+        multiline,
+        guard: Guard::Always,
+    }
+}
+
+const BS: Option<u8> = Some(b'\\');
+const DQ: StringRule = st("\"", "\"", BS, false);
+const SQ: StringRule = st("'", "'", BS, false);
+const DQ_ML: StringRule = st("\"", "\"", BS, true);
+const SQ_ML: StringRule = st("'", "'", BS, true);
+const BT_ML: StringRule = st("`", "`", BS, true);
+const BT_RAW: StringRule = st("`", "`", None, true);
+const TDQ: StringRule = st("\"\"\"", "\"\"\"", BS, true);
+const TSQ: StringRule = st("'''", "'''", BS, true);
+const TDQ_RAW: StringRule = st("\"\"\"", "\"\"\"", None, true);
+
+const SLASHES: LineMarker = lm("//");
+const HASH: LineMarker = lm("#");
+const DASHES: LineMarker = lm("--");
+const C_BLOCK: BlockMarker = blk("/*", "*/");
+const C_NESTED: BlockMarker = nested("/*", "*/");
+const HTML_BLOCK: BlockMarker = blk("<!--", "-->");
+
+const BASE: Syntax = Syntax {
+    line: &[],
+    blocks: &[],
+    strings: &[],
+    char_literals: false,
+    escape: None,
+    char_prefix: None,
+    heredoc: Heredoc::None,
+    raw: Raw::None,
+    long_brackets: false,
+    js_regex: false,
+};
+
+const C_LIKE: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ],
+    char_literals: true,
+    raw: Raw::Cpp,
+    ..BASE
+};
+const C_SHARP: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[
+        st("\"\"\"", "\"\"\"", None, true),
+        doubled("@$\"", "\"", true),
+        doubled("@\"", "\"", true),
+        DQ,
+    ],
+    char_literals: true,
+    ..BASE
+};
+const JAVA: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[TDQ, DQ, SQ],
+    ..BASE
+};
+const KOTLIN: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_NESTED],
+    strings: &[TDQ_RAW, DQ, SQ],
+    ..BASE
+};
+const SCALA: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_NESTED],
+    strings: &[TDQ_RAW, DQ],
+    char_literals: true,
+    ..BASE
+};
+const GROOVY: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[TDQ, TSQ, DQ, SQ],
+    ..BASE
+};
+const GO: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ, BT_RAW, SQ],
+    ..BASE
+};
+const RUST: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_NESTED],
+    strings: &[DQ_ML],
+    char_literals: true,
+    raw: Raw::Rust,
+    ..BASE
+};
+const SWIFT: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_NESTED],
+    strings: &[TDQ, DQ],
+    raw: Raw::Swift,
+    ..BASE
+};
+const DART: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_NESTED],
+    strings: &[TDQ, TSQ, DQ, SQ],
+    ..BASE
+};
+const JS: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ, SQ, BT_ML],
+    js_regex: true,
+    ..BASE
+};
+const JSONC: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ],
+    ..BASE
+};
+const PHP: Syntax = Syntax {
+    line: &[
+        SLASHES,
+        LineMarker {
+            not_before: b"[",
+            ..HASH
+        },
+    ],
+    blocks: &[C_BLOCK],
+    strings: &[DQ_ML, SQ_ML, BT_ML],
+    heredoc: Heredoc::Php,
+    ..BASE
+};
+const PYTHON: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[TDQ, TSQ, DQ, SQ],
+    ..BASE
+};
+const RUBY: Syntax = Syntax {
+    line: &[HASH],
+    blocks: &[line_block("=begin", "=end")],
+    strings: &[DQ_ML, SQ_ML, BT_ML],
+    heredoc: Heredoc::Script,
+    ..BASE
+};
+const PERL: Syntax = Syntax {
+    line: &[lm_at("#", At::WordStart)],
+    blocks: &[
+        line_block("=pod", "=cut"),
+        line_block("=head", "=cut"),
+        line_block("=begin", "=cut"),
+        line_block("=over", "=cut"),
+        line_block("=item", "=cut"),
+        line_block("=for", "=cut"),
+        line_block("=encoding", "=cut"),
+    ],
+    strings: &[DQ_ML, SQ_ML, BT_ML],
+    heredoc: Heredoc::Script,
+    ..BASE
+};
+const LUA: Syntax = Syntax {
+    line: &[DASHES],
+    strings: &[DQ, SQ],
+    long_brackets: true,
+    ..BASE
+};
+const R: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[DQ_ML, SQ_ML, st("`", "`", BS, false)],
+    ..BASE
+};
+const JULIA: Syntax = Syntax {
+    line: &[HASH],
+    blocks: &[nested("#=", "=#")],
+    strings: &[TDQ, DQ_ML, BT_ML],
+    char_literals: true,
+    ..BASE
+};
+const HASKELL: Syntax = Syntax {
+    line: &[LineMarker {
+        not_before: HASKELL_SYMBOLS,
+        ..DASHES
+    }],
+    blocks: &[nested("{-", "-}")],
+    strings: &[DQ],
+    char_literals: true,
+    ..BASE
+};
+const OCAML: Syntax = Syntax {
+    blocks: &[nested("(*", "*)")],
+    strings: &[DQ_ML],
+    char_literals: true,
+    ..BASE
+};
+const FSHARP: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[nested("(*", "*)")],
+    strings: &[TDQ_RAW, doubled("@\"", "\"", true), DQ_ML],
+    char_literals: true,
+    ..BASE
+};
+const ELIXIR: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[TDQ, TSQ, DQ_ML, SQ_ML],
+    char_prefix: Some(b'?'),
+    ..BASE
+};
+const ERLANG: Syntax = Syntax {
+    line: &[lm("%")],
+    strings: &[DQ_ML, SQ],
+    char_prefix: Some(b'$'),
+    ..BASE
+};
+const CLOJURE: Syntax = Syntax {
+    line: &[lm(";")],
+    strings: &[DQ_ML],
+    escape: BS,
+    ..BASE
+};
+const LISP: Syntax = Syntax {
+    line: &[lm(";")],
+    blocks: &[nested("#|", "|#")],
+    strings: &[DQ_ML],
+    escape: BS,
+    ..BASE
+};
+const ZIG: Syntax = Syntax {
+    line: &[SLASHES],
+    strings: &[st("\\\\", "", None, false), DQ, SQ],
+    ..BASE
+};
+const NIM: Syntax = Syntax {
+    line: &[HASH],
+    blocks: &[nested("##[", "]##"), nested("#[", "]#")],
+    strings: &[TDQ_RAW, DQ],
+    char_literals: true,
+    ..BASE
+};
+const D: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK, nested("/+", "+/")],
+    strings: &[DQ_ML, BT_RAW],
+    char_literals: true,
+    ..BASE
+};
+const FORTRAN: Syntax = Syntax {
+    line: &[lm("!")],
+    strings: &[doubled("'", "'", false), doubled("\"", "\"", false)],
+    ..BASE
+};
+const FORTRAN_FIXED: Syntax = Syntax {
+    line: &[
+        lm("!"),
+        LineMarker {
+            text: "c",
+            at: At::Column1,
+            ci: true,
+            not_before: b"",
+        },
+        lm_at("*", At::Column1),
+    ],
+    ..FORTRAN
+};
+const PASCAL: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[blk("{", "}"), blk("(*", "*)")],
+    strings: &[doubled("'", "'", false)],
+    ..BASE
+};
+const ADA: Syntax = Syntax {
+    line: &[DASHES],
+    strings: &[doubled("\"", "\"", false)],
+    char_literals: true,
+    ..BASE
+};
+const VB: Syntax = Syntax {
+    line: &[lm("'"), word_ci("rem", At::WordStart)],
+    strings: &[doubled("\"", "\"", false)],
+    ..BASE
+};
+const POWERSHELL: Syntax = Syntax {
+    line: &[lm_at("#", At::WordStart)],
+    blocks: &[blk("<#", "#>")],
+    strings: &[
+        st("@\"", "\"@", None, true),
+        st("@'", "'@", None, true),
+        StringRule {
+            doubled: true,
+            ..st("\"", "\"", Some(b'`'), true)
+        },
+        doubled("'", "'", true),
+    ],
+    ..BASE
+};
+const SHELL: Syntax = Syntax {
+    line: &[lm_at("#", At::WordStart)],
+    strings: &[st("'", "'", None, true), DQ_ML, BT_ML],
+    escape: BS,
+    heredoc: Heredoc::Shell,
+    ..BASE
+};
+const FISH: Syntax = Syntax {
+    strings: &[SQ_ML, DQ_ML],
+    heredoc: Heredoc::None,
+    ..SHELL
+};
+const SQL: Syntax = Syntax {
+    line: &[DASHES],
+    blocks: &[C_BLOCK],
+    strings: &[
+        doubled("'", "'", true),
+        doubled("\"", "\"", true),
+        st("`", "`", None, false),
+    ],
+    ..BASE
+};
+const SOLIDITY: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ, SQ],
+    ..BASE
+};
+const VERILOG: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ],
+    ..BASE
+};
+const VHDL: Syntax = Syntax {
+    line: &[DASHES],
+    blocks: &[C_BLOCK],
+    strings: &[doubled("\"", "\"", false)],
+    char_literals: true,
+    ..BASE
+};
+const MATLAB: Syntax = Syntax {
+    line: &[lm("%")],
+    blocks: &[line_block("%{", "%}")],
+    strings: &[
+        StringRule {
+            guard: Guard::NotAfterValue,
+            ..doubled("'", "'", false)
+        },
+        doubled("\"", "\"", false),
+    ],
+    ..BASE
+};
+const ASSEMBLY: Syntax = Syntax {
+    line: &[lm(";"), SLASHES, lm_at("#", At::LineStart)],
+    blocks: &[C_BLOCK],
+    strings: &[DQ],
+    ..BASE
+};
+const HCL: Syntax = Syntax {
+    line: &[HASH, SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ],
+    heredoc: Heredoc::Script,
+    ..BASE
+};
+const PROTOBUF: Syntax = Syntax {
+    line: &[SLASHES],
+    blocks: &[C_BLOCK],
+    strings: &[DQ, SQ],
+    ..BASE
+};
+const GRAPHQL: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[TDQ, DQ],
+    ..BASE
+};
+const VUE: Syntax = Syntax {
+    line: &[lm_at("//", At::WordStart)],
+    blocks: &[HTML_BLOCK, C_BLOCK],
+    strings: &[DQ, SQ, BT_ML],
+    ..BASE
+};
+const CSS: Syntax = Syntax {
+    blocks: &[C_BLOCK],
+    strings: &[DQ, SQ],
+    ..BASE
+};
+const SCSS: Syntax = Syntax {
+    line: &[lm_at("//", At::WordStart)],
+    ..CSS
+};
+const HTML: Syntax = Syntax {
+    blocks: &[HTML_BLOCK],
+    ..BASE
+};
+const YAML: Syntax = Syntax {
+    line: &[lm_at("#", At::AfterSpace)],
+    strings: &[
+        StringRule {
+            guard: Guard::ValueStart,
+            ..DQ
+        },
+        StringRule {
+            guard: Guard::ValueStart,
+            ..doubled("'", "'", false)
+        },
+    ],
+    ..BASE
+};
+const TOML: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[
+        TDQ,
+        st("'''", "'''", None, true),
+        DQ,
+        st("'", "'", None, false),
+    ],
+    ..BASE
+};
+const INI: Syntax = Syntax {
+    line: &[lm_at("#", At::LineStart), lm_at(";", At::LineStart)],
+    ..BASE
+};
+const PROPERTIES: Syntax = Syntax {
+    line: &[lm_at("#", At::LineStart), lm_at("!", At::LineStart)],
+    ..BASE
+};
+/// `#` at the start of a line: ignore files, `.env`, Dockerfile.
+const HASH_LINES: Syntax = Syntax {
+    line: &[lm_at("#", At::LineStart)],
+    ..BASE
+};
+/// `#` starting a word: pip requirements, where `url#egg=x` is no comment.
+const HASH_WORDS: Syntax = Syntax {
+    line: &[lm_at("#", At::WordStart)],
+    ..BASE
+};
+const MAKE: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[DQ, SQ],
+    escape: BS,
+    ..BASE
+};
+const CMAKE: Syntax = Syntax {
+    line: &[HASH],
+    strings: &[DQ_ML],
+    long_brackets: true,
+    ..BASE
+};
+const NIX: Syntax = Syntax {
+    line: &[HASH],
+    blocks: &[C_BLOCK],
+    strings: &[DQ_ML, st("''", "''", None, true)],
+    ..BASE
+};
+const BATCH: Syntax = Syntax {
+    line: &[
+        word_ci("rem", At::LineStart),
+        word_ci("@rem", At::LineStart),
+        lm_at("::", At::LineStart),
+    ],
+    ..BASE
+};
+const TEX: Syntax = Syntax {
+    line: &[lm("%")],
+    escape: BS,
+    ..BASE
+};
+const VIM: Syntax = Syntax {
+    line: &[lm_at("\"", At::LineStart)],
+    ..BASE
+};
+const COFFEE: Syntax = Syntax {
+    line: &[HASH],
+    blocks: &[blk("###", "###")],
+    strings: &[TDQ, TSQ, DQ_ML, SQ_ML],
+    ..BASE
+};
+const JSONNET: Syntax = Syntax {
+    line: &[SLASHES, HASH],
+    blocks: &[C_BLOCK],
+    strings: &[st("|||", "|||", None, true), DQ, SQ],
+    ..BASE
+};
+
+const fn lang(name: &'static str, syntax: &'static Syntax) -> Language {
+    Language { name, syntax }
+}
+
+const L_C: Language = lang("C", &C_LIKE);
+const L_CPP: Language = lang("C++", &C_LIKE);
+const L_CUDA: Language = lang("CUDA", &C_LIKE);
+const L_OBJC: Language = lang("Objective-C", &C_LIKE);
+const L_CSHARP: Language = lang("C#", &C_SHARP);
+const L_JAVA: Language = lang("Java", &JAVA);
+const L_KOTLIN: Language = lang("Kotlin", &KOTLIN);
+const L_SCALA: Language = lang("Scala", &SCALA);
+const L_GROOVY: Language = lang("Groovy", &GROOVY);
+const L_GRADLE: Language = lang("Gradle", &GROOVY);
+const L_GO: Language = lang("Go", &GO);
+const L_RUST: Language = lang("Rust", &RUST);
+const L_SWIFT: Language = lang("Swift", &SWIFT);
+const L_DART: Language = lang("Dart", &DART);
+const L_JS: Language = lang("JavaScript", &JS);
+const L_TS: Language = lang("TypeScript", &JS);
+const L_JSONC: Language = lang("JSON with comments", &JSONC);
+const L_PHP: Language = lang("PHP", &PHP);
+const L_PYTHON: Language = lang("Python", &PYTHON);
+const L_STARLARK: Language = lang("Starlark", &PYTHON);
+const L_RUBY: Language = lang("Ruby", &RUBY);
+const L_PERL: Language = lang("Perl", &PERL);
+const L_LUA: Language = lang("Lua", &LUA);
+const L_R: Language = lang("R", &R);
+const L_JULIA: Language = lang("Julia", &JULIA);
+const L_HASKELL: Language = lang("Haskell", &HASKELL);
+const L_ELM: Language = lang("Elm", &HASKELL);
+const L_OCAML: Language = lang("OCaml", &OCAML);
+const L_FSHARP: Language = lang("F#", &FSHARP);
+const L_ELIXIR: Language = lang("Elixir", &ELIXIR);
+const L_ERLANG: Language = lang("Erlang", &ERLANG);
+const L_CLOJURE: Language = lang("Clojure", &CLOJURE);
+const L_LISP: Language = lang("Lisp", &LISP);
+const L_SCHEME: Language = lang("Scheme", &LISP);
+const L_RACKET: Language = lang("Racket", &LISP);
+const L_EMACS_LISP: Language = lang("Emacs Lisp", &LISP);
+const L_ZIG: Language = lang("Zig", &ZIG);
+const L_NIM: Language = lang("Nim", &NIM);
+const L_D: Language = lang("D", &D);
+const L_FORTRAN: Language = lang("Fortran", &FORTRAN);
+const L_FORTRAN_FIXED: Language = lang("Fortran (fixed form)", &FORTRAN_FIXED);
+const L_PASCAL: Language = lang("Pascal", &PASCAL);
+const L_ADA: Language = lang("Ada", &ADA);
+const L_VB: Language = lang("Visual Basic", &VB);
+const L_POWERSHELL: Language = lang("PowerShell", &POWERSHELL);
+const L_SHELL: Language = lang("Shell", &SHELL);
+const L_FISH: Language = lang("Fish", &FISH);
+const L_SQL: Language = lang("SQL", &SQL);
+const L_SOLIDITY: Language = lang("Solidity", &SOLIDITY);
+const L_VERILOG: Language = lang("Verilog", &VERILOG);
+const L_SYSTEMVERILOG: Language = lang("SystemVerilog", &VERILOG);
+const L_VHDL: Language = lang("VHDL", &VHDL);
+const L_MATLAB: Language = lang("MATLAB", &MATLAB);
+const L_ASSEMBLY: Language = lang("Assembly", &ASSEMBLY);
+const L_HCL: Language = lang("HCL", &HCL);
+const L_TERRAFORM: Language = lang("Terraform", &HCL);
+const L_PROTOBUF: Language = lang("Protocol Buffers", &PROTOBUF);
+const L_THRIFT: Language = lang("Thrift", &JSONNET);
+const L_GRAPHQL: Language = lang("GraphQL", &GRAPHQL);
+const L_VUE: Language = lang("Vue", &VUE);
+const L_SVELTE: Language = lang("Svelte", &VUE);
+const L_ASTRO: Language = lang("Astro", &VUE);
+const L_CSS: Language = lang("CSS", &CSS);
+const L_SCSS: Language = lang("SCSS", &SCSS);
+const L_LESS: Language = lang("Less", &SCSS);
+const L_HTML: Language = lang("HTML", &HTML);
+const L_XML: Language = lang("XML", &HTML);
+const L_MARKDOWN: Language = lang("Markdown", &HTML);
+const L_YAML: Language = lang("YAML", &YAML);
+const L_TOML: Language = lang("TOML", &TOML);
+const L_INI: Language = lang("INI", &INI);
+const L_PROPERTIES: Language = lang("Properties", &PROPERTIES);
+const L_CONFIG: Language = lang("Config", &HASH_LINES);
+const L_IGNORE: Language = lang("Ignore list", &HASH_LINES);
+const L_DOCKERFILE: Language = lang("Dockerfile", &HASH_LINES);
+const L_MAKEFILE: Language = lang("Makefile", &MAKE);
+const L_CMAKE: Language = lang("CMake", &CMAKE);
+const L_NIX: Language = lang("Nix", &NIX);
+const L_BATCH: Language = lang("Batch", &BATCH);
+const L_TEX: Language = lang("TeX", &TEX);
+const L_VIM: Language = lang("Vim script", &VIM);
+const L_COFFEE: Language = lang("CoffeeScript", &COFFEE);
+const L_JSONNET: Language = lang("Jsonnet", &JSONNET);
+const L_AWK: Language = lang("Awk", &MAKE);
+const L_REQUIREMENTS: Language = lang("pip requirements", &HASH_WORDS);
+
+/// Every language paydown knows, for [`language_by_name`].
+const ALL: &[Language] = &[
+    L_C,
+    L_CPP,
+    L_CUDA,
+    L_OBJC,
+    L_CSHARP,
+    L_JAVA,
+    L_KOTLIN,
+    L_SCALA,
+    L_GROOVY,
+    L_GRADLE,
+    L_GO,
+    L_RUST,
+    L_SWIFT,
+    L_DART,
+    L_JS,
+    L_TS,
+    L_JSONC,
+    L_PHP,
+    L_PYTHON,
+    L_STARLARK,
+    L_RUBY,
+    L_PERL,
+    L_LUA,
+    L_R,
+    L_JULIA,
+    L_HASKELL,
+    L_ELM,
+    L_OCAML,
+    L_FSHARP,
+    L_ELIXIR,
+    L_ERLANG,
+    L_CLOJURE,
+    L_LISP,
+    L_SCHEME,
+    L_RACKET,
+    L_EMACS_LISP,
+    L_ZIG,
+    L_NIM,
+    L_D,
+    L_FORTRAN,
+    L_FORTRAN_FIXED,
+    L_PASCAL,
+    L_ADA,
+    L_VB,
+    L_POWERSHELL,
+    L_SHELL,
+    L_FISH,
+    L_SQL,
+    L_SOLIDITY,
+    L_VERILOG,
+    L_SYSTEMVERILOG,
+    L_VHDL,
+    L_MATLAB,
+    L_ASSEMBLY,
+    L_HCL,
+    L_TERRAFORM,
+    L_PROTOBUF,
+    L_THRIFT,
+    L_GRAPHQL,
+    L_VUE,
+    L_SVELTE,
+    L_ASTRO,
+    L_CSS,
+    L_SCSS,
+    L_LESS,
+    L_HTML,
+    L_XML,
+    L_MARKDOWN,
+    L_YAML,
+    L_TOML,
+    L_INI,
+    L_PROPERTIES,
+    L_CONFIG,
+    L_IGNORE,
+    L_DOCKERFILE,
+    L_MAKEFILE,
+    L_CMAKE,
+    L_NIX,
+    L_BATCH,
+    L_TEX,
+    L_VIM,
+    L_COFFEE,
+    L_JSONNET,
+    L_AWK,
+    L_REQUIREMENTS,
+];
+
+/// The language with this display name (ASCII case-insensitive), for
+/// configuration that maps file patterns to languages.
+pub fn language_by_name(name: &str) -> Option<Language> {
+    ALL.iter()
+        .copied()
+        .find(|l| l.name.eq_ignore_ascii_case(name))
 }
 
 /// The language of a file, or `None` when paydown does not know its type.
-pub fn language_for_path(_path: &str, _text: &str) -> Option<Language> {
-    None
+///
+/// Tried in order: the exact file name (`Dockerfile`, `CMakeLists.txt`,
+/// `.bashrc`), the extension (case-insensitive), then the shebang line.
+pub fn language_for_path(path: &str, text: &str) -> Option<Language> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    by_file_name(name)
+        .or_else(|| by_extension(name, text))
+        .or_else(|| by_shebang(text))
+}
+
+fn by_file_name(name: &str) -> Option<Language> {
+    let lang = match name {
+        "Dockerfile" | "dockerfile" | "Containerfile" | "containerfile" => L_DOCKERFILE,
+        "Makefile" | "makefile" | "GNUmakefile" | "BSDmakefile" | "Kbuild" => L_MAKEFILE,
+        "CMakeLists.txt" => L_CMAKE,
+        "Jenkinsfile" => L_GROOVY,
+        "Gemfile" | "Rakefile" | "Vagrantfile" | "Podfile" | "Fastfile" | "Appfile"
+        | "Brewfile" | "Guardfile" | "Capfile" | "Berksfile" | "Dangerfile" | "Puppetfile"
+        | "Steepfile" | ".irbrc" | ".pryrc" => L_RUBY,
+        "BUILD" | "BUILD.bazel" | "WORKSPACE" | "WORKSPACE.bazel" | "WORKSPACE.bzlmod"
+        | "MODULE.bazel" | "Tiltfile" | "BUCK" => L_STARLARK,
+        "SConstruct" | "SConscript" | "Snakefile" | "wscript" => L_PYTHON,
+        ".bashrc" | ".bash_profile" | ".bash_logout" | ".bash_aliases" | ".zshrc" | ".zshenv"
+        | ".zprofile" | ".zlogin" | ".profile" | ".envrc" | "PKGBUILD" | "APKBUILD" => L_SHELL,
+        ".gitignore" | ".dockerignore" | ".npmignore" | ".prettierignore" | ".eslintignore"
+        | ".hgignore" | ".ignore" | ".rgignore" | ".gcloudignore" | ".helmignore"
+        | ".gitattributes" | "CODEOWNERS" => L_IGNORE,
+        ".editorconfig" | ".gitconfig" | ".gitmodules" | ".npmrc" | ".yarnrc" | ".env"
+        | "Procfile" | "Caddyfile" | "justfile" | "Justfile" | ".justfile" | "requirements.in" => {
+            L_CONFIG
+        }
+        "requirements.txt" | "constraints.txt" => L_REQUIREMENTS,
+        "Pipfile" | "Cargo.lock" | "poetry.lock" => L_TOML,
+        ".clang-format" | ".clang-tidy" | ".yamllint" => L_YAML,
+        "go.mod" | "go.work" => L_GO,
+        ".vimrc" | ".gvimrc" | "_vimrc" => L_VIM,
+        "meson.build" | "meson_options.txt" => L_PYTHON,
+        _ => {
+            if name.starts_with("Dockerfile.") || name.starts_with("Containerfile.") {
+                L_DOCKERFILE
+            } else if name.starts_with("Makefile.") || name.starts_with("makefile.") {
+                L_MAKEFILE
+            } else if name.starts_with(".env.") {
+                L_CONFIG
+            } else if name.starts_with("requirements") && name.ends_with(".txt") {
+                L_REQUIREMENTS
+            } else {
+                return None;
+            }
+        }
+    };
+    Some(lang)
+}
+
+fn by_extension(name: &str, text: &str) -> Option<Language> {
+    let dot = name.rfind('.')?;
+    if dot == 0 {
+        return None;
+    }
+    let ext = &name[dot + 1..];
+    let mut buf = [0u8; 12];
+    if ext.is_empty() || ext.len() > buf.len() {
+        return None;
+    }
+    buf[..ext.len()].copy_from_slice(ext.as_bytes());
+    buf[..ext.len()].make_ascii_lowercase();
+    let ext = std::str::from_utf8(&buf[..ext.len()]).ok()?;
+    let lang = match ext {
+        "c" => L_C,
+        "h" | "cc" | "cpp" | "cxx" | "c++" | "hh" | "hpp" | "hxx" | "h++" | "ipp" | "inl"
+        | "tpp" | "tcc" | "ino" => L_CPP,
+        "cu" | "cuh" => L_CUDA,
+        "mm" => L_OBJC,
+        "m" => {
+            if looks_like_objective_c(text) {
+                L_OBJC
+            } else {
+                L_MATLAB
+            }
+        }
+        "cs" | "csx" | "cake" => L_CSHARP,
+        "java" => L_JAVA,
+        "kt" | "kts" | "ktm" => L_KOTLIN,
+        "scala" | "sc" | "sbt" => L_SCALA,
+        "groovy" | "gvy" | "jenkinsfile" => L_GROOVY,
+        "gradle" => L_GRADLE,
+        "go" => L_GO,
+        "rs" => L_RUST,
+        "swift" => L_SWIFT,
+        "dart" => L_DART,
+        "js" | "jsx" | "mjs" | "cjs" => L_JS,
+        "ts" | "tsx" | "mts" | "cts" => L_TS,
+        "jsonc" | "json5" => L_JSONC,
+        "php" | "phtml" | "php3" | "php4" | "php5" | "php7" | "php8" | "phps" => L_PHP,
+        "py" | "pyi" | "pyw" | "pyx" | "pxd" | "gyp" | "gypi" => L_PYTHON,
+        "bzl" | "star" | "bazel" | "sky" => L_STARLARK,
+        "rb" | "rake" | "gemspec" | "ru" | "podspec" | "jbuilder" | "thor" => L_RUBY,
+        "pl" | "pm" | "t" | "pod" | "psgi" => L_PERL,
+        "lua" | "rockspec" => L_LUA,
+        "r" | "rprofile" => L_R,
+        "jl" => L_JULIA,
+        "hs" | "hsc" => L_HASKELL,
+        "elm" => L_ELM,
+        "ml" | "mli" | "mll" | "mly" => L_OCAML,
+        "fs" | "fsi" | "fsx" => L_FSHARP,
+        "ex" | "exs" => L_ELIXIR,
+        "erl" | "hrl" | "escript" => L_ERLANG,
+        "clj" | "cljs" | "cljc" | "edn" | "bb" => L_CLOJURE,
+        "lisp" | "lsp" | "asd" => L_LISP,
+        "scm" | "ss" | "sld" => L_SCHEME,
+        "rkt" => L_RACKET,
+        "el" => L_EMACS_LISP,
+        "zig" => L_ZIG,
+        "nim" | "nims" | "nimble" => L_NIM,
+        "d" | "di" => L_D,
+        "f90" | "f95" | "f03" | "f08" => L_FORTRAN,
+        "f" | "for" | "f77" | "ftn" => L_FORTRAN_FIXED,
+        "pas" | "dpr" | "lpr" | "dpk" => L_PASCAL,
+        "adb" | "ads" | "ada" => L_ADA,
+        "vb" | "vbs" | "bas" => L_VB,
+        "ps1" | "psm1" | "psd1" => L_POWERSHELL,
+        "sh" | "bash" | "zsh" | "ksh" | "bats" | "ebuild" => L_SHELL,
+        "fish" => L_FISH,
+        "sql" | "psql" | "pgsql" | "ddl" | "dml" => L_SQL,
+        "sol" => L_SOLIDITY,
+        "v" | "vh" => L_VERILOG,
+        "sv" | "svh" => L_SYSTEMVERILOG,
+        "vhd" | "vhdl" => L_VHDL,
+        "asm" | "s" | "nasm" | "masm" => L_ASSEMBLY,
+        "tf" | "tfvars" => L_TERRAFORM,
+        "hcl" | "nomad" => L_HCL,
+        "proto" => L_PROTOBUF,
+        "thrift" => L_THRIFT,
+        "graphql" | "gql" | "graphqls" => L_GRAPHQL,
+        "vue" => L_VUE,
+        "svelte" => L_SVELTE,
+        "astro" => L_ASTRO,
+        "css" => L_CSS,
+        "scss" | "sass" => L_SCSS,
+        "less" => L_LESS,
+        "html" | "htm" | "xhtml" | "erb" | "hbs" | "handlebars" | "mustache" | "jinja"
+        | "jinja2" | "j2" | "njk" => L_HTML,
+        "xml" | "svg" | "xsd" | "xsl" | "xslt" | "plist" | "csproj" | "vbproj" | "fsproj"
+        | "vcxproj" | "props" | "targets" | "resx" | "xaml" | "wsdl" | "pom" => L_XML,
+        "md" | "markdown" | "mdown" | "mkd" => L_MARKDOWN,
+        "yml" | "yaml" => L_YAML,
+        "toml" => L_TOML,
+        "ini" | "cfg" | "cnf" | "inf" | "reg" => L_INI,
+        "conf" | "env" | "gitignore" | "dockerignore" => L_CONFIG,
+        "properties" => L_PROPERTIES,
+        "dockerfile" | "containerfile" => L_DOCKERFILE,
+        "mk" | "mak" | "make" => L_MAKEFILE,
+        "cmake" => L_CMAKE,
+        "nix" => L_NIX,
+        "bat" | "cmd" => L_BATCH,
+        "tex" | "sty" | "cls" | "ltx" | "dtx" | "bib" => L_TEX,
+        "vim" => L_VIM,
+        "coffee" => L_COFFEE,
+        "jsonnet" | "libsonnet" => L_JSONNET,
+        "awk" => L_AWK,
+        _ => return None,
+    };
+    Some(lang)
+}
+
+/// `.m` is both Objective-C and MATLAB; Objective-C files nearly always
+/// import a header or declare a class near the top.
+fn looks_like_objective_c(text: &str) -> bool {
+    let head = text.as_bytes();
+    let head = &head[..head.len().min(64 * 1024)];
+    [
+        "#import",
+        "#include",
+        "@interface",
+        "@implementation",
+        "@protocol",
+    ]
+    .iter()
+    .any(|needle| memchr::memmem::find(head, needle.as_bytes()).is_some())
+}
+
+fn by_shebang(text: &str) -> Option<Language> {
+    let rest = text.strip_prefix("#!")?;
+    let line = rest.lines().next().unwrap_or("");
+    let mut words = line.split_whitespace();
+    let mut program = basename(words.next()?);
+    if program == "env" {
+        // `env -S deno run`, `env FOO=1 python3`: the program is the first
+        // word that is neither an option nor an assignment.
+        program = basename(words.find(|w| !w.starts_with('-') && !w.contains('='))?);
+    }
+    let program = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let lang = match program {
+        "sh" | "bash" | "zsh" | "ksh" | "dash" | "ash" | "mksh" | "busybox" => L_SHELL,
+        "fish" => L_FISH,
+        "python" | "pypy" => L_PYTHON,
+        "node" | "nodejs" | "deno" | "bun" | "zx" | "qjs" => L_JS,
+        "ts-node" | "tsx" => L_TS,
+        "ruby" | "jruby" | "truffleruby" => L_RUBY,
+        "perl" => L_PERL,
+        "php" => L_PHP,
+        "lua" | "luajit" | "texlua" => L_LUA,
+        "Rscript" | "R" => L_R,
+        "julia" => L_JULIA,
+        "elixir" => L_ELIXIR,
+        "escript" => L_ERLANG,
+        "runhaskell" | "runghc" | "stack" => L_HASKELL,
+        "swift" => L_SWIFT,
+        "groovy" => L_GROOVY,
+        "scala" => L_SCALA,
+        "dart" => L_DART,
+        "ocaml" => L_OCAML,
+        "make" | "gmake" => L_MAKEFILE,
+        "pwsh" | "powershell" => L_POWERSHELL,
+        "awk" | "gawk" | "mawk" => L_AWK,
+        "bb" | "clojure" => L_CLOJURE,
+        "racket" => L_RACKET,
+        "guile" | "csi" => L_SCHEME,
+        "sbcl" => L_LISP,
+        _ => return None,
+    };
+    Some(lang)
+}
+
+fn basename(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
 }
