@@ -1,0 +1,17 @@
+//! Debt-issue reconciliation as pure functions: what each debt issue should
+//! look like ([`render`]), how the bot recognises its own issues
+//! ([`marker`]), which GitHub writes bring the repository's issues in line
+//! with a scan of the default branch ([`plan`]), and the dashboard body
+//! ([`dashboard`]).
+//!
+//! Nothing here does I/O: callers (the App, the Action, `paydown sync`)
+//! fetch the scan and the issues, call [`plan::plan`], and apply or print the
+//! resulting [`plan::Plan`].
+
+pub mod marker;
+pub mod plan;
+pub mod render;
+
+pub use marker::{ItemMarker, ItemMeta};
+pub use plan::{Coverage, Effect, ExistingIssue, IssueState, Plan, PlanInput, PlanSummary, plan};
+pub use render::{RenderedIssue, RepoRef};

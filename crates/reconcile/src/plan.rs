@@ -1,0 +1,847 @@
+//! The reconcile plan: from a scan of the default branch and the existing
+//! debt issues, the GitHub writes that make exactly one issue per item, with
+//! the right content and state.
+//!
+//! Matching follows SonarQube's cascade. An annotation naming `#N` takes
+//! issue N; then ids match markers exactly; then, among what is left
+//! (unmatched annotations vs unmatched open issues whose path this scan
+//! covers), best pair first and one-to-one: same path (after a rename) and
+//! same normalised text; same path and similar text (edited in place);
+//! another path with the same text (moved). Whatever is still unmatched is
+//! created (paced by `issues.max_new_per_run`) or closed (only where the scan
+//! covers the issue's path, and only with `issues.close_when_removed`).
+//!
+//! Writes happen only when the rendered issue differs from the live one. The
+//! body's permalink stays pinned to the commit it was written at until
+//! something in the body changes, so an unrelated push writes nothing; a line
+//! move does change the body (new line numbers, new permalink): one write per
+//! moved item.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use paydown_annotations::Annotation;
+use paydown_annotations::id::{normalise_text, similarity};
+use paydown_config::Config;
+use serde::{Deserialize, Serialize};
+
+use crate::marker::{self, ItemMarker};
+use crate::render::{
+    self, AREA_LABEL_PREFIX, ItemFacts, LABEL_IGNORED, LABEL_PREFIX, LABEL_WONTFIX, RenderContext,
+    RepoRef,
+};
+
+/// Two texts on the same path at least this alike are one item edited in place.
+pub const EDIT_SIMILARITY: f64 = 0.6;
+
+/// Which files the scan read. Items in files it did not read are unknown:
+/// they are neither closed nor matched away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// The whole tree at the commit.
+    Full,
+    /// Only these paths (an incremental scan of a push's changed files,
+    /// including removed ones).
+    Paths(BTreeSet<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueState {
+    Open,
+    Closed,
+}
+
+/// A debt issue as GitHub has it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExistingIssue {
+    pub number: u64,
+    pub state: IssueState,
+    /// GitHub's `state_reason` (`completed`, `not_planned`, `reopened`, …).
+    pub state_reason: Option<String>,
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+    pub title: String,
+    pub body: String,
+    pub has_milestone: bool,
+    /// [`marker::parse`] of `body`; issues without one are not the bot's
+    /// and are touched only when an annotation names them (`#N`).
+    pub marker: Option<ItemMarker>,
+    /// Whether the last close was the bot's (`Some(true)`) or a person's
+    /// (`Some(false)`); `None` when the caller could not tell, and then a
+    /// closed issue is left as it is.
+    pub closed_by_bot: Option<bool>,
+}
+
+impl ExistingIssue {
+    /// An issue with its marker parsed from `body`.
+    pub fn new(number: u64, state: IssueState, title: &str, body: &str) -> Self {
+        Self {
+            number,
+            state,
+            state_reason: None,
+            labels: Vec::new(),
+            assignees: Vec::new(),
+            title: title.to_string(),
+            body: body.to_string(),
+            has_milestone: false,
+            marker: marker::parse(body),
+            closed_by_bot: None,
+        }
+    }
+
+    fn has_label(&self, label: &str) -> bool {
+        self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
+    }
+}
+
+/// Everything the planner needs; the caller fetches it.
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    pub repo: RepoRef,
+    /// The scanned commit of the default branch.
+    pub sha: String,
+    /// Web base URL for permalinks: `https://github.com` or a GHES host.
+    pub html_base: String,
+    pub config: Config,
+    /// Annotations found by the scan (ids assigned).
+    pub annotations: Vec<Annotation>,
+    pub coverage: Coverage,
+    /// Files renamed in this change, old path → new path.
+    pub renames: BTreeMap<String, String>,
+    /// Issues carrying the bot's label, plus any issue an annotation names.
+    pub issues: Vec<ExistingIssue>,
+    /// The merged pull request that made this change, when known.
+    pub pull_request: Option<u64>,
+    /// First-seen dates by item id; otherwise the issue's recorded date, else `today`.
+    pub first_seen: BTreeMap<String, NaiveDate>,
+    /// Incident → count, by item id (the incidents feature fills this).
+    pub incident_counts: BTreeMap<String, BTreeMap<String, u32>>,
+    /// `P1`…`P4` by item id (the priority feature fills this).
+    pub priorities: BTreeMap<String, String>,
+    pub today: NaiveDate,
+}
+
+impl PlanInput {
+    /// An input with no renames, pull request or per-item facts.
+    pub fn new(repo: RepoRef, sha: &str, config: Config, today: NaiveDate) -> Self {
+        Self {
+            repo,
+            sha: sha.to_string(),
+            html_base: "https://github.com".to_string(),
+            config,
+            annotations: Vec::new(),
+            coverage: Coverage::Full,
+            renames: BTreeMap::new(),
+            issues: Vec::new(),
+            pull_request: None,
+            first_seen: BTreeMap::new(),
+            incident_counts: BTreeMap::new(),
+            priorities: BTreeMap::new(),
+            today,
+        }
+    }
+}
+
+/// One GitHub write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Effect {
+    Create {
+        id: String,
+        title: String,
+        body: String,
+        labels: Vec<String>,
+        assignees: Vec<String>,
+    },
+    /// Only what differs; never removes anything people added.
+    Update {
+        number: u64,
+        id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        add_labels: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        remove_labels: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        add_assignees: Vec<String>,
+    },
+    /// The annotation left the default branch: comment, then close as completed.
+    Close {
+        number: u64,
+        id: String,
+        comment: String,
+    },
+    /// The annotation came back: comment, then reopen.
+    Reopen {
+        number: u64,
+        id: String,
+        comment: String,
+    },
+    /// A person closed the issue while the annotation remains: add
+    /// `debt:wontfix` and leave it closed.
+    MarkWontfix { number: u64, id: String },
+    /// Another issue carries the same marker (left by a crash): close this
+    /// one as a duplicate of `of`.
+    CloseDuplicate { number: u64, id: String, of: u64 },
+}
+
+impl Effect {
+    /// The item id the effect is about.
+    pub fn id(&self) -> &str {
+        match self {
+            Effect::Create { id, .. }
+            | Effect::Update { id, .. }
+            | Effect::Close { id, .. }
+            | Effect::Reopen { id, .. }
+            | Effect::MarkWontfix { id, .. }
+            | Effect::CloseDuplicate { id, .. } => id,
+        }
+    }
+}
+
+/// How many of each thing the plan does or leaves.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    pub create: usize,
+    pub update: usize,
+    pub close: usize,
+    pub reopen: usize,
+    pub wontfix: usize,
+    pub duplicate: usize,
+    /// Creates left for later runs by `max_new_per_run`.
+    pub deferred: usize,
+    /// Items whose issue is already right.
+    pub unchanged: usize,
+    /// Items whose issue carries `debt:ignored`.
+    pub ignored: usize,
+    /// Closed issues whose annotation remains but whose closer is unknown.
+    pub undetermined: usize,
+}
+
+/// What to write to GitHub, in order; plain data, printable and serialisable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub effects: Vec<Effect>,
+    pub deferred_creates: usize,
+    pub summary: PlanSummary,
+    /// Things worth telling a person (duplicate ids in the code, …).
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// True when nothing is to be written now.
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+
+    /// One line per effect, then the deferred count and warnings.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for effect in &self.effects {
+            let line = match effect {
+                Effect::Create { id, title, .. } => format!("create     {title}  [{id}]"),
+                Effect::Update {
+                    number,
+                    id,
+                    title,
+                    body,
+                    add_labels,
+                    remove_labels,
+                    add_assignees,
+                } => {
+                    let mut what: Vec<String> = Vec::new();
+                    if let Some(title) = title {
+                        what.push(format!("title → {title:?}"));
+                    }
+                    if body.is_some() {
+                        what.push("body".to_string());
+                    }
+                    if !add_labels.is_empty() {
+                        what.push(format!("+labels {}", add_labels.join(",")));
+                    }
+                    if !remove_labels.is_empty() {
+                        what.push(format!("-labels {}", remove_labels.join(",")));
+                    }
+                    if !add_assignees.is_empty() {
+                        what.push(format!("+assignees {}", add_assignees.join(",")));
+                    }
+                    format!("update     #{number} {}  [{id}]", what.join("; "))
+                }
+                Effect::Close { number, id, .. } => format!("close      #{number}  [{id}]"),
+                Effect::Reopen { number, id, .. } => format!("reopen     #{number}  [{id}]"),
+                Effect::MarkWontfix { number, id } => {
+                    format!("wontfix    #{number} (closed by a person; annotation remains)  [{id}]")
+                }
+                Effect::CloseDuplicate { number, id, of } => {
+                    format!("duplicate  #{number} of #{of}  [{id}]")
+                }
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if self.deferred_creates > 0 {
+            let _ = writeln!(
+                out,
+                "deferred   {} new issues to later runs (issues.max_new_per_run)",
+                self.deferred_creates
+            );
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            out,
+            "{} to create, {} to update, {} to close, {} to reopen, {} wontfix, {} duplicates, {} unchanged, {} ignored",
+            s.create, s.update, s.close, s.reopen, s.wontfix, s.duplicate, s.unchanged, s.ignored
+        );
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out
+    }
+
+    /// The plan as pretty JSON (for `--dry-run --format json`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// Computes the plan. Deterministic: the same input gives the same plan.
+pub fn plan(input: &PlanInput) -> Plan {
+    Planner::new(input).run()
+}
+
+struct Planner<'a> {
+    input: &'a PlanInput,
+    /// Annotations to track, sorted by path and line, one per id.
+    items: Vec<&'a Annotation>,
+    issues: &'a [ExistingIssue],
+    /// Issue index matched to each item.
+    item_issue: Vec<Option<usize>>,
+    issue_taken: Vec<bool>,
+    /// Issues closed as duplicates this run, or otherwise out of matching.
+    issue_excluded: Vec<bool>,
+    plan: Plan,
+    /// Effects on existing issues, sorted by issue number at the end.
+    issue_effects: Vec<(u64, usize, Effect)>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(input: &'a PlanInput) -> Self {
+        let mut sorted: Vec<&Annotation> = input.annotations.iter().collect();
+        sorted.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.id).cmp(&(&b.path, b.line, b.column, &b.id))
+        });
+        let mut plan = Plan::default();
+        let mut first_at: HashMap<&str, &Annotation> = HashMap::new();
+        let mut items = Vec::new();
+        for a in sorted {
+            if let Some(first) = first_at.get(a.id.as_str()) {
+                plan.warnings.push(format!(
+                    "{}:{}: id `{}` is also used at {}:{}; only the first is tracked",
+                    a.path, a.line, a.id, first.path, first.line
+                ));
+                continue;
+            }
+            first_at.insert(&a.id, a);
+            items.push(a);
+        }
+        let n = input.issues.len();
+        Self {
+            input,
+            item_issue: vec![None; items.len()],
+            items,
+            issues: &input.issues,
+            issue_taken: vec![false; n],
+            issue_excluded: vec![false; n],
+            plan,
+            issue_effects: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Plan {
+        let keepers = self.resolve_duplicates();
+        self.match_explicit_numbers();
+        self.match_exact_ids(&keepers);
+        self.match_cascade();
+        for index in 0..self.items.len() {
+            if let Some(issue) = self.item_issue[index] {
+                self.reconcile_pair(index, issue);
+            }
+        }
+        self.close_unmatched();
+        self.plan_creates();
+        let mut issue_effects = std::mem::take(&mut self.issue_effects);
+        issue_effects.sort_by_key(|(number, seq, _)| (*number, *seq));
+        let creates = std::mem::take(&mut self.plan.effects);
+        self.plan.effects = issue_effects.into_iter().map(|(_, _, e)| e).collect();
+        self.plan.effects.extend(creates);
+        self.plan
+    }
+
+    fn push_issue_effect(&mut self, number: u64, effect: Effect) {
+        let seq = self.issue_effects.len();
+        self.issue_effects.push((number, seq, effect));
+    }
+
+    /// Marker id → the issue kept for it (the lowest number); open issues
+    /// with a higher number and the same marker are closed as duplicates.
+    fn resolve_duplicates(&mut self) -> HashMap<&'a str, usize> {
+        let mut groups: BTreeMap<&'a str, Vec<usize>> = BTreeMap::new();
+        for (index, issue) in self.issues.iter().enumerate() {
+            if let Some(m) = &issue.marker {
+                groups.entry(m.id.as_str()).or_default().push(index);
+            }
+        }
+        let mut keepers = HashMap::new();
+        for (id, mut members) in groups {
+            members.sort_by_key(|&i| self.issues[i].number);
+            let keeper = members[0];
+            keepers.insert(id, keeper);
+            for &other in &members[1..] {
+                self.issue_excluded[other] = true;
+                let issue = &self.issues[other];
+                if issue.state == IssueState::Open && !issue.has_label(LABEL_IGNORED) {
+                    self.plan.summary.duplicate += 1;
+                    self.push_issue_effect(
+                        issue.number,
+                        Effect::CloseDuplicate {
+                            number: issue.number,
+                            id: id.to_string(),
+                            of: self.issues[keeper].number,
+                        },
+                    );
+                }
+            }
+        }
+        keepers
+    }
+
+    fn pair(&mut self, item: usize, issue: usize) {
+        self.item_issue[item] = Some(issue);
+        self.issue_taken[issue] = true;
+    }
+
+    fn available(&self, issue: usize) -> bool {
+        !self.issue_taken[issue] && !self.issue_excluded[issue]
+    }
+
+    fn match_explicit_numbers(&mut self) {
+        let by_number: HashMap<u64, usize> = self
+            .issues
+            .iter()
+            .enumerate()
+            .map(|(i, issue)| (issue.number, i))
+            .collect();
+        for item in 0..self.items.len() {
+            let Some(number) = self.items[item].metadata.issue else {
+                continue;
+            };
+            if let Some(&issue) = by_number.get(&number)
+                && self.available(issue)
+            {
+                self.pair(item, issue);
+            }
+        }
+    }
+
+    fn match_exact_ids(&mut self, keepers: &HashMap<&'a str, usize>) {
+        for item in 0..self.items.len() {
+            if self.item_issue[item].is_some() {
+                continue;
+            }
+            if let Some(&issue) = keepers.get(self.items[item].id.as_str())
+                && self.available(issue)
+            {
+                self.pair(item, issue);
+            }
+        }
+    }
+
+    fn covers(&self, path: &str) -> bool {
+        match &self.input.coverage {
+            Coverage::Full => true,
+            Coverage::Paths(paths) => paths.contains(path) || self.input.renames.contains_key(path),
+        }
+    }
+
+    /// Rename, edit-in-place and move detection, best pair first.
+    fn match_cascade(&mut self) {
+        // Candidates: unmatched open issues with meta, whose path is covered.
+        let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_text: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+        for (index, issue) in self.issues.iter().enumerate() {
+            if !self.available(index) || issue.state != IssueState::Open {
+                continue;
+            }
+            let Some(meta) = issue.marker.as_ref().and_then(|m| m.meta.as_ref()) else {
+                continue;
+            };
+            if !self.covers(&meta.path) {
+                continue;
+            }
+            let path = self
+                .input
+                .renames
+                .get(&meta.path)
+                .map_or(meta.path.as_str(), String::as_str);
+            by_path.entry(path).or_default().push(index);
+            by_text
+                .entry((meta.keyword.as_str(), normalise_text(&meta.text)))
+                .or_default()
+                .push(index);
+        }
+        if by_path.is_empty() {
+            return;
+        }
+        // (tier, similarity, issue, item): lower tier first, then more similar.
+        let mut candidates: Vec<(u8, f64, usize, usize)> = Vec::new();
+        for (item, a) in self.items.iter().enumerate() {
+            if self.item_issue[item].is_some() {
+                continue;
+            }
+            let text = normalise_text(&a.text);
+            for &issue in by_path.get(a.path.as_str()).into_iter().flatten() {
+                let Some(meta) = self.issues[issue]
+                    .marker
+                    .as_ref()
+                    .and_then(|m| m.meta.as_ref())
+                else {
+                    continue;
+                };
+                if meta.keyword != a.keyword {
+                    continue;
+                }
+                if normalise_text(&meta.text) == text {
+                    candidates.push((0, 1.0, issue, item));
+                } else {
+                    let score = similarity(&meta.text, &a.text);
+                    if score >= EDIT_SIMILARITY {
+                        candidates.push((1, score, issue, item));
+                    }
+                }
+            }
+            for &issue in by_text
+                .get(&(a.keyword.as_str(), text.clone()))
+                .into_iter()
+                .flatten()
+            {
+                let moved = self.issues[issue]
+                    .marker
+                    .as_ref()
+                    .and_then(|m| m.meta.as_ref())
+                    .is_some_and(|meta| {
+                        self.input.renames.get(&meta.path).unwrap_or(&meta.path) != &a.path
+                    });
+                if moved {
+                    candidates.push((2, 1.0, issue, item));
+                }
+            }
+        }
+        candidates.sort_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| y.1.partial_cmp(&x.1).unwrap_or(Ordering::Equal))
+                .then_with(|| self.issues[x.2].number.cmp(&self.issues[y.2].number))
+                .then_with(|| x.3.cmp(&y.3))
+        });
+        for (_, _, issue, item) in candidates {
+            if self.item_issue[item].is_none() && self.available(issue) {
+                self.pair(item, issue);
+            }
+        }
+    }
+
+    fn facts_for(
+        &self,
+        a: &Annotation,
+        issue: Option<&ExistingIssue>,
+    ) -> (NaiveDate, Option<&'a str>) {
+        let recorded = issue
+            .and_then(|i| i.marker.as_ref())
+            .and_then(|m| m.meta.as_ref())
+            .map(|m| m.first_seen);
+        let first_seen = self
+            .input
+            .first_seen
+            .get(&a.id)
+            .copied()
+            .or(recorded)
+            .unwrap_or(self.input.today);
+        let priority = self.input.priorities.get(&a.id).map(String::as_str);
+        (first_seen, priority)
+    }
+
+    fn render(
+        &self,
+        a: &Annotation,
+        sha: &str,
+        first_seen: NaiveDate,
+        priority: Option<&str>,
+        adopted: bool,
+    ) -> render::RenderedIssue {
+        let empty = BTreeMap::new();
+        let ctx = RenderContext {
+            repo: &self.input.repo,
+            html_base: &self.input.html_base,
+            sha,
+            config: &self.input.config,
+        };
+        let facts = ItemFacts {
+            first_seen,
+            priority,
+            incident_counts: self.input.incident_counts.get(&a.id).unwrap_or(&empty),
+            adopted,
+        };
+        render::render_issue(a, &ctx, &facts)
+    }
+
+    fn reconcile_pair(&mut self, item: usize, index: usize) {
+        let a = self.items[item];
+        let issue = &self.issues[index];
+        if issue.has_label(LABEL_IGNORED) {
+            self.plan.summary.ignored += 1;
+            return;
+        }
+        if issue.state == IssueState::Closed {
+            if issue.has_label(LABEL_WONTFIX) {
+                self.plan.summary.unchanged += 1;
+                return;
+            }
+            match issue.closed_by_bot {
+                Some(false) => {
+                    self.plan.summary.wontfix += 1;
+                    self.push_issue_effect(
+                        issue.number,
+                        Effect::MarkWontfix {
+                            number: issue.number,
+                            id: a.id.clone(),
+                        },
+                    );
+                    return;
+                }
+                None => {
+                    self.plan.summary.undetermined += 1;
+                    return;
+                }
+                Some(true) => {
+                    self.plan.summary.reopen += 1;
+                    let comment = format!(
+                        "paydown: the annotation is back on the default branch at `{}` line {} ({}). Reopening.",
+                        a.path,
+                        a.line,
+                        self.commit_ref()
+                    );
+                    self.push_issue_effect(
+                        issue.number,
+                        Effect::Reopen {
+                            number: issue.number,
+                            id: a.id.clone(),
+                            comment,
+                        },
+                    );
+                }
+            }
+        }
+        match self.update_for(a, issue) {
+            Some(update) => {
+                self.plan.summary.update += 1;
+                self.push_issue_effect(issue.number, update);
+            }
+            None if issue.state == IssueState::Open => self.plan.summary.unchanged += 1,
+            None => {}
+        }
+    }
+
+    /// The update that makes `issue` what `a` renders to, if anything differs.
+    fn update_for(&self, a: &Annotation, issue: &ExistingIssue) -> Option<Effect> {
+        let meta = issue.marker.as_ref().and_then(|m| m.meta.as_ref());
+        // An issue without our marker is one a person wrote: adopt it,
+        // keeping its title and description.
+        let adopted = issue.marker.is_none() || meta.is_some_and(|m| m.adopted);
+        let (first_seen, priority) = self.facts_for(a, Some(issue));
+        let prefix = if adopted {
+            let cut = marker::item_line_offset(&issue.body).unwrap_or(issue.body.len());
+            issue.body[..cut].trim_end().to_string()
+        } else {
+            String::new()
+        };
+        let full_body = |section: &str| {
+            if prefix.is_empty() {
+                section.to_string()
+            } else {
+                format!("{prefix}\n\n{section}")
+            }
+        };
+        let live_body = comparable(&issue.body);
+        let pinned_sha = meta.map_or(self.input.sha.as_str(), |m| m.sha.as_str());
+        let pinned = self.render(a, pinned_sha, first_seen, priority, adopted);
+        let current = self.render(a, &self.input.sha, first_seen, priority, adopted);
+        let body = if comparable(&full_body(&pinned.body)) == live_body {
+            None
+        } else {
+            Some(full_body(&current.body))
+        };
+        let title = (!adopted && current.title != issue.title).then(|| current.title.clone());
+
+        let add_labels: Vec<String> = current
+            .labels
+            .iter()
+            .filter(|l| !issue.has_label(l))
+            .cloned()
+            .collect();
+        let managed_keywords: BTreeSet<String> = self
+            .input
+            .config
+            .annotations
+            .keywords
+            .iter()
+            .chain(meta.map(|m| &m.keyword))
+            .map(|k| render::keyword_label(k).to_lowercase())
+            .collect();
+        let remove_labels: Vec<String> = issue
+            .labels
+            .iter()
+            .filter(|label| {
+                let lower = label.to_lowercase();
+                let managed = lower.starts_with(AREA_LABEL_PREFIX)
+                    || (lower.starts_with(LABEL_PREFIX) && managed_keywords.contains(&lower));
+                managed && !current.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
+            })
+            .cloned()
+            .collect();
+        // Only owners new since the body was last written: a person who
+        // unassigns an owner is not overruled on every run.
+        let add_assignees: Vec<String> = current
+            .assignees
+            .iter()
+            .filter(|owner| {
+                let known =
+                    meta.is_some_and(|m| m.owners.iter().any(|o| o.eq_ignore_ascii_case(owner)));
+                !known
+                    && !issue
+                        .assignees
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(owner))
+            })
+            .cloned()
+            .collect();
+        if title.is_none()
+            && body.is_none()
+            && add_labels.is_empty()
+            && remove_labels.is_empty()
+            && add_assignees.is_empty()
+        {
+            return None;
+        }
+        Some(Effect::Update {
+            number: issue.number,
+            id: a.id.clone(),
+            title,
+            body,
+            add_labels,
+            remove_labels,
+            add_assignees,
+        })
+    }
+
+    fn commit_ref(&self) -> String {
+        let short: String = self.input.sha.chars().take(7).collect();
+        let link = format!(
+            "{}/{}/commit/{}",
+            self.input.html_base.trim_end_matches('/'),
+            self.input.repo,
+            self.input.sha
+        );
+        match self.input.pull_request {
+            Some(pr) => format!("commit [`{short}`]({link}), #{pr}"),
+            None => format!("commit [`{short}`]({link})"),
+        }
+    }
+
+    fn close_unmatched(&mut self) {
+        if !self.input.config.issues.close_when_removed {
+            return;
+        }
+        for index in 0..self.issues.len() {
+            let issue = &self.issues[index];
+            if self.issue_taken[index]
+                || self.issue_excluded[index]
+                || issue.state != IssueState::Open
+                || issue.has_label(LABEL_IGNORED)
+            {
+                continue;
+            }
+            let Some(m) = &issue.marker else { continue };
+            // Without meta the path is unknown: only a full scan can say
+            // the item is gone.
+            let covered = match &m.meta {
+                Some(meta) => self.covers(&meta.path),
+                None => self.input.coverage == Coverage::Full,
+            };
+            if !covered {
+                continue;
+            }
+            let what = m
+                .meta
+                .as_ref()
+                .map(|meta| {
+                    format!(
+                        "`{}: {}` in `{}`",
+                        meta.keyword,
+                        meta.text.replace('`', "'"),
+                        meta.path
+                    )
+                })
+                .unwrap_or_else(|| "this item".to_string());
+            let comment = format!(
+                "paydown: the annotation {what} is no longer on the default branch as of {}. \
+                 Closing as paid down; if the annotation comes back, this issue will be reopened.",
+                self.commit_ref()
+            );
+            self.plan.summary.close += 1;
+            self.push_issue_effect(
+                issue.number,
+                Effect::Close {
+                    number: issue.number,
+                    id: m.id.clone(),
+                    comment,
+                },
+            );
+        }
+    }
+
+    fn plan_creates(&mut self) {
+        let cap = self.input.config.issues.max_new_per_run as usize;
+        for item in 0..self.items.len() {
+            if self.item_issue[item].is_some() {
+                continue;
+            }
+            if self.plan.summary.create >= cap {
+                self.plan.deferred_creates += 1;
+                continue;
+            }
+            let a = self.items[item];
+            let (first_seen, priority) = self.facts_for(a, None);
+            let r = self.render(a, &self.input.sha, first_seen, priority, false);
+            self.plan.summary.create += 1;
+            self.plan.effects.push(Effect::Create {
+                id: r.id,
+                title: r.title,
+                body: r.body,
+                labels: r.labels,
+                assignees: r.assignees,
+            });
+        }
+        self.plan.summary.deferred = self.plan.deferred_creates;
+    }
+}
+
+/// A body as compared: GitHub may hand back CRLF and drop trailing white space.
+fn comparable(body: &str) -> String {
+    body.replace("\r\n", "\n").trim_end().to_string()
+}
