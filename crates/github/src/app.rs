@@ -202,6 +202,7 @@ async fn mint(app: &Arc<AppShared>, installation_id: u64) -> Result<TokenRespons
         accept: "application/vnd.github+json",
         // Minting twice is harmless, so the exchange is retried like an idempotent call.
         idempotent: true,
+        if_none_match: None,
     };
     app.transport.stats.token_request();
     let resp = app.transport.run(&req, &Auth::App(app.clone())).await?;

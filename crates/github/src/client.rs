@@ -150,9 +150,12 @@ pub(crate) struct Request<'a> {
     pub(crate) accept: &'a str,
     /// Safe to repeat after an ambiguous failure (timeout mid-request).
     pub(crate) idempotent: bool,
+    /// ETag for a conditional GET; a 304 answer then counts as success.
+    pub(crate) if_none_match: Option<&'a str>,
 }
 
 pub(crate) struct Response {
+    pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
 }
@@ -222,7 +225,9 @@ impl Transport {
                         retry::header_u64(&resp.headers, "x-ratelimit-remaining"),
                         retry::header_u64(&resp.headers, "x-ratelimit-reset"),
                     );
-                    if status.is_success() {
+                    if status.is_success()
+                        || (status == StatusCode::NOT_MODIFIED && req.if_none_match.is_some())
+                    {
                         self.stats.ok();
                         return Ok(resp);
                     }
@@ -322,6 +327,9 @@ impl Transport {
             .header(header::AUTHORIZATION, auth)
             .header(header::ACCEPT, req.accept)
             .header("x-github-api-version", API_VERSION);
+        if let Some(etag) = req.if_none_match {
+            builder = builder.header(header::IF_NONE_MATCH, etag);
+        }
         let body = match &req.body {
             Some(b) => {
                 builder = builder.header(header::CONTENT_TYPE, "application/json");
@@ -348,6 +356,7 @@ impl Transport {
             Ok((
                 parts.status,
                 Response {
+                    status: parts.status,
                     headers: parts.headers,
                     body,
                 },
@@ -574,6 +583,13 @@ fn encode<B: Serialize + ?Sized>(route: &str, body: &B) -> Result<Bytes> {
         .map_err(|e| GitHubError::InvalidInput(format!("cannot serialise body for {route}: {e}")))
 }
 
+/// Result of [`Client::get_json_if_changed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional<T> {
+    NotModified,
+    Modified { value: T, etag: Option<String> },
+}
+
 /// GitHub access as one installation, or as a plain token (CLI, Action). Cheap to clone;
 /// clones share the token cache, connection pool and stats.
 #[derive(Clone)]
@@ -663,6 +679,7 @@ impl Client {
             route,
             body,
             accept,
+            if_none_match: None,
         };
         self.transport.run(&req, &self.auth).await
     }
@@ -670,6 +687,36 @@ impl Client {
     pub async fn get_json<T: DeserializeOwned>(&self, route: &str) -> Result<T> {
         let resp = self.call(Method::GET, route, None, JSON).await?;
         decode(route, &resp.body)
+    }
+
+    /// A conditional GET: with the `etag` of an earlier answer, an unchanged resource comes
+    /// back as [`Conditional::NotModified`] (GitHub does not charge those to the rate limit).
+    pub async fn get_json_if_changed<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        etag: Option<&str>,
+    ) -> Result<Conditional<T>> {
+        let req = Request {
+            method: Method::GET,
+            route,
+            body: None,
+            accept: JSON,
+            idempotent: true,
+            if_none_match: etag,
+        };
+        let resp = self.transport.run(&req, &self.auth).await?;
+        if resp.status == StatusCode::NOT_MODIFIED {
+            return Ok(Conditional::NotModified);
+        }
+        let etag = resp
+            .headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Conditional::Modified {
+            value: decode(route, &resp.body)?,
+            etag,
+        })
     }
 
     pub async fn post_json<B, T>(&self, route: &str, body: &B) -> Result<T>

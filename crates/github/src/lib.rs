@@ -14,7 +14,7 @@ mod stats;
 
 pub use app::GitHubApp;
 pub use auth::{AppClaims, AppCredentials};
-pub use client::{Client, ClientOptions, api_base_from_env};
+pub use client::{Client, ClientOptions, Conditional, api_base_from_env};
 pub use error::{GitHubError, Result};
 pub use octocrab;
 pub use repo::{Repo, encode_path, encode_segment};
