@@ -305,14 +305,38 @@ fn items(inner: &str, problems: &mut Vec<String>) -> Vec<Item> {
             while chars.get(i).is_some_and(|c| c.is_whitespace()) {
                 i += 1;
             }
-            let value = match chars.get(i) {
+            let mut value = match chars.get(i) {
                 Some(&c) if c != ',' => read_token(&chars, &mut i, false, problems),
                 _ => String::new(),
             };
+            absorb_detached_unit(&chars, &mut i, &mut value);
             found.push(Item::Pair(word, value));
         } else {
             found.push(Item::Bare(word));
         }
+    }
+}
+
+/// `cost=3 d`: keeps the unit with its number, so the value is reported as
+/// one bad estimate instead of the `d` becoming an owner.
+fn absorb_detached_unit(chars: &[char], i: &mut usize, value: &mut String) {
+    if value.is_empty() || !value.chars().all(|c| c.is_ascii_digit()) {
+        return;
+    }
+    let mut j = *i;
+    while chars.get(j).is_some_and(|c| *c == ' ') {
+        j += 1;
+    }
+    let start = j;
+    while chars.get(j).is_some_and(|c| c.is_ascii_alphabetic()) {
+        j += 1;
+    }
+    let unit: String = chars[start..j].iter().collect();
+    let unit_ends = chars.get(j).is_none_or(|&c| is_separator(c));
+    if j > *i && start > *i && unit_ends && parse_cost(&format!("1{unit}")).is_some() {
+        value.push(' ');
+        value.push_str(&unit);
+        *i = j;
     }
 }
 
