@@ -38,6 +38,8 @@ enum Command {
     Config(ConfigCommand),
     /// Write a commented .github/paydown.yml with every default.
     Init(InitArgs),
+    /// Run the GitHub App: receive webhooks, queue them durably, process them.
+    Serve(paydown_server::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => run_scan(args),
         Command::Config(ConfigCommand::Check { path }) => run_config_check(path),
         Command::Init(args) => run_init(args),
+        Command::Serve(args) => run_serve(args),
     };
     match result {
         Ok(code) => code,
@@ -228,6 +231,21 @@ fn run_init(args: InitArgs) -> Result<ExitCode, String> {
     }
     std::fs::write(&args.path, template).map_err(|e| format!("{}: {e}", args.path.display()))?;
     println!("wrote {}", args.path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_serve(args: paydown_server::ServeArgs) -> Result<ExitCode, String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    runtime
+        .block_on(paydown_server::serve(args))
+        .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
