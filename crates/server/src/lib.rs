@@ -6,3 +6,4 @@ pub mod events;
 pub mod metrics;
 pub mod settings;
 pub mod signature;
+pub mod store;

@@ -1,0 +1,305 @@
+//! Durable storage of the server: the webhook delivery queue (dedupe,
+//! leases, per-repository serialisation, retries, dead letters), GitHub App
+//! installation records and a small per-repository key-value state.
+//!
+//! Two backends behind one [`Store`]: SQLite (default, an embedded file in
+//! WAL mode) and PostgreSQL (several replicas share one database). Both run
+//! the same SQL text (`$n` placeholders work in both); only connecting and
+//! the cross-replica claim lock differ. Timestamps are UTC unix milliseconds
+//! taken from the application clock, so replicas need synchronised clocks
+//! (leases are long compared with NTP skew).
+
+mod migrations;
+mod postgres;
+mod queue;
+mod records;
+mod retry;
+mod sqlite;
+mod url;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, SqlitePool};
+
+pub use records::{Installation, InstallationRepo};
+pub use retry::{FailOutcome, RetryPolicy};
+pub use url::redact as redact_url;
+
+/// Errors of the storage layer. URLs in messages are redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {url}: use postgres://…, sqlite://path or a plain file path")]
+    UnsupportedUrl { url: String },
+    #[error("invalid database URL {url}: {source}")]
+    InvalidUrl { url: String, source: sqlx::Error },
+    #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot migrate the database schema at {url}: {source}")]
+    Migrate {
+        url: String,
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("database error while trying to {op}: {source}")]
+    Query {
+        op: &'static str,
+        source: sqlx::Error,
+    },
+    #[error(
+        "delivery {delivery_id}: the lease is no longer held by this claim (it expired and was taken over, or the delivery was already finished)"
+    )]
+    LeaseLost { delivery_id: String },
+    #[error("delivery {delivery_id}: unknown status {status:?} in the database")]
+    UnknownStatus { delivery_id: String, status: String },
+}
+
+impl StoreError {
+    pub(crate) fn query(op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Query { op, source }
+    }
+}
+
+/// A webhook delivery to store; `repo_key` serialises work: deliveries with
+/// the same non-empty key never run concurrently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// `X-GitHub-Delivery`, the dedupe key.
+    pub delivery_id: String,
+    /// `X-GitHub-Event`.
+    pub event: String,
+    /// The payload's `action`, if any.
+    pub action: Option<String>,
+    /// `"owner/name"` or `"installation:<id>"`; `None` runs unserialised.
+    pub repo_key: Option<String>,
+    pub installation_id: Option<i64>,
+    /// The raw, already verified request body.
+    pub payload: Vec<u8>,
+}
+
+/// Result of [`Store::enqueue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    New,
+    /// A delivery with this `delivery_id` was already stored; nothing changed.
+    Duplicate,
+}
+
+/// A delivery leased to one worker. Only the holder of this exact claim can
+/// finish it: once the lease expired and another worker claimed the
+/// delivery, the old claim's `complete`/`fail`/`release` get
+/// [`StoreError::LeaseLost`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: i64,
+    pub delivery_id: String,
+    pub event: String,
+    pub action: Option<String>,
+    pub repo_key: Option<String>,
+    pub installation_id: Option<i64>,
+    pub payload: Vec<u8>,
+    /// Failed attempts before this one.
+    pub attempts: u32,
+    /// Increases with every claim of this delivery.
+    pub lease_token: i64,
+    pub worker_id: String,
+}
+
+/// Lifecycle state of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryStatus {
+    Pending,
+    Retry,
+    Running,
+    Done,
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 5] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Retry,
+        DeliveryStatus::Running,
+        DeliveryStatus::Done,
+        DeliveryStatus::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Retry => "retry",
+            DeliveryStatus::Running => "running",
+            DeliveryStatus::Done => "done",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Number of deliveries in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub pending: i64,
+    pub retry: i64,
+    pub running: i64,
+    pub done: i64,
+    pub dead: i64,
+}
+
+impl StatusCounts {
+    pub fn get(&self, status: DeliveryStatus) -> i64 {
+        match status {
+            DeliveryStatus::Pending => self.pending,
+            DeliveryStatus::Retry => self.retry,
+            DeliveryStatus::Running => self.running,
+            DeliveryStatus::Done => self.done,
+            DeliveryStatus::Dead => self.dead,
+        }
+    }
+
+    /// Every status with its count, zeros included (handy for gauges).
+    pub fn iter(&self) -> impl Iterator<Item = (DeliveryStatus, i64)> + '_ {
+        DeliveryStatus::ALL
+            .into_iter()
+            .map(|status| (status, self.get(status)))
+    }
+
+    fn slot(&mut self, status: DeliveryStatus) -> &mut i64 {
+        match status {
+            DeliveryStatus::Pending => &mut self.pending,
+            DeliveryStatus::Retry => &mut self.retry,
+            DeliveryStatus::Running => &mut self.running,
+            DeliveryStatus::Done => &mut self.done,
+            DeliveryStatus::Dead => &mut self.dead,
+        }
+    }
+}
+
+/// A delivery as seen by operators and tests (without its payload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub delivery_id: String,
+    pub event: String,
+    pub action: Option<String>,
+    pub repo_key: Option<String>,
+    pub installation_id: Option<i64>,
+    pub status: DeliveryStatus,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// Worker holding (or that last held) the lease.
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// When the delivery is (or was) due to run.
+    pub run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When it became `done` or `dead`.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool. The body is
+/// written once and type-checked for each backend.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Handle to the database; cheap to clone (a connection pool inside).
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    retry: RetryPolicy,
+    url: String,
+}
+
+impl Store {
+    /// Opens the database `url` and brings its schema up to date.
+    ///
+    /// `postgres://…` (or `postgresql://…`) selects PostgreSQL;
+    /// `sqlite://path`, `sqlite::memory:` or a plain file path selects
+    /// SQLite, creating the file and its directory when missing.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let redacted = url::redact(url);
+        let backend = match url::kind(url) {
+            Some(url::Kind::Sqlite) => Backend::Sqlite(sqlite::connect(url, &redacted).await?),
+            Some(url::Kind::Postgres) => {
+                Backend::Postgres(postgres::connect(url, &redacted).await?)
+            }
+            None => return Err(StoreError::UnsupportedUrl { url: redacted }),
+        };
+        Ok(Store {
+            backend,
+            retry: RetryPolicy::default(),
+            url: redacted,
+        })
+    }
+
+    /// The same store with another retry policy.
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Store {
+        self.retry = retry;
+        self
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The database URL, password redacted.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+pub(crate) fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_datetime(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,396 @@
+//! The delivery queue: enqueue with dedupe, claim with leases and the
+//! per-repository rule, heartbeat, complete / fail (retry policy) /
+//! release, and read-only views for metrics and operators.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::{
+    Claimed, DeliveryRecord, DeliveryStatus, Enqueued, FailOutcome, NewDelivery, StatusCounts,
+    Store, StoreError, duration_ms, now_ms, postgres, to_datetime, with_pool,
+};
+
+/// Picks the oldest ready delivery — pending/retry and due, or running with
+/// an expired lease (its worker died) — whose repository has no other
+/// delivery under an unexpired lease, and leases it. `$1` worker, `$2` now,
+/// `$3` lease expiry. `{lock}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE deliveries
+                SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
+                    lease_expires_at = $3, updated_at = $2
+              WHERE id = (
+                    SELECT d.id FROM deliveries d
+                     WHERE ((d.status IN ('pending', 'retry') AND d.run_at <= $2)
+                            OR (d.status = 'running' AND d.lease_expires_at <= $2))
+                       AND (d.repo_key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM deliveries o
+                             WHERE o.repo_key = d.repo_key AND o.id <> d.id
+                               AND o.status = 'running' AND o.lease_expires_at > $2))
+                     ORDER BY d.run_at, d.id
+                     LIMIT 1 ",
+            $lock,
+            ")
+          RETURNING id, delivery_id, event, action, repo_key, installation_id, payload,
+                    attempts, lease_token"
+        )
+    };
+}
+
+const CLAIM_SQLITE: &str = claim_sql!("");
+const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE SKIP LOCKED");
+
+const RECORD_COLUMNS: &str = "id, delivery_id, event, action, repo_key, installation_id, status, \
+     attempts, last_error, lease_owner, lease_expires_at, run_at, created_at, updated_at, \
+     finished_at";
+
+macro_rules! claimed_from_row {
+    ($row:expr, $worker:expr) => {{
+        let row = $row;
+        let attempts: i32 = row.try_get("attempts")?;
+        Claimed {
+            id: row.try_get("id")?,
+            delivery_id: row.try_get("delivery_id")?,
+            event: row.try_get("event")?,
+            action: row.try_get("action")?,
+            repo_key: row.try_get("repo_key")?,
+            installation_id: row.try_get("installation_id")?,
+            payload: row.try_get("payload")?,
+            attempts: u32::try_from(attempts).unwrap_or(0),
+            lease_token: row.try_get("lease_token")?,
+            worker_id: $worker.to_owned(),
+        }
+    }};
+}
+
+macro_rules! record_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let delivery_id: String = row.try_get("delivery_id")?;
+        let status: String = row.try_get("status")?;
+        let attempts: i32 = row.try_get("attempts")?;
+        let lease_expires_at: Option<i64> = row.try_get("lease_expires_at")?;
+        let finished_at: Option<i64> = row.try_get("finished_at")?;
+        Ok::<_, sqlx::Error>(match DeliveryStatus::parse(&status) {
+            Some(status) => Ok(DeliveryRecord {
+                id: row.try_get("id")?,
+                event: row.try_get("event")?,
+                action: row.try_get("action")?,
+                repo_key: row.try_get("repo_key")?,
+                installation_id: row.try_get("installation_id")?,
+                status,
+                attempts: u32::try_from(attempts).unwrap_or(0),
+                last_error: row.try_get("last_error")?,
+                lease_owner: row.try_get("lease_owner")?,
+                lease_expires_at: lease_expires_at.map(to_datetime),
+                run_at: to_datetime(row.try_get("run_at")?),
+                created_at: to_datetime(row.try_get("created_at")?),
+                updated_at: to_datetime(row.try_get("updated_at")?),
+                finished_at: finished_at.map(to_datetime),
+                delivery_id,
+            }),
+            None => Err(StoreError::UnknownStatus {
+                delivery_id,
+                status,
+            }),
+        })
+    }};
+}
+
+impl Store {
+    /// Stores a delivery unless one with the same `delivery_id` exists.
+    /// Race-free: concurrent enqueues of one id store exactly one row.
+    pub async fn enqueue(&self, delivery: NewDelivery) -> Result<Enqueued, StoreError> {
+        let now = now_ms();
+        let sql = "INSERT INTO deliveries
+                       (delivery_id, event, action, repo_key, installation_id, payload,
+                        status, attempts, run_at, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)
+                   ON CONFLICT (delivery_id) DO NOTHING
+                   RETURNING id";
+        let inserted = with_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(&delivery.delivery_id)
+                .bind(&delivery.event)
+                .bind(&delivery.action)
+                .bind(&delivery.repo_key)
+                .bind(delivery.installation_id)
+                .bind(&delivery.payload)
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+                .map(|row| row.is_some())
+        })
+        .map_err(StoreError::query("enqueue a delivery"))?;
+        Ok(if inserted {
+            Enqueued::New
+        } else {
+            Enqueued::Duplicate
+        })
+    }
+
+    /// Leases the oldest ready delivery to `worker_id` for `lease`, or
+    /// returns `None` when nothing is ready. A delivery whose repository
+    /// already has a delivery under an unexpired lease is not ready.
+    pub async fn claim(
+        &self,
+        worker_id: &str,
+        lease: Duration,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let now = now_ms();
+        let expires = now.saturating_add(duration_ms(lease));
+        let op = StoreError::query("claim a delivery");
+        let claimed = match &self.backend {
+            super::Backend::Sqlite(pool) => {
+                // One statement: SQLite takes the write lock before reading,
+                // so selection and lease are atomic.
+                let row = sqlx::query(CLAIM_SQLITE)
+                    .bind(worker_id)
+                    .bind(now)
+                    .bind(expires)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(op)?;
+                row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
+                    .transpose()
+            }
+            super::Backend::Postgres(pool) => {
+                async {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query(postgres::CLAIM_LOCK).execute(&mut *tx).await?;
+                    let row = sqlx::query(CLAIM_POSTGRES)
+                        .bind(worker_id)
+                        .bind(now)
+                        .bind(expires)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
+                        .transpose()
+                }
+                .await
+            }
+        };
+        claimed.map_err(StoreError::query("claim a delivery"))
+    }
+
+    /// Heartbeat: moves the lease expiry of `claim` to now + `lease`.
+    pub async fn extend_lease(&self, claim: &Claimed, lease: Duration) -> Result<(), StoreError> {
+        let now = now_ms();
+        let expires = now.saturating_add(duration_ms(lease));
+        self.finish_claim(
+            claim,
+            "extend a lease",
+            "UPDATE deliveries SET lease_expires_at = $3, updated_at = $4
+              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            QueryBinds::default().bind(expires).bind(now),
+        )
+        .await
+    }
+
+    /// Marks the claimed delivery done.
+    pub async fn complete(&self, claim: &Claimed) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.finish_claim(
+            claim,
+            "complete a delivery",
+            "UPDATE deliveries
+                SET status = 'done', lease_expires_at = NULL, updated_at = $3, finished_at = $3
+              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            QueryBinds::default().bind(now),
+        )
+        .await
+    }
+
+    /// Records a failed attempt with `error`: the delivery is scheduled
+    /// again after the policy's backoff, or becomes `dead` when this was
+    /// its last allowed attempt.
+    pub async fn fail(&self, claim: &Claimed, error: &str) -> Result<FailOutcome, StoreError> {
+        let now = now_ms();
+        let outcome = self.retry.after_failure(claim.attempts);
+        let (status, attempts, run_at, finished_at) = match outcome {
+            FailOutcome::Retry { attempts, delay } => (
+                DeliveryStatus::Retry,
+                attempts,
+                now.saturating_add(duration_ms(delay)),
+                None,
+            ),
+            FailOutcome::Dead { attempts } => (DeliveryStatus::Dead, attempts, now, Some(now)),
+        };
+        let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+        self.finish_claim(
+            claim,
+            "record a failed delivery",
+            "UPDATE deliveries
+                SET status = $3, attempts = $4, run_at = $5, last_error = $6,
+                    lease_expires_at = NULL, updated_at = $7, finished_at = $8
+              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            QueryBinds::default()
+                .bind(status.as_str())
+                .bind(attempts)
+                .bind(run_at)
+                .bind(error)
+                .bind(now)
+                .bind(finished_at),
+        )
+        .await?;
+        Ok(outcome)
+    }
+
+    /// Gives the delivery back without counting an attempt (graceful
+    /// shutdown); it is ready again at once.
+    pub async fn release(&self, claim: &Claimed) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.finish_claim(
+            claim,
+            "release a delivery",
+            "UPDATE deliveries
+                SET status = 'pending', lease_expires_at = NULL, updated_at = $3
+              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            QueryBinds::default().bind(now),
+        )
+        .await
+    }
+
+    /// Runs an update guarded by the claim's lease token (`$1` id, `$2`
+    /// token, then `binds`); no row updated means the lease was lost.
+    async fn finish_claim(
+        &self,
+        claim: &Claimed,
+        op: &'static str,
+        sql: &'static str,
+        binds: QueryBinds<'_>,
+    ) -> Result<(), StoreError> {
+        let updated = with_pool!(self, |pool| {
+            let mut query = sqlx::query(sql).bind(claim.id).bind(claim.lease_token);
+            for value in binds.values {
+                query = match value {
+                    BindValue::Int(v) => query.bind(v),
+                    BindValue::OptInt(v) => query.bind(v),
+                    BindValue::Text(v) => query.bind(v),
+                };
+            }
+            query.execute(pool).await.map(|done| done.rows_affected())
+        })
+        .map_err(StoreError::query(op))?;
+        if updated == 0 {
+            return Err(StoreError::LeaseLost {
+                delivery_id: claim.delivery_id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Deliveries still to be handled: pending, retry and running.
+    pub async fn queue_depth(&self) -> Result<i64, StoreError> {
+        let counts = self.counts_by_status().await?;
+        Ok(counts.pending + counts.retry + counts.running)
+    }
+
+    /// Number of deliveries per status.
+    pub async fn counts_by_status(&self) -> Result<StatusCounts, StoreError> {
+        let rows: Vec<(String, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(StoreError::query("count deliveries"))?;
+        let mut counts = StatusCounts::default();
+        for (status, count) in rows {
+            // The CHECK constraint keeps other values out.
+            if let Some(status) = DeliveryStatus::parse(&status) {
+                *counts.slot(status) += count;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The delivery with this `X-GitHub-Delivery` id, if stored.
+    pub async fn delivery(&self, delivery_id: &str) -> Result<Option<DeliveryRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM deliveries WHERE delivery_id = $1");
+        let record = with_pool!(self, |pool| {
+            async {
+                let row = sqlx::query(&sql)
+                    .bind(delivery_id)
+                    .fetch_optional(pool)
+                    .await?;
+                row.map(|row| record_from_row!(row)).transpose()
+            }
+            .await
+        })
+        .map_err(StoreError::query("read a delivery"))?;
+        record.transpose()
+    }
+
+    /// The most recently dead-lettered deliveries, newest first.
+    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM deliveries WHERE status = 'dead'
+              ORDER BY finished_at DESC, id DESC LIMIT $1"
+        );
+        let records = with_pool!(self, |pool| {
+            async {
+                let rows = sqlx::query(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|row| record_from_row!(row))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+            }
+            .await
+        })
+        .map_err(StoreError::query("list dead letters"))?;
+        records.into_iter().collect()
+    }
+}
+
+/// Values bound after id and token in [`Store::finish_claim`]; a small
+/// owned list because one closure cannot produce queries of both backends.
+#[derive(Default)]
+struct QueryBinds<'q> {
+    values: Vec<BindValue<'q>>,
+}
+
+enum BindValue<'q> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(&'q str),
+}
+
+trait Bind<'q> {
+    fn push(self, binds: &mut QueryBinds<'q>);
+}
+
+impl<'q> Bind<'q> for i64 {
+    fn push(self, binds: &mut QueryBinds<'q>) {
+        binds.values.push(BindValue::Int(self));
+    }
+}
+
+impl<'q> Bind<'q> for i32 {
+    fn push(self, binds: &mut QueryBinds<'q>) {
+        binds.values.push(BindValue::Int(i64::from(self)));
+    }
+}
+
+impl<'q> Bind<'q> for Option<i64> {
+    fn push(self, binds: &mut QueryBinds<'q>) {
+        binds.values.push(BindValue::OptInt(self));
+    }
+}
+
+impl<'q> Bind<'q> for &'q str {
+    fn push(self, binds: &mut QueryBinds<'q>) {
+        binds.values.push(BindValue::Text(self));
+    }
+}
+
+impl<'q> QueryBinds<'q> {
+    fn bind(mut self, value: impl Bind<'q>) -> Self {
+        value.push(&mut self);
+        self
+    }
+}

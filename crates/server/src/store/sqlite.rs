@@ -1,0 +1,75 @@
+//! SQLite backend: opening the embedded database file (created on first
+//! start, WAL journal, busy timeout) and migrating it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{StoreError, migrations};
+
+/// Waiting for the single writer lock; claims and inserts are short, so
+/// hitting this means the database is wedged rather than busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(super) async fn connect(url: &str, redacted: &str) -> Result<SqlitePool, StoreError> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let options = if url.trim_start().to_ascii_lowercase().starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url).map_err(|source| StoreError::InvalidUrl {
+            url: redacted.to_owned(),
+            source,
+        })?
+    } else {
+        SqliteConnectOptions::new().filename(url)
+    };
+    let options = options
+        .create_if_missing(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    let pool_options = if in_memory {
+        // Every connection would otherwise see its own empty database.
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        SqlitePoolOptions::new().max_connections(8)
+    };
+    // FULL rather than NORMAL: an acknowledged webhook must survive a power
+    // loss, not only a process crash.
+    let options = if in_memory {
+        options
+    } else {
+        options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+    };
+    let pool = pool_options
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: redacted.to_owned(),
+            source,
+        })?;
+    let migrate_error = |source| StoreError::Migrate {
+        url: redacted.to_owned(),
+        source,
+    };
+    migrations::sqlite()
+        .await
+        .map_err(migrate_error)?
+        .run(&pool)
+        .await
+        .map_err(migrate_error)?;
+    Ok(pool)
+}
