@@ -821,6 +821,28 @@ fn string_list(v: &Value, field: &str) -> Result<Option<Vec<String>>, Reply> {
     }
 }
 
+/// GitHub's limits: titles up to 256 characters, bodies up to 65,536.
+fn check_issue_text(title: &str, body: Option<&str>) -> Result<(), Reply> {
+    if title.chars().count() > 256 {
+        return Err(Reply::validation("Issue", "title", "too_long"));
+    }
+    if body.is_some_and(|b| b.chars().count() > 65536) {
+        return Err(Reply::validation("Issue", "body", "too_long"));
+    }
+    Ok(())
+}
+
+/// GitHub's limit: label names up to 50 characters.
+fn check_label_names(names: &[String]) -> Result<(), Reply> {
+    match names
+        .iter()
+        .find(|n| n.is_empty() || n.chars().count() > 50)
+    {
+        Some(_) => Err(Reply::validation("Label", "name", "invalid")),
+        None => Ok(()),
+    }
+}
+
 fn check_assignees(r: &Repo, assignees: &[String]) -> Result<(), Reply> {
     match assignees.iter().find(|a| !assignable(r, a)) {
         Some(_) => Err(Reply::validation("Issue", "assignees", "invalid")),
@@ -854,8 +876,10 @@ fn create_issue(w: &mut World, req: &Req, full: &str) -> Answer {
         })
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Reply::validation("Issue", "title", "missing_field"))?;
+    check_issue_text(&title, v.get("body").and_then(Value::as_str))?;
     let r = repo(w, full)?;
     let labels = string_list(&v, "labels")?.unwrap_or_default();
+    check_label_names(&labels)?;
     let mut assignees = string_list(&v, "assignees")?.unwrap_or_default();
     if let Some(a) = v.get("assignee").and_then(Value::as_str) {
         assignees.push(a.to_owned());
@@ -879,6 +903,14 @@ fn update_issue(w: &mut World, req: &Req, full: &str, n: &str) -> Answer {
     let r = repo(w, full)?;
     let number = issue_by_number(r, n)?.number;
     let labels = string_list(&v, "labels")?;
+    if let Some(ls) = &labels {
+        check_label_names(ls)?;
+    }
+    let title = v.get("title").and_then(Value::as_str);
+    if title.is_some_and(str::is_empty) {
+        return Err(Reply::validation("Issue", "title", "missing_field"));
+    }
+    check_issue_text(title.unwrap_or(""), v.get("body").and_then(Value::as_str))?;
     let assignees = string_list(&v, "assignees")?;
     if let Some(a) = &assignees {
         check_assignees(r, a)?;
@@ -1034,6 +1066,7 @@ fn set_issue_labels(w: &mut World, req: &Req, full: &str, n: &str, replace: bool
         string_list(&v, "labels")?
     }
     .unwrap_or_default();
+    check_label_names(&names)?;
     let number = issue_by_number(repo(w, full)?, n)?.number;
     let names: Vec<String> = names.iter().map(|l| w.ensure_label(full, l)).collect();
     let i = issue_mut(w, full, number)?;
@@ -1061,6 +1094,7 @@ fn create_label(w: &mut World, req: &Req, full: &str) -> Answer {
         .filter(|n| !n.is_empty())
         .ok_or_else(|| Reply::validation("Label", "name", "missing_field"))?
         .to_owned();
+    check_label_names(std::slice::from_ref(&name))?;
     if repo(w, full)?.label(&name).is_some() {
         return Err(Reply::validation("Label", "name", "already_exists"));
     }

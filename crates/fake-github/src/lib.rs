@@ -350,6 +350,20 @@ impl FakeGitHub {
         }
     }
 
+    /// Sets the primary rate limit of installation `id` alone.
+    pub fn set_installation_rate_limit(&self, id: u64, remaining: u64, reset_in: Duration) {
+        let reset = app::unix_now() + reset_in.as_secs() as i64;
+        let mut w = self.world();
+        let b = w.bucket(&format!("installation:{id}"));
+        b.remaining = remaining.min(b.limit);
+        b.reset = reset;
+    }
+
+    /// Answer primary-rate-limit refusals with `status` (403, GitHub's usual, or 429).
+    pub fn set_primary_rate_limit_status(&self, status: u16) {
+        self.world().primary_limit_status = status;
+    }
+
     /// Uses up every caller's primary rate limit until `reset_in` from now.
     pub fn exhaust_rate_limit(&self, reset_in: Duration) {
         self.set_rate_limit(0, reset_in);

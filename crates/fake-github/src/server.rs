@@ -178,7 +178,8 @@ fn process(
             ),
             _ => "API rate limit exceeded. See the documentation for rate limits.".to_owned(),
         };
-        return with_rate_headers(w, &key, Reply::error(403, &msg));
+        let status = w.primary_limit_status;
+        return with_rate_headers(w, &key, Reply::error(status, &msg));
     }
     if counts {
         w.bucket(&key).remaining -= 1;
@@ -236,6 +237,7 @@ fn with_rate_headers(w: &mut World, key: &str, reply: Reply) -> Reply {
         .header("x-ratelimit-used", (b.limit - b.remaining).to_string())
         .header("x-ratelimit-resource", "core")
         .header("x-github-media-type", "github.v3; format=json")
+        .header("x-github-request-id", w.request_id())
 }
 
 fn into_response(reply: Reply) -> Response {

@@ -112,6 +112,9 @@ pub(crate) struct World {
     pub requests: Vec<RecordedRequest>,
     pub faults: Vec<Fault>,
     pub strict_comments: bool,
+    /// Status of primary-rate-limit refusals (GitHub sends 403 or 429).
+    pub primary_limit_status: u16,
+    next_request_id: u64,
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -134,6 +137,8 @@ impl World {
             requests: Vec::new(),
             faults: Vec::new(),
             strict_comments: true,
+            primary_limit_status: 403,
+            next_request_id: 0,
         }
     }
 
@@ -157,6 +162,16 @@ impl World {
             w.set_permission("octo-org/octo-repo", login, perm);
         }
         w
+    }
+
+    /// A fresh `x-github-request-id`.
+    pub fn request_id(&mut self) -> String {
+        self.next_request_id += 1;
+        format!(
+            "FAKE:{:04X}:{:06X}",
+            std::process::id() & 0xffff,
+            self.next_request_id
+        )
     }
 
     pub fn next_id(&mut self) -> u64 {
@@ -250,14 +265,20 @@ impl World {
         self.repos.get_mut(&full.to_ascii_lowercase())
     }
 
-    /// Makes a new commit on `branch` whose tree is exactly `files`; returns its sha.
+    /// Makes a new commit on `branch` whose tree is exactly `files`; returns its
+    /// sha. A new branch starts from the default branch's head.
     pub fn commit(&mut self, full: &str, branch: &str, files: Tree, message: &str) -> String {
         self.next_salt += 1;
         let salt = self.next_salt;
         let Some(repo) = self.repo_mut(full) else {
             panic!("fake-github: no repository {full}; add_repo it first");
         };
-        let parent = repo.branches.get(branch).cloned();
+        // A new branch forks from the default branch, as `git switch -c` would.
+        let parent = repo
+            .branches
+            .get(branch)
+            .or_else(|| repo.branches.get(&repo.default_branch))
+            .cloned();
         let sha = commit_sha(parent.as_deref(), &files, salt);
         repo.commits.insert(
             sha.clone(),

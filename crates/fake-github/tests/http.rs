@@ -708,3 +708,83 @@ async fn given_a_signed_webhook_then_the_receiver_sees_githubs_headers() {
         fake_github::sign_webhook("s3cret", body).as_str()
     );
 }
+
+#[tokio::test]
+async fn given_oversized_titles_bodies_or_labels_then_422_like_github() {
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    let issues = format!("/repos/{REPO}/issues");
+    let cases = [
+        json!({"title": "x".repeat(257)}),
+        json!({"title": "ok", "body": "b".repeat(65537)}),
+        json!({"title": "ok", "labels": ["l".repeat(51)]}),
+        json!({"body": "no title"}),
+    ];
+    for body in cases {
+        let resp = gh.send(reqwest::Method::POST, &issues, body).await;
+        assert_eq!(resp.status(), 422);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["message"], "Validation Failed");
+    }
+    let at_limit = gh
+        .post(
+            &issues,
+            json!({"title": "t".repeat(256), "body": "b".repeat(65536)}),
+        )
+        .await;
+    assert_eq!(at_limit["number"], 1);
+    assert_eq!(fake.default_repo().issues().len(), 1);
+}
+
+#[tokio::test]
+async fn given_one_installation_out_of_budget_then_only_it_is_refused_with_429() {
+    let fake = FakeGitHub::start().await;
+    fake.add_repo("other-org", "elsewhere", 2);
+    let app = client(&fake, &format!("Bearer {}", app_jwt()));
+    let t1 = app
+        .post("/app/installations/1/access_tokens", json!({}))
+        .await;
+    let t2 = app
+        .post("/app/installations/2/access_tokens", json!({}))
+        .await;
+    let one = client(&fake, &format!("token {}", t1["token"].as_str().unwrap()));
+    let two = client(&fake, &format!("token {}", t2["token"].as_str().unwrap()));
+    fake.set_primary_rate_limit_status(429);
+    fake.set_installation_rate_limit(1, 1, Duration::from_secs(120));
+    assert_eq!(one.get(&format!("/repos/{REPO}")).await.status(), 200);
+    let refused = one.get(&format!("/repos/{REPO}")).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+    assert_eq!(two.get("/repos/other-org/elsewhere").await.status(), 200);
+    // /rate_limit itself is free and reports the exhausted budget.
+    let rl = one.json("/rate_limit").await;
+    assert_eq!(rl["resources"]["core"]["remaining"], 0);
+}
+
+#[tokio::test]
+async fn given_since_when_listing_then_only_recently_updated_issues_return() {
+    let fake = FakeGitHub::start().await;
+    let repo = fake.default_repo();
+    let old = repo.add_issue(NewIssue::new("old"));
+    let new = repo.add_issue(NewIssue::new("new"));
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(30);
+    repo.edit_issue(old, |i| {
+        i.created_at = long_ago;
+        i.updated_at = long_ago;
+    });
+    let gh = installation_client(&fake).await;
+    let since = (chrono::Utc::now() - chrono::Duration::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let list = gh
+        .json(&format!(
+            "/repos/{REPO}/issues?since={since}&sort=updated&direction=asc"
+        ))
+        .await;
+    let numbers: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, vec![new]);
+}
