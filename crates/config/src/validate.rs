@@ -27,17 +27,64 @@ pub(crate) fn validate(text: &str) -> Result<Config, Vec<(Pos, String)>> {
     // A byte-order mark is legal at the start of a YAML stream but not useful here;
     // removing it keeps first-line columns right.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut untabbed = None;
     let docs = match MarkedYaml::load_from_str(text) {
         Ok(docs) => docs,
         Err(e) => {
-            let m = e.marker();
-            let pos = Pos {
-                line: m.line().max(1),
-                column: m.col() + 1,
+            // YAML forbids tabs in indentation, but a file indented with tabs only
+            // is unambiguous, so it is read as if each tab were two spaces.
+            untabbed = expand_tab_indentation(text);
+            let Some((expanded, tabs)) = &untabbed else {
+                return Err(vec![syntax_error(text, &e, None)]);
             };
-            return Err(vec![(pos, syntax_message(text, pos, e.info()))]);
+            match MarkedYaml::load_from_str(expanded) {
+                Ok(docs) => docs,
+                Err(e) => return Err(vec![syntax_error(text, &e, Some(tabs))]),
+            }
         }
     };
+    let tabs = untabbed.as_ref().map(|(_, tabs)| tabs.as_slice());
+    let result = walk_documents(&docs);
+    result.map_err(|errors| match tabs {
+        Some(tabs) => errors
+            .into_iter()
+            .map(|(p, m)| (original_pos(p, tabs), m))
+            .collect(),
+        None => errors,
+    })
+}
+
+/// Leading tabs become two spaces each, when no line mixes tabs and spaces in
+/// its indentation. Returns the new text and the tab count of each line.
+fn expand_tab_indentation(text: &str) -> Option<(String, Vec<usize>)> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut tabs = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let (lead, rest) = line.split_at(indent);
+        let n = lead.matches('\t').count();
+        if n > 0 && n != lead.len() {
+            return None;
+        }
+        out.push_str(&"  ".repeat(n));
+        out.push_str(rest);
+        tabs.push(n);
+    }
+    tabs.iter().any(|n| *n > 0).then_some((out, tabs))
+}
+
+/// Maps a position in the tab-expanded text back to the original line.
+fn original_pos(p: Pos, tabs: &[usize]) -> Pos {
+    let n = tabs.get(p.line - 1).copied().unwrap_or(0);
+    let column = if p.column > 2 * n {
+        p.column - n
+    } else {
+        (p.column - 1) / 2 + 1
+    };
+    Pos { column, ..p }
+}
+
+fn walk_documents(docs: &[MarkedYaml]) -> Result<Config, Vec<(Pos, String)>> {
     let mut walk = Walk::default();
     if let Some(extra) = docs.get(1) {
         walk.error(
@@ -61,7 +108,8 @@ pub(crate) fn validate(text: &str) -> Result<Config, Vec<(Pos, String)>> {
             Some(config)
         }
         Some(Err(e)) => {
-            // Validation accepted something serde rejects: a schema/model mismatch.
+            // Validation accepted something serde rejects: a schema/model mismatch
+            // (the template and truncation tests guard against it).
             walk.error(
                 START,
                 format!("internal error: validated config did not convert: {e}"),
@@ -83,17 +131,27 @@ pub(crate) fn validate(text: &str) -> Result<Config, Vec<(Pos, String)>> {
     }
 }
 
-fn syntax_message(text: &str, pos: Pos, info: &str) -> String {
-    let line = text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
-    let indent: String = line
-        .chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .collect();
-    if indent.contains('\t') && !info.contains("tab") {
-        format!("YAML syntax error: {info} (this line is indented with a tab; YAML needs spaces)")
+/// A scanner error at its position in `text` (mapped back through tab expansion).
+fn syntax_error(text: &str, e: &saphyr::ScanError, tabs: Option<&[usize]>) -> (Pos, String) {
+    let m = e.marker();
+    let mut pos = Pos {
+        line: m.line().max(1),
+        column: m.col() + 1,
+    };
+    if let Some(tabs) = tabs {
+        pos = original_pos(pos, tabs);
+    }
+    let line = text.lines().nth(pos.line - 1).unwrap_or("");
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let info = e.info();
+    let message = if indent.contains('\t') && indent.contains(' ') {
+        format!(
+            "YAML syntax error: {info} (this line's indentation mixes tabs and spaces; use spaces)"
+        )
     } else {
         format!("YAML syntax error: {info}")
-    }
+    };
+    (pos, message)
 }
 
 fn pos(node: &MarkedYaml) -> Pos {

@@ -387,11 +387,26 @@ fn given_crlf_line_endings_a_bom_and_tab_separators_then_the_file_is_read() {
 }
 
 #[test]
-fn given_tab_indentation_then_a_clear_positioned_error() {
-    let errs = positioned("issues:\n\tlabels: [a]\n");
+fn given_indentation_with_tabs_only_then_the_file_is_read_and_columns_are_original() {
+    let c = ok("issues:\n\tlabels: [a]\nincidents:\n\tspike:\n\t\tmin: 5\n");
+    assert_eq!(c.issues.labels, ["a"]);
+    assert_eq!(c.incidents.spike.min, 5);
+
+    let errs = positioned("issues:\n\tmax_new_per_run: x\nincidents:\n\tspike:\n\t\tmni: 5\n");
+    assert_eq!((errs[0].0, errs[0].1), (2, 19), "{errs:#?}");
+    assert_eq!((errs[1].0, errs[1].1), (5, 3), "{errs:#?}");
+
+    // A real syntax error in a tab-indented file is reported as itself.
+    let errs = positioned("issues:\n\tlabels: [a\n\ttitle_prefix: x\n");
+    assert!(!errs[0].2.contains("tab"), "{errs:#?}");
+}
+
+#[test]
+fn given_indentation_mixing_tabs_and_spaces_then_a_clear_positioned_error() {
+    let errs = positioned("issues:\n\t  labels: [a]\n");
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].0, 2);
-    assert!(errs[0].2.contains("tab"), "{}", errs[0].2);
+    assert!(errs[0].2.contains("mixes tabs and spaces"), "{}", errs[0].2);
 }
 
 #[test]
@@ -624,4 +639,31 @@ fn given_a_repository_when_finding_the_config_then_yml_wins_over_yaml() {
     let err = load_file(&yml).unwrap_err();
     assert_eq!(err.errors[0].origin, yml.display().to_string());
     assert_eq!((err.errors[0].line, err.errors[0].column), (1, 9));
+}
+
+#[test]
+fn given_any_truncation_or_line_removal_of_the_template_then_no_panic_and_plain_errors() {
+    let template = init_template();
+    let check = |text: &str| {
+        if let Err(e) = parse(text, "t.yml") {
+            for err in &e.errors {
+                assert!(err.line >= 1 && err.column >= 1, "{err}");
+                assert!(!err.message.contains("internal error"), "{err}\n--\n{text}");
+            }
+        }
+    };
+    let boundaries: Vec<usize> = template.char_indices().map(|(i, _)| i).collect();
+    for &i in boundaries.iter().step_by(7) {
+        check(&template[..i]);
+    }
+    let lines: Vec<&str> = template.lines().collect();
+    for skip in 0..lines.len() {
+        let text: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
+        check(&text.join("\n"));
+    }
 }
