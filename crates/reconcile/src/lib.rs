@@ -8,10 +8,12 @@
 //! fetch the scan and the issues, call [`plan::plan`], and apply or print the
 //! resulting [`plan::Plan`].
 
+pub mod dashboard;
 pub mod marker;
 pub mod plan;
 pub mod render;
 
+pub use dashboard::{DashboardInput, DashboardItem, PaidDownItem, render_dashboard};
 pub use marker::{ItemMarker, ItemMeta};
 pub use plan::{Coverage, Effect, ExistingIssue, IssueState, Plan, PlanInput, PlanSummary, plan};
 pub use render::{RenderedIssue, RepoRef};

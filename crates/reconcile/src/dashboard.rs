@@ -1,0 +1,508 @@
+//! The body of the per-repository dashboard issue: config errors first (so
+//! people see them), sprint budget, counts by keyword and area, open debt
+//! over time (Mermaid), top items, hot items, recently paid down, accepted
+//! drifts.
+//!
+//! The output is a pure, deterministic function of the input, so the caller
+//! writes the issue only when the string differs from the live body. It fits
+//! GitHub's 65,536-character body limit by trimming the least important list
+//! first (recently paid down, then the tail of the top items), saying so.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use paydown_config::Config;
+use serde::{Deserialize, Serialize};
+
+/// Hidden marker by which the bot finds its dashboard issue.
+pub const DASHBOARD_MARKER: &str = "<!-- paydown:dashboard -->";
+
+/// GitHub's limit on an issue body. Counted here in bytes, which are never
+/// fewer than characters, so the body fits whichever GitHub counts.
+pub const MAX_BODY_BYTES: usize = 65_536;
+
+/// Most points drawn in the open-debt chart (the most recent ones).
+const MAX_CHART_POINTS: usize = 60;
+
+/// One open debt item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardItem {
+    /// The issue, once created (creates may be deferred by pacing).
+    pub number: Option<u64>,
+    pub id: String,
+    pub keyword: String,
+    /// First line of the annotation text.
+    pub text: String,
+    pub path: String,
+    pub line: u32,
+    pub area: Option<String>,
+    pub first_seen: NaiveDate,
+    /// `P1`…`P4` once the priority feature computes it.
+    pub priority: Option<String>,
+}
+
+/// A debt issue closed because its annotation left the default branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaidDownItem {
+    pub number: u64,
+    pub title: String,
+    pub closed_on: NaiveDate,
+    /// The pull request that removed the annotation, when known.
+    pub pull_request: Option<u64>,
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone)]
+pub struct DashboardInput<'a> {
+    pub config: &'a Config,
+    pub today: NaiveDate,
+    pub open_items: &'a [DashboardItem],
+    /// Closed debt issues; those closed within `recent_days` are listed.
+    pub paid_down: &'a [PaidDownItem],
+    pub recent_days: u32,
+    /// How many top items to list before any trimming.
+    pub top_n: usize,
+    /// Problems with `.github/paydown.yml`, one message each.
+    pub config_errors: &'a [String],
+    /// Open debt items by date, for the chart.
+    pub open_over_time: &'a [(NaiveDate, usize)],
+    /// Markdown blocks later features render; `None` shows a placeholder.
+    pub sprint_budget: Option<&'a str>,
+    pub hot_items: Option<&'a str>,
+    /// Shown only when present.
+    pub accepted_drifts: Option<&'a str>,
+}
+
+/// Renders the dashboard body (at most [`MAX_BODY_BYTES`] bytes).
+pub fn render_dashboard(input: &DashboardInput<'_>) -> String {
+    let top = top_lines(input);
+    let paid = paid_lines(input);
+    let full = compose(input, &top, &paid, None);
+    if full.len() <= MAX_BODY_BYTES {
+        return full;
+    }
+    // Largest number of paid-down lines that fits with every top line.
+    let fits = |top_k: usize, paid_k: usize| {
+        let note = trim_note(top.len() - top_k, paid.len() - paid_k);
+        let body = compose(input, &top[..top_k], &paid[..paid_k], Some(&note));
+        (body.len() <= MAX_BODY_BYTES).then_some(body)
+    };
+    if let Some(body) = fits(top.len(), 0) {
+        let k = largest_fitting(paid.len(), |k| fits(top.len(), k).is_some());
+        return fits(top.len(), k).unwrap_or(body);
+    }
+    if let Some(body) = fits(0, 0) {
+        let k = largest_fitting(top.len(), |k| fits(k, 0).is_some());
+        return fits(k, 0).unwrap_or(body);
+    }
+    // Even without lists the body is too long (huge blocks or config
+    // errors): cut it, keeping the marker at the top.
+    let note = "\n\n> [!NOTE]\n> Cut to fit GitHub's 65,536-character limit.\n";
+    let bare = compose(input, &[], &[], None);
+    let mut cut = MAX_BODY_BYTES.saturating_sub(note.len());
+    while !bare.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{note}", &bare[..cut])
+}
+
+/// Largest `k` in `0..=max` with `ok(k)`, given `ok(0)` and monotonicity.
+fn largest_fitting(max: usize, ok: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, max);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if ok(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+fn trim_note(top_dropped: usize, paid_dropped: usize) -> String {
+    format!(
+        "> [!NOTE]\n> Trimmed to fit GitHub's 65,536-character limit: {paid_dropped} recently paid down \
+         and {top_dropped} top items were left out."
+    )
+}
+
+fn cell(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("<!--", "&lt;!--")
+        .replace('|', "\\|")
+}
+
+fn priority_rank(priority: Option<&str>) -> u32 {
+    priority
+        .and_then(|p| p.strip_prefix('P'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+fn top_lines(input: &DashboardInput<'_>) -> Vec<String> {
+    let severity = |item: &DashboardItem| input.config.annotations.severity_of(&item.keyword);
+    let mut items: Vec<&DashboardItem> = input.open_items.iter().collect();
+    items.sort_by(|a, b| {
+        priority_rank(a.priority.as_deref())
+            .cmp(&priority_rank(b.priority.as_deref()))
+            .then_with(|| severity(b).cmp(&severity(a)))
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| (&a.path, a.line, &a.id).cmp(&(&b.path, b.line, &b.id)))
+    });
+    items
+        .into_iter()
+        .take(input.top_n)
+        .enumerate()
+        .map(|(rank, item)| {
+            let issue = item
+                .number
+                .map_or_else(|| "(not yet filed)".to_string(), |n| format!("#{n}"));
+            let age = (input.today - item.first_seen).num_days().max(0);
+            format!(
+                "| {} | {issue} | {}: {} | `{}:{}` | {} | {age} d |",
+                rank + 1,
+                cell(&item.keyword),
+                cell(&item.text),
+                item.path.replace('`', "'").replace('|', "\\|"),
+                item.line,
+                cell(item.priority.as_deref().unwrap_or("P?")),
+            )
+        })
+        .collect()
+}
+
+fn paid_lines(input: &DashboardInput<'_>) -> Vec<String> {
+    let since = input
+        .today
+        .checked_sub_days(chrono::Days::new(u64::from(input.recent_days)))
+        .unwrap_or(NaiveDate::MIN);
+    let mut items: Vec<&PaidDownItem> = input
+        .paid_down
+        .iter()
+        .filter(|p| p.closed_on >= since && p.closed_on <= input.today)
+        .collect();
+    items.sort_by(|a, b| b.closed_on.cmp(&a.closed_on).then(a.number.cmp(&b.number)));
+    items
+        .into_iter()
+        .map(|p| {
+            let by = p
+                .pull_request
+                .map_or_else(String::new, |pr| format!(" in #{pr}"));
+            format!("- #{} {} — {}{by}", p.number, cell(&p.title), p.closed_on)
+        })
+        .collect()
+}
+
+fn counts<'i>(
+    items: &'i [DashboardItem],
+    key: impl Fn(&'i DashboardItem) -> &'i str,
+) -> BTreeMap<&'i str, usize> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        *map.entry(key(item)).or_insert(0) += 1;
+    }
+    map
+}
+
+fn chart(series: &[(NaiveDate, usize)]) -> String {
+    let mut points: Vec<(NaiveDate, usize)> = series.to_vec();
+    points.sort();
+    points.dedup_by_key(|p| p.0);
+    let points = &points[points.len().saturating_sub(MAX_CHART_POINTS)..];
+    if points.is_empty() {
+        return "_No history yet._\n".to_string();
+    }
+    let dates: Vec<String> = points.iter().map(|(d, _)| format!("\"{d}\"")).collect();
+    let values: Vec<String> = points.iter().map(|(_, n)| n.to_string()).collect();
+    let max = points.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    format!(
+        "```mermaid\nxychart-beta\n    title \"Open debt items\"\n    x-axis [{}]\n    y-axis \"Open items\" 0 --> {max}\n    line [{}]\n```\n",
+        dates.join(", "),
+        values.join(", ")
+    )
+}
+
+fn compose(
+    input: &DashboardInput<'_>,
+    top: &[String],
+    paid: &[String],
+    note: Option<&str>,
+) -> String {
+    let mut out = String::new();
+    out.push_str(DASHBOARD_MARKER);
+    out.push('\n');
+    out.push_str(
+        "This issue is kept up to date by paydown. Close it to stop updates \
+         (it stays closed); set `dashboard: false` in `.github/paydown.yml` to turn it off.\n\n",
+    );
+    if let Some(note) = note {
+        out.push_str(note);
+        out.push_str("\n\n");
+    }
+    if !input.config_errors.is_empty() {
+        out.push_str("## ⚠️ Configuration errors\n\n");
+        out.push_str("paydown keeps using the last valid configuration until these are fixed:\n\n");
+        for error in input.config_errors {
+            let _ = writeln!(out, "- {}", cell(error));
+        }
+        out.push('\n');
+    }
+
+    out.push_str("## Sprint budget\n\n");
+    block(
+        &mut out,
+        input.sprint_budget,
+        "_Sprint budgets are not tracked yet._",
+    );
+
+    let total = input.open_items.len();
+    let _ = writeln!(out, "## Open debt\n\n**{total}** open items.\n");
+    if total > 0 {
+        out.push_str("| Keyword | Open |\n|---|---|\n");
+        for (keyword, n) in counts(input.open_items, |i| i.keyword.as_str()) {
+            let _ = writeln!(out, "| {} | {n} |", cell(keyword));
+        }
+        out.push('\n');
+        out.push_str("| Area | Open |\n|---|---|\n");
+        for (area, n) in counts(input.open_items, |i| i.area.as_deref().unwrap_or("")) {
+            let name = if area.is_empty() {
+                "_(none)_".to_string()
+            } else {
+                cell(area)
+            };
+            let _ = writeln!(out, "| {name} | {n} |");
+        }
+        out.push('\n');
+    }
+
+    out.push_str("## Open debt over time\n\n");
+    out.push_str(&chart(input.open_over_time));
+    out.push('\n');
+
+    out.push_str("## Top items\n\n");
+    if top.is_empty() {
+        out.push_str(if total == 0 {
+            "_No open debt._\n\n"
+        } else {
+            "_Left out to fit the size limit._\n\n"
+        });
+    } else {
+        out.push_str("| | Issue | Item | Where | Priority | Age |\n|---|---|---|---|---|---|\n");
+        for line in top {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    out.push_str("## Hot items\n\n");
+    block(
+        &mut out,
+        input.hot_items,
+        "_Incident spikes are not tracked yet._",
+    );
+
+    let _ = writeln!(
+        out,
+        "## Recently paid down (last {} days)\n",
+        input.recent_days
+    );
+    if paid.is_empty() {
+        out.push_str("_Nothing listed._\n\n");
+    } else {
+        for line in paid {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    if let Some(drifts) = input.accepted_drifts {
+        out.push_str("## Accepted drifts\n\n");
+        block(&mut out, Some(drifts), "");
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+fn block(out: &mut String, text: Option<&str>, placeholder: &str) {
+    let text = text
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(placeholder);
+    out.push_str(text);
+    out.push_str("\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    fn item(n: u64, keyword: &str, first_seen: NaiveDate, area: Option<&str>) -> DashboardItem {
+        DashboardItem {
+            number: Some(n),
+            id: format!("id-{n}"),
+            keyword: keyword.to_string(),
+            text: format!("item {n}"),
+            path: "src/a.rs".to_string(),
+            line: n as u32,
+            area: area.map(String::from),
+            first_seen,
+            priority: None,
+        }
+    }
+
+    fn input<'a>(
+        config: &'a Config,
+        items: &'a [DashboardItem],
+        paid: &'a [PaidDownItem],
+    ) -> DashboardInput<'a> {
+        DashboardInput {
+            config,
+            today: day(23),
+            open_items: items,
+            paid_down: paid,
+            recent_days: 14,
+            top_n: 20,
+            config_errors: &[],
+            open_over_time: &[],
+            sprint_budget: None,
+            hot_items: None,
+            accepted_drifts: None,
+        }
+    }
+
+    #[test]
+    fn given_items_then_top_list_is_by_severity_then_age_and_counts_are_grouped() {
+        let config = Config::default();
+        let items = [
+            item(1, "TODO", day(1), None),
+            item(2, "FIXME", day(20), Some("billing")),
+            item(3, "FIXME", day(10), Some("billing")),
+            item(4, "HACK", day(2), Some("api")),
+        ];
+        let paid = [
+            PaidDownItem {
+                number: 9,
+                title: "TODO: old".to_string(),
+                closed_on: day(1),
+                pull_request: None,
+            },
+            PaidDownItem {
+                number: 8,
+                title: "TODO: recent".to_string(),
+                closed_on: day(21),
+                pull_request: Some(42),
+            },
+        ];
+        let series = [(day(22), 5), (day(21), 3), (day(23), 4)];
+        let errors = ["paydown.yml:3:5: unknown key `isues`".to_string()];
+        let mut inp = input(&config, &items, &paid);
+        inp.open_over_time = &series;
+        inp.config_errors = &errors;
+        let body = render_dashboard(&inp);
+        assert!(body.starts_with(DASHBOARD_MARKER));
+        let order: Vec<usize> = ["| #3 |", "| #2 |", "| #4 |", "| #1 |"]
+            .iter()
+            .map(|needle| {
+                body.find(needle)
+                    .unwrap_or_else(|| panic!("{needle}\n{body}"))
+            })
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{body}");
+        assert!(body.contains("| FIXME | 2 |") && body.contains("| billing | 2 |"));
+        assert!(body.contains("| _(none)_ | 1 |"));
+        assert!(body.contains("- #8 TODO: recent — 2026-11-21 in #42"));
+        assert!(!body.contains("#9 "), "older than 14 days");
+        assert!(body.contains("x-axis [\"2026-11-21\", \"2026-11-22\", \"2026-11-23\"]"));
+        assert!(body.contains("line [3, 5, 4]"));
+        assert!(body.find("Configuration errors").unwrap() < body.find("Sprint budget").unwrap());
+        assert!(body.contains("_Sprint budgets are not tracked yet._"));
+        assert_eq!(body, render_dashboard(&inp), "deterministic");
+    }
+
+    #[test]
+    fn given_blocks_from_later_features_then_they_replace_placeholders() {
+        let config = Config::default();
+        let mut inp = input(&config, &[], &[]);
+        inp.sprint_budget = Some("| Sprint | Debt |\n|---|---|\n| 12 | 4/8 |");
+        inp.hot_items = Some("- #5 is hot");
+        inp.accepted_drifts = Some("- #77 accepted by @lead");
+        let body = render_dashboard(&inp);
+        assert!(body.contains("| 12 | 4/8 |"));
+        assert!(body.contains("- #5 is hot"));
+        assert!(body.contains("## Accepted drifts\n\n- #77 accepted by @lead\n"));
+        assert!(body.contains("_No open debt._"));
+    }
+
+    #[test]
+    fn given_huge_lists_then_paid_down_is_trimmed_before_top_items() {
+        let config = Config::default();
+        let items: Vec<DashboardItem> = (1..=300)
+            .map(|n| {
+                let mut i = item(n, "TODO", day(1), None);
+                i.text = "x".repeat(150);
+                i
+            })
+            .collect();
+        let paid: Vec<PaidDownItem> = (1..=2000)
+            .map(|n| PaidDownItem {
+                number: 10_000 + n,
+                title: "y".repeat(100),
+                closed_on: day(20),
+                pull_request: Some(n),
+            })
+            .collect();
+        let mut inp = input(&config, &items, &paid);
+        inp.top_n = 300;
+        let body = render_dashboard(&inp);
+        assert!(body.len() <= MAX_BODY_BYTES);
+        assert!(body.contains("Trimmed to fit"));
+        assert!(
+            body.contains("| 300 |"),
+            "all top items kept while paid-down can shrink"
+        );
+        let listed = body.matches("\n- #1").count();
+        assert!(listed > 0 && listed < 2000, "{listed}");
+        // Close to the limit: trimming keeps as much as fits.
+        assert!(body.len() > MAX_BODY_BYTES - 400, "{}", body.len());
+
+        inp.top_n = 2000;
+        let many: Vec<DashboardItem> = (1..=2000)
+            .map(|n| {
+                let mut i = item(n, "TODO", day(1), None);
+                i.text = "z".repeat(200);
+                i
+            })
+            .collect();
+        inp.open_items = &many;
+        let body = render_dashboard(&inp);
+        assert!(body.len() <= MAX_BODY_BYTES);
+        assert!(body.contains("_Nothing listed._"));
+        assert!(body.contains("| 1 | #1 |"));
+        assert!(!body.contains("\n| 2000 | #"));
+        assert!(body.contains("| TODO | 2000 |"), "counts are never trimmed");
+    }
+
+    #[test]
+    fn given_oversized_block_then_body_is_cut_to_the_limit_at_a_char_boundary() {
+        let config = Config::default();
+        let huge = "é".repeat(40_000);
+        let mut inp = input(&config, &[], &[]);
+        inp.hot_items = Some(&huge);
+        let body = render_dashboard(&inp);
+        assert!(body.len() <= MAX_BODY_BYTES);
+        assert!(body.starts_with(DASHBOARD_MARKER));
+        assert!(body.contains("to fit GitHub's 65,536-character limit"));
+    }
+}
