@@ -3,7 +3,14 @@
 //! background workers; `/healthz` and `/metrics` expose its state.
 
 pub mod events;
+pub mod handlers;
 pub mod metrics;
+pub mod router;
+mod server;
 pub mod settings;
 pub mod signature;
 pub mod store;
+pub mod worker;
+
+pub use server::{ServeError, Server, ServerOptions, serve};
+pub use settings::{ServeArgs, Settings};

@@ -1,0 +1,225 @@
+//! Wiring of a running server: the HTTP listener, the worker pool and the
+//! shutdown sequence, plus [`serve`], the `paydown serve` entry point.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use paydown_github::{ApiStats, AppCredentials, ClientOptions, GitHubApp, GitHubError};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::handlers::{GitHubHandler, Handler};
+use crate::metrics::Metrics;
+use crate::router::{AppState, router};
+use crate::settings::{ServeArgs, Settings, SettingsError};
+use crate::signature::WebhookSecrets;
+use crate::store::{Store, StoreError};
+use crate::worker::{ShutdownReport, WorkerOptions, WorkerPool};
+
+/// Runtime options of a [`Server`], usually derived from [`Settings`].
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub webhook_secrets: WebhookSecrets,
+    pub workers: usize,
+    pub lease: Duration,
+    pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
+    pub idle_poll: Duration,
+}
+
+impl ServerOptions {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            webhook_secrets: settings.webhook_secrets.clone(),
+            workers: settings.workers,
+            lease: settings.lease,
+            max_body_bytes: settings.max_body_bytes,
+            shutdown_grace: settings.shutdown_grace,
+            idle_poll: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Why `paydown serve` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot set up the GitHub App client: {0}")]
+    GitHub(#[from] GitHubError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("HTTP server failed: {0}")]
+    Http(std::io::Error),
+}
+
+/// A server accepting webhooks and processing them in the background.
+pub struct Server {
+    addr: SocketAddr,
+    store: Store,
+    metrics: Arc<Metrics>,
+    stop_http: oneshot::Sender<()>,
+    http: JoinHandle<std::io::Result<()>>,
+    workers: WorkerPool,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Starts serving on `listener` and spawns the workers.
+    pub fn start(
+        listener: TcpListener,
+        store: Store,
+        handler: Arc<dyn Handler>,
+        github_stats: Option<Arc<ApiStats>>,
+        opts: ServerOptions,
+    ) -> std::io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let metrics = Arc::new(Metrics::new());
+        let kick = Arc::new(Notify::new());
+        let state = AppState {
+            store: store.clone(),
+            secrets: opts.webhook_secrets.clone(),
+            metrics: metrics.clone(),
+            kick: kick.clone(),
+            github_stats,
+        };
+        let app = router(state, opts.max_body_bytes);
+        let (stop_http, stopped) = oneshot::channel::<()>();
+        let http = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let workers = WorkerPool::spawn(
+            store.clone(),
+            handler,
+            metrics.clone(),
+            kick,
+            WorkerOptions {
+                workers: opts.workers,
+                lease: opts.lease,
+                idle_poll: opts.idle_poll,
+            },
+        );
+        Ok(Server {
+            addr,
+            store,
+            metrics,
+            stop_http,
+            http,
+            workers,
+            grace: opts.shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Stops accepting requests (in-flight requests complete), lets running
+    /// handlers finish within the grace period, releases the rest.
+    pub async fn shutdown(self) -> Result<ShutdownReport, ServeError> {
+        let _ = self.stop_http.send(());
+        let http = match self.http.await {
+            Ok(result) => result.map_err(ServeError::Http),
+            Err(join) => Err(ServeError::Http(std::io::Error::other(join.to_string()))),
+        };
+        let report = self.workers.shutdown(self.grace).await;
+        if report.released > 0 {
+            tracing::info!(
+                released = report.released,
+                "in-flight deliveries released for the next start"
+            );
+        }
+        http.map(|()| report)
+    }
+}
+
+/// `paydown serve`: validates settings, opens the database, starts the
+/// server and runs until SIGTERM/SIGINT, then shuts down gracefully.
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let settings = Settings::from_args(&args)?;
+    let store = Store::connect(settings.database_url.expose()).await?;
+    let creds = AppCredentials::from_pem(settings.app_id, settings.private_key.expose())?;
+    let app = GitHubApp::new(&settings.github_api_url, creds, ClientOptions::default())?;
+    let stats = app.stats();
+    let handler = Arc::new(GitHubHandler::new(app, store.clone()));
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+    let server = Server::start(
+        listener,
+        store.clone(),
+        handler,
+        Some(stats),
+        ServerOptions::from_settings(&settings),
+    )
+    .map_err(ServeError::Http)?;
+    tracing::info!(
+        addr = %server.local_addr(),
+        database = store.url(),
+        github = %settings.github_api_url,
+        workers = settings.workers,
+        "paydown serve listening"
+    );
+    shutdown_signal().await;
+    tracing::info!("shutdown requested; draining");
+    let result = server.shutdown().await;
+    store.close().await;
+    result.map(|_| ())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
