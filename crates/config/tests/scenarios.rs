@@ -667,3 +667,11 @@ fn given_any_truncation_or_line_removal_of_the_template_then_no_panic_and_plain_
         check(&text.join("\n"));
     }
 }
+
+#[test]
+fn given_absurdly_deep_nesting_then_one_syntax_error_not_a_crash() {
+    let text = format!("issues: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let errs = positioned(&text);
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].2.starts_with("YAML syntax error"), "{}", errs[0].2);
+}
