@@ -203,6 +203,7 @@ async fn mint(app: &Arc<AppShared>, installation_id: u64) -> Result<TokenRespons
         // Minting twice is harmless, so the exchange is retried like an idempotent call.
         idempotent: true,
         if_none_match: None,
+        download: false,
     };
     app.transport.stats.token_request();
     let resp = app.transport.run(&req, &Auth::App(app.clone())).await?;

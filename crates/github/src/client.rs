@@ -29,8 +29,11 @@ const API_VERSION: &str = "2022-11-28";
 /// Timeouts, retry bounds and caching margins for talking to GitHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientOptions {
-    /// Whole-attempt limit: connect, send, and read the complete body.
+    /// Whole-attempt limit: connect, send, and read the complete body. Also the idle limit
+    /// between reads.
     pub timeout: Duration,
+    /// Whole-attempt limit for [`Client::get_bytes`] (tarballs can be large).
+    pub download_timeout: Duration,
     /// TCP/TLS connect limit.
     pub connect_timeout: Duration,
     /// Attempts per call, the first included.
@@ -54,6 +57,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(30),
+            download_timeout: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(10),
             max_attempts: 5,
             max_wait: Duration::from_secs(90),
@@ -71,6 +75,7 @@ impl ClientOptions {
     pub fn for_tests() -> Self {
         Self {
             timeout: Duration::from_secs(2),
+            download_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(1),
             max_attempts: 5,
             max_wait: Duration::from_secs(5),
@@ -152,6 +157,8 @@ pub(crate) struct Request<'a> {
     pub(crate) idempotent: bool,
     /// ETag for a conditional GET; a 304 answer then counts as success.
     pub(crate) if_none_match: Option<&'a str>,
+    /// Use `download_timeout` instead of `timeout`.
+    pub(crate) download: bool,
 }
 
 pub(crate) struct Response {
@@ -362,7 +369,12 @@ impl Transport {
                 },
             ))
         };
-        match tokio::time::timeout(self.options.timeout, exchange).await {
+        let limit = if req.download {
+            self.options.download_timeout
+        } else {
+            self.options.timeout
+        };
+        match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result,
             Err(_) => Err(AttemptError::Timeout),
         }
@@ -680,6 +692,7 @@ impl Client {
             body,
             accept,
             if_none_match: None,
+            download: false,
         };
         self.transport.run(&req, &self.auth).await
     }
@@ -703,6 +716,7 @@ impl Client {
             accept: JSON,
             idempotent: true,
             if_none_match: etag,
+            download: false,
         };
         let resp = self.transport.run(&req, &self.auth).await?;
         if resp.status == StatusCode::NOT_MODIFIED {
@@ -760,7 +774,16 @@ impl Client {
     /// Raw bytes (tarballs, `application/vnd.github.raw` contents), following redirects;
     /// the token is not forwarded to other hosts (e.g. codeload).
     pub async fn get_bytes(&self, route: &str, accept: &str) -> Result<Bytes> {
-        Ok(self.call(Method::GET, route, None, accept).await?.body)
+        let req = Request {
+            method: Method::GET,
+            route,
+            body: None,
+            accept,
+            idempotent: true,
+            if_none_match: None,
+            download: true,
+        };
+        Ok(self.transport.run(&req, &self.auth).await?.body)
     }
 
     /// Every item of a paginated list, following `Link: rel="next"` (100 per page unless

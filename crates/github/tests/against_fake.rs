@@ -599,3 +599,20 @@ async fn given_an_etag_then_unchanged_resource_is_not_modified() {
         matches!(changed, Conditional::Modified { ref value, .. } if value.iter().any(|l| l["name"] == "fresh"))
     );
 }
+
+#[tokio::test]
+async fn given_raw_accept_then_get_bytes_returns_file_contents() {
+    let fake = FakeGitHub::start().await;
+    fake.default_repo()
+        .set_files("main", &[("docs/a b.md", "# TODO: write docs\n")]);
+    let client = app(&fake).installation_client(INSTALLATION).await.unwrap();
+
+    let bytes = client
+        .get_bytes(
+            &repo().contents("docs/a b.md", "main"),
+            "application/vnd.github.raw",
+        )
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"# TODO: write docs\n");
+}
