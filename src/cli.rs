@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use paydown_annotations::ScanOptions;
 use paydown_config::Config;
 
 use crate::output;
-use crate::scan::{self, Progress, ScanReport, WalkOptions};
+use paydown_scan::{Progress, ScanReport, ScanSettings};
 
 /// Exit code for usage and configuration errors (clap uses it too).
 const EXIT_USAGE: u8 = 2;
@@ -110,25 +109,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Scan settings from the config file's `annotations` and `paths`.
-pub fn walk_options(config: &Config) -> WalkOptions {
-    let paths = &config.paths;
-    WalkOptions {
-        annotations: ScanOptions::new(
-            config.annotations.keywords.clone(),
-            config.annotations.require_colon,
-        ),
-        include: paths.include.clone(),
-        exclude: paths.exclude.clone(),
-        vendored: paths.vendored.clone(),
-        skip_vendored: paths.skip_vendored,
-        skip_generated: paths.skip_generated,
-        max_file_bytes: paths.max_file_bytes,
-        max_line_length: paths.max_line_length as usize,
-        threads: 0,
-    }
-}
-
 /// The config for a scan: `--config`, else `.github/paydown.yml` found from
 /// the scanned root, else defaults.
 fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Config, String> {
@@ -165,10 +145,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
         PathBuf::from(".")
     };
     let config = load_config(args.config.as_deref(), &config_root)?;
-    let options = walk_options(&config);
+    let options = ScanSettings::from_config(&config);
 
     let bar = TerminalProgress::new();
-    let report = scan::scan_paths(&roots, &base, &options, &bar).map_err(|e| e.to_string())?;
+    let report =
+        paydown_scan::scan_paths(&roots, &base, &options, &bar).map_err(|e| e.to_string())?;
     bar.finish();
 
     let rendered = match args.format {

@@ -3,10 +3,9 @@
 //!
 //! The library crates each own one domain — `paydown_annotations` (parsing),
 //! `paydown_config` (the config file), `paydown_github` (the API client),
-//! `paydown_server` (webhooks and the work queue). This crate holds what
-//! the command line adds on top: walking a tree ([`scan`]), rendering the
-//! results ([`output`]) and the commands themselves ([`cli`]).
+//! `paydown_scan` (trees and tarballs), `paydown_server` (webhooks and the
+//! work queue). This crate holds what the command line adds on top:
+//! rendering results ([`output`]) and the commands themselves ([`cli`]).
 
 pub mod cli;
 pub mod output;
-pub mod scan;

@@ -7,7 +7,7 @@ use paydown_annotations::{Annotation, Cost, CostUnit, Metadata};
 use paydown_config::{Annotations, Severity};
 use serde_json::{Value, json};
 
-use crate::scan::ScanReport;
+use paydown_scan::ScanReport;
 
 /// The SARIF level for a keyword's configured severity.
 fn sarif_level(severity: Severity) -> &'static str {

@@ -1,0 +1,230 @@
+//! Which files a scan looks at and the limits it applies: the settings
+//! from the config's `paths` and `annotations` sections, and path-based
+//! skip decisions shared by tree walks and tarballs.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use paydown_annotations::ScanOptions;
+use paydown_config::Config;
+use serde::Serialize;
+
+/// Why a file was not scanned. Reported as counts, so users see what a scan
+/// left out instead of wondering why an annotation is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// No comment syntax known for the file's name, extension or shebang.
+    UnknownType,
+    /// Looks like binary data (a NUL byte near the start).
+    Binary,
+    /// Larger than `paths.max_file_bytes`.
+    TooLarge,
+    /// Marked as generated (`@generated`, `DO NOT EDIT`) or a known
+    /// generated file name (minified JS, lock files, protobuf output).
+    Generated,
+    /// Under a vendored directory (`vendor/`, `node_modules/`, …).
+    Vendored,
+    /// Excluded by `paths.include` / `paths.exclude`.
+    Excluded,
+    /// Could not be read (permissions, vanished during the scan, …).
+    Unreadable,
+    /// A tarball entry that is not a plain file under the archive's top
+    /// directory (links, devices, `..`, absolute paths).
+    UnsafeEntry,
+}
+
+/// What to scan and which rules to apply; built from the config's `paths`
+/// and `annotations` sections.
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    pub annotations: ScanOptions,
+    /// When non-empty, only files matching one of these globs are scanned.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Globs for vendored paths, skipped when `skip_vendored` is on.
+    pub vendored: Vec<String>,
+    pub skip_vendored: bool,
+    pub skip_generated: bool,
+    pub max_file_bytes: u64,
+    /// Lines longer than this are blanked before parsing (minified code,
+    /// embedded data); line numbers stay right.
+    pub max_line_length: usize,
+    /// Worker threads; 0 lets the walker choose.
+    pub threads: usize,
+}
+
+impl ScanSettings {
+    /// Settings from the config file's `annotations` and `paths` sections.
+    pub fn from_config(config: &Config) -> Self {
+        let paths = &config.paths;
+        Self {
+            annotations: ScanOptions::new(
+                config.annotations.keywords.clone(),
+                config.annotations.require_colon,
+            ),
+            include: paths.include.clone(),
+            exclude: paths.exclude.clone(),
+            vendored: paths.vendored.clone(),
+            skip_vendored: paths.skip_vendored,
+            skip_generated: paths.skip_generated,
+            max_file_bytes: paths.max_file_bytes,
+            max_line_length: paths.max_line_length as usize,
+            threads: 0,
+        }
+    }
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        Self {
+            annotations: ScanOptions::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            vendored: DEFAULT_VENDORED.iter().map(|s| s.to_string()).collect(),
+            skip_vendored: true,
+            skip_generated: true,
+            max_file_bytes: 1024 * 1024,
+            max_line_length: 2000,
+            threads: 0,
+        }
+    }
+}
+
+/// Directories that hold other people's code.
+pub const DEFAULT_VENDORED: [&str; 6] = [
+    "**/vendor/**",
+    "**/node_modules/**",
+    "**/third_party/**",
+    "**/bower_components/**",
+    "**/.yarn/**",
+    "**/Pods/**",
+];
+
+/// File names that are generated even without a marker inside.
+const GENERATED_NAMES: [&str; 12] = [
+    "**/*.min.js",
+    "**/*.min.css",
+    "**/*.map",
+    "**/*.pb.go",
+    "**/*_pb2.py",
+    "**/*_pb2_grpc.py",
+    "**/*.g.dart",
+    "**/package-lock.json",
+    "**/yarn.lock",
+    "**/Cargo.lock",
+    "**/pnpm-lock.yaml",
+    "**/poetry.lock",
+];
+
+/// Invalid include/exclude/vendored globs in the options.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid glob `{glob}`: {reason}")]
+pub struct GlobError {
+    pub glob: String,
+    pub reason: String,
+}
+
+pub(crate) struct Rules {
+    include: Option<GlobSet>,
+    exclude: GlobSet,
+    vendored: Option<GlobSet>,
+    generated: Option<GlobSet>,
+}
+
+fn glob_set(globs: &[String]) -> Result<GlobSet, GlobError> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        // A bare directory name such as `vendor` or `docs/` means everything
+        // under it, as in .gitignore.
+        let pattern = glob.trim_end_matches('/');
+        let expanded = if pattern.contains('*') || pattern.contains('?') || pattern.contains('[') {
+            vec![pattern.to_string()]
+        } else {
+            vec![pattern.to_string(), format!("{pattern}/**")]
+        };
+        for p in expanded {
+            let parsed = Glob::new(&p).map_err(|e| GlobError {
+                glob: glob.clone(),
+                reason: e.kind().to_string(),
+            })?;
+            builder.add(parsed);
+        }
+    }
+    builder.build().map_err(|e| GlobError {
+        glob: globs.join(", "),
+        reason: e.to_string(),
+    })
+}
+
+impl Rules {
+    pub(crate) fn new(options: &ScanSettings) -> Result<Self, GlobError> {
+        let generated: Vec<String> = GENERATED_NAMES.iter().map(|s| s.to_string()).collect();
+        Ok(Self {
+            include: if options.include.is_empty() {
+                None
+            } else {
+                Some(glob_set(&options.include)?)
+            },
+            exclude: glob_set(&options.exclude)?,
+            vendored: if options.skip_vendored {
+                Some(glob_set(&options.vendored)?)
+            } else {
+                None
+            },
+            generated: if options.skip_generated {
+                Some(glob_set(&generated)?)
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Path-based decision, before the file is opened.
+    pub(crate) fn skip_by_path(&self, rel: &str) -> Option<SkipReason> {
+        if self.include.as_ref().is_some_and(|inc| !inc.is_match(rel)) || self.exclude.is_match(rel)
+        {
+            return Some(SkipReason::Excluded);
+        }
+        if self.vendored.as_ref().is_some_and(|v| v.is_match(rel)) {
+            return Some(SkipReason::Vendored);
+        }
+        if self.generated.as_ref().is_some_and(|g| g.is_match(rel)) {
+            return Some(SkipReason::Generated);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn bare_directory_globs_cover_everything_under_them() {
+        let set = glob_set(&["docs".to_string(), "gen/".to_string()]).unwrap();
+        assert!(set.is_match("docs/a/b.md"));
+        assert!(set.is_match("gen/x.rs"));
+        assert!(!set.is_match("src/docs.rs"));
+    }
+    #[test]
+    fn include_exclude_vendored_and_generated_paths_are_told_apart() {
+        let options = ScanSettings {
+            include: vec!["src/**".into()],
+            exclude: vec!["src/skip/**".into()],
+            ..ScanSettings::default()
+        };
+        let rules = Rules::new(&options).unwrap();
+        assert_eq!(rules.skip_by_path("docs/a.md"), Some(SkipReason::Excluded));
+        assert_eq!(
+            rules.skip_by_path("src/skip/a.rs"),
+            Some(SkipReason::Excluded)
+        );
+        assert_eq!(
+            rules.skip_by_path("src/vendor/x/a.go"),
+            Some(SkipReason::Vendored)
+        );
+        assert_eq!(
+            rules.skip_by_path("src/app.min.js"),
+            Some(SkipReason::Generated)
+        );
+        assert_eq!(rules.skip_by_path("src/main.rs"), None);
+    }
+}

@@ -1,0 +1,206 @@
+//! Scanning a repository tarball (`GET /repos/{o}/{r}/tarball/{ref}`) as a
+//! stream: entries are read one at a time through gzip and tar, never
+//! written to disk, under limits that bound what a hostile or broken
+//! archive can cost (entry count, total bytes, path tricks).
+
+use std::io::Read;
+
+use crate::rules::Rules;
+use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
+
+/// Bounds on one tarball.
+#[derive(Debug, Clone, Copy)]
+pub struct TarballLimits {
+    pub max_entries: u64,
+    /// Total uncompressed bytes of file entries read.
+    pub max_total_bytes: u64,
+}
+
+impl Default for TarballLimits {
+    fn default() -> Self {
+        Self {
+            max_entries: 200_000,
+            max_total_bytes: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a tarball could not be scanned completely. A partial scan must not
+/// be taken for the whole tree (items would look removed), so these are
+/// errors, not skips.
+#[derive(Debug, thiserror::Error)]
+pub enum TarballError {
+    #[error("the tarball is not a readable gzip/tar archive: {0}")]
+    Corrupt(#[from] std::io::Error),
+    #[error("the tarball has more than {limit} entries")]
+    TooManyEntries { limit: u64 },
+    #[error("the tarball holds more than {limit} bytes of files")]
+    TooLarge { limit: u64 },
+    #[error(transparent)]
+    Glob(#[from] GlobError),
+}
+
+/// Scans a gzip-compressed tarball in GitHub's layout: every entry under
+/// one top directory (`owner-repo-sha/`), which is stripped from paths.
+pub fn scan_tarball(
+    gzipped: impl Read,
+    settings: &ScanSettings,
+    limits: TarballLimits,
+) -> Result<ScanReport, TarballError> {
+    let rules = Rules::new(settings)?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzipped));
+    let mut report = ScanReport::default();
+    let mut entries_seen = 0u64;
+    let mut total_bytes = 0u64;
+    let mut buf = Vec::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        entries_seen += 1;
+        if entries_seen > limits.max_entries {
+            return Err(TarballError::TooManyEntries {
+                limit: limits.max_entries,
+            });
+        }
+        let kind = entry.header().entry_type();
+        if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+            continue;
+        }
+        let raw_path = entry.path_bytes().into_owned();
+        let Some(rel) = repository_path(&raw_path).filter(|_| kind.is_file()) else {
+            report.skip(SkipReason::UnsafeEntry);
+            continue;
+        };
+        if let Some(reason) = rules.skip_by_path(&rel) {
+            report.skip(reason);
+            continue;
+        }
+        let size = entry.header().size()?;
+        if size > settings.max_file_bytes {
+            report.skip(SkipReason::TooLarge);
+            continue;
+        }
+        total_bytes += size;
+        if total_bytes > limits.max_total_bytes {
+            return Err(TarballError::TooLarge {
+                limit: limits.max_total_bytes,
+            });
+        }
+        buf.clear();
+        // The header's size is checked above; `take` keeps a lying header
+        // from making us read more.
+        (&mut entry).take(size).read_to_end(&mut buf)?;
+        report.record(scan_bytes(&rel, &buf, settings));
+    }
+    report.sort();
+    Ok(report)
+}
+
+/// The repository-relative path of an entry: the top directory stripped,
+/// `None` for anything that could escape it or isn't valid UTF-8.
+fn repository_path(raw: &[u8]) -> Option<String> {
+    let path = std::str::from_utf8(raw).ok()?;
+    if path.starts_with('/') || path.contains('\\') || path.contains('\0') {
+        return None;
+    }
+    let (_top, rest) = path.split_once('/')?;
+    if rest.is_empty()
+        || rest
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
+    {
+        return None;
+    }
+    Some(rest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tarball(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (path, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            // set_path refuses `..`; write the raw name to model a hostile archive.
+            let name = &mut header.as_old_mut().name;
+            name[..path.len()].copy_from_slice(path.as_bytes());
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn files_under_the_top_directory_are_scanned_with_it_stripped() {
+        let gz = tarball(&[
+            ("octo-repo-abc123/src/a.rs", b"// TODO: one\n"),
+            ("octo-repo-abc123/b.py", b"x = 1  # FIXME: two\n"),
+        ]);
+        let report =
+            scan_tarball(&gz[..], &ScanSettings::default(), TarballLimits::default()).unwrap();
+        let found: Vec<_> = report
+            .annotations
+            .iter()
+            .map(|a| format!("{}:{} {}", a.path, a.line, a.keyword))
+            .collect();
+        assert_eq!(found, ["b.py:1 FIXME", "src/a.rs:1 TODO"]);
+    }
+
+    #[test]
+    fn path_tricks_are_skipped_not_followed() {
+        let gz = tarball(&[
+            ("top/../../etc/x.rs", b"// TODO: escape\n"),
+            ("/abs/x.rs", b"// TODO: absolute\n"),
+            ("top/ok.rs", b"// TODO: fine\n"),
+        ]);
+        let report =
+            scan_tarball(&gz[..], &ScanSettings::default(), TarballLimits::default()).unwrap();
+        assert_eq!(report.annotations.len(), 1);
+        assert_eq!(report.skipped.get(&SkipReason::UnsafeEntry), Some(&2));
+    }
+
+    #[test]
+    fn too_many_entries_or_bytes_is_an_error_not_a_partial_scan() {
+        let gz = tarball(&[
+            ("t/a.rs", b"// a\n"),
+            ("t/b.rs", b"// b\n"),
+            ("t/c.rs", b"// c\n"),
+        ]);
+        let few = TarballLimits {
+            max_entries: 2,
+            ..TarballLimits::default()
+        };
+        assert!(matches!(
+            scan_tarball(&gz[..], &ScanSettings::default(), few),
+            Err(TarballError::TooManyEntries { limit: 2 })
+        ));
+        let small = TarballLimits {
+            max_total_bytes: 8,
+            ..TarballLimits::default()
+        };
+        assert!(matches!(
+            scan_tarball(&gz[..], &ScanSettings::default(), small),
+            Err(TarballError::TooLarge { limit: 8 })
+        ));
+    }
+
+    #[test]
+    fn a_corrupt_archive_is_a_clear_error() {
+        let err = scan_tarball(
+            &b"not gzip"[..],
+            &ScanSettings::default(),
+            TarballLimits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("not a readable gzip/tar archive"),
+            "{err}"
+        );
+    }
+}
