@@ -509,7 +509,9 @@ impl Walk {
 
         // The spike window is measured against the longer baseline window.
         let inc = &config.incidents;
-        if inc.spike.window_days >= inc.window_days {
+        let windows_valid = !self.bad.contains("incidents.window_days")
+            && !self.bad.contains("incidents.spike.window_days");
+        if windows_valid && inc.spike.window_days >= inc.window_days {
             let at = self
                 .values
                 .get("incidents.spike.window_days")

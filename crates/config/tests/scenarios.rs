@@ -569,6 +569,9 @@ fn given_a_spike_window_not_shorter_than_the_window_then_an_error() {
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!((errs[0].0, errs[0].1), (3, 24));
     assert!(errs[0].2.contains("must be shorter than"));
+    // A window that is itself invalid is reported once, not compared.
+    let errs = positioned("incidents:\n  window_days: many\n  spike: {window_days: 100}\n");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
 }
 
 #[test]
