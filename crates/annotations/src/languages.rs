@@ -14,9 +14,10 @@ pub struct Language {
     pub(crate) syntax: &'static Syntax,
 }
 
+/// Names are unique (a test checks it), so they identify a language.
 impl PartialEq for Language {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && std::ptr::eq(self.syntax, other.syntax)
+        self.name == other.name
     }
 }
 
@@ -1114,4 +1115,232 @@ fn by_shebang(text: &str) -> Option<Language> {
 
 fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(path: &str, text: &str) -> Option<&'static str> {
+        language_for_path(path, text).map(|l| l.name)
+    }
+
+    #[test]
+    fn given_well_known_file_names_then_the_name_wins_over_the_extension() {
+        let cases = [
+            ("Dockerfile", "Dockerfile"),
+            ("docker/Dockerfile.dev", "Dockerfile"),
+            ("api.dockerfile", "Dockerfile"),
+            ("Containerfile", "Dockerfile"),
+            ("Makefile", "Makefile"),
+            ("src/GNUmakefile", "Makefile"),
+            ("rules.mk", "Makefile"),
+            ("CMakeLists.txt", "CMake"),
+            ("cmake/Find.cmake", "CMake"),
+            ("Jenkinsfile", "Groovy"),
+            ("Gemfile", "Ruby"),
+            ("Rakefile", "Ruby"),
+            ("Vagrantfile", "Ruby"),
+            ("BUILD", "Starlark"),
+            ("pkg/BUILD.bazel", "Starlark"),
+            ("WORKSPACE", "Starlark"),
+            ("defs.bzl", "Starlark"),
+            (".bashrc", "Shell"),
+            ("home/.zshrc", "Shell"),
+            (".gitignore", "Ignore list"),
+            (".env", "Config"),
+            (".env.local", "Config"),
+            ("requirements-dev.txt", "pip requirements"),
+            ("go.mod", "Go"),
+            (".github/CODEOWNERS", "Ignore list"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(name(path, ""), Some(want), "{path}");
+        }
+    }
+
+    #[test]
+    fn given_extensions_then_case_does_not_matter() {
+        let cases = [
+            ("a.c", "C"),
+            ("a.H", "C++"),
+            ("a.hpp", "C++"),
+            ("a.cs", "C#"),
+            ("a.java", "Java"),
+            ("a.kts", "Kotlin"),
+            ("a.scala", "Scala"),
+            ("a.groovy", "Groovy"),
+            ("build.gradle", "Gradle"),
+            ("a.go", "Go"),
+            ("a.rs", "Rust"),
+            ("a.swift", "Swift"),
+            ("a.mm", "Objective-C"),
+            ("a.dart", "Dart"),
+            ("a.JSX", "JavaScript"),
+            ("a.mjs", "JavaScript"),
+            ("a.cjs", "JavaScript"),
+            ("a.tsx", "TypeScript"),
+            ("a.php", "PHP"),
+            ("a.py", "Python"),
+            ("a.rb", "Ruby"),
+            ("a.pm", "Perl"),
+            ("a.lua", "Lua"),
+            ("a.R", "R"),
+            ("a.jl", "Julia"),
+            ("a.hs", "Haskell"),
+            ("a.ml", "OCaml"),
+            ("a.fsx", "F#"),
+            ("a.exs", "Elixir"),
+            ("a.erl", "Erlang"),
+            ("a.cljs", "Clojure"),
+            ("a.lisp", "Lisp"),
+            ("a.scm", "Scheme"),
+            ("a.rkt", "Racket"),
+            ("a.elm", "Elm"),
+            ("a.zig", "Zig"),
+            ("a.nim", "Nim"),
+            ("a.d", "D"),
+            ("a.F90", "Fortran"),
+            ("a.pas", "Pascal"),
+            ("a.adb", "Ada"),
+            ("a.vb", "Visual Basic"),
+            ("a.ps1", "PowerShell"),
+            ("a.sh", "Shell"),
+            ("a.fish", "Fish"),
+            ("a.SQL", "SQL"),
+            ("a.sol", "Solidity"),
+            ("a.v", "Verilog"),
+            ("a.sv", "SystemVerilog"),
+            ("a.vhd", "VHDL"),
+            ("a.asm", "Assembly"),
+            ("main.tf", "Terraform"),
+            ("a.proto", "Protocol Buffers"),
+            ("a.graphql", "GraphQL"),
+            ("a.vue", "Vue"),
+            ("a.svelte", "Svelte"),
+            ("a.css", "CSS"),
+            ("a.scss", "SCSS"),
+            ("a.less", "Less"),
+            ("a.html", "HTML"),
+            ("a.svg", "XML"),
+            ("README.md", "Markdown"),
+            ("ci.yml", "YAML"),
+            ("Cargo.toml", "TOML"),
+            ("setup.cfg", "INI"),
+            ("app.properties", "Properties"),
+            ("nginx.conf", "Config"),
+            ("default.nix", "Nix"),
+            ("run.bat", "Batch"),
+            ("paper.tex", "TeX"),
+            ("plugin.vim", "Vim script"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(name(path, ""), Some(want), "{path}");
+        }
+    }
+
+    #[test]
+    fn given_a_dot_m_file_then_its_content_tells_objective_c_from_matlab() {
+        assert_eq!(
+            name("a.m", "#import <UIKit/UIKit.h>\n"),
+            Some("Objective-C")
+        );
+        assert_eq!(
+            name("a.m", "@implementation Foo\n@end\n"),
+            Some("Objective-C")
+        );
+        assert_eq!(
+            name("a.m", "function y = f(x)\n  y = x';\nend\n"),
+            Some("MATLAB")
+        );
+    }
+
+    #[test]
+    fn given_an_extensionless_script_then_the_shebang_decides() {
+        let cases = [
+            ("#!/usr/bin/env python3\n", Some("Python")),
+            ("#!/usr/bin/python3.11 -u\n", Some("Python")),
+            ("#!/bin/sh\n", Some("Shell")),
+            ("#!/bin/bash -e\n", Some("Shell")),
+            ("#!/usr/bin/env zsh\n", Some("Shell")),
+            ("#!/usr/bin/env fish\n", Some("Fish")),
+            ("#!/usr/bin/env node\n", Some("JavaScript")),
+            (
+                "#!/usr/bin/env -S deno run --allow-net\n",
+                Some("JavaScript"),
+            ),
+            ("#!/usr/bin/env ruby\n", Some("Ruby")),
+            ("#!/usr/bin/perl -w\n", Some("Perl")),
+            ("#!/usr/bin/env php\n", Some("PHP")),
+            ("#!/usr/bin/env lua5.1\n", Some("Lua")),
+            ("#!/usr/bin/env Rscript\n", Some("R")),
+            ("#!/usr/bin/env LANG=C bash\n", Some("Shell")),
+            ("#!/usr/bin/env pwsh\r\n", Some("PowerShell")),
+            ("#!/usr/bin/make -f\n", Some("Makefile")),
+            ("#!/usr/bin/env unknown-tool\n", None),
+            ("#!\n", None),
+            ("echo no shebang\n", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(name("bin/tool", text), want, "{text:?}");
+        }
+        // An unknown extension also falls back to the shebang.
+        assert_eq!(name("cgi/index.cgi", "#!/usr/bin/perl\n"), Some("Perl"));
+        // A known extension is not overridden by a shebang.
+        assert_eq!(name("x.rb", "#!/usr/bin/env python\n"), Some("Ruby"));
+    }
+
+    #[test]
+    fn given_unknown_or_binary_types_then_no_language() {
+        for path in [
+            "a.png",
+            "a.json",
+            "notes.txt",
+            "LICENSE",
+            "a.",
+            "dir/.hidden",
+            "a.verylongextension",
+        ] {
+            assert_eq!(name(path, "plain text\n"), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn given_a_display_name_then_the_language_is_found_case_insensitively() {
+        assert_eq!(language_by_name("rust").map(|l| l.name), Some("Rust"));
+        assert_eq!(
+            language_by_name("Objective-C").map(|l| l.name),
+            Some("Objective-C")
+        );
+        assert_eq!(language_by_name("Klingon"), None);
+        assert_eq!(language_by_name("Rust"), language_for_path("lib.rs", ""));
+        assert_ne!(language_by_name("C"), language_by_name("C++"));
+    }
+
+    #[test]
+    fn every_language_table_is_well_formed() {
+        for lang in ALL {
+            let syn = lang.syntax;
+            assert!(syn.line.iter().all(|m| !m.text.is_empty()), "{}", lang.name);
+            assert!(
+                syn.blocks
+                    .iter()
+                    .all(|b| !b.open.is_empty() && !b.close.is_empty()),
+                "{}",
+                lang.name
+            );
+            assert!(
+                syn.strings.iter().all(|s| !s.open.is_empty()),
+                "{}",
+                lang.name
+            );
+            assert_eq!(
+                language_by_name(lang.name),
+                Some(*lang),
+                "names must be unique"
+            );
+        }
+        assert!(ALL.len() >= 60);
+    }
 }

@@ -84,7 +84,10 @@ impl<'a> Lexer<'a> {
                 hot[usize::from(b.to_ascii_uppercase())] = true;
             }
         };
-        mark(b'\n', false);
+        if syn.heredoc != Heredoc::None {
+            // Newlines only matter for releasing a pending heredoc body.
+            mark(b'\n', false);
+        }
         for m in syn.line {
             mark(m.text.as_bytes()[0], m.ci);
         }
@@ -102,12 +105,9 @@ impl<'a> Lexer<'a> {
         }
         match syn.raw {
             Raw::None => {}
-            Raw::Rust => {
-                mark(b'r', false);
-                mark(b'b', false);
-                mark(b'c', false);
-            }
-            Raw::Swift => mark(b'#', false),
+            // Rust's `r#"` is found from its `#` (or `"`), not from the
+            // `r`: identifiers are full of `r`s.
+            Raw::Rust | Raw::Swift => mark(b'#', false),
             Raw::Cpp => mark(b'R', false),
         }
         if syn.heredoc != Heredoc::None {
@@ -156,7 +156,7 @@ impl<'a> Lexer<'a> {
         let b = self.b;
         let c = b[i];
         let syn = self.syn;
-        if c == b'\n' {
+        if c == b'\n' && self.syn.heredoc != Heredoc::None {
             return self.newline(i);
         }
         if Some(c) == syn.escape {
@@ -629,13 +629,17 @@ impl<'a> Lexer<'a> {
         match self.syn.raw {
             Raw::None => None,
             Raw::Rust => {
-                // r"…", r#"…"#, br"…", cr#"…"#
-                let r = match b[i] {
-                    b'r' if !prev_ident(i) => i,
-                    b'b' | b'c' if !prev_ident(i) && b.get(i + 1) == Some(&b'r') => i + 1,
-                    _ => return None,
-                };
-                self.hashed_raw(r + 1)
+                // r"…", r#"…"#, br"…", cr#"…"#, seen from the `#` or `"`.
+                if !matches!(b[i], b'#' | b'"') || i == 0 || b[i - 1] != b'r' {
+                    return None;
+                }
+                let r = i - 1;
+                let prefix_ok =
+                    !prev_ident(r) || (matches!(b[r - 1], b'b' | b'c') && !prev_ident(r - 1));
+                if !prefix_ok {
+                    return None;
+                }
+                self.hashed_raw(i)
             }
             Raw::Swift => {
                 if b[i] != b'#' {
@@ -950,6 +954,16 @@ mod tests {
         ("a.rs", "/// doc TODO\n//! inner\n", &["doc TODO", "inner"]),
         ("a.rs", "let s = \"multi\n// not\n\"; // yes\n", &["yes"]),
         ("a.rs", "let u = '\\u{1F600}'; let e = 'é'; // c\n", &["c"]),
+        (
+            "a.rs",
+            "let p = r\"C:\\\"; let q = br#\"\"//\"#; // c\n",
+            &["c"],
+        ),
+        (
+            "a.rs",
+            "#[cfg(test)] // c\nlet r#type = 1; // d\n",
+            &["c", "d"],
+        ),
         // JavaScript family
         ("a.js", "const u = 'http://x.com'; // c\n", &["c"]),
         ("a.js", "const t = `a\n// not\n`; // yes\n", &["yes"]),
