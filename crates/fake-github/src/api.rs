@@ -476,12 +476,21 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
             let perm = r
                 .permission_of(login)
                 .ok_or_else(|| Reply::error(404, &format!("{login} is not a user")))?;
+            let mut collaborator = render::user(w, login);
+            collaborator["role_name"] = json!(perm.role_name());
+            collaborator["permissions"] = json!({
+                "admin": perm >= Permission::Admin,
+                "maintain": perm >= Permission::Maintain,
+                "push": perm >= Permission::Write,
+                "triage": perm >= Permission::Triage,
+                "pull": perm >= Permission::Read,
+            });
             Ok(Reply::json(
                 200,
                 &json!({
                     "permission": perm.legacy_name(),
                     "role_name": perm.role_name(),
-                    "user": render::user(w, login),
+                    "user": collaborator,
                 }),
             ))
         }
@@ -588,7 +597,17 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
             let c = &r.commits[sha];
             Ok(Reply::json(
                 200,
-                &json!({"name": branch, "commit": commit_json(w, r, c), "protected": false}),
+                &json!({
+                    "name": branch,
+                    "commit": commit_json(w, r, c),
+                    "_links": {
+                        "self": format!("{}/branches/{branch}", render::repo_api_url(w, r)),
+                        "html": format!("https://github.com/{}/tree/{branch}", r.full_name()),
+                    },
+                    "protected": false,
+                    "protection": {"enabled": false, "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []}},
+                    "protection_url": format!("{}/branches/{branch}/protection", render::repo_api_url(w, r)),
+                }),
             ))
         }
         // Pull requests
@@ -621,7 +640,26 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
         }
         ("GET", ["check-runs", id, "annotations"]) => {
             let r = repo(w, full)?;
-            let items = check_by_id(r, id)?.annotations.clone();
+            let c = check_by_id(r, id)?;
+            let items = c
+                .annotations
+                .iter()
+                .map(|a| {
+                    let path = a["path"].as_str().unwrap_or("");
+                    json!({
+                        "path": path,
+                        "blob_href": format!("https://github.com/{}/blob/{}/{path}", r.full_name(), c.head_sha),
+                        "start_line": a["start_line"],
+                        "end_line": a["end_line"],
+                        "start_column": a.get("start_column").cloned().unwrap_or(Value::Null),
+                        "end_column": a.get("end_column").cloned().unwrap_or(Value::Null),
+                        "annotation_level": a["annotation_level"],
+                        "title": a.get("title").cloned().unwrap_or(Value::Null),
+                        "message": a["message"],
+                        "raw_details": a.get("raw_details").cloned().unwrap_or(Value::Null),
+                    })
+                })
+                .collect();
             paginate(w, req, items)
         }
         _ => Err(not_found()),
@@ -1317,7 +1355,7 @@ pub(crate) fn commit_json(w: &World, r: &Repo, c: &crate::model::Commit) -> Valu
             "message": c.message,
             "comment_count": 0,
             "tree": {"sha": c.sha, "url": format!("{base}/git/trees/{}", c.sha)},
-            "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null},
+            "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null},
         },
         "author": null,
         "committer": null,

@@ -20,7 +20,7 @@
 //! drop panics listing them (unless the test is already panicking). Call
 //! [`FakeGitHub::allow_unasserted_comments`] to opt out.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 mod api;
 mod app;

@@ -108,7 +108,15 @@ pub(crate) fn repository(w: &World, r: &Repo) -> Value {
         "svn_url": html,
         "homepage": null,
         "language": null,
+        "forks": 0,
         "forks_count": 0,
+        "watchers": 0,
+        "open_issues": open,
+        "mirror_url": null,
+        "license": null,
+        "has_discussions": false,
+        "network_count": 0,
+        "subscribers_count": 0,
         "stargazers_count": 0,
         "watchers_count": 0,
         "size": 1,
@@ -432,6 +440,7 @@ pub(crate) fn installation(w: &World, i: &Installation) -> Value {
         "created_at": "2025-01-01T00:00:00Z",
         "updated_at": "2025-01-01T00:00:00Z",
         "suspended_at": null,
+        "suspended_by": null,
     })
 }
 
