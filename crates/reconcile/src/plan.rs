@@ -6,7 +6,8 @@
 //! issue N; then ids match markers exactly; then, among what is left
 //! (unmatched annotations vs unmatched open issues whose path this scan
 //! covers), best pair first and one-to-one: same path (after a rename) and
-//! same normalised text; same path and similar text (edited in place);
+//! same normalised text; same path and similar text, or text extended or
+//! shortened at a word boundary (edited in place);
 //! another path with the same text (moved). Whatever is still unmatched is
 //! created (paced by `issues.max_new_per_run`) or closed (only where the scan
 //! covers the issue's path, and only with `issues.close_when_removed`).
@@ -517,10 +518,11 @@ impl<'a> Planner<'a> {
                 if meta.keyword != a.keyword {
                     continue;
                 }
-                if normalise_text(&meta.text) == text {
+                let old = normalise_text(&meta.text);
+                if old == text {
                     candidates.push((0, 1.0, issue, item));
                 } else {
-                    let score = similarity(&meta.text, &a.text);
+                    let score = edit_score(&old, &text);
                     if score >= EDIT_SIMILARITY {
                         candidates.push((1, score, issue, item));
                     }
@@ -608,7 +610,9 @@ impl<'a> Planner<'a> {
             return;
         }
         if issue.state == IssueState::Closed {
-            if issue.has_label(LABEL_WONTFIX) {
+            // A closed issue a person wrote (an annotation names `#N`) is
+            // history, not a debt issue to reopen or label.
+            if issue.has_label(LABEL_WONTFIX) || issue.marker.is_none() {
                 self.plan.summary.unchanged += 1;
                 return;
             }
@@ -680,11 +684,11 @@ impl<'a> Planner<'a> {
         let live_body = comparable(&issue.body);
         let pinned_sha = meta.map_or(self.input.sha.as_str(), |m| m.sha.as_str());
         let pinned = self.render(a, pinned_sha, first_seen, priority, adopted);
-        let current = self.render(a, &self.input.sha, first_seen, priority, adopted);
-        let body = if comparable(&full_body(&pinned.body)) == live_body {
-            None
+        let (body, current) = if comparable(&full_body(&pinned.body)) == live_body {
+            (None, pinned)
         } else {
-            Some(full_body(&current.body))
+            let current = self.render(a, &self.input.sha, first_seen, priority, adopted);
+            (Some(full_body(&current.body)), current)
         };
         let title = (!adopted && current.title != issue.title).then(|| current.title.clone());
 
@@ -841,7 +845,59 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// Shortest normalised text whose extension counts as an edit in place.
+const MIN_EXTENDED_CHARS: usize = 8;
+
+/// How likely two normalised texts on the same path are one annotation
+/// edited: their similarity, raised to the threshold when one extends the
+/// other at a word boundary (`fix x` → `fix x, and y too`), which bigram
+/// similarity undervalues when the text grows a lot.
+fn edit_score(old: &str, new: &str) -> f64 {
+    let score = similarity(old, new);
+    let (short, long) = if old.len() <= new.len() {
+        (old, new)
+    } else {
+        (new, old)
+    };
+    let extends = short.chars().count() >= MIN_EXTENDED_CHARS
+        && long.starts_with(short)
+        && long[short.len()..].starts_with(|c: char| !c.is_alphanumeric());
+    if extends {
+        score.max(EDIT_SIMILARITY)
+    } else {
+        score
+    }
+}
+
 /// A body as compared: GitHub may hand back CRLF and drop trailing white space.
 fn comparable(body: &str) -> String {
     body.replace("\r\n", "\n").trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_text_extended_at_a_word_boundary_then_it_counts_as_an_edit() {
+        let n = normalise_text;
+        assert!(
+            edit_score(
+                &n("task number 5"),
+                &n("task number 5, now with more detail")
+            ) >= EDIT_SIMILARITY
+        );
+        assert!(
+            edit_score(&n("flush the cache now please"), &n("flush the cache")) >= EDIT_SIMILARITY
+        );
+        assert!(
+            edit_score(&n("fix"), &n("fix everything in the billing module")) < EDIT_SIMILARITY
+        );
+        assert!(
+            edit_score(
+                &n("rename the mod"),
+                &n("rename the module to billing and more")
+            ) < EDIT_SIMILARITY
+        );
+    }
 }

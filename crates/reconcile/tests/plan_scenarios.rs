@@ -691,3 +691,94 @@ fn given_a_plan_then_text_has_one_line_per_effect_and_json_round_trips() {
     assert_eq!(back, plan);
     assert!(plan.to_json().contains("\"action\": \"create\""));
 }
+
+#[test]
+fn given_annotation_naming_a_closed_human_issue_then_it_is_left_alone_and_nothing_created() {
+    let mut world = World::new();
+    let mut old = ExistingIssue::new(87, IssueState::Closed, "Old bug", "fixed long ago");
+    old.closed_by_bot = Some(false);
+    world.issues.push(old);
+    let mut a = ann("src/api.rs", 10, "HACK", "see the old bug");
+    a.metadata.issue = Some(87);
+    let plan = world.plan(SHA1, &scanned(vec![a]));
+    assert!(plan.is_empty(), "{}", plan.to_text());
+}
+
+#[test]
+fn given_apply_crashed_half_way_when_planned_again_then_the_rest_is_done_without_duplicates() {
+    let mut world = World::new();
+    let before = scanned(
+        (0..40)
+            .map(|i| ann("src/a.rs", i + 1, "TODO", &format!("first version {i}")))
+            .collect(),
+    );
+    world.sync(SHA1, &before);
+    // Half the items are removed, the rest edited, and ten new ones appear.
+    let mut after: Vec<Annotation> = (0..20)
+        .map(|i| {
+            ann(
+                "src/a.rs",
+                i + 1,
+                "TODO",
+                &format!("first version {i} edited"),
+            )
+        })
+        .collect();
+    after.extend((0..10).map(|i| ann("src/b.rs", i + 1, "FIXME", &format!("brand new {i}"))));
+    let after = scanned(after);
+    let full = world.plan(SHA2, &after);
+    assert_eq!(
+        (full.summary.update, full.summary.close, full.summary.create),
+        (20, 20, 10)
+    );
+    // The worker dies after applying every other effect.
+    let mut partial = full.clone();
+    partial.effects = full.effects.iter().step_by(2).cloned().collect();
+    world.apply(&partial);
+    let rest = world.sync(SHA2, &after);
+    assert_eq!(
+        rest.effects.len(),
+        full.effects.len() - partial.effects.len()
+    );
+    assert_eq!(world.open_count(), 30);
+    let open_ids: BTreeSet<_> = world
+        .issues
+        .iter()
+        .filter(|i| i.state == IssueState::Open)
+        .map(|i| i.marker.as_ref().unwrap().id.clone())
+        .collect();
+    assert_eq!(open_ids, after.iter().map(|a| a.id.clone()).collect());
+}
+
+#[test]
+fn given_10000_items_when_one_push_changes_k_then_plan_has_k_effects() {
+    let mut world = World::new();
+    world.config.issues.max_new_per_run = 1000;
+    let code = scanned(
+        (0..10_000)
+            .map(|i| {
+                ann(
+                    &format!("src/m{:03}.rs", i % 500),
+                    i / 500 + 1,
+                    "TODO",
+                    &format!("task number {i}"),
+                )
+            })
+            .collect(),
+    );
+    for _ in 0..10 {
+        let plan = world.plan(SHA1, &code);
+        world.apply(&plan);
+    }
+    assert_eq!(world.issues.len(), 10_000);
+    let mut changed = code.clone();
+    changed[5].text = format!("{}, now with more detail", changed[5].text);
+    changed.remove(7);
+    let changed = scanned(changed);
+    let started = std::time::Instant::now();
+    let plan = world.plan(SHA2, &changed);
+    let elapsed = started.elapsed();
+    eprintln!("planned 10,000 items against 10,000 issues in {elapsed:?}");
+    assert_eq!(plan.effects.len(), 2, "{}", plan.to_text());
+    assert_eq!((plan.summary.update, plan.summary.close), (1, 1));
+}
