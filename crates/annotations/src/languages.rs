@@ -643,9 +643,14 @@ const PROPERTIES: Syntax = Syntax {
     line: &[lm_at("#", At::LineStart), lm_at("!", At::LineStart)],
     ..BASE
 };
-/// `#` at the start of a line: ignore files, `.env`, Dockerfile.
+/// `#` at the start of a line: ignore files, Dockerfile.
 const HASH_LINES: Syntax = Syntax {
     line: &[lm_at("#", At::LineStart)],
+    ..BASE
+};
+/// `#` starting a word, `;` starting a line: `.conf`, `.env`, `.editorconfig`.
+const CONF: Syntax = Syntax {
+    line: &[lm_at("#", At::WordStart), lm_at(";", At::LineStart)],
     ..BASE
 };
 /// `#` starting a word: pip requirements, where `url#egg=x` is no comment.
@@ -777,7 +782,7 @@ const L_YAML: Language = lang("YAML", &YAML);
 const L_TOML: Language = lang("TOML", &TOML);
 const L_INI: Language = lang("INI", &INI);
 const L_PROPERTIES: Language = lang("Properties", &PROPERTIES);
-const L_CONFIG: Language = lang("Config", &HASH_LINES);
+const L_CONFIG: Language = lang("Config", &CONF);
 const L_IGNORE: Language = lang("Ignore list", &HASH_LINES);
 const L_DOCKERFILE: Language = lang("Dockerfile", &HASH_LINES);
 const L_MAKEFILE: Language = lang("Makefile", &MAKE);

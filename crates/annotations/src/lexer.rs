@@ -736,6 +736,10 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+        if style == Heredoc::Shell && b.get(j) == Some(&b'\\') {
+            // `<<\EOF` quotes the delimiter like `<<'EOF'`.
+            j += 1;
+        }
         let quote = match b.get(j) {
             Some(&q @ (b'"' | b'\'')) => {
                 j += 1;
@@ -1013,6 +1017,7 @@ mod tests {
         ("a.sh", "cat <<-'EOF' # c\n\t# not\n\tEOF\n", &["c"]),
         ("a.sh", "echo '# no' \"# no\" \\# # c\n", &["c"]),
         ("a.sh", "echo $((1<<3)) # c\n", &["c"]),
+        ("a.sh", "cat <<\\END\n# not\nEND\n# c\n", &["c"]),
         (
             "run",
             "#!/usr/bin/env bash\necho hi # c\n",
@@ -1133,6 +1138,12 @@ mod tests {
         ),
         ("requirements.txt", "git+https://x#egg=y # c\n", &["c"]),
         (".gitignore", "# c\nfoo#bar\n", &["c"]),
+        (
+            "nginx.conf",
+            "listen 80; # c\nroot /a#b;\n; d\n",
+            &["c", "d"],
+        ),
+        (".env", "A=x#no\nB=y # c\n", &["c"]),
     ];
 
     #[test]
