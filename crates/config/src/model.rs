@@ -108,6 +108,11 @@ impl Severity {
     /// Names accepted in the file, in order.
     pub const NAMES: &'static [&'static str] = &["low", "medium", "high", "critical"];
 
+    /// The name used in the file.
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
     /// Numeric value used by the priority score: low 1, medium 2, high 3, critical 4.
     pub fn score(self) -> u8 {
         match self {
@@ -146,6 +151,11 @@ impl MetadataField {
     pub const NAMES: &'static [&'static str] = &[
         "owner", "cost", "area", "tier", "incident", "due", "id", "issue",
     ];
+
+    /// The name used in the file (`owner`, `cost`, …), e.g. for "missing owner".
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// `paths:` section.
@@ -479,6 +489,24 @@ impl Permission {
     pub const NAMES: &'static [&'static str] = &["read", "triage", "write", "maintain", "admin"];
     /// Names allowed for `drift.accept_permission`.
     pub const ACCEPT_NAMES: &'static [&'static str] = &["write", "maintain", "admin"];
+
+    /// Reads a permission or role name as GitHub writes it (`role_name` of the
+    /// collaborator permission endpoint); `None` for anything else (e.g. `none`).
+    pub fn parse(name: &str) -> Option<Permission> {
+        match name.to_ascii_lowercase().as_str() {
+            "read" | "pull" => Some(Permission::Read),
+            "triage" => Some(Permission::Triage),
+            "write" | "push" => Some(Permission::Write),
+            "maintain" => Some(Permission::Maintain),
+            "admin" => Some(Permission::Admin),
+            _ => None,
+        }
+    }
+
+    /// The name used in the file and by GitHub.
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// `incidents:` section.
@@ -622,6 +650,19 @@ mod tests {
             SprintSource::NAMES,
             &[SprintSource::Cadence, SprintSource::Milestones],
         );
+    }
+
+    #[test]
+    fn names_print_back_and_github_permission_names_parse() {
+        assert_eq!(Permission::Maintain.as_str(), "maintain");
+        assert_eq!(MetadataField::Issue.as_str(), "issue");
+        assert_eq!(Severity::Critical.as_str(), "critical");
+        assert_eq!(Permission::parse("push"), Some(Permission::Write));
+        assert_eq!(Permission::parse("Admin"), Some(Permission::Admin));
+        assert_eq!(Permission::parse("none"), None);
+        for name in Permission::NAMES {
+            assert_eq!(Permission::parse(name).map(Permission::as_str), Some(*name));
+        }
     }
 
     #[test]
