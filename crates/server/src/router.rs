@@ -16,6 +16,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::events::RoutingFields;
+use crate::intake::Intake;
 use crate::metrics::{Metrics, Snapshot};
 use crate::signature::WebhookSecrets;
 use crate::store::{Enqueued, NewDelivery, Store};
@@ -27,6 +28,8 @@ const MAX_DELIVERY_ID_LEN: usize = 128;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Group-commit writer the webhook endpoint stores deliveries through.
+    pub intake: Intake,
     pub secrets: WebhookSecrets,
     pub metrics: Arc<Metrics>,
     /// Woken on every new delivery so an idle worker claims it at once.
@@ -144,7 +147,7 @@ async fn webhook(
         installation_id: routing.installation.and_then(|i| i64::try_from(i.id).ok()),
         payload: body.to_vec(),
     };
-    match state.store.enqueue(new).await {
+    match state.intake.enqueue(new).await {
         Ok(Enqueued::New) => {
             state.metrics.received(event);
             state.kick.notify_one();

@@ -11,6 +11,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{GitHubHandler, Handler};
+use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::router::{AppState, router};
 use crate::settings::{ServeArgs, Settings, SettingsError};
@@ -93,6 +94,7 @@ impl Server {
         let kick = Arc::new(Notify::new());
         let state = AppState {
             store: store.clone(),
+            intake: Intake::spawn(store.clone()),
             secrets: opts.webhook_secrets.clone(),
             metrics: metrics.clone(),
             kick: kick.clone(),

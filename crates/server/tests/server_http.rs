@@ -629,3 +629,59 @@ async fn graceful_shutdown_releases_in_flight_work_for_the_next_start() {
     assert_eq!(*probe.done.lock().unwrap(), vec!["d-stuck".to_string()]);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_concurrent_burst_with_redeliveries_stores_each_delivery_once() {
+    let probe = Arc::new(ConcurrencyProbe::default());
+    let p = probe.clone();
+    let mut h =
+        Harness::with_handler(move |_| (p as Arc<dyn Handler>, None), options(&[SECRET])).await;
+    // Given 40 deliveries sent at once, each of 20 ids twice,
+    let mut sends = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let (http, url) = (h.http.clone(), format!("{}/webhook", h.base));
+        sends.spawn(async move {
+            let body = serde_json::to_vec(
+                &json!({"action": "opened", "repository": {"full_name": format!("o/r{}", i % 20)}}),
+            )
+            .unwrap();
+            let resp = http
+                .post(url)
+                .header("x-github-event", "issues")
+                .header("x-github-delivery", format!("burst-{}", i % 20))
+                .header("x-hub-signature-256", sign(SECRET.as_bytes(), &body))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap())
+        });
+    }
+    let answers = sends.join_all().await;
+    // then every request is acknowledged, exactly 20 as new,
+    assert!(
+        answers.iter().all(|(status, _)| *status == 202),
+        "{answers:?}"
+    );
+    let queued = answers
+        .iter()
+        .filter(|(_, b)| b["status"] == "queued")
+        .count();
+    let duplicate = answers
+        .iter()
+        .filter(|(_, b)| b["status"] == "duplicate")
+        .count();
+    assert_eq!((queued, duplicate), (20, 20));
+    // and each id is processed once.
+    for i in 0..20 {
+        h.wait_status(&format!("burst-{i}"), DeliveryStatus::Done)
+            .await;
+    }
+    let mut done = probe.done.lock().unwrap().clone();
+    assert_eq!(done.len(), 20);
+    done.sort();
+    done.dedup();
+    assert_eq!(done.len(), 20);
+    h.stop().await;
+}

@@ -9,6 +9,7 @@
 //! taken from the application clock, so replicas need synchronised clocks
 //! (leases are long compared with NTP skew).
 
+mod batch;
 mod migrations;
 mod postgres;
 mod queue;
