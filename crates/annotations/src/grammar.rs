@@ -1134,4 +1134,43 @@ mod tests {
         assert_eq!(a.column, 7);
         assert_eq!(a.text, "nbsp indent");
     }
+
+    #[test]
+    fn given_arbitrary_lines_then_grammar_never_panics_and_keeps_invariants() {
+        // Deterministic pseudo-random lines over the characters the grammar
+        // treats specially, including multi-byte ones.
+        const ALPHABET: [&str; 22] = [
+            "TODO", "FIXME", "(", ")", ":", "=", ",", " ", "\"", "'", "@", "#", "-", "/", "é",
+            "\t", "cost", "3d", "id", "x", "—", "日",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(state >> 33).unwrap() % bound
+        };
+        let options = ScanOptions::default();
+        for round in 0..2_000 {
+            let texts: Vec<&'static str> = (0..1 + next(4))
+                .map(|_| {
+                    let line: String = (0..next(14))
+                        .map(|_| ALPHABET[next(ALPHABET.len())])
+                        .collect();
+                    &*Box::leak(line.into_boxed_str())
+                })
+                .collect();
+            let kind = if round % 2 == 0 {
+                CommentKind::Line
+            } else {
+                CommentKind::Block
+            };
+            let comment = comment(kind, &texts);
+            for a in annotations(PATH, std::slice::from_ref(&comment), &options) {
+                assert!(a.line <= a.end_line && a.column >= 5, "{a:?}");
+                assert_eq!(a.text, a.text.trim(), "{texts:?}");
+                assert!(crate::DEFAULT_KEYWORDS.contains(&a.keyword.as_str()));
+            }
+        }
+    }
 }
