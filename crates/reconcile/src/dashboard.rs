@@ -12,8 +12,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
+use paydown_annotations::Annotation;
 use paydown_config::Config;
 use serde::{Deserialize, Serialize};
+
+use crate::plan::{ExistingIssue, IssueState};
+use crate::render::{AREA_LABEL_PREFIX, LABEL_PREFIX};
 
 /// Hidden marker by which the bot finds its dashboard issue.
 pub const DASHBOARD_MARKER: &str = "<!-- paydown:dashboard -->";
@@ -40,6 +44,60 @@ pub struct DashboardItem {
     pub first_seen: NaiveDate,
     /// `P1`…`P4` once the priority feature computes it.
     pub priority: Option<String>,
+}
+
+impl DashboardItem {
+    /// The item for a scanned annotation and its issue, when filed.
+    pub fn from_annotation(
+        annotation: &Annotation,
+        number: Option<u64>,
+        first_seen: NaiveDate,
+        priority: Option<String>,
+    ) -> Self {
+        Self {
+            number,
+            id: annotation.id.clone(),
+            keyword: annotation.keyword.clone(),
+            text: annotation.text.clone(),
+            path: annotation.path.clone(),
+            line: annotation.line,
+            area: annotation.metadata.area.clone(),
+            first_seen,
+            priority,
+        }
+    }
+
+    /// The item as recorded in an open debt issue alone (marker meta, area
+    /// and `debt:P1`…`P4` labels), for a dashboard rebuilt without a scan.
+    /// `None` for closed issues and issues without meta.
+    pub fn from_issue(issue: &ExistingIssue) -> Option<Self> {
+        if issue.state != IssueState::Open {
+            return None;
+        }
+        let marker = issue.marker.as_ref()?;
+        let meta = marker.meta.as_ref()?;
+        let label_value = |prefix: &str| {
+            issue.labels.iter().find_map(|l| {
+                l.get(..prefix.len())
+                    .filter(|p| p.eq_ignore_ascii_case(prefix))
+                    .map(|_| l[prefix.len()..].to_string())
+            })
+        };
+        let priority = label_value(LABEL_PREFIX).filter(|p| {
+            p.len() == 2 && p.starts_with('P') && matches!(p.as_bytes()[1], b'1'..=b'4')
+        });
+        Some(Self {
+            number: Some(issue.number),
+            id: marker.id.clone(),
+            keyword: meta.keyword.clone(),
+            text: meta.text.clone(),
+            path: meta.path.clone(),
+            line: meta.line,
+            area: label_value(AREA_LABEL_PREFIX),
+            first_seen: meta.first_seen,
+            priority,
+        })
+    }
 }
 
 /// A debt issue closed because its annotation left the default branch.
@@ -429,6 +487,41 @@ mod tests {
         assert!(body.find("Configuration errors").unwrap() < body.find("Sprint budget").unwrap());
         assert!(body.contains("_Sprint budgets are not tracked yet._"));
         assert_eq!(body, render_dashboard(&inp), "deterministic");
+    }
+
+    #[test]
+    fn given_open_debt_issue_then_item_is_rebuilt_from_marker_and_labels() {
+        use crate::marker::{self, ItemMeta};
+        let meta = ItemMeta {
+            id: "todo-1".to_string(),
+            path: "src/a.rs".to_string(),
+            line: 7,
+            end_line: 7,
+            keyword: "TODO".to_string(),
+            text: "flush".to_string(),
+            sha: "s".to_string(),
+            first_seen: day(2),
+            owners: Vec::new(),
+            adopted: false,
+        };
+        let body = format!(
+            "{}\n{}\n",
+            marker::item_line("todo-1"),
+            marker::meta_line(&meta)
+        );
+        let mut issue = ExistingIssue::new(12, IssueState::Open, "TODO: flush", &body);
+        issue.labels = vec![
+            "tech-debt".to_string(),
+            "debt:P2".to_string(),
+            "Debt:Area/billing".to_string(),
+        ];
+        let item = DashboardItem::from_issue(&issue).unwrap();
+        assert_eq!(item.number, Some(12));
+        assert_eq!(item.priority.as_deref(), Some("P2"));
+        assert_eq!(item.area.as_deref(), Some("billing"));
+        assert_eq!((item.line, item.first_seen), (7, day(2)));
+        issue.state = IssueState::Closed;
+        assert_eq!(DashboardItem::from_issue(&issue), None);
     }
 
     #[test]

@@ -127,7 +127,7 @@ fn item_id(line: &str) -> Option<&str> {
 
 /// Ids the bot writes: letters, digits and `-_./:#+@`, never white space
 /// or anything that could end a comment.
-fn is_marker_id(id: &str) -> bool {
+pub(crate) fn is_marker_id(id: &str) -> bool {
     !id.is_empty()
         && id.chars().count() <= MAX_ID_CHARS
         && id.chars().all(|c| {

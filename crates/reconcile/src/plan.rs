@@ -72,8 +72,8 @@ pub struct ExistingIssue {
     /// and are touched only when an annotation names them (`#N`).
     pub marker: Option<ItemMarker>,
     /// Whether the last close was the bot's (`Some(true)`) or a person's
-    /// (`Some(false)`); `None` when the caller could not tell, and then a
-    /// closed issue is left as it is.
+    /// (`Some(false)`); `None` when the caller could not tell: then a
+    /// `not_planned` close counts as a person's, any other is left as it is.
     pub closed_by_bot: Option<bool>,
 }
 
@@ -342,6 +342,15 @@ impl<'a> Planner<'a> {
         let mut first_at: HashMap<&str, &Annotation> = HashMap::new();
         let mut items = Vec::new();
         for a in sorted {
+            // An id the marker parser would refuse could never be found
+            // again: every run would create another issue.
+            if !marker::is_marker_id(&a.id) {
+                plan.warnings.push(format!(
+                    "{}:{}: id `{}` cannot be written to an issue marker; not tracked",
+                    a.path, a.line, a.id
+                ));
+                continue;
+            }
             if let Some(first) = first_at.get(a.id.as_str()) {
                 plan.warnings.push(format!(
                     "{}:{}: id `{}` is also used at {}:{}; only the first is tracked",
@@ -616,7 +625,12 @@ impl<'a> Planner<'a> {
                 self.plan.summary.unchanged += 1;
                 return;
             }
-            match issue.closed_by_bot {
+            // The bot only ever closes as `completed` (or as a duplicate),
+            // so `not_planned` is a person's word even when the closer is unknown.
+            let closed_by_bot = issue.closed_by_bot.or_else(|| {
+                (issue.state_reason.as_deref() == Some("not_planned")).then_some(false)
+            });
+            match closed_by_bot {
                 Some(false) => {
                     self.plan.summary.wontfix += 1;
                     self.push_issue_effect(

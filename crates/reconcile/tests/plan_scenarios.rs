@@ -496,6 +496,27 @@ fn given_closed_issue_with_unknown_closer_then_left_alone() {
     let plan = world.plan(SHA2, &code);
     assert!(plan.is_empty());
     assert_eq!(plan.summary.undetermined, 1);
+    // The bot never closes as not planned: that close was a person's.
+    world.issue_mut(1).state_reason = Some("not_planned".to_string());
+    let plan = world.plan(SHA2, &code);
+    assert!(matches!(
+        plan.effects[..],
+        [Effect::MarkWontfix { number: 1, .. }]
+    ));
+}
+
+#[test]
+fn given_an_id_no_marker_could_hold_then_it_is_not_tracked_and_warned() {
+    let world = World::new();
+    let mut a = ann("src/a.rs", 3, "TODO", "x");
+    a.id = "has space".to_string();
+    let plan = world.plan(SHA1, &[a]);
+    assert!(plan.is_empty());
+    assert!(
+        plan.warnings[0].contains("cannot be written"),
+        "{:?}",
+        plan.warnings
+    );
 }
 
 #[test]
