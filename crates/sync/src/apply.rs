@@ -1,0 +1,238 @@
+//! Carrying out a plan through the GitHub client.
+//!
+//! Effects are applied in the plan's order; one that fails is recorded
+//! and the rest still run, so a single bad item (a label GitHub refuses, a
+//! deleted issue) never blocks the others. Every effect is safe to repeat:
+//! a crash half-way leaves state that the next plan, computed from GitHub
+//! again, completes without duplicates.
+
+use paydown_github::{Client, GitHubError, Repo, encode_segment};
+use paydown_reconcile::{Effect, ExistingIssue, Plan};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{CLOSED_BY_BOT_MARKER, TRACKING_LABEL};
+
+/// What applying a plan did.
+#[derive(Debug, Default, Serialize)]
+pub struct ApplyReport {
+    pub applied: usize,
+    /// Issue numbers created, in plan order.
+    pub created: Vec<u64>,
+    pub failures: Vec<EffectFailure>,
+}
+
+/// One effect GitHub refused, with its reason.
+#[derive(Debug, Serialize)]
+pub struct EffectFailure {
+    pub effect: String,
+    pub error: String,
+}
+
+/// Applies `plan`; `existing` are the issues it was planned against (their
+/// bodies are needed to mark the bot's own closes).
+pub async fn apply(
+    client: &Client,
+    repo: &Repo,
+    plan: &Plan,
+    existing: &[ExistingIssue],
+) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    for effect in &plan.effects {
+        match apply_one(client, repo, effect, existing).await {
+            Ok(created) => {
+                report.applied += 1;
+                report.created.extend(created);
+            }
+            Err(error) => {
+                tracing::warn!(repo = %repo, effect = describe(effect), %error, "effect failed");
+                report.failures.push(EffectFailure {
+                    effect: describe(effect),
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    report
+}
+
+fn describe(effect: &Effect) -> String {
+    match effect {
+        Effect::Create { id, .. } => format!("create issue for {id}"),
+        Effect::Update { number, .. } => format!("update #{number}"),
+        Effect::Close { number, .. } => format!("close #{number}"),
+        Effect::Reopen { number, .. } => format!("reopen #{number}"),
+        Effect::MarkWontfix { number, .. } => format!("mark #{number} wontfix"),
+        Effect::CloseDuplicate { number, of, .. } => {
+            format!("close #{number} as duplicate of #{of}")
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Created {
+    number: u64,
+}
+
+async fn apply_one(
+    client: &Client,
+    repo: &Repo,
+    effect: &Effect,
+    existing: &[ExistingIssue],
+) -> Result<Option<u64>, GitHubError> {
+    match effect {
+        Effect::Create {
+            title,
+            body,
+            labels,
+            assignees,
+            ..
+        } => {
+            let mut labels = labels.clone();
+            labels.insert(0, TRACKING_LABEL.to_string());
+            let mut request = json!({"title": title, "body": body, "labels": labels});
+            if !assignees.is_empty() {
+                request["assignees"] = json!(assignees);
+            }
+            let created: Created = match client.post_json(&repo.issues(), &request).await {
+                // An owner who can't be assigned (not a collaborator, a
+                // typo) must not cost the item its issue.
+                Err(e) if e.status() == Some(422) && !assignees.is_empty() => {
+                    request.as_object_mut().map(|o| o.remove("assignees"));
+                    client.post_json(&repo.issues(), &request).await?
+                }
+                other => other?,
+            };
+            Ok(Some(created.number))
+        }
+        Effect::Update {
+            number,
+            title,
+            body,
+            add_labels,
+            remove_labels,
+            add_assignees,
+            ..
+        } => {
+            let mut patch = serde_json::Map::new();
+            if let Some(title) = title {
+                patch.insert("title".into(), json!(title));
+            }
+            if let Some(body) = body {
+                patch.insert("body".into(), json!(body));
+            }
+            if !patch.is_empty() {
+                let _: Value = client
+                    .patch_json(&repo.issue(*number), &Value::Object(patch))
+                    .await?;
+            }
+            add_labels_to(client, repo, *number, add_labels).await?;
+            for label in remove_labels {
+                let route = repo.route(&format!(
+                    "/issues/{number}/labels/{}",
+                    encode_segment(label)
+                ));
+                match client.delete(&route).await {
+                    // Already gone: the desired state holds.
+                    Err(e) if e.status() == Some(404) => {}
+                    other => other?,
+                }
+            }
+            if !add_assignees.is_empty() {
+                let route = repo.route(&format!("/issues/{number}/assignees"));
+                match client
+                    .post_json::<_, Value>(&route, &json!({"assignees": add_assignees}))
+                    .await
+                {
+                    Err(e) if e.status() == Some(422) => {}
+                    other => {
+                        other?;
+                    }
+                }
+            }
+            Ok(None)
+        }
+        Effect::Close {
+            number, comment, ..
+        } => {
+            comment_on(client, repo, *number, comment).await?;
+            let body = existing
+                .iter()
+                .find(|i| i.number == *number)
+                .map(|i| i.body.clone())
+                .unwrap_or_default();
+            let body = if body.contains(CLOSED_BY_BOT_MARKER) {
+                body
+            } else {
+                format!("{}\n{CLOSED_BY_BOT_MARKER}", body.trim_end())
+            };
+            let patch = json!({"state": "closed", "state_reason": "completed", "body": body});
+            let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
+            Ok(None)
+        }
+        Effect::Reopen {
+            number, comment, ..
+        } => {
+            comment_on(client, repo, *number, comment).await?;
+            let body = existing.iter().find(|i| i.number == *number).map(|i| {
+                i.body
+                    .replace(&format!("\n{CLOSED_BY_BOT_MARKER}"), "")
+                    .replace(CLOSED_BY_BOT_MARKER, "")
+            });
+            let mut patch = json!({"state": "open"});
+            if let Some(body) = body {
+                patch["body"] = json!(body);
+            }
+            let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
+            Ok(None)
+        }
+        Effect::MarkWontfix { number, .. } => {
+            add_labels_to(
+                client,
+                repo,
+                *number,
+                &[paydown_reconcile::render::LABEL_WONTFIX.to_string()],
+            )
+            .await?;
+            Ok(None)
+        }
+        Effect::CloseDuplicate { number, of, .. } => {
+            comment_on(
+                client,
+                repo,
+                *number,
+                &format!("Duplicate of #{of}: both issues tracked the same debt item; paydown keeps #{of}."),
+            )
+            .await?;
+            let patch = json!({"state": "closed", "state_reason": "not_planned"});
+            let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn add_labels_to(
+    client: &Client,
+    repo: &Repo,
+    number: u64,
+    labels: &[String],
+) -> Result<(), GitHubError> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let route = repo.route(&format!("/issues/{number}/labels"));
+    let _: Value = client.post_json(&route, &json!({"labels": labels})).await?;
+    Ok(())
+}
+
+async fn comment_on(
+    client: &Client,
+    repo: &Repo,
+    number: u64,
+    body: &str,
+) -> Result<(), GitHubError> {
+    let _: Value = client
+        .post_json(&repo.issue_comments(number), &json!({"body": body}))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Debt issues in sync with the code of one repository.
+//!
+//! This crate is the I/O around the pure planner in `paydown_reconcile`:
+//! [`fetch`] reads what is (the default branch's head, its config, its
+//! tree as one tarball, the issues carrying paydown's label), the planner
+//! decides what should change, and [`apply`] carries the plan out through
+//! the GitHub client, one effect at a time, carrying on past a failed one.
+//! The CLI (`paydown sync`), the App and the Action all call
+//! [`sync_repository`].
+
+pub mod apply;
+pub mod fetch;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use paydown_github::{Client, GitHubError, Repo};
+use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
+use paydown_scan::{SkipReason, TarballError, TarballLimits};
+
+pub use apply::{ApplyReport, EffectFailure};
+
+/// The label every debt issue carries, so the bot can list its issues
+/// without searching (search is eventually consistent; listing by label
+/// is not).
+pub const TRACKING_LABEL: &str = "paydown";
+
+/// A hidden line the bot adds to the body when it closes an issue itself,
+/// so a later run can tell its own close from a person's without asking
+/// for each issue's timeline.
+pub const CLOSED_BY_BOT_MARKER: &str = "<!-- paydown:closed-by-bot -->";
+
+/// How to run one sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Plan only; write nothing.
+    pub dry_run: bool,
+    /// Web base for permalinks (`https://github.com`, or a GHES host).
+    pub html_base: String,
+    pub today: NaiveDate,
+    pub tarball_limits: TarballLimits,
+    /// The merged PR that caused this sync, when known (named in close
+    /// comments).
+    pub pull_request: Option<u64>,
+}
+
+/// What a sync saw, decided and did.
+#[derive(Debug, serde::Serialize)]
+pub struct SyncOutcome {
+    pub repo: String,
+    pub branch: String,
+    pub sha: String,
+    pub annotations: usize,
+    pub files_scanned: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Problems in `.github/paydown.yml`; the defaults were used instead.
+    pub config_errors: Vec<String>,
+    pub plan: Plan,
+    /// `None` for a dry run.
+    pub applied: Option<ApplyReport>,
+}
+
+/// Why a sync could not even plan.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("cannot scan the tarball of {repo}@{sha}: {source}")]
+    Tarball {
+        repo: String,
+        sha: String,
+        source: TarballError,
+    },
+    #[error("the scan task failed: {0}")]
+    Join(String),
+}
+
+/// Reconciles the debt issues of `repo` with its default branch: a full
+/// scan of the head commit, the issues carrying [`TRACKING_LABEL`], the
+/// plan, and (unless a dry run) its application.
+pub async fn sync_repository(
+    client: &Client,
+    repo: &Repo,
+    options: &SyncOptions,
+) -> Result<SyncOutcome, SyncError> {
+    let head = fetch::default_branch_head(client, repo).await?;
+    let (config, config_errors) = fetch::config_at(client, repo, &head.sha).await?;
+    let scan = fetch::scan_commit(client, repo, &head.sha, &config, options.tarball_limits).await?;
+    let mut named: Vec<u64> = scan
+        .annotations
+        .iter()
+        .filter_map(|a| a.metadata.issue)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let issues = fetch::tracked_issues(client, repo, &named).await?;
+
+    let input = PlanInput {
+        repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
+        sha: head.sha.clone(),
+        html_base: options.html_base.clone(),
+        config,
+        annotations: scan.annotations.clone(),
+        coverage: Coverage::Full,
+        renames: BTreeMap::new(),
+        issues: issues.clone(),
+        pull_request: options.pull_request,
+        first_seen: BTreeMap::new(),
+        incident_counts: BTreeMap::new(),
+        priorities: BTreeMap::new(),
+        today: options.today,
+    };
+    let plan = paydown_reconcile::plan(&input);
+    let applied = if options.dry_run {
+        None
+    } else {
+        Some(apply::apply(client, repo, &plan, &issues).await)
+    };
+    Ok(SyncOutcome {
+        repo: repo.to_string(),
+        branch: head.branch,
+        sha: head.sha,
+        annotations: scan.annotations.len(),
+        files_scanned: scan.files_scanned,
+        skipped: scan.skipped,
+        config_errors,
+        plan,
+        applied,
+    })
+}

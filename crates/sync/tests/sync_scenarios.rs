@@ -1,0 +1,284 @@
+//! `sync_repository` end to end through the fake GitHub: the real client,
+//! real HTTP, a real tarball, real issue writes.
+
+use chrono::NaiveDate;
+use fake_github::FakeGitHub;
+use paydown_github::{Client, ClientOptions, Repo};
+use paydown_scan::TarballLimits;
+use paydown_sync::{CLOSED_BY_BOT_MARKER, SyncOptions, TRACKING_LABEL, sync_repository};
+
+const TOKEN: &str = "ghp_test_token";
+const REPO: &str = "octo-org/octo-repo";
+
+async fn world() -> (FakeGitHub, Client, Repo) {
+    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
+    let client = Client::from_token_with_options(&fake.url(), TOKEN, ClientOptions::for_tests())
+        .expect("client");
+    (fake, client, Repo::parse(REPO).unwrap())
+}
+
+fn options(dry_run: bool) -> SyncOptions {
+    SyncOptions {
+        dry_run,
+        html_base: "https://github.com".into(),
+        today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        tarball_limits: TarballLimits::default(),
+        pull_request: None,
+    }
+}
+
+fn open_debt_issues(fake: &FakeGitHub) -> Vec<fake_github::Issue> {
+    fake.repo(REPO)
+        .issues()
+        .into_iter()
+        .filter(|i| i.state == "open" && i.labels.iter().any(|l| l == TRACKING_LABEL))
+        .collect()
+}
+
+#[tokio::test]
+async fn first_sync_opens_one_issue_per_item_and_a_second_writes_nothing() {
+    // Given a repository with two annotations on its default branch,
+    let (fake, client, repo) = world().await;
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            (
+                "src/lib.rs",
+                "// TODO(@alice, area=billing): flush the cache\nfn a() {}\n",
+            ),
+            ("app.py", "x = 1  # FIXME: retries double-charge\n"),
+        ],
+    );
+
+    // when it is synced,
+    let first = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+
+    // then one issue per item exists, labelled and carrying its marker,
+    assert_eq!(first.annotations, 2);
+    let issues = open_debt_issues(&fake);
+    assert_eq!(issues.len(), 2, "{issues:#?}");
+    let todo = issues
+        .iter()
+        .find(|i| i.title.contains("flush the cache"))
+        .unwrap();
+    assert!(
+        todo.labels.iter().any(|l| l == "debt:todo"),
+        "{:?}",
+        todo.labels
+    );
+    assert!(
+        todo.labels.iter().any(|l| l == "debt:area/billing"),
+        "{:?}",
+        todo.labels
+    );
+    let body = todo.body.clone().unwrap_or_default();
+    assert!(body.contains("<!-- paydown:item id="), "{body}");
+    assert_eq!(first.applied.as_ref().unwrap().created.len(), 2);
+
+    // and syncing again changes nothing and writes nothing.
+    fake.clear_requests();
+    let second = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert!(second.plan.effects.is_empty(), "{:#?}", second.plan.effects);
+    assert_eq!(fake.count_writes(), 0);
+    assert_eq!(open_debt_issues(&fake).len(), 2);
+}
+
+#[tokio::test]
+async fn a_dry_run_plans_but_writes_nothing() {
+    let (fake, client, repo) = world().await;
+    fake.repo(REPO)
+        .set_files("main", &[("a.rs", "// TODO: one\n// HACK: two\n")]);
+
+    let outcome = sync_repository(&client, &repo, &options(true))
+        .await
+        .expect("sync");
+
+    assert_eq!(outcome.plan.effects.len(), 2);
+    assert!(outcome.applied.is_none());
+    assert_eq!(fake.count_writes(), 0);
+}
+
+#[tokio::test]
+async fn removed_debt_closes_its_issue_and_returning_debt_reopens_it() {
+    // Given a synced repository,
+    let (fake, client, repo) = world().await;
+    let handle = fake.repo(REPO);
+    handle.set_files("main", &[("a.rs", "// TODO: flush the cache\nfn a() {}\n")]);
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    let number = open_debt_issues(&fake)[0].number;
+
+    // when the annotation is removed,
+    let fix = handle.set_files("main", &[("a.rs", "fn a() {}\n")]);
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+
+    // then its issue is closed with a comment naming the commit,
+    let issue = handle.issue(number).unwrap();
+    assert_eq!(issue.state, "closed");
+    assert!(
+        issue
+            .body
+            .clone()
+            .unwrap_or_default()
+            .contains(CLOSED_BY_BOT_MARKER)
+    );
+    let comments = fake.take_comments(REPO, number);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].body.contains(&fix[..7]), "{}", comments[0].body);
+
+    // and when it comes back, the same issue is reopened.
+    handle.set_files("main", &[("a.rs", "// TODO: flush the cache\nfn a() {}\n")]);
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    let issue = handle.issue(number).unwrap();
+    assert_eq!(issue.state, "open");
+    assert!(
+        !issue
+            .body
+            .clone()
+            .unwrap_or_default()
+            .contains(CLOSED_BY_BOT_MARKER)
+    );
+    assert_eq!(fake.take_comments(REPO, number).len(), 1);
+    assert_eq!(open_debt_issues(&fake).len(), 1);
+}
+
+#[tokio::test]
+async fn a_person_closing_an_issue_while_the_debt_remains_wins() {
+    let (fake, client, repo) = world().await;
+    let handle = fake.repo(REPO);
+    handle.set_files("main", &[("a.rs", "// TODO: flush the cache\n")]);
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    let number = open_debt_issues(&fake)[0].number;
+
+    // When a person closes the issue although the annotation is still there,
+    handle.edit_issue(number, |i| {
+        i.state = "closed".into();
+        i.state_reason = Some("not_planned".into());
+    });
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+
+    // then the bot labels it wontfix and leaves it closed, now and later.
+    let issue = handle.issue(number).unwrap();
+    assert_eq!(issue.state, "closed");
+    assert!(
+        issue.labels.iter().any(|l| l == "debt:wontfix"),
+        "{:?}",
+        issue.labels
+    );
+    fake.clear_requests();
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert_eq!(fake.count_writes(), 0);
+}
+
+#[tokio::test]
+async fn a_large_first_import_is_paced_and_completes_without_duplicates() {
+    // Given 30 annotations and max_new_per_run 10,
+    let (fake, client, repo) = world().await;
+    let code: String = (0..30)
+        .map(|i| format!("// TODO: item number {i}\n"))
+        .collect();
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            ("big.rs", code.as_str()),
+            (".github/paydown.yml", "issues:\n  max_new_per_run: 10\n"),
+        ],
+    );
+
+    // when synced three times, each run opens at most ten issues,
+    for run in 1..=3 {
+        let outcome = sync_repository(&client, &repo, &options(false))
+            .await
+            .expect("sync");
+        assert_eq!(outcome.applied.unwrap().created.len(), 10, "run {run}");
+        assert_eq!(outcome.plan.deferred_creates, 30 - 10 * run, "run {run}");
+    }
+
+    // and then every item has exactly one issue.
+    let issues = open_debt_issues(&fake);
+    assert_eq!(issues.len(), 30);
+    let mut titles: Vec<_> = issues.iter().map(|i| i.title.clone()).collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 30);
+    let fourth = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert!(fourth.plan.effects.is_empty());
+}
+
+#[tokio::test]
+async fn a_broken_config_is_reported_and_the_defaults_are_used() {
+    let (fake, client, repo) = world().await;
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            ("a.rs", "// TODO: one\n"),
+            (".github/paydown.yml", "isues: {}\n"),
+        ],
+    );
+    let outcome = sync_repository(&client, &repo, &options(true))
+        .await
+        .expect("sync");
+    assert_eq!(
+        outcome.config_errors.len(),
+        1,
+        "{:?}",
+        outcome.config_errors
+    );
+    assert!(
+        outcome.config_errors[0].contains("issues"),
+        "{:?}",
+        outcome.config_errors
+    );
+    assert_eq!(outcome.plan.effects.len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_and_a_secondary_rate_limit_are_waited_out() {
+    // Given a repository with one annotation, and GitHub failing on issue
+    // creation with 502 three times, then a secondary rate limit,
+    let (fake, client, repo) = world().await;
+    fake.repo(REPO)
+        .set_files("main", &[("a.rs", "// TODO: one\n")]);
+    fake.fail_next_on("POST", "/repos/octo-org/octo-repo/issues", 3, 502);
+
+    // when synced, then the issue is still created exactly once.
+    let outcome = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert!(
+        outcome.applied.as_ref().unwrap().failures.is_empty(),
+        "{outcome:#?}"
+    );
+    assert_eq!(open_debt_issues(&fake).len(), 1);
+
+    fake.repo(REPO)
+        .set_files("main", &[("a.rs", "// TODO: one\n// FIXME: two\n")]);
+    fake.secondary_rate_limit_next_on("POST", "/repos/octo-org/octo-repo/issues", 1, 1);
+    let started = std::time::Instant::now();
+    let outcome = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert!(
+        outcome.applied.as_ref().unwrap().failures.is_empty(),
+        "{outcome:#?}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(open_debt_issues(&fake).len(), 2);
+}
