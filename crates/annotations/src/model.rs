@@ -51,7 +51,9 @@ pub struct Metadata {
     /// `due=YYYY-MM-DD`, kept as written once validated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
-    /// Unknown `key=value` pairs, kept and shown.
+    /// Unknown `key=value` pairs (keys lowercased), kept and shown. Bare
+    /// references such as Google's `b/123`, a URL or `JIRA-42` are kept
+    /// under `ref`, several joined with `, `.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
     /// Metadata that could not be read (`cost=lots`, `tier=x`), as plain
