@@ -194,6 +194,18 @@ pub(crate) fn route(w: &mut World, req: &Req) -> Answer {
                 .ok_or_else(not_found)?;
             Ok(Reply::json(200, &render::installation(w, inst)))
         }
+        ("GET", ["users", login]) => {
+            if req.identity == Identity::Anonymous {
+                return Err(Reply::error(401, "Requires authentication"));
+            }
+            let user = w
+                .users
+                .get(&login.to_ascii_lowercase())
+                .ok_or_else(not_found)?
+                .login
+                .clone();
+            Ok(Reply::json(200, &render::user(w, &user)))
+        }
         (_, ["repos", o, r, rest @ ..]) => {
             let key = repo_access(w, req, o, r)?;
             repo_route(w, req, &key, rest)
@@ -413,6 +425,32 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
             let items = issue_labels_json(w, r, &r.issues[&number]);
             Ok(Reply::json(200, &Value::Array(items)))
         }
+        ("POST", ["issues", n, "assignees"]) | ("DELETE", ["issues", n, "assignees"]) => {
+            let v = req.json_body()?;
+            let names = string_list(&v, "assignees")?.unwrap_or_default();
+            let r = repo(w, full)?;
+            let number = issue_by_number(r, n)?.number;
+            // Like GitHub, logins that cannot be assigned are ignored here.
+            let names: Vec<String> = names.into_iter().filter(|a| assignable(r, a)).collect();
+            let i = issue_mut(w, full, number)?;
+            if m == "POST" {
+                for a in names {
+                    if !i.assignees.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+                        i.assignees.push(a);
+                    }
+                }
+            } else {
+                i.assignees
+                    .retain(|x| !names.iter().any(|a| a.eq_ignore_ascii_case(x)));
+            }
+            i.updated_at = now();
+            let r = repo(w, full)?;
+            let status = if m == "POST" { 201 } else { 200 };
+            Ok(Reply::json(
+                status,
+                &render::issue(w, r, &r.issues[&number]),
+            ))
+        }
         ("GET", ["issues", n, "reactions"]) => {
             let r = repo(w, full)?;
             let i = issue_by_number(r, n)?;
@@ -509,6 +547,26 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
             tarball_redirect(w, full, Some(&reference.join("/")))
         }
         ("GET", ["compare", basehead @ ..]) => compare(w, full, &basehead.join("/")),
+        ("GET", ["commits"]) => {
+            let r = repo(w, full)?;
+            let start = req.q("sha").unwrap_or(&r.default_branch);
+            let c = r.resolve(start).ok_or_else(not_found)?;
+            let since = parse_since(req)?;
+            let path = req.q("path");
+            let items = r
+                .ancestry(&c.sha)
+                .into_iter()
+                .filter(|c| since.is_none_or(|s| c.date >= s))
+                .filter(|c| {
+                    path.is_none_or(|p| {
+                        let before = c.parent.as_deref().and_then(|x| r.commits.get(x));
+                        before.and_then(|b| b.tree.get(p)) != c.tree.get(p)
+                    })
+                })
+                .map(|c| commit_json(w, r, c))
+                .collect();
+            paginate(w, req, items)
+        }
         ("GET", ["commits", sha, "pulls"]) => {
             let r = repo(w, full)?;
             let sha = r
@@ -617,6 +675,19 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
             let i = issue_by_number(r, n)?;
             let v = render::pull(w, r, i).ok_or_else(not_found)?;
             Ok(Reply::json(200, &v))
+        }
+        ("GET", ["pulls", n, "commits"]) => {
+            let r = repo(w, full)?;
+            let p = issue_by_number(r, n)?.pull.as_ref().ok_or_else(not_found)?;
+            let base = crate::diff::merge_base(r, &p.base_sha, &p.head_sha).unwrap_or_default();
+            let mut commits: Vec<Value> = r
+                .ancestry(&p.head_sha)
+                .into_iter()
+                .take_while(|c| c.sha != base)
+                .map(|c| commit_json(w, r, c))
+                .collect();
+            commits.reverse();
+            paginate(w, req, commits)
         }
         ("GET", ["pulls", n, "files"]) => {
             let r = repo(w, full)?;

@@ -26,6 +26,7 @@ mod api;
 mod app;
 mod diff;
 mod model;
+mod payloads;
 mod render;
 mod server;
 mod webhook;
@@ -367,6 +368,57 @@ impl FakeGitHub {
     /// Uses up every caller's primary rate limit until `reset_in` from now.
     pub fn exhaust_rate_limit(&self, reset_in: Duration) {
         self.set_rate_limit(0, reset_in);
+    }
+
+    // ---- webhook payloads ----------------------------------------------------
+
+    /// An `issue_comment` payload for comment `comment_id` of `repo`
+    /// (`created`, `edited` — with `changes.body.from = previous_body` — or `deleted`).
+    pub fn issue_comment_payload(
+        &self,
+        repo: &str,
+        comment_id: u64,
+        action: &str,
+        previous_body: Option<&str>,
+    ) -> serde_json::Value {
+        payloads::issue_comment(&self.world(), repo, comment_id, action, previous_body)
+    }
+
+    /// An `issues` payload for issue `number` of `repo`, sent by `sender`
+    /// (`label` names the label of a `labeled` / `unlabeled` action).
+    pub fn issues_payload(
+        &self,
+        repo: &str,
+        number: u64,
+        action: &str,
+        sender: &str,
+        label: Option<&str>,
+    ) -> serde_json::Value {
+        payloads::issues(&self.world(), repo, number, action, sender, label)
+    }
+
+    /// A `pull_request` payload for PR `number` of `repo`, sent by `sender`.
+    pub fn pull_request_payload(
+        &self,
+        repo: &str,
+        number: u64,
+        action: &str,
+        sender: &str,
+        label: Option<&str>,
+    ) -> serde_json::Value {
+        payloads::pull_request(&self.world(), repo, number, action, sender, label)
+    }
+
+    /// A `push` payload for `branch` of `repo` moving from `before` (use 40
+    /// zeros for a new branch) to the branch's current head.
+    pub fn push_payload(
+        &self,
+        repo: &str,
+        branch: &str,
+        before: &str,
+        pusher: &str,
+    ) -> serde_json::Value {
+        payloads::push(&self.world(), repo, branch, before, pusher)
     }
 
     // ---- strictness ----------------------------------------------------------

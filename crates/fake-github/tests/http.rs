@@ -788,3 +788,65 @@ async fn given_since_when_listing_then_only_recently_updated_issues_return() {
         .collect();
     assert_eq!(numbers, vec![new]);
 }
+
+#[tokio::test]
+async fn given_history_then_commit_lists_pr_commits_assignees_and_users_are_served() {
+    let fake = FakeGitHub::start().await;
+    let repo = fake.default_repo();
+    let root = repo.head("main").unwrap();
+    let second = repo.set_files("main", &[("README.md", "# octo-repo\n"), ("a.txt", "a\n")]);
+    repo.set_files("topic", &[("README.md", "# changed\n"), ("a.txt", "a\n")]);
+    let tip = repo.set_files(
+        "topic",
+        &[("README.md", "# changed again\n"), ("a.txt", "a\n")],
+    );
+    let pr = repo.add_pull_request(NewIssue::new("topic"), "topic");
+    let gh = installation_client(&fake).await;
+
+    let log = gh.json(&format!("/repos/{REPO}/commits?sha=main")).await;
+    let shas: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha"].as_str().unwrap())
+        .collect();
+    assert_eq!(shas, vec![second.as_str(), root.as_str()]);
+    let touching = gh.json(&format!("/repos/{REPO}/commits?path=a.txt")).await;
+    assert_eq!(touching.as_array().unwrap().len(), 1);
+
+    let commits = gh.json(&format!("/repos/{REPO}/pulls/{pr}/commits")).await;
+    assert_eq!(commits.as_array().unwrap().len(), 2);
+    assert_eq!(commits[1]["sha"], tip.as_str());
+
+    let added = gh
+        .post(
+            &format!("/repos/{REPO}/issues/{pr}/assignees"),
+            json!({"assignees": ["bob", "mallory"]}),
+        )
+        .await;
+    let logins: Vec<&str> = added["assignees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["login"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins, vec!["bob"], "unassignable logins are dropped");
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/assignees/mallory"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/assignees/bob"))
+            .await
+            .status(),
+        204
+    );
+
+    let bob = gh.json("/users/bob").await;
+    assert_eq!(bob["type"], "User");
+    let bot = gh.json("/users/paydown%5Bbot%5D").await;
+    assert_eq!(bot["type"], "Bot");
+    assert_eq!(gh.get("/users/nobody").await.status(), 404);
+}

@@ -270,3 +270,70 @@ async fn every_shape_the_fake_serves_deserialises_into_octocrab_models() {
     let _: models::RateLimit = parse("rate limit", get(&fake, t, "/rate_limit").await);
     fake.take_comments(REPO, pr);
 }
+
+#[tokio::test]
+async fn webhook_payloads_built_from_the_fake_parse_as_octocrab_webhook_events() {
+    use octocrab::models::webhook_events::{WebhookEvent, WebhookEventPayload};
+    let fake = FakeGitHub::start().await;
+    let repo = fake.default_repo();
+    let before = repo.head("main").unwrap();
+    repo.set_files(
+        "main",
+        &[
+            ("README.md", "# octo-repo\n"),
+            ("src/lib.rs", "// TODO: a\n"),
+        ],
+    );
+    repo.set_files(
+        "feature",
+        &[
+            ("README.md", "# octo-repo\n"),
+            ("src/lib.rs", "fn a() {}\n"),
+        ],
+    );
+    let issue = repo.add_issue(NewIssue::new("debt").labels(&["tech-debt"]));
+    let pr = repo.add_pull_request(
+        NewIssue::new("pay it down").labels(&["refactor"]),
+        "feature",
+    );
+    let comment = repo.add_comment(pr, "bob", "/debt classify debt");
+
+    let cases = [
+        (
+            "issue_comment",
+            fake.issue_comment_payload(REPO, comment, "created", None),
+        ),
+        (
+            "issue_comment",
+            fake.issue_comment_payload(REPO, comment, "edited", Some("/debt help")),
+        ),
+        (
+            "issues",
+            fake.issues_payload(REPO, issue, "labeled", "alice", Some("tech-debt")),
+        ),
+        (
+            "pull_request",
+            fake.pull_request_payload(REPO, pr, "opened", "alice", None),
+        ),
+        ("push", fake.push_payload(REPO, "main", &before, "alice")),
+    ];
+    for (event, payload) in cases {
+        let body = serde_json::to_vec(&payload).unwrap();
+        let parsed = WebhookEvent::try_from_header_and_body(event, &body)
+            .unwrap_or_else(|e| panic!("{event}: {e}\n{payload:#}"));
+        assert_eq!(parsed.repository.unwrap().name, "octo-repo");
+        match parsed.specific {
+            WebhookEventPayload::IssueComment(p) => assert_eq!(p.comment.id.0, comment),
+            WebhookEventPayload::Issues(p) => assert_eq!(p.issue.number, issue),
+            WebhookEventPayload::PullRequest(p) => assert_eq!(p.number, pr),
+            WebhookEventPayload::Push(p) => {
+                assert_eq!(p.commits.len(), 1);
+                assert_eq!(p.commits[0].added, vec!["src/lib.rs".to_owned()]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let push = fake.push_payload(REPO, "main", &before, "alice");
+    assert_eq!(push["installation"]["id"], 1);
+    assert_eq!(push["after"], repo.head("main").unwrap().as_str());
+}
