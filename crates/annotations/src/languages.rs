@@ -1076,6 +1076,7 @@ fn looks_like_objective_c(text: &str) -> bool {
 }
 
 fn by_shebang(text: &str) -> Option<Language> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rest = text.strip_prefix("#!")?;
     let line = rest.lines().next().unwrap_or("");
     let mut words = line.split_whitespace();
@@ -1120,6 +1121,13 @@ fn by_shebang(text: &str) -> Option<Language> {
 
 fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    pub(crate) fn all_names() -> impl Iterator<Item = &'static str> {
+        super::ALL.iter().map(|l| l.name)
+    }
 }
 
 #[cfg(test)]
@@ -1282,6 +1290,7 @@ mod tests {
             ("#!/usr/bin/env LANG=C bash\n", Some("Shell")),
             ("#!/usr/bin/env pwsh\r\n", Some("PowerShell")),
             ("#!/usr/bin/make -f\n", Some("Makefile")),
+            ("\u{feff}#!/bin/bash\n", Some("Shell")),
             ("#!/usr/bin/env unknown-tool\n", None),
             ("#!\n", None),
             ("echo no shebang\n", None),

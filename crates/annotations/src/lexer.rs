@@ -1247,6 +1247,47 @@ mod tests {
     }
 
     #[test]
+    fn given_random_snippets_in_every_language_then_no_panic_and_output_is_well_formed() {
+        const PIECES: &[&str] = &[
+            "/*", "*/", "//", "#", "--", "\"", "'", "`", "\\", "\n", "\r\n", " ", "\t", "TODO",
+            "é", "ü'", "{-", "-}", "(*", "*)", "<!--", "-->", "[[", "]]", "[=[", "]=]", "<<EOF",
+            "EOF", "<<<X", "r#\"", "\"#", "R\"(", ")\"", "\"\"\"", "'''", "@\"", "=begin", "=end",
+            "%{", "%}", "#[", "]#", "#=", "=#", "/+", "+/", "#|", "|#", "<#", "#>", "?", "$", ";",
+            "REM ", "::", "!", "%", "/", "x", "1",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let names: Vec<&str> = crate::languages::tests_support::all_names().collect();
+        for round in 0..3000 {
+            let len = (next() % 60) as usize;
+            let src: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let name = names[round % names.len()];
+            let lang = crate::languages::language_by_name(name).unwrap();
+            for c in comments(&src, lang) {
+                assert!(!c.lines.is_empty());
+                for w in c.lines.windows(2) {
+                    assert_eq!(w[1].line, w[0].line + 1, "{name}: {src:?}");
+                }
+                for l in &c.lines {
+                    assert!(!l.text.contains(['\n', '\r']), "{name}: {src:?} -> {l:?}");
+                    assert!(l.column >= 1 && l.line >= 1);
+                    // The text is where its position says it is.
+                    let source_line = src.split('\n').nth(l.line as usize - 1).unwrap();
+                    let rest: String = source_line.chars().skip(l.column as usize - 1).collect();
+                    assert!(rest.starts_with(l.text), "{name}: {src:?} -> {l:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn given_pathological_input_then_lexing_stays_linear() {
         let unit = [
             "\"", "/*", "'", "<<A ", "r#\"", "R\"(", "(/", "[[", "{-", "--[==[",
