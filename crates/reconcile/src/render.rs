@@ -29,6 +29,9 @@ pub const AREA_LABEL_PREFIX: &str = "debt:area/";
 pub const MAX_TITLE_CHARS: usize = 120;
 /// GitHub rejects longer label names.
 const MAX_LABEL_CHARS: usize = 50;
+/// Most bytes of an annotation's continuation lines quoted in the body, so a
+/// huge block comment cannot push the issue past GitHub's 65,536 limit.
+const MAX_QUOTED_BYTES: usize = 20_000;
 /// Shown until the priority feature fills it in.
 pub const PRIORITY_PLACEHOLDER: &str = "P?";
 
@@ -270,7 +273,13 @@ fn body(annotation: &Annotation, ctx: &RenderContext<'_>, facts: &ItemFacts<'_>)
         safe(a.text.trim())
     };
     out.push_str(&format!("> **{}**: {}\n", cell(&a.keyword), first));
+    let mut shown = 0usize;
     for line in a.body.lines() {
+        shown += line.len() + 1;
+        if shown > MAX_QUOTED_BYTES {
+            out.push_str(">\n> …(truncated; see the permalink)\n");
+            break;
+        }
         let line = safe(line.trim_end());
         if line.is_empty() {
             out.push_str(">\n");
@@ -488,6 +497,16 @@ mod tests {
         let issue = render(&a, &Config::default(), &BTreeMap::new());
         assert_eq!(marker::parse(&issue.body).unwrap().id, a.id);
         assert_eq!(issue.body.matches("<!--").count(), 2);
+    }
+
+    #[test]
+    fn given_huge_block_comment_then_quoted_body_is_capped() {
+        let mut a = annotation();
+        a.body = "a line of the block comment\n".repeat(10_000);
+        let issue = render(&a, &Config::default(), &BTreeMap::new());
+        assert!(issue.body.len() < 30_000, "{}", issue.body.len());
+        assert!(issue.body.contains("…(truncated; see the permalink)"));
+        assert!(marker::parse(&issue.body).unwrap().meta.is_some());
     }
 
     #[test]
