@@ -18,7 +18,10 @@
 //!   annotation. An unclosed `(` means no metadata: the text is kept as
 //!   written and a problem is recorded.
 //! - ruff/flake8-todos style `TODO @alice: text` (a `@handle` between the
-//!   keyword and a colon) names an owner.
+//!   keyword and a colon) names an owner, and a line right after a
+//!   body-less annotation holding only an issue link (a URL, `#123` or
+//!   `PD-42`, flake8-todos TD003) belongs to it, read like a bare metadata
+//!   item.
 //! - Then an optional `:`, an optional dash separator (`-`, `--`, `–`, `—`
 //!   followed by white space) and the text. With `require_colon`, lines
 //!   without the colon are not annotations.
@@ -100,6 +103,18 @@ fn scan_comment(
             end_line = next.line;
             i += 1;
         }
+        let mut metadata = head.metadata;
+        // flake8-todos (TD003) wants the issue link alone on the next line.
+        if body.is_empty() {
+            if let Some(next) = lines.get(i) {
+                let (_, content) = body_line(next, head.decoration);
+                if is_issue_link(content) {
+                    bare_item(content, &mut metadata);
+                    end_line = next.line;
+                    i += 1;
+                }
+            }
+        }
         let mut text = head.text;
         if text.is_empty() && !body.is_empty() {
             text = body.remove(0).to_string();
@@ -112,10 +127,17 @@ fn scan_comment(
             keyword: head.keyword.to_string(),
             text,
             body: body.join("\n"),
-            metadata: head.metadata,
+            metadata,
             id: String::new(),
         });
     }
+}
+
+/// A line holding only `#123`, a URL or a tracker key (`PD-42`).
+fn is_issue_link(content: &str) -> bool {
+    !content.is_empty()
+        && !content.contains(char::is_whitespace)
+        && (is_incident(content) || is_tracker_key(content))
 }
 
 /// Column and trimmed content of a possible body line, skipping the same
@@ -786,6 +808,42 @@ mod tests {
         let c = one(" TODO @charlie please look").unwrap();
         assert!(c.metadata.owners.is_empty());
         assert_eq!(c.text, "@charlie please look");
+    }
+
+    #[test]
+    fn given_ruff_issue_link_on_the_next_line_then_it_belongs_to_the_annotation() {
+        let found = scan(&[line_run(&[
+            " TODO(charlie): fix the retries",
+            " https://github.com/o/r/issues/7",
+            " TODO: second",
+            " #12",
+            " TODO: third",
+            " see https://example.com",
+        ])]);
+        let summary: Vec<_> = found
+            .iter()
+            .map(|a| {
+                (
+                    a.line,
+                    a.end_line,
+                    a.metadata.issue,
+                    a.metadata.extra.get("ref").cloned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    10,
+                    11,
+                    None,
+                    Some("https://github.com/o/r/issues/7".to_string())
+                ),
+                (12, 13, Some(12), None),
+                (14, 14, None, None),
+            ]
+        );
     }
 
     #[test]
