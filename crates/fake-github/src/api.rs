@@ -652,7 +652,11 @@ fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {
                 .branches
                 .get(&branch)
                 .ok_or_else(|| Reply::error(404, "Branch not found"))?;
-            let c = &r.commits[sha];
+            // A branch a test pointed at an unknown sha reads as missing.
+            let c = r
+                .commits
+                .get(sha)
+                .ok_or_else(|| Reply::error(404, "Branch not found"))?;
             Ok(Reply::json(
                 200,
                 &json!({
@@ -805,7 +809,7 @@ fn page_of(w: &World, req: &Req, items: Vec<Value>) -> (Vec<Value>, Option<Strin
     let last = items.len().div_ceil(per_page).max(1);
     let out: Vec<Value> = items
         .into_iter()
-        .skip((page - 1) * per_page)
+        .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
         .collect();
     let url_for = |p: usize| {
@@ -1603,7 +1607,7 @@ fn compare(w: &World, full: &str, basehead: &str) -> Answer {
     let base = r.resolve(base_ref).ok_or_else(not_found)?;
     let head = r.resolve(head_ref).ok_or_else(not_found)?;
     let mb_sha = crate::diff::merge_base(r, &base.sha, &head.sha).ok_or_else(not_found)?;
-    let mb = &r.commits[&mb_sha];
+    let mb = r.commits.get(&mb_sha).ok_or_else(not_found)?;
     let ahead: Vec<&crate::model::Commit> = r
         .ancestry(&head.sha)
         .into_iter()

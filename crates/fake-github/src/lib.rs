@@ -365,6 +365,17 @@ impl FakeGitHub {
         self.world().primary_limit_status = status;
     }
 
+    /// Turns on GitHub's content-creation secondary limit: beyond `max`
+    /// content-creating POSTs (issues, comments, labels, milestones, reactions,
+    /// check runs) within `window`, requests get 403 with `retry-after`.
+    pub fn limit_content_creation(&self, max: usize, window: Duration) {
+        self.world().content_limit = Some(world::ContentLimit {
+            max,
+            window,
+            recent: std::collections::VecDeque::new(),
+        });
+    }
+
     /// Uses up every caller's primary rate limit until `reset_in` from now.
     pub fn exhaust_rate_limit(&self, reset_in: Duration) {
         self.set_rate_limit(0, reset_in);

@@ -187,17 +187,34 @@ fn process(
     if let Some(kind) = take_fault(w, method, path, false) {
         let reply = match kind {
             FaultKind::Status(status) => Reply::error(status, "fake-github: injected fault"),
-            FaultKind::SecondaryRateLimit { retry_after_secs } => Reply::error(
-                403,
-                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
-            )
-            .header("retry-after", retry_after_secs.to_string()),
+            FaultKind::SecondaryRateLimit { retry_after_secs } => secondary_limit(retry_after_secs),
             FaultKind::Delay(_) => Reply::error(500, "fake-github: misrouted delay fault"),
         };
         return with_rate_headers(w, &key, reply);
     }
     if let Err(reply) = auth {
         return with_rate_headers(w, &key, reply);
+    }
+    if creates_content(method, path)
+        && let Some(limit) = w.content_limit.as_mut()
+    {
+        let now = std::time::Instant::now();
+        while limit
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= limit.window)
+        {
+            limit.recent.pop_front();
+        }
+        if limit.recent.len() >= limit.max {
+            let wait = limit
+                .recent
+                .front()
+                .map_or(limit.window, |t| limit.window - now.duration_since(*t));
+            let reply = secondary_limit(wait.as_secs().max(1));
+            return with_rate_headers(w, &key, reply);
+        }
+        limit.recent.push_back(now);
     }
     let req = Req {
         method,
@@ -226,6 +243,30 @@ fn process(
         reply = reply.header("etag", etag);
     }
     with_rate_headers(w, &key, reply)
+}
+
+fn secondary_limit(retry_after_secs: u64) -> Reply {
+    Reply::error(
+        403,
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+    )
+    .header("retry-after", retry_after_secs.to_string())
+}
+
+/// Requests GitHub counts against its content-creation limit: new issues,
+/// comments, labels, milestones, reactions and check runs.
+fn creates_content(method: &str, path: &str) -> bool {
+    method == "POST"
+        && [
+            "/issues",
+            "/comments",
+            "/labels",
+            "/milestones",
+            "/reactions",
+            "/check-runs",
+        ]
+        .iter()
+        .any(|suffix| path.ends_with(suffix))
 }
 
 fn with_rate_headers(w: &mut World, key: &str, reply: Reply) -> Reply {

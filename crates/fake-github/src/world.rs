@@ -115,6 +115,17 @@ pub(crate) struct World {
     /// Status of primary-rate-limit refusals (GitHub sends 403 or 429).
     pub primary_limit_status: u16,
     next_request_id: u64,
+    /// GitHub's content-creation secondary limit, when a test turns it on.
+    pub content_limit: Option<ContentLimit>,
+}
+
+/// At most `max` content-creating requests per `window`; beyond that GitHub
+/// answers with a secondary rate limit and `retry-after`.
+#[derive(Clone, Debug)]
+pub(crate) struct ContentLimit {
+    pub max: usize,
+    pub window: Duration,
+    pub recent: std::collections::VecDeque<std::time::Instant>,
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -139,6 +150,7 @@ impl World {
             strict_comments: true,
             primary_limit_status: 403,
             next_request_id: 0,
+            content_limit: None,
         }
     }
 

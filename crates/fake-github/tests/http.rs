@@ -850,3 +850,57 @@ async fn given_history_then_commit_lists_pr_commits_assignees_and_users_are_serv
     assert_eq!(bot["type"], "Bot");
     assert_eq!(gh.get("/users/nobody").await.status(), 404);
 }
+
+#[tokio::test]
+async fn given_a_content_creation_limit_when_posting_fast_then_secondary_limit_until_the_window_passes()
+ {
+    let fake = FakeGitHub::start().await;
+    fake.limit_content_creation(2, Duration::from_millis(700));
+    let gh = installation_client(&fake).await;
+    let issues = format!("/repos/{REPO}/issues");
+    gh.post(&issues, json!({"title": "a"})).await;
+    gh.post(&issues, json!({"title": "b"})).await;
+    let third = gh
+        .send(reqwest::Method::POST, &issues, json!({"title": "c"}))
+        .await;
+    assert_eq!(third.status(), 403);
+    assert!(third.headers().contains_key("retry-after"));
+    // Reads are not content creation.
+    assert_eq!(gh.get(&issues).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(750)).await;
+    gh.post(&issues, json!({"title": "c"})).await;
+    assert_eq!(fake.default_repo().issues().len(), 3);
+}
+
+#[tokio::test]
+async fn given_absurd_paging_or_a_dangling_branch_then_errors_not_crashes() {
+    let fake = FakeGitHub::start().await;
+    fake.default_repo()
+        .set_branch("dangling", "0123456789abcdef0123456789abcdef01234567");
+    let gh = installation_client(&fake).await;
+    let page = gh
+        .json(&format!(
+            "/repos/{REPO}/issues?page=18446744073709551615&per_page=100"
+        ))
+        .await;
+    assert_eq!(page, json!([]));
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/branches/dangling"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/tarball/dangling"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/compare/main...dangling"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(gh.get(&format!("/repos/{REPO}")).await.status(), 200);
+}
