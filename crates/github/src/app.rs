@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -24,6 +25,30 @@ pub(crate) struct AppShared {
     pub(crate) creds: AppCredentials,
     transport: Arc<Transport>,
     slots: Mutex<HashMap<u64, Arc<TokenSlot>>>,
+    /// The last App JWT and when it was signed: RSA signing is costly (tens of ms in debug
+    /// builds), and a JWT stays valid for nine minutes.
+    jwt: Mutex<Option<(SecretString, Instant)>>,
+}
+
+/// Reuse an App JWT for at most this long (it expires after nine minutes).
+const JWT_REUSE: Duration = Duration::from_secs(4 * 60);
+
+impl AppShared {
+    pub(crate) fn jwt(&self) -> Result<SecretString> {
+        let mut cached = self.jwt.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((jwt, signed)) = cached.as_ref()
+            && signed.elapsed() < JWT_REUSE
+        {
+            return Ok(jwt.clone());
+        }
+        let jwt = SecretString::from(self.creds.jwt()?);
+        *cached = Some((jwt.clone(), Instant::now()));
+        Ok(jwt)
+    }
+
+    pub(crate) fn forget_jwt(&self) {
+        *self.jwt.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 /// A GitHub App; clones share credentials, token caches, connections and stats.
@@ -49,6 +74,7 @@ impl GitHubApp {
                 creds,
                 transport,
                 slots: Mutex::new(HashMap::new()),
+                jwt: Mutex::new(None),
             }),
         })
     }

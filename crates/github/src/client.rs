@@ -138,7 +138,7 @@ impl Auth {
                 generation: 0,
             }),
             Auth::App(app) => Ok(Bearer {
-                secret: SecretString::from(app.creds.jwt()?),
+                secret: app.jwt()?,
                 generation: 0,
             }),
             // Boxed: minting a token runs a request itself (as the App).
@@ -250,6 +250,12 @@ impl Transport {
                             );
                             continue;
                         }
+                    }
+                    if status == StatusCode::UNAUTHORIZED
+                        && let Auth::App(app) = auth
+                    {
+                        // Do not keep presenting a JWT GitHub refused (e.g. clock skew).
+                        app.forget_jwt();
                     }
                     (Some(status), Ok(resp))
                 }
