@@ -1,5 +1,5 @@
 //! The command-line surface: `paydown scan`, `paydown config check`,
-//! `paydown init`, `paydown serve`. Each command is a thin layer over the
+//! `paydown init`, `paydown sync`, `paydown serve`. Each command is a thin layer over the
 //! library: parse arguments, call the shared code, choose an exit code.
 
 use std::io::{IsTerminal, Write};
@@ -14,7 +14,7 @@ use paydown_scan::{Progress, ScanReport, ScanSettings};
 
 /// Exit code for usage and configuration errors (clap uses it too).
 const EXIT_USAGE: u8 = 2;
-/// Exit code when `--fail-on` matched.
+/// Exit code when `--fail-on` matched, or some sync effects failed.
 const EXIT_FAIL_ON: u8 = 1;
 
 #[derive(Debug, Parser)]
@@ -37,8 +37,37 @@ enum Command {
     Config(ConfigCommand),
     /// Write a commented .github/paydown.yml with every default.
     Init(InitArgs),
+    /// Reconcile a repository's debt issues with its default branch
+    /// (needs GITHUB_TOKEN).
+    Sync(SyncArgs),
     /// Run the GitHub App: receive webhooks, queue them durably, process them.
     Serve(paydown_server::ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SyncArgs {
+    /// The repository, as OWNER/REPO.
+    repo: String,
+    /// Print the plan without changing anything on GitHub.
+    #[arg(long)]
+    dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
+    /// Token for the GitHub API.
+    #[arg(
+        long,
+        env = "GITHUB_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => run_scan(args),
         Command::Config(ConfigCommand::Check { path }) => run_config_check(path),
         Command::Init(args) => run_init(args),
+        Command::Sync(args) => run_sync(args),
         Command::Serve(args) => run_serve(args),
     };
     match result {
@@ -213,6 +243,49 @@ fn run_init(args: InitArgs) -> Result<ExitCode, String> {
     std::fs::write(&args.path, template).map_err(|e| format!("{}: {e}", args.path.display()))?;
     println!("wrote {}", args.path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
+    let token = args
+        .token
+        .filter(|t| !t.trim().is_empty())
+        .ok_or("paydown sync needs a token: set GITHUB_TOKEN (or pass --token)")?;
+    let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
+    let api_base = paydown_github::api_base_from_env();
+    let options = paydown_sync::SyncOptions {
+        dry_run: args.dry_run,
+        html_base: paydown_sync::html_base_for(&api_base),
+        today: chrono::Utc::now().date_naive(),
+        tarball_limits: paydown_scan::TarballLimits::default(),
+        pull_request: None,
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    // The client's HTTP stack needs the runtime already when it is built.
+    let (outcome, stats) = runtime.block_on(async {
+        let client =
+            paydown_github::Client::from_token(&api_base, token).map_err(|e| e.to_string())?;
+        let outcome = paydown_sync::sync_repository(&client, &repo, &options)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((outcome, client.stats().snapshot()))
+    })?;
+    match args.format {
+        PlanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?
+        ),
+        PlanFormat::Text => print!("{}", output::sync_text(&outcome)),
+    }
+    eprintln!("GitHub API requests: {}", stats.requests);
+    let failed = outcome
+        .applied
+        .as_ref()
+        .is_some_and(|a| !a.failures.is_empty());
+    Ok(if failed {
+        ExitCode::from(EXIT_FAIL_ON)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn run_serve(args: paydown_server::ServeArgs) -> Result<ExitCode, String> {

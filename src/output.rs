@@ -209,6 +209,39 @@ fn sarif_uri(path: &str) -> String {
     out
 }
 
+/// A sync for people: what was scanned, the plan, and what was applied.
+pub fn sync_text(outcome: &paydown_sync::SyncOutcome) -> String {
+    let mut out = format!(
+        "{}@{} ({}): {} annotation{} in {} files\n",
+        outcome.repo,
+        &outcome.sha[..outcome.sha.len().min(12)],
+        outcome.branch,
+        outcome.annotations,
+        if outcome.annotations == 1 { "" } else { "s" },
+        outcome.files_scanned,
+    );
+    for error in &outcome.config_errors {
+        let _ = writeln!(out, "config error (defaults used): {error}");
+    }
+    out.push_str(&outcome.plan.to_text());
+    match &outcome.applied {
+        None => out.push_str("dry run: nothing was changed\n"),
+        Some(applied) => {
+            let _ = writeln!(
+                out,
+                "applied {} effect{}, {} failed",
+                applied.applied,
+                if applied.applied == 1 { "" } else { "s" },
+                applied.failures.len()
+            );
+            for failure in &applied.failures {
+                let _ = writeln!(out, "failed: {}: {}", failure.effect, failure.error);
+            }
+        }
+    }
+    out
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', "<br>")
 }

@@ -75,6 +75,20 @@ pub enum SyncError {
     Join(String),
 }
 
+/// The web base for permalinks, from the API base: `https://github.com`
+/// for api.github.com, `https://HOST` for GitHub Enterprise Server's
+/// `https://HOST/api/v3`, the API base itself otherwise.
+pub fn html_base_for(api_base: &str) -> String {
+    let api = api_base.trim_end_matches('/');
+    if api == "https://api.github.com" {
+        "https://github.com".to_string()
+    } else if let Some(host) = api.strip_suffix("/api/v3") {
+        host.to_string()
+    } else {
+        api.to_string()
+    }
+}
+
 /// Reconciles the debt issues of `repo` with its default branch: a full
 /// scan of the head commit, the issues carrying [`TRACKING_LABEL`], the
 /// plan, and (unless a dry run) its application.
@@ -127,4 +141,22 @@ pub async fn sync_repository(
         plan,
         applied,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permalinks_point_at_the_web_host_of_the_api() {
+        assert_eq!(
+            html_base_for("https://api.github.com/"),
+            "https://github.com"
+        );
+        assert_eq!(
+            html_base_for("https://ghe.example.com/api/v3"),
+            "https://ghe.example.com"
+        );
+        assert_eq!(html_base_for("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    }
 }
