@@ -1,7 +1,7 @@
 //! Debt-issue reconciliation as pure functions: what each debt issue should
 //! look like ([`render`]), how the bot recognises its own issues
 //! ([`marker`]), which GitHub writes bring the repository's issues in line
-//! with a scan of the default branch ([`plan`]), and the dashboard body
+//! with a scan of the default branch ([`mod@plan`]), and the dashboard body
 //! ([`dashboard`]).
 //!
 //! Nothing here does I/O: callers (the App, the Action, `paydown sync`)

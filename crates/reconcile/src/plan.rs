@@ -650,7 +650,7 @@ impl<'a> Planner<'a> {
                     self.plan.summary.reopen += 1;
                     let comment = format!(
                         "paydown: the annotation is back on the default branch at `{}` line {} ({}). Reopening.",
-                        a.path,
+                        a.path.replace('`', "'"),
                         a.line,
                         self.commit_ref()
                     );
@@ -810,9 +810,9 @@ impl<'a> Planner<'a> {
                 .map(|meta| {
                     format!(
                         "`{}: {}` in `{}`",
-                        meta.keyword,
+                        meta.keyword.replace('`', "'"),
                         meta.text.replace('`', "'"),
-                        meta.path
+                        meta.path.replace('`', "'")
                     )
                 })
                 .unwrap_or_else(|| "this item".to_string());
