@@ -151,6 +151,8 @@ scenarios!(
     one_repository_runs_one_delivery_at_a_time,
     expired_lease_is_reclaimed_and_the_old_claim_cannot_finish,
     heartbeat_keeps_the_lease,
+    delivery_that_keeps_killing_workers_is_dead_lettered,
+    old_finished_deliveries_are_pruned,
     failures_retry_with_backoff_then_dead_letter_with_last_error,
     released_delivery_is_ready_again_without_an_attempt,
     concurrent_workers_claim_each_delivery_once_and_serialise_repositories,
@@ -266,6 +268,8 @@ async fn expired_lease_is_reclaimed_and_the_old_claim_cannot_finish(db: &TestDb)
         .unwrap()
         .expect("reclaimed");
     assert_eq!(fresh.delivery_id, "d");
+    // (the stalled attempt counts as a failure)
+    assert_eq!(fresh.attempts, 1);
     assert!(fresh.lease_token > stale.lease_token);
     // And the repository stays serialised under the new lease
     assert_eq!(claim_id(&store, "w-third").await, None);
@@ -289,7 +293,11 @@ async fn expired_lease_is_reclaimed_and_the_old_claim_cannot_finish(db: &TestDb)
     let record = store.delivery("d").await.unwrap().unwrap();
     assert_eq!(record.status, DeliveryStatus::Running);
     assert_eq!(record.lease_owner.as_deref(), Some("w-new"));
-    assert_eq!(record.attempts, 0);
+    assert_eq!(record.attempts, 1);
+    assert_eq!(
+        record.last_error.as_deref(),
+        Some("lease expired: worker w-old stopped or stalled before finishing")
+    );
     // While the new holder completes it normally
     store.complete(&fresh).await.unwrap();
     assert_eq!(
@@ -301,6 +309,73 @@ async fn expired_lease_is_reclaimed_and_the_old_claim_cannot_finish(db: &TestDb)
         store.complete(&fresh).await,
         Err(StoreError::LeaseLost { .. })
     ));
+}
+
+async fn delivery_that_keeps_killing_workers_is_dead_lettered(db: &TestDb) {
+    // Given a policy of 2 attempts and a payload whose workers never finish
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        ..RetryPolicy::default()
+    };
+    let store = db.store().await.with_retry_policy(policy);
+    store
+        .enqueue(delivery("poison", Some("o/a")))
+        .await
+        .unwrap();
+    let short = Duration::from_millis(200);
+    store.claim("w1", short).await.unwrap().expect("first try");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = store.claim("w2", short).await.unwrap().expect("second try");
+    assert_eq!(second.attempts, 1);
+    // When the last allowed attempt's lease expires too
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Then the next claim dead-letters it instead of running it again
+    assert_eq!(claim_id(&store, "w3").await, None);
+    let record = store.delivery("poison").await.unwrap().unwrap();
+    assert_eq!(record.status, DeliveryStatus::Dead);
+    assert_eq!(record.attempts, 2);
+    assert_eq!(
+        record.last_error.as_deref(),
+        Some("lease expired: worker w2 stopped or stalled before finishing")
+    );
+    assert!(matches!(
+        store.complete(&second).await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
+}
+
+async fn old_finished_deliveries_are_pruned(db: &TestDb) {
+    // Given a done, a dead and a pending delivery
+    let store = db.store().await.with_retry_policy(RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::default()
+    });
+    store.enqueue(delivery("done", Some("o/a"))).await.unwrap();
+    store.enqueue(delivery("dead", Some("o/b"))).await.unwrap();
+    store
+        .enqueue(delivery("pending", Some("o/c")))
+        .await
+        .unwrap();
+    let done = store.claim("w", LEASE).await.unwrap().unwrap();
+    store.complete(&done).await.unwrap();
+    let dead = store.claim("w", LEASE).await.unwrap().unwrap();
+    store.fail(&dead, "bad payload").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // When done deliveries older than a day are pruned, nothing goes
+    assert_eq!(
+        store.prune_done(Duration::from_secs(86_400)).await.unwrap(),
+        0
+    );
+    // When those older than 10 ms are pruned
+    assert_eq!(
+        store.prune_done(Duration::from_millis(10)).await.unwrap(),
+        1
+    );
+    // Then only the done one is gone
+    assert_eq!(store.delivery("done").await.unwrap(), None);
+    assert!(store.delivery("dead").await.unwrap().is_some());
+    assert!(store.delivery("pending").await.unwrap().is_some());
 }
 
 async fn heartbeat_keeps_the_lease(db: &TestDb) {

@@ -12,15 +12,22 @@ use super::{
 };
 
 /// Picks the oldest ready delivery — pending/retry and due, or running with
-/// an expired lease (its worker died) — whose repository has no other
-/// delivery under an unexpired lease, and leases it. `$1` worker, `$2` now,
-/// `$3` lease expiry. `{lock}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+/// an expired lease (its worker died or stalled; that counts as a failed
+/// attempt) — whose repository has no other delivery under an unexpired
+/// lease, and leases it. `$1` worker, `$2` now, `$3` lease expiry. `$lock`
+/// is `FOR UPDATE SKIP LOCKED` on PostgreSQL. In `SET`, `status` is the
+/// value before the update.
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
             "UPDATE deliveries
                 SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
-                    lease_expires_at = $3, updated_at = $2
+                    lease_expires_at = $3, updated_at = $2,
+                    attempts = CASE WHEN status = 'running' THEN attempts + 1 ELSE attempts END,
+                    last_error = CASE WHEN status = 'running'
+                                      THEN 'lease expired: worker ' || COALESCE(lease_owner, '?')
+                                           || ' stopped or stalled before finishing'
+                                      ELSE last_error END
               WHERE id = (
                     SELECT d.id FROM deliveries d
                      WHERE ((d.status IN ('pending', 'retry') AND d.run_at <= $2)
@@ -38,6 +45,16 @@ macro_rules! claim_sql {
         )
     };
 }
+
+/// Dead-letters deliveries whose lease expired on their last allowed
+/// attempt, so a payload that crashes workers is not retried forever.
+/// `$1` now, `$2` max attempts.
+const SWEEP_EXPIRED: &str = "UPDATE deliveries
+    SET status = 'dead', attempts = attempts + 1, lease_expires_at = NULL,
+        last_error = 'lease expired: worker ' || COALESCE(lease_owner, '?')
+                     || ' stopped or stalled before finishing',
+        updated_at = $1, finished_at = $1
+  WHERE status = 'running' AND lease_expires_at <= $1 AND attempts + 1 >= $2";
 
 const CLAIM_SQLITE: &str = claim_sql!("");
 const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE SKIP LOCKED");
@@ -141,25 +158,37 @@ impl Store {
     ) -> Result<Option<Claimed>, StoreError> {
         let now = now_ms();
         let expires = now.saturating_add(duration_ms(lease));
-        let op = StoreError::query("claim a delivery");
+        let max_attempts = i64::from(self.retry.max_attempts.max(1));
         let claimed = match &self.backend {
             super::Backend::Sqlite(pool) => {
-                // One statement: SQLite takes the write lock before reading,
-                // so selection and lease are atomic.
-                let row = sqlx::query(CLAIM_SQLITE)
-                    .bind(worker_id)
-                    .bind(now)
-                    .bind(expires)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(op)?;
-                row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
-                    .transpose()
+                async {
+                    sqlx::query(SWEEP_EXPIRED)
+                        .bind(now)
+                        .bind(max_attempts)
+                        .execute(pool)
+                        .await?;
+                    // One statement: SQLite takes the write lock before
+                    // reading, so selection and lease are atomic.
+                    let row = sqlx::query(CLAIM_SQLITE)
+                        .bind(worker_id)
+                        .bind(now)
+                        .bind(expires)
+                        .fetch_optional(pool)
+                        .await?;
+                    row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
+                        .transpose()
+                }
+                .await
             }
             super::Backend::Postgres(pool) => {
                 async {
                     let mut tx = pool.begin().await?;
                     sqlx::query(postgres::CLAIM_LOCK).execute(&mut *tx).await?;
+                    sqlx::query(SWEEP_EXPIRED)
+                        .bind(now)
+                        .bind(max_attempts)
+                        .execute(&mut *tx)
+                        .await?;
                     let row = sqlx::query(CLAIM_POSTGRES)
                         .bind(worker_id)
                         .bind(now)
@@ -281,6 +310,22 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Deletes deliveries that finished successfully more than
+    /// `older_than` ago; returns how many. Their ids stop deduplicating, so
+    /// keep this well above GitHub's redelivery window (days, not minutes).
+    /// Dead letters are kept for operators.
+    pub async fn prune_done(&self, older_than: Duration) -> Result<u64, StoreError> {
+        let cutoff = now_ms().saturating_sub(duration_ms(older_than));
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM deliveries WHERE status = 'done' AND finished_at < $1")
+                .bind(cutoff)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .map_err(StoreError::query("prune finished deliveries"))
     }
 
     /// Deliveries still to be handled: pending, retry and running.
