@@ -607,6 +607,10 @@ const SCSS: Syntax = Syntax {
     line: &[lm_at("//", At::WordStart)],
     ..CSS
 };
+const MDX: Syntax = Syntax {
+    blocks: &[HTML_BLOCK, C_BLOCK],
+    ..BASE
+};
 const HTML: Syntax = Syntax {
     blocks: &[HTML_BLOCK],
     ..BASE
@@ -794,6 +798,14 @@ const L_VIM: Language = lang("Vim script", &VIM);
 const L_COFFEE: Language = lang("CoffeeScript", &COFFEE);
 const L_JSONNET: Language = lang("Jsonnet", &JSONNET);
 const L_AWK: Language = lang("Awk", &MAKE);
+const L_MDX: Language = lang("MDX", &MDX);
+const L_TCL: Language = lang("Tcl", &HASH_WORDS);
+const L_GDSCRIPT: Language = lang("GDScript", &PYTHON);
+const L_HAXE: Language = lang("Haxe", &JS);
+const L_CRYSTAL: Language = lang("Crystal", &RUBY);
+const L_PURESCRIPT: Language = lang("PureScript", &HASKELL);
+const L_SML: Language = lang("Standard ML", &OCAML);
+const L_PRISMA: Language = lang("Prisma", &JSONC);
 const L_REQUIREMENTS: Language = lang("pip requirements", &HASH_WORDS);
 
 /// Every language paydown knows, for [`language_by_name`].
@@ -883,7 +895,20 @@ const ALL: &[Language] = &[
     L_JSONNET,
     L_AWK,
     L_REQUIREMENTS,
+    L_MDX,
+    L_TCL,
+    L_GDSCRIPT,
+    L_HAXE,
+    L_CRYSTAL,
+    L_PURESCRIPT,
+    L_SML,
+    L_PRISMA,
 ];
+
+/// Every language paydown knows, for listings such as `--help` or a README.
+pub fn all_languages() -> &'static [Language] {
+    ALL
+}
 
 /// The language with this display name (ASCII case-insensitive), for
 /// configuration that maps file patterns to languages.
@@ -1054,6 +1079,14 @@ fn by_extension(name: &str, text: &str) -> Option<Language> {
         "coffee" => L_COFFEE,
         "jsonnet" | "libsonnet" => L_JSONNET,
         "awk" => L_AWK,
+        "mdx" => L_MDX,
+        "tcl" | "tk" => L_TCL,
+        "gd" => L_GDSCRIPT,
+        "hx" => L_HAXE,
+        "cr" => L_CRYSTAL,
+        "purs" => L_PURESCRIPT,
+        "sml" | "sig" => L_SML,
+        "prisma" => L_PRISMA,
         _ => return None,
     };
     Some(lang)
@@ -1114,6 +1147,8 @@ fn by_shebang(text: &str) -> Option<Language> {
         "racket" => L_RACKET,
         "guile" | "csi" => L_SCHEME,
         "sbcl" => L_LISP,
+        "tclsh" | "wish" => L_TCL,
+        "crystal" => L_CRYSTAL,
         _ => return None,
     };
     Some(lang)
@@ -1121,13 +1156,6 @@ fn by_shebang(text: &str) -> Option<Language> {
 
 fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
-}
-
-#[cfg(test)]
-pub(crate) mod tests_support {
-    pub(crate) fn all_names() -> impl Iterator<Item = &'static str> {
-        super::ALL.iter().map(|l| l.name)
-    }
 }
 
 #[cfg(test)]

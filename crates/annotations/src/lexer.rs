@@ -1112,6 +1112,11 @@ mod tests {
             "# Title\n<!-- TODO: c -->\n`// no`\n",
             &["TODO: c"],
         ),
+        (
+            "a.mdx",
+            "see http://x // no\n{/* c */}\n<!-- d -->\n",
+            &["c", "d"],
+        ),
         ("a.tex", "50\\% done % c\n", &["c"]),
         ("a.vim", "\" c\nlet s = \"x\"\n", &["c"]),
         // Config
@@ -1262,7 +1267,10 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let names: Vec<&str> = crate::languages::tests_support::all_names().collect();
+        let names: Vec<&str> = crate::languages::all_languages()
+            .iter()
+            .map(|l| l.name)
+            .collect();
         for round in 0..3000 {
             let len = (next() % 60) as usize;
             let src: String = (0..len)
