@@ -208,6 +208,7 @@ pub(crate) fn route(w: &mut World, req: &Req) -> Answer {
         }
         (_, ["repos", o, r, rest @ ..]) => {
             let key = repo_access(w, req, o, r)?;
+            check_installation_permission(w, req, rest)?;
             repo_route(w, req, &key, rest)
         }
         _ => Err(not_found()),
@@ -236,6 +237,7 @@ fn installation_by_id<'w>(w: &'w World, id: &str) -> Result<&'w crate::model::In
 fn access_token(w: &mut World, id: &str) -> Answer {
     let inst = installation_by_id(w, id)?;
     let inst_id = inst.id;
+    let permissions = render::installation_permissions(Some(inst));
     let token = crate::app::mint_token("ghs_");
     let expires_at = Utc::now() + w.token_ttl;
     w.tokens.insert(
@@ -250,7 +252,7 @@ fn access_token(w: &mut World, id: &str) -> Answer {
         &json!({
             "token": token,
             "expires_at": render::ts(expires_at),
-            "permissions": render::installation_permissions(),
+            "permissions": permissions,
             "repository_selection": "selected",
         }),
     ))
@@ -340,6 +342,46 @@ fn repo_access(w: &World, req: &Req, owner: &str, name: &str) -> Result<String, 
         return Err(not_found());
     }
     Ok(full)
+}
+
+/// The permission an installation token needs for a repository route:
+/// (permission name, needs write).
+fn required_permission(method: &str, rest: &[&str]) -> (&'static str, bool) {
+    let write = method != "GET";
+    let name = match rest.first().copied() {
+        Some("issues" | "labels" | "milestones" | "assignees") => "issues",
+        Some("pulls") => "pull_requests",
+        Some("check-runs") => "checks",
+        Some("commits") if rest.last() == Some(&"check-runs") => "checks",
+        Some("commits") if rest.last() == Some(&"pulls") => "pull_requests",
+        Some("contents" | "tarball" | "compare" | "commits" | "git" | "branches") => "contents",
+        _ => "metadata",
+    };
+    (name, write)
+}
+
+/// GitHub refuses an installation token whose installation lacks the
+/// permission with 403 "Resource not accessible by integration".
+fn check_installation_permission(w: &World, req: &Req, rest: &[&str]) -> Result<(), Reply> {
+    let Identity::Installation(id) = &req.identity else {
+        return Ok(());
+    };
+    let (name, write) = required_permission(req.method, rest);
+    let granted = w
+        .installations
+        .get(id)
+        .and_then(|i| i.permissions.get(name))
+        .map(String::as_str);
+    let ok = match granted {
+        Some("write" | "admin") => true,
+        Some("read") => !write,
+        _ => name == "metadata" && !write,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Reply::error(403, "Resource not accessible by integration"))
+    }
 }
 
 fn repo_route(w: &mut World, req: &Req, full: &str, rest: &[&str]) -> Answer {

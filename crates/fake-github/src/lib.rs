@@ -178,6 +178,20 @@ impl FakeGitHub {
         }
     }
 
+    /// Sets installation `id`'s permission `name` (`issues`, `checks`,
+    /// `contents`, `pull_requests`, `metadata`) to `level` (`read`, `write`,
+    /// or `none` to remove it). Tokens without the needed permission get 403
+    /// "Resource not accessible by integration".
+    pub fn set_installation_permission(&self, id: u64, name: &str, level: &str) {
+        if let Some(i) = self.world().installations.get_mut(&id) {
+            if level == "none" {
+                i.permissions.remove(name);
+            } else {
+                i.permissions.insert(name.to_owned(), level.to_owned());
+            }
+        }
+    }
+
     pub fn installations(&self) -> Vec<Installation> {
         self.world().installations.values().cloned().collect()
     }

@@ -93,6 +93,22 @@ pub struct Installation {
     pub repos: Vec<String>,
     /// Set by [`crate::FakeGitHub::uninstall`]: tokens stop working, exchange 404s.
     pub removed: bool,
+    /// Granted permissions, e.g. `issues` → `write` (GitHub's names and levels).
+    pub permissions: BTreeMap<String, String>,
+}
+
+/// The permissions paydown's App asks for; new installations get these.
+pub fn default_installation_permissions() -> BTreeMap<String, String> {
+    [
+        ("checks", "write"),
+        ("contents", "read"),
+        ("issues", "write"),
+        ("metadata", "read"),
+        ("pull_requests", "write"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 #[derive(Clone, Debug)]

@@ -406,20 +406,17 @@ pub(crate) fn app(w: &World) -> Value {
         "html_url": format!("https://github.com/apps/{}", crate::app::APP_SLUG),
         "created_at": "2025-01-01T00:00:00Z",
         "updated_at": "2025-01-01T00:00:00Z",
-        "permissions": installation_permissions(),
+        "permissions": installation_permissions(None),
         "events": ["issue_comment", "issues", "pull_request", "push", "check_run"],
         "installations_count": w.installations.values().filter(|i| !i.removed).count(),
     })
 }
 
-pub(crate) fn installation_permissions() -> Value {
-    json!({
-        "checks": "write",
-        "contents": "read",
-        "issues": "write",
-        "metadata": "read",
-        "pull_requests": "write",
-    })
+pub(crate) fn installation_permissions(i: Option<&Installation>) -> Value {
+    let perms = i.map_or_else(crate::model::default_installation_permissions, |i| {
+        i.permissions.clone()
+    });
+    json!(perms)
 }
 
 pub(crate) fn installation(w: &World, i: &Installation) -> Value {
@@ -433,7 +430,7 @@ pub(crate) fn installation(w: &World, i: &Installation) -> Value {
         "app_slug": crate::app::APP_SLUG,
         "target_id": w.users.get(&i.account.to_ascii_lowercase()).map_or(1, |u| u.id),
         "target_type": w.users.get(&i.account.to_ascii_lowercase()).map_or("Organization", |u| u.kind.as_str()),
-        "permissions": installation_permissions(),
+        "permissions": installation_permissions(Some(i)),
         "events": ["issue_comment", "issues", "pull_request", "push", "check_run"],
         "single_file_name": null,
         "repository_selection": "selected",

@@ -223,6 +223,7 @@ impl World {
                 account: account.to_owned(),
                 repos: Vec::new(),
                 removed: false,
+                permissions: crate::model::default_installation_permissions(),
             },
         );
     }

@@ -904,3 +904,39 @@ async fn given_absurd_paging_or_a_dangling_branch_then_errors_not_crashes() {
     );
     assert_eq!(gh.get(&format!("/repos/{REPO}")).await.status(), 200);
 }
+
+#[tokio::test]
+async fn given_an_installation_with_read_only_issues_then_writes_are_refused_403() {
+    let fake = FakeGitHub::start().await;
+    fake.set_installation_permission(1, "issues", "read");
+    fake.set_installation_permission(1, "checks", "none");
+    let gh = installation_client(&fake).await;
+    assert_eq!(gh.get(&format!("/repos/{REPO}/issues")).await.status(), 200);
+    let resp = gh
+        .send(
+            reqwest::Method::POST,
+            &format!("/repos/{REPO}/issues"),
+            json!({"title": "t"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["message"], "Resource not accessible by integration");
+    let head = fake.default_repo().head("main").unwrap();
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/commits/{head}/check-runs"))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        gh.get(&format!("/repos/{REPO}/contents/README.md"))
+            .await
+            .status(),
+        200
+    );
+    let app = client(&fake, &format!("Bearer {}", app_jwt()));
+    let inst = app.json("/app/installations/1").await;
+    assert_eq!(inst["permissions"]["issues"], "read");
+    assert!(inst["permissions"].get("checks").is_none());
+}
