@@ -3,6 +3,24 @@
 //!
 //! Entry points: [`GitHubApp`] for the server, [`Client::from_token`] for the CLI and Action,
 //! [`api_base_from_env`] for the API URL.
+//!
+//! ```no_run
+//! # async fn demo(pem: &str) -> Result<(), paydown_github::GitHubError> {
+//! use paydown_github::{AppCredentials, ClientOptions, GitHubApp, Repo, api_base_from_env};
+//!
+//! let app = GitHubApp::new(
+//!     &api_base_from_env(),
+//!     AppCredentials::from_pem(4242, pem)?,
+//!     ClientOptions::default(),
+//! )?;
+//! let repo = Repo::parse("octo-org/octo-repo")?;
+//! let installation = app.installation_for_repo(&repo.owner, &repo.name).await?;
+//! let client = app.installation_client(installation).await?;
+//! let open: Vec<serde_json::Value> = client.get_all(&repo.route("/issues?labels=debt")).await?;
+//! # let _ = open;
+//! # Ok(())
+//! # }
+//! ```
 
 mod app;
 mod auth;

@@ -616,3 +616,16 @@ async fn given_raw_accept_then_get_bytes_returns_file_contents() {
         .unwrap();
     assert_eq!(&bytes[..], b"# TODO: write docs\n");
 }
+
+#[tokio::test]
+async fn given_an_uninstalled_app_then_installation_client_fails_with_404_and_no_retry() {
+    let fake = FakeGitHub::start().await;
+    fake.uninstall(INSTALLATION);
+    let err = app(&fake)
+        .installation_client(INSTALLATION)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
+    assert!(!err.is_transient());
+    assert_eq!(token_exchanges(&fake), 1);
+}
