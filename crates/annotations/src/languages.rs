@@ -607,6 +607,17 @@ const SCSS: Syntax = Syntax {
     line: &[lm_at("//", At::WordStart)],
     ..CSS
 };
+/// Jinja/Nunjucks `{# #}`, Handlebars `{{!-- --}}`, ERB `<%# %>`, and HTML.
+const TEMPLATE: Syntax = Syntax {
+    blocks: &[
+        HTML_BLOCK,
+        blk("{#", "#}"),
+        blk("{{!--", "--}}"),
+        blk("{{!", "}}"),
+        blk("<%#", "%>"),
+    ],
+    ..BASE
+};
 const MDX: Syntax = Syntax {
     blocks: &[HTML_BLOCK, C_BLOCK],
     ..BASE
@@ -798,6 +809,7 @@ const L_VIM: Language = lang("Vim script", &VIM);
 const L_COFFEE: Language = lang("CoffeeScript", &COFFEE);
 const L_JSONNET: Language = lang("Jsonnet", &JSONNET);
 const L_AWK: Language = lang("Awk", &MAKE);
+const L_TEMPLATE: Language = lang("Template", &TEMPLATE);
 const L_MDX: Language = lang("MDX", &MDX);
 const L_TCL: Language = lang("Tcl", &HASH_WORDS);
 const L_GDSCRIPT: Language = lang("GDScript", &PYTHON);
@@ -896,6 +908,7 @@ const ALL: &[Language] = &[
     L_AWK,
     L_REQUIREMENTS,
     L_MDX,
+    L_TEMPLATE,
     L_TCL,
     L_GDSCRIPT,
     L_HAXE,
@@ -1059,8 +1072,9 @@ fn by_extension(name: &str, text: &str) -> Option<Language> {
         "css" => L_CSS,
         "scss" | "sass" => L_SCSS,
         "less" => L_LESS,
-        "html" | "htm" | "xhtml" | "erb" | "hbs" | "handlebars" | "mustache" | "jinja"
-        | "jinja2" | "j2" | "njk" => L_HTML,
+        "html" | "htm" | "xhtml" => L_HTML,
+        "erb" | "hbs" | "handlebars" | "mustache" | "jinja" | "jinja2" | "j2" | "njk" | "twig"
+        | "liquid" => L_TEMPLATE,
         "xml" | "svg" | "xsd" | "xsl" | "xslt" | "plist" | "csproj" | "vbproj" | "fsproj"
         | "vcxproj" | "props" | "targets" | "resx" | "xaml" | "wsdl" | "pom" => L_XML,
         "md" | "markdown" | "mdown" | "mkd" => L_MARKDOWN,
