@@ -147,6 +147,7 @@ macro_rules! scenarios {
 
 scenarios!(
     same_delivery_twice_is_stored_once,
+    a_batch_is_stored_in_one_go_with_dedupe,
     deliveries_are_claimed_oldest_first_with_their_payload,
     one_repository_runs_one_delivery_at_a_time,
     expired_lease_is_reclaimed_and_the_old_claim_cannot_finish,
@@ -191,6 +192,38 @@ async fn same_delivery_twice_is_stored_once(db: &TestDb) {
     let counts = store.counts_by_status().await.unwrap();
     assert_eq!(counts.pending, 2);
     assert_eq!(store.queue_depth().await.unwrap(), 2);
+}
+
+async fn a_batch_is_stored_in_one_go_with_dedupe(db: &TestDb) {
+    // Given one delivery already stored
+    let store = db.store().await;
+    store.enqueue(delivery("old", None)).await.unwrap();
+    // When a batch repeats it, and repeats one of its own ids
+    let results = store
+        .enqueue_batch(&[
+            delivery("b1", Some("o/a")),
+            delivery("old", None),
+            delivery("b2", Some("o/b")),
+            delivery("b1", Some("o/a")),
+        ])
+        .await
+        .unwrap();
+    // Then each result says whether that entry was stored, in input order
+    assert_eq!(
+        results,
+        [
+            Enqueued::New,
+            Enqueued::Duplicate,
+            Enqueued::New,
+            Enqueued::Duplicate
+        ]
+    );
+    assert_eq!(store.counts_by_status().await.unwrap().pending, 3);
+    assert!(store.enqueue_batch(&[]).await.unwrap().is_empty());
+    // And the batch is claimed in its order after the older delivery
+    assert_eq!(claim_id(&store, "w").await.as_deref(), Some("old"));
+    assert_eq!(claim_id(&store, "w").await.as_deref(), Some("b1"));
+    assert_eq!(claim_id(&store, "w").await.as_deref(), Some("b2"));
 }
 
 async fn deliveries_are_claimed_oldest_first_with_their_payload(db: &TestDb) {
