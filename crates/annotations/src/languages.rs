@@ -618,6 +618,17 @@ const TEMPLATE: Syntax = Syntax {
     ],
     ..BASE
 };
+/// HTML comments, except inside code fences and code spans (examples of
+/// annotations in documentation are not debt).
+const MARKDOWN: Syntax = Syntax {
+    blocks: &[HTML_BLOCK],
+    strings: &[
+        st("```", "```", None, true),
+        st("~~~", "~~~", None, true),
+        st("`", "`", None, false),
+    ],
+    ..BASE
+};
 const MDX: Syntax = Syntax {
     blocks: &[HTML_BLOCK, C_BLOCK],
     ..BASE
@@ -792,7 +803,7 @@ const L_SCSS: Language = lang("SCSS", &SCSS);
 const L_LESS: Language = lang("Less", &SCSS);
 const L_HTML: Language = lang("HTML", &HTML);
 const L_XML: Language = lang("XML", &HTML);
-const L_MARKDOWN: Language = lang("Markdown", &HTML);
+const L_MARKDOWN: Language = lang("Markdown", &MARKDOWN);
 const L_YAML: Language = lang("YAML", &YAML);
 const L_TOML: Language = lang("TOML", &TOML);
 const L_INI: Language = lang("INI", &INI);

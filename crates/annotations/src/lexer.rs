@@ -140,7 +140,13 @@ impl<'a> Lexer<'a> {
 
     fn run(mut self) -> Vec<Comment<'a>> {
         let n = self.b.len();
-        let mut i = 0;
+        // A shebang line is an interpreter directive, not a comment (`#![`
+        // is a Rust inner attribute, which is code).
+        let mut i = if self.b.starts_with(b"#!") && self.b.get(2) != Some(&b'[') {
+            memchr(b'\n', self.b).unwrap_or(n)
+        } else {
+            0
+        };
         while i < n {
             if self.hot[usize::from(self.b[i])] {
                 i = self.step(i).max(i + 1);
@@ -1018,11 +1024,9 @@ mod tests {
         ("a.sh", "echo '# no' \"# no\" \\# # c\n", &["c"]),
         ("a.sh", "echo $((1<<3)) # c\n", &["c"]),
         ("a.sh", "cat <<\\END\n# not\nEND\n# c\n", &["c"]),
-        (
-            "run",
-            "#!/usr/bin/env bash\necho hi # c\n",
-            &["!/usr/bin/env bash", "c"],
-        ),
+        ("run", "#!/usr/bin/env bash\necho hi # c\n", &["c"]),
+        ("a.py", "#!/usr/bin/env python\n# TODO: a\n", &["TODO: a"]),
+        ("a.rs", "#![allow(x)] // c\n", &["c"]),
         ("a.fish", "echo 'it\\'s # no' # c\n", &["c"]),
         ("a.ps1", "<# a #>\n$s = \"`\"# no\" # c\n", &["a", "c"]),
         (
@@ -1121,6 +1125,11 @@ mod tests {
             "a.j2",
             "{{ x }} {# a #} {{!-- b --}} <%# c %> <!-- d -->",
             &["a", "b", "c", "d"],
+        ),
+        (
+            "docs/x.md",
+            "```html\n<!-- TODO: example -->\n```\nuse `<!-- x -->` <!-- c -->\n~~~\n<!-- no -->\n~~~\n",
+            &["c"],
         ),
         ("a.tex", "50\\% done % c\n", &["c"]),
         ("a.vim", "\" c\nlet s = \"x\"\n", &["c"]),
