@@ -103,7 +103,8 @@ pub struct Claimed {
     pub repo_key: Option<String>,
     pub installation_id: Option<i64>,
     pub payload: Vec<u8>,
-    /// Failed attempts before this one.
+    /// Failed attempts before this one; a lease that expired (worker died
+    /// or stalled) counts as one.
     pub attempts: u32,
     /// Increases with every claim of this delivery.
     pub lease_token: i64,
