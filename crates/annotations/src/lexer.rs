@@ -202,21 +202,23 @@ impl<'a> Lexer<'a> {
                 i + 2
             };
         }
-        if syn.long_brackets && c == b'[' {
-            if let Some((open_len, level)) = self.long_bracket(i) {
-                let close = self.long_close(i + open_len, level);
-                return close.map_or(b.len(), |(_, end)| end);
-            }
+        if syn.long_brackets
+            && c == b'['
+            && let Some((open_len, level)) = self.long_bracket(i)
+        {
+            let close = self.long_close(i + open_len, level);
+            return close.map_or(b.len(), |(_, end)| end);
         }
-        if c == b'<' {
-            if let Some(end) = self.heredoc_open(i) {
-                return end;
-            }
+        if c == b'<'
+            && let Some(end) = self.heredoc_open(i)
+        {
+            return end;
         }
-        if syn.js_regex && c == b'/' {
-            if let Some(end) = self.regex(i) {
-                return end;
-            }
+        if syn.js_regex
+            && c == b'/'
+            && let Some(end) = self.regex(i)
+        {
+            return end;
         }
         i + 1
     }
@@ -338,14 +340,15 @@ impl<'a> Lexer<'a> {
             text: &self.text[start..end],
         };
         let marker = &self.b[i..start];
-        if standalone {
-            if let Some(run) = &mut self.run {
-                if run.index + 1 == self.out.len() && run.marker == marker && run.line + 1 == line {
-                    self.out[run.index].lines.push(cl);
-                    run.line = line;
-                    return nl;
-                }
-            }
+        if standalone
+            && let Some(run) = &mut self.run
+            && run.index + 1 == self.out.len()
+            && run.marker == marker
+            && run.line + 1 == line
+        {
+            self.out[run.index].lines.push(cl);
+            run.line = line;
+            return nl;
         }
         self.out.push(Comment {
             kind: CommentKind::Line,
