@@ -8,6 +8,7 @@ use paydown_config::{Annotations, Severity};
 use serde_json::{Value, json};
 
 use paydown_scan::ScanReport;
+use paydown_sync::DashboardWrite;
 
 /// The SARIF level for a keyword's configured severity.
 fn sarif_level(severity: Severity) -> &'static str {
@@ -224,6 +225,20 @@ pub fn sync_text(outcome: &paydown_sync::SyncOutcome) -> String {
         let _ = writeln!(out, "config error (defaults used): {error}");
     }
     out.push_str(&outcome.plan.to_text());
+    let _ = writeln!(
+        out,
+        "dashboard: {}",
+        match &outcome.dashboard {
+            DashboardWrite::Created { number } => format!("created #{number}"),
+            DashboardWrite::Updated { number } => format!("updated #{number}"),
+            DashboardWrite::Unchanged { number } => format!("#{number} unchanged"),
+            DashboardWrite::LeftClosed { number } =>
+                format!("#{number} closed by a maintainer; left alone"),
+            DashboardWrite::Disabled => "off (dashboard: false)".to_string(),
+            DashboardWrite::WouldCreate => "would be created".to_string(),
+            DashboardWrite::WouldUpdate { number } => format!("#{number} would be updated"),
+        }
+    );
     match &outcome.applied {
         None => out.push_str("dry run: nothing was changed\n"),
         Some(applied) => {

@@ -56,7 +56,12 @@ async fn dry_run_prints_the_plan_and_a_real_run_applies_it() {
     let text = String::from_utf8_lossy(&real.stdout);
     assert!(text.contains("applied 2 effects, 0 failed"), "{text}");
     assert!(String::from_utf8_lossy(&real.stderr).contains("GitHub API requests:"));
-    assert_eq!(fake.repo(REPO).issues().len(), 2);
+    assert!(text.contains("dashboard: created #3"), "{text}");
+    assert_eq!(
+        fake.repo(REPO).issues().len(),
+        3,
+        "two debt issues and the dashboard"
+    );
 }
 
 #[tokio::test]

@@ -17,9 +17,16 @@ use crate::{CLOSED_BY_BOT_MARKER, TRACKING_LABEL};
 #[derive(Debug, Default, Serialize)]
 pub struct ApplyReport {
     pub applied: usize,
-    /// Issue numbers created, in plan order.
-    pub created: Vec<u64>,
+    /// Issues created, in plan order.
+    pub created: Vec<CreatedIssue>,
     pub failures: Vec<EffectFailure>,
+}
+
+/// A debt item's new issue.
+#[derive(Debug, Serialize)]
+pub struct CreatedIssue {
+    pub id: String,
+    pub number: u64,
 }
 
 /// One effect GitHub refused, with its reason.
@@ -42,7 +49,12 @@ pub async fn apply(
         match apply_one(client, repo, effect, existing).await {
             Ok(created) => {
                 report.applied += 1;
-                report.created.extend(created);
+                if let (Some(number), Effect::Create { id, .. }) = (created, effect) {
+                    report.created.push(CreatedIssue {
+                        id: id.clone(),
+                        number,
+                    });
+                }
             }
             Err(error) => {
                 tracing::warn!(repo = %repo, effect = describe(effect), %error, "effect failed");

@@ -1,8 +1,10 @@
 //! Reading what is: the default branch's head, the config at that commit,
 //! the tree as one tarball scanned in a stream, and the tracked issues.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use paydown_config::Config;
 use paydown_github::{Client, GitHubError, Repo, encode_path};
+use paydown_reconcile::dashboard::DASHBOARD_MARKER;
 use paydown_reconcile::{ExistingIssue, IssueState};
 use paydown_scan::{ScanReport, ScanSettings, TarballLimits, scan_tarball};
 use serde::Deserialize;
@@ -111,6 +113,10 @@ struct IssueJson {
     milestone: Option<serde_json::Value>,
     #[serde(default)]
     pull_request: Option<serde_json::Value>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    closed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -123,31 +129,84 @@ struct UserJson {
     login: String,
 }
 
-/// Every issue (open or closed) carrying [`TRACKING_LABEL`] and an item
-/// marker, plus the issues annotations name by `#N` (`named`) that aren't
-/// among them: those are adopted by the annotation even without a marker.
+/// What the bot's label finds on GitHub.
+#[derive(Debug, Clone, Default)]
+pub struct Tracked {
+    /// Debt issues (with an item marker), open and closed.
+    pub issues: Vec<ExistingIssue>,
+    /// When each debt issue was opened and closed, by number, for the
+    /// dashboard's history and "recently paid down".
+    pub dates: Vec<IssueDates>,
+    /// The dashboard issue, when there is one.
+    pub dashboard: Option<DashboardIssue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssueDates {
+    pub number: u64,
+    pub title: String,
+    pub created: NaiveDate,
+    pub closed: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DashboardIssue {
+    pub number: u64,
+    pub open: bool,
+    pub body: String,
+}
+
+/// Every issue (open or closed) carrying [`TRACKING_LABEL`]: debt issues
+/// by their item marker, the dashboard by its marker; plus the issues
+/// annotations name by `#N` (`named`) that aren't among them, which the
+/// annotation adopts even without a marker.
 pub async fn tracked_issues(
     client: &Client,
     repo: &Repo,
     named: &[u64],
-) -> Result<Vec<ExistingIssue>, GitHubError> {
+) -> Result<Tracked, GitHubError> {
     let route = repo.route(&format!(
         "/issues?state=all&labels={}&per_page=100",
         encode_path(TRACKING_LABEL)
     ));
     let listed: Vec<IssueJson> = client.get_all(&route).await?;
-    let mut issues: Vec<ExistingIssue> = listed
-        .into_iter()
-        .filter(|i| i.pull_request.is_none())
-        .map(existing_issue)
-        .filter(|i| i.marker.is_some())
-        .collect();
+    let mut tracked = Tracked::default();
+    for json in listed.into_iter().filter(|i| i.pull_request.is_none()) {
+        let body = json.body.as_deref().unwrap_or_default();
+        if body.contains(DASHBOARD_MARKER) {
+            // The lowest-numbered dashboard wins, as for debt items.
+            if tracked
+                .dashboard
+                .as_ref()
+                .is_none_or(|d| d.number > json.number)
+            {
+                tracked.dashboard = Some(DashboardIssue {
+                    number: json.number,
+                    open: json.state != "closed",
+                    body: body.to_string(),
+                });
+            }
+            continue;
+        }
+        if let Some(created) = json.created_at {
+            tracked.dates.push(IssueDates {
+                number: json.number,
+                title: json.title.clone(),
+                created: created.date_naive(),
+                closed: json.closed_at.map(|c| c.date_naive()),
+            });
+        }
+        let issue = existing_issue(json);
+        if issue.marker.is_some() {
+            tracked.issues.push(issue);
+        }
+    }
     for &number in named {
-        if issues.iter().any(|i| i.number == number) {
+        if tracked.issues.iter().any(|i| i.number == number) {
             continue;
         }
         match client.get_json::<IssueJson>(&repo.issue(number)).await {
-            Ok(json) if json.pull_request.is_none() => issues.push(existing_issue(json)),
+            Ok(json) if json.pull_request.is_none() => tracked.issues.push(existing_issue(json)),
             Ok(_) => {}
             // An annotation naming an issue that doesn't exist gets a new
             // issue of its own; the planner decides that.
@@ -155,7 +214,7 @@ pub async fn tracked_issues(
             Err(e) => return Err(e),
         }
     }
-    Ok(issues)
+    Ok(tracked)
 }
 
 fn existing_issue(json: IssueJson) -> ExistingIssue {

@@ -9,6 +9,7 @@
 //! [`sync_repository`].
 
 pub mod apply;
+pub mod dashboard;
 pub mod fetch;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,8 @@ use paydown_github::{Client, GitHubError, Repo};
 use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
 use paydown_scan::{SkipReason, TarballError, TarballLimits};
 
-pub use apply::{ApplyReport, EffectFailure};
+pub use apply::{ApplyReport, CreatedIssue, EffectFailure};
+pub use dashboard::DashboardWrite;
 
 /// The label every debt issue carries, so the bot can list its issues
 /// without searching (search is eventually consistent; listing by label
@@ -58,6 +60,7 @@ pub struct SyncOutcome {
     pub plan: Plan,
     /// `None` for a dry run.
     pub applied: Option<ApplyReport>,
+    pub dashboard: DashboardWrite,
 }
 
 /// Why a sync could not even plan.
@@ -107,7 +110,7 @@ pub async fn sync_repository(
         .collect();
     named.sort_unstable();
     named.dedup();
-    let issues = fetch::tracked_issues(client, repo, &named).await?;
+    let tracked = fetch::tracked_issues(client, repo, &named).await?;
 
     let input = PlanInput {
         repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
@@ -117,7 +120,7 @@ pub async fn sync_repository(
         annotations: scan.annotations.clone(),
         coverage: Coverage::Full,
         renames: BTreeMap::new(),
-        issues: issues.clone(),
+        issues: tracked.issues.clone(),
         pull_request: options.pull_request,
         first_seen: BTreeMap::new(),
         incident_counts: BTreeMap::new(),
@@ -128,8 +131,26 @@ pub async fn sync_repository(
     let applied = if options.dry_run {
         None
     } else {
-        Some(apply::apply(client, repo, &plan, &issues).await)
+        Some(apply::apply(client, repo, &plan, &tracked.issues).await)
     };
+    let body = dashboard::desired_body(&dashboard::DashboardContext {
+        config: &input.config,
+        config_errors: &config_errors,
+        annotations: &scan.annotations,
+        tracked: &tracked,
+        plan: &plan,
+        applied: applied.as_ref(),
+        today: options.today,
+    });
+    let dashboard = dashboard::write_dashboard(
+        client,
+        repo,
+        &input.config,
+        tracked.dashboard.as_ref(),
+        &body,
+        options.dry_run,
+    )
+    .await?;
     Ok(SyncOutcome {
         repo: repo.to_string(),
         branch: head.branch,
@@ -140,6 +161,7 @@ pub async fn sync_repository(
         config_errors,
         plan,
         applied,
+        dashboard,
     })
 }
 

@@ -32,6 +32,12 @@ fn open_debt_issues(fake: &FakeGitHub) -> Vec<fake_github::Issue> {
         .issues()
         .into_iter()
         .filter(|i| i.state == "open" && i.labels.iter().any(|l| l == TRACKING_LABEL))
+        .filter(|i| {
+            !i.body
+                .as_deref()
+                .unwrap_or_default()
+                .contains("paydown:dashboard")
+        })
         .collect()
 }
 
@@ -281,4 +287,102 @@ async fn server_errors_and_a_secondary_rate_limit_are_waited_out() {
     );
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     assert_eq!(open_debt_issues(&fake).len(), 2);
+}
+
+fn dashboards(fake: &FakeGitHub) -> Vec<fake_github::Issue> {
+    fake.repo(REPO)
+        .issues()
+        .into_iter()
+        .filter(|i| {
+            i.body
+                .as_deref()
+                .unwrap_or_default()
+                .contains("<!-- paydown:dashboard -->")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_is_created_once_rewritten_only_when_changed_and_stays_closed() {
+    // Given a repository with one annotation,
+    let (fake, client, repo) = world().await;
+    let handle = fake.repo(REPO);
+    handle.set_files(
+        "main",
+        &[("a.rs", "// TODO(area=billing): flush the cache\n")],
+    );
+
+    // when it is synced, then one dashboard issue lists the item,
+    let outcome = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    let number = match outcome.dashboard {
+        paydown_sync::DashboardWrite::Created { number } => number,
+        other => panic!("expected a created dashboard, got {other:?}"),
+    };
+    let board = dashboards(&fake);
+    assert_eq!(board.len(), 1);
+    let body = board[0].body.clone().unwrap_or_default();
+    assert!(body.contains("flush the cache"), "{body}");
+    assert!(body.contains("billing"), "{body}");
+
+    // a second sync leaves it untouched,
+    fake.clear_requests();
+    let again = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert_eq!(
+        again.dashboard,
+        paydown_sync::DashboardWrite::Unchanged { number }
+    );
+    assert_eq!(fake.count_writes(), 0);
+
+    // a change in the code rewrites it in place,
+    handle.set_files(
+        "main",
+        &[(
+            "a.rs",
+            "// TODO(area=billing): flush the cache\n// FIXME: second\n",
+        )],
+    );
+    let changed = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert_eq!(
+        changed.dashboard,
+        paydown_sync::DashboardWrite::Updated { number }
+    );
+    assert_eq!(dashboards(&fake).len(), 1);
+
+    // and once a maintainer closes it, it stays closed.
+    handle.edit_issue(number, |i| i.state = "closed".into());
+    handle.set_files("main", &[("a.rs", "// FIXME: second\n")]);
+    let closed = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert_eq!(
+        closed.dashboard,
+        paydown_sync::DashboardWrite::LeftClosed { number }
+    );
+    assert_eq!(handle.issue(number).unwrap().state, "closed");
+    for issue in handle.issues() {
+        fake.take_comments(REPO, issue.number);
+    }
+}
+
+#[tokio::test]
+async fn dashboard_false_turns_it_off() {
+    let (fake, client, repo) = world().await;
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            ("a.rs", "// TODO: one\n"),
+            (".github/paydown.yml", "dashboard: false\n"),
+        ],
+    );
+    let outcome = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert_eq!(outcome.dashboard, paydown_sync::DashboardWrite::Disabled);
+    assert!(dashboards(&fake).is_empty());
 }

@@ -1,0 +1,271 @@
+//! The per-repository dashboard issue: the body rendered by
+//! `paydown_reconcile::dashboard` from this run's scan, plan and issue
+//! history, written only when it differs from the live body, never
+//! reopened once a maintainer has closed it.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+use paydown_annotations::Annotation;
+use paydown_config::Config;
+use paydown_github::{Client, GitHubError, Repo};
+use paydown_reconcile::dashboard::{DashboardInput, DashboardItem, PaidDownItem, render_dashboard};
+use paydown_reconcile::{Effect, IssueState, Plan};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::TRACKING_LABEL;
+use crate::apply::ApplyReport;
+use crate::fetch::{DashboardIssue, IssueDates, Tracked};
+
+/// Weekly points in the open-debt chart.
+const CHART_WEEKS: i64 = 12;
+const RECENT_DAYS: u32 = 30;
+const TOP_ITEMS: usize = 25;
+
+/// What happened to the dashboard issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum DashboardWrite {
+    Created {
+        number: u64,
+    },
+    Updated {
+        number: u64,
+    },
+    Unchanged {
+        number: u64,
+    },
+    /// A maintainer closed it: it stays closed and is not rewritten.
+    LeftClosed {
+        number: u64,
+    },
+    /// `dashboard: false` in the config.
+    Disabled,
+    /// A dry run: what would happen.
+    WouldCreate,
+    WouldUpdate {
+        number: u64,
+    },
+}
+
+/// Everything one sync knows that the dashboard shows.
+pub struct DashboardContext<'a> {
+    pub config: &'a Config,
+    pub config_errors: &'a [String],
+    pub annotations: &'a [Annotation],
+    pub tracked: &'a Tracked,
+    pub plan: &'a Plan,
+    pub applied: Option<&'a ApplyReport>,
+    pub today: NaiveDate,
+}
+
+/// The dashboard body after this run's plan is applied.
+pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
+    let numbers = issue_numbers(ctx);
+    let first_seen: BTreeMap<&str, NaiveDate> = ctx
+        .tracked
+        .issues
+        .iter()
+        .filter_map(|i| {
+            let marker = i.marker.as_ref()?;
+            Some((marker.id.as_str(), marker.meta.as_ref()?.first_seen))
+        })
+        .collect();
+    let items: Vec<DashboardItem> = ctx
+        .annotations
+        .iter()
+        .map(|a| {
+            let seen = first_seen.get(a.id.as_str()).copied().unwrap_or(ctx.today);
+            DashboardItem::from_annotation(a, numbers.get(a.id.as_str()).copied(), seen, None)
+        })
+        .collect();
+    let paid = paid_down(ctx);
+    let open_now = items.iter().filter(|i| i.number.is_some()).count();
+    let history = open_over_time(&ctx.tracked.dates, ctx.today, open_now);
+    render_dashboard(&DashboardInput {
+        config: ctx.config,
+        today: ctx.today,
+        open_items: &items,
+        paid_down: &paid,
+        recent_days: RECENT_DAYS,
+        top_n: TOP_ITEMS,
+        config_errors: ctx.config_errors,
+        open_over_time: &history,
+        sprint_budget: None,
+        hot_items: None,
+        accepted_drifts: None,
+    })
+}
+
+/// Item id → issue number, as things stand after the plan is applied.
+fn issue_numbers<'a>(ctx: &'a DashboardContext<'_>) -> BTreeMap<&'a str, u64> {
+    let mut numbers: BTreeMap<&str, u64> = ctx
+        .tracked
+        .issues
+        .iter()
+        .filter(|i| i.state == IssueState::Open)
+        .filter_map(|i| Some((i.marker.as_ref()?.id.as_str(), i.number)))
+        .collect();
+    for effect in &ctx.plan.effects {
+        match effect {
+            Effect::Update { number, id, .. } | Effect::Reopen { number, id, .. } => {
+                numbers.insert(id, *number);
+            }
+            _ => {}
+        }
+    }
+    if let Some(applied) = ctx.applied {
+        for created in &applied.created {
+            numbers.insert(&created.id, created.number);
+        }
+    }
+    numbers
+}
+
+fn paid_down(ctx: &DashboardContext<'_>) -> Vec<PaidDownItem> {
+    let closed_now: Vec<u64> = ctx
+        .plan
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Close { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
+    let closed_by_bot: Vec<u64> = ctx
+        .tracked
+        .issues
+        .iter()
+        .filter(|i| i.state == IssueState::Closed && i.closed_by_bot == Some(true))
+        .map(|i| i.number)
+        .collect();
+    ctx.tracked
+        .dates
+        .iter()
+        .filter_map(|d| {
+            let closed_on = if closed_now.contains(&d.number) {
+                ctx.today
+            } else if closed_by_bot.contains(&d.number) {
+                d.closed?
+            } else {
+                return None;
+            };
+            Some(PaidDownItem {
+                number: d.number,
+                title: d.title.clone(),
+                closed_on,
+                pull_request: None,
+            })
+        })
+        .collect()
+}
+
+/// Open debt issues at weekly points up to `today`, from when each issue
+/// was opened and closed; the last point is `open_now`, the state this
+/// run leaves. Rebuilt from GitHub alone, so no history store is needed.
+pub fn open_over_time(
+    dates: &[IssueDates],
+    today: NaiveDate,
+    open_now: usize,
+) -> Vec<(NaiveDate, usize)> {
+    let mut series: Vec<(NaiveDate, usize)> = (1..CHART_WEEKS)
+        .rev()
+        .map(|weeks| {
+            let day = today - Duration::weeks(weeks);
+            let open = dates
+                .iter()
+                .filter(|d| d.created <= day && d.closed.is_none_or(|c| c > day))
+                .count();
+            (day, open)
+        })
+        .skip_while(|&(_, open)| open == 0)
+        .collect();
+    series.push((today, open_now));
+    series
+}
+
+/// Creates or updates the dashboard issue when its body should change.
+pub async fn write_dashboard(
+    client: &Client,
+    repo: &Repo,
+    config: &Config,
+    existing: Option<&DashboardIssue>,
+    body: &str,
+    dry_run: bool,
+) -> Result<DashboardWrite, GitHubError> {
+    if !config.dashboard.enabled {
+        return Ok(DashboardWrite::Disabled);
+    }
+    match existing {
+        Some(d) if !d.open => Ok(DashboardWrite::LeftClosed { number: d.number }),
+        Some(d) if d.body == body => Ok(DashboardWrite::Unchanged { number: d.number }),
+        Some(d) if dry_run => Ok(DashboardWrite::WouldUpdate { number: d.number }),
+        Some(d) => {
+            let _: Value = client
+                .patch_json(&repo.issue(d.number), &json!({"body": body}))
+                .await?;
+            Ok(DashboardWrite::Updated { number: d.number })
+        }
+        None if dry_run => Ok(DashboardWrite::WouldCreate),
+        None => {
+            #[derive(serde::Deserialize)]
+            struct Created {
+                number: u64,
+            }
+            let request = json!({
+                "title": config.dashboard.title,
+                "body": body,
+                "labels": [TRACKING_LABEL],
+            });
+            let created: Created = client.post_json(&repo.issues(), &request).await?;
+            Ok(DashboardWrite::Created {
+                number: created.number,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn dates(number: u64, created: &str, closed: Option<&str>) -> IssueDates {
+        IssueDates {
+            number,
+            title: format!("#{number}"),
+            created: day(created),
+            closed: closed.map(day),
+        }
+    }
+
+    #[test]
+    fn the_chart_counts_issues_open_at_each_week_and_ends_with_now() {
+        // Given one issue opened 10 weeks ago and closed 3 weeks ago, and
+        // one opened 5 weeks ago and still open,
+        let today = day("2026-11-23");
+        let history = [
+            dates(1, "2026-09-14", Some("2026-11-02")),
+            dates(2, "2026-10-19", None),
+        ];
+        // when the series is computed with 2 open now,
+        let series = open_over_time(&history, today, 2);
+        // then it starts at the first week with debt, and ends today.
+        assert_eq!(series.first(), Some(&(day("2026-09-14"), 1)));
+        assert!(series.contains(&(day("2026-10-26"), 2)));
+        assert!(series.contains(&(day("2026-11-09"), 1)));
+        assert_eq!(series.last(), Some(&(today, 2)));
+    }
+
+    #[test]
+    fn an_empty_history_is_just_today() {
+        assert_eq!(
+            open_over_time(&[], day("2026-11-23"), 0),
+            [(day("2026-11-23"), 0)]
+        );
+    }
+}
