@@ -105,14 +105,14 @@ fn scan_comment(
         }
         let mut metadata = head.metadata;
         // flake8-todos (TD003) wants the issue link alone on the next line.
-        if body.is_empty() {
-            if let Some(next) = lines.get(i) {
-                let (_, content) = body_line(next, head.decoration);
-                if is_issue_link(content) {
-                    bare_item(content, &mut metadata);
-                    end_line = next.line;
-                    i += 1;
-                }
+        if body.is_empty()
+            && let Some(next) = lines.get(i)
+        {
+            let (_, content) = body_line(next, head.decoration);
+            if is_issue_link(content) {
+                bare_item(content, &mut metadata);
+                end_line = next.line;
+                i += 1;
             }
         }
         let mut text = head.text;
@@ -196,11 +196,9 @@ where
         }
     }
     let mut rest = rest.trim_start();
-    if !had_parens {
-        if let Some((owner, after_owner)) = ruff_owner(rest) {
-            metadata.owners.push(owner.to_string());
-            rest = after_owner;
-        }
+    if !had_parens && let Some((owner, after_owner)) = ruff_owner(rest) {
+        metadata.owners.push(owner.to_string());
+        rest = after_owner;
     }
     let has_colon = match rest.strip_prefix(':') {
         Some(after_colon) => {

@@ -462,15 +462,15 @@ impl Walk {
 
     fn cross_checks(&mut self, config: &Config) {
         // `source: milestones` with a cadence: the spec says one or the other.
-        if config.sprints.source == SprintSource::Milestones {
-            if let Some(p) = self.keys.get("sprints.cadence").copied() {
-                self.error(
-                    p,
-                    "`sprints`: `cadence` and `source: milestones` are both set; keep one \
+        if config.sprints.source == SprintSource::Milestones
+            && let Some(p) = self.keys.get("sprints.cadence").copied()
+        {
+            self.error(
+                p,
+                "`sprints`: `cadence` and `source: milestones` are both set; keep one \
                      (remove `cadence` to use milestones, or remove `source: milestones`)"
-                        .into(),
-                );
-            }
+                    .into(),
+            );
         }
 
         // Keywords named in severity/require must be configured keywords.
