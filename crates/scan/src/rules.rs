@@ -75,29 +75,9 @@ impl ScanSettings {
 
 impl Default for ScanSettings {
     fn default() -> Self {
-        Self {
-            annotations: ScanOptions::default(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            vendored: DEFAULT_VENDORED.iter().map(|s| s.to_string()).collect(),
-            skip_vendored: true,
-            skip_generated: true,
-            max_file_bytes: 1024 * 1024,
-            max_line_length: 2000,
-            threads: 0,
-        }
+        Self::from_config(&Config::default())
     }
 }
-
-/// Directories that hold other people's code.
-pub const DEFAULT_VENDORED: [&str; 6] = [
-    "**/vendor/**",
-    "**/node_modules/**",
-    "**/third_party/**",
-    "**/bower_components/**",
-    "**/.yarn/**",
-    "**/Pods/**",
-];
 
 /// File names that are generated even without a marker inside.
 const GENERATED_NAMES: [&str; 12] = [
@@ -222,7 +202,7 @@ mod tests {
             Some(SkipReason::Vendored)
         );
         assert_eq!(
-            rules.skip_by_path("src/app.min.js"),
+            rules.skip_by_path("src/api.pb.go"),
             Some(SkipReason::Generated)
         );
         assert_eq!(rules.skip_by_path("src/main.rs"), None);
