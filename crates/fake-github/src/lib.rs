@@ -15,6 +15,24 @@
 //! `octo-org/octo-repo` (default branch `main`), users `alice` (admin), `bob`
 //! (write), `carol` (read), `mallory` (none).
 //!
+//! What it offers, by purpose:
+//! - auth: [`APP_ID`], [`app_private_key_pem`], RS256 App JWTs verified on
+//!   `/app…` routes, installation tokens (`token`/`Bearer`) scoped to their
+//!   repositories and permissions, [`FakeGitHub::with_user_token`] for PATs;
+//! - seeding and inspection: [`FakeGitHub::add_repo`], [`RepoHandle`]
+//!   (`set_files`, `add_issue`, `add_pull_request`, `merge_pull_request`,
+//!   `add_comment`, `set_permission`, `snapshot`, …);
+//! - request log: [`FakeGitHub::requests`], `requests_matching`, `count_writes`;
+//! - faults: `fail_next(_on)`, `secondary_rate_limit_next(_on)`,
+//!   `limit_content_creation`, `set_rate_limit`, `exhaust_rate_limit`,
+//!   `delay_next`, `delay_all`, `uninstall`, `expire_installation_tokens`;
+//! - webhooks: [`sign_webhook`], [`send_webhook`] and payloads rendered from
+//!   the fake's state (`issue_comment_payload`, `push_payload`, …).
+//!
+//! Pagination `Link` headers are absolute URLs on the fake's address, as
+//! GitHub's are on `api.github.com`; octocrab attaches credentials only to
+//! `api.github.com` or relative URIs, so clients must re-root them.
+//!
 //! **Strictness**: every comment the client under test posts or edits must be
 //! taken with [`FakeGitHub::take_comments`] before the fake is dropped, or the
 //! drop panics listing them (unless the test is already panicking). Call
