@@ -268,3 +268,14 @@ fn a_broken_config_stops_a_scan_with_exit_two() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("paydown.yml:2:"));
 }
+
+#[test]
+fn the_readme_shows_the_init_template_verbatim() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let template = paydown_config::init_template();
+    assert!(
+        readme.contains(&format!("```yaml\n{template}```")),
+        "README.md's configuration block differs from `paydown init --stdout`; paste the new template"
+    );
+}
