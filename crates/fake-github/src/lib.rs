@@ -346,6 +346,13 @@ impl FakeGitHub {
         self.inject(None, Some(path_prefix), FaultKind::Delay(delay), Some(1));
     }
 
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are answered only after `delay`.
+    pub fn delay_next_on(&self, method: &str, path_prefix: &str, n: usize, delay: Duration) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(method, Some(path_prefix), FaultKind::Delay(delay), Some(n));
+    }
+
     /// Every request under `path_prefix` is answered only after `delay`.
     pub fn delay_all(&self, path_prefix: &str, delay: Duration) {
         self.inject(None, Some(path_prefix), FaultKind::Delay(delay), None);

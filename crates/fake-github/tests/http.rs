@@ -611,6 +611,22 @@ async fn given_injected_faults_then_requests_fail_then_recover() {
     let t = Instant::now();
     gh.get(&path).await;
     assert!(t.elapsed() < Duration::from_millis(300));
+
+    fake.delay_next_on(
+        "POST",
+        "/repos/octo-org/octo-repo",
+        1,
+        Duration::from_millis(300),
+    );
+    let t = Instant::now();
+    gh.get(&path).await;
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "GETs are not delayed"
+    );
+    gh.post(&format!("{path}/labels"), json!({"name": "slow"}))
+        .await;
+    assert!(t.elapsed() >= Duration::from_millis(300));
 }
 
 #[tokio::test]
