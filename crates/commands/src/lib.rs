@@ -4,6 +4,17 @@
 //! caller fetches the comment, the place and the commenter's permission, and
 //! posts the reactions and replies.
 //!
+//! Grammar choices, all visible in [`help_text`] or the error messages:
+//! - a command is a line starting with the prefix (`/debt`, ASCII case
+//!   ignored) or `@app-slug`, then white space or the end of the line; the
+//!   prefix alone means `help`; verbs and classes ignore case;
+//! - `accept-drift` takes the rest of the line as its reason, without one
+//!   pair of enclosing quotes (`"…"`, `'…'`, `“…”`, `‘…’`, `„…“`, `«…»`);
+//! - `link` takes `#12`, `12`, `owner/repo#12` or an issue URL; the caller
+//!   refuses another repository's issue;
+//! - `points` takes a whole number from 0 to [`MAX_POINTS`];
+//! - a comment runs at most [`MAX_COMMANDS_PER_COMMENT`] commands.
+//!
 //! ```
 //! use paydown_commands::{Command, Class, Place, authorise, parse_comment};
 //! use paydown_config::{Config, Permission};

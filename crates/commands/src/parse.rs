@@ -88,6 +88,8 @@ fn cap(mut parsed: Vec<Parsed>, prefix: &str) -> Vec<Parsed> {
 fn parse_all(body: &str, prefix: &str, app_slug: &str) -> Vec<Parsed> {
     let prefix = prefix.trim();
     let app_slug = app_slug.trim().trim_start_matches('@');
+    // Callers may hold the bot's login rather than the App's slug.
+    let app_slug = app_slug.strip_suffix("[bot]").unwrap_or(app_slug);
     let plain = plain_text_ranges(body);
     let mut found = Vec::new();
     let mut offset = 0;
@@ -119,7 +121,7 @@ fn parse_all(body: &str, prefix: &str, app_slug: &str) -> Vec<Parsed> {
 }
 
 /// Byte ranges of `body` that GitHub shows as plain text: text events
-/// outside code blocks, block quotes, HTML blocks, links and images. Inline
+/// outside code blocks, block quotes, HTML blocks, links, images and tables. Inline
 /// code and inline HTML are separate events, so they never appear here.
 fn plain_text_ranges(body: &str) -> Vec<Range<usize>> {
     let options = Options::ENABLE_TABLES
@@ -135,14 +137,16 @@ fn plain_text_ranges(body: &str) -> Vec<Range<usize>> {
                 | Tag::BlockQuote(_)
                 | Tag::HtmlBlock
                 | Tag::Link { .. }
-                | Tag::Image { .. },
+                | Tag::Image { .. }
+                | Tag::Table(_),
             ) => hidden += 1,
             Event::End(
                 TagEnd::CodeBlock
                 | TagEnd::BlockQuote(_)
                 | TagEnd::HtmlBlock
                 | TagEnd::Link
-                | TagEnd::Image,
+                | TagEnd::Image
+                | TagEnd::Table,
             ) => hidden = hidden.saturating_sub(1),
             Event::Text(_) if hidden == 0 => ranges.push(range),
             _ => {}

@@ -144,6 +144,15 @@ fn given_a_mention_of_another_login_then_it_is_not_a_command() {
 }
 
 #[test]
+fn given_the_bot_login_instead_of_the_slug_then_mentions_still_match() {
+    assert_eq!(
+        parse_comment("@paydown scan", PREFIX, "paydown[bot]").len(),
+        1
+    );
+    assert_eq!(parse_comment("@paydown scan", PREFIX, "@paydown").len(), 1);
+}
+
+#[test]
 fn given_an_empty_slug_then_only_the_prefix_form_works() {
     assert!(parse_comment("@ scan\n@paydown scan", PREFIX, "").is_empty());
     assert_eq!(parse_comment("/debt scan", PREFIX, "").len(), 1);
@@ -217,6 +226,11 @@ fn given_a_command_after_a_closed_code_block_and_quote_then_it_is_found() {
     assert_eq!(parsed.len(), 1);
     assert_eq!(parsed[0].result, Ok(Command::Scan));
     assert_eq!(parsed[0].line, 8);
+}
+
+#[test]
+fn given_a_table_then_commands_in_its_cells_are_ignored() {
+    assert!(parse("/debt scan | column\n---|---\n/debt status | x").is_empty());
 }
 
 #[test]
