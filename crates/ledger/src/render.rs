@@ -1,0 +1,640 @@
+//! Everything people read about sprint budgets, as pure deterministic
+//! functions: the sticky drift comment on a PR (and the check-run text), the
+//! dashboard's sprint-budget section with its Mermaid chart, the accepted
+//! drifts list, and `paydown report` as text, Markdown or JSON.
+//!
+//! User-supplied text (PR titles, acceptance reasons, milestone titles) is
+//! escaped so it can neither break a table nor inject HTML.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use paydown_config::Permission;
+use serde::Serialize;
+
+use crate::drift::DriftVerdict;
+use crate::ledger::{Amount, Budget, Ledger, SprintLedger};
+
+/// Hidden marker by which the bot finds its sticky drift comment on a PR.
+pub const DRIFT_MARKER: &str = "<!-- paydown:drift -->";
+
+/// Sprints the dashboard shows: the current one and the 6 before it.
+pub const DASHBOARD_SPRINTS: usize = 7;
+
+/// The sticky comment for `verdict`: the drift warning, the acceptance, or —
+/// when the PR no longer drifts — the all-clear that replaces an earlier
+/// warning. `prefix` is the command prefix (`/debt`); `accept_permission`
+/// who may accept.
+pub fn sticky_comment(
+    verdict: &DriftVerdict,
+    prefix: &str,
+    accept_permission: Permission,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{DRIFT_MARKER}");
+    match (&verdict.accepted, verdict.drifting) {
+        (_, false) => {
+            out.push_str("### ✅ No longer drifting\n\n");
+            let _ = writeln!(
+                out,
+                "With this PR, **{}** stays within its debt budget: feature work is within its allowance or debt work meets the reservation.\n",
+                cell(&verdict.sprint.label())
+            );
+        }
+        (Some(acceptance), true) => {
+            out.push_str("### ✅ Drift accepted\n\n");
+            let _ = writeln!(
+                out,
+                "@{} accepted this drift on {}: “{}”.\n",
+                cell(&acceptance.by),
+                acceptance.at.format("%Y-%m-%d"),
+                cell(&acceptance.reason)
+            );
+        }
+        (None, true) => {
+            out.push_str("### ⚠️ Reserved debt capacity is drifting to feature work\n\n");
+        }
+    }
+    out.push_str(&budget_sentence(verdict));
+    out.push_str("\n\n");
+    out.push_str(&numbers(verdict));
+    if verdict.drifting && verdict.accepted.is_none() {
+        let _ = writeln!(
+            out,
+            "\nIn plain words: with this PR, feature work is **{}** points over its allowance while debt work is **{}** points short of the reservation. To rebalance, merge debt work this sprint, or correct this PR with `{prefix} classify debt|feature|ops|none` or `{prefix} points N`. If the trade-off is intended, someone with `{}` permission can record it with `{prefix} accept-drift <reason>`.",
+            verdict.excess,
+            verdict.shortfall,
+            accept_permission.as_str()
+        );
+    }
+    out
+}
+
+/// Title and summary for the drift check run.
+pub fn check_output(verdict: &DriftVerdict) -> (String, String) {
+    let title = match (&verdict.accepted, verdict.drifting) {
+        (_, false) => format!("Within the debt budget of {}", verdict.sprint.name),
+        (Some(a), true) => format!("Drift accepted by @{}", a.by),
+        (None, true) => format!(
+            "Drifting: feature {} over allowance, debt {} short",
+            verdict.excess, verdict.shortfall
+        ),
+    };
+    let summary = format!("{}\n\n{}", budget_sentence(verdict), numbers(verdict));
+    (title, summary)
+}
+
+fn budget_sentence(v: &DriftVerdict) -> String {
+    let share = percent_bp(v.share_bp);
+    match v.capacity {
+        Some(capacity) => format!(
+            "**{}** reserves **{}** of its **{capacity}** points ({share}) for paying down debt, which leaves **{}** for feature work.",
+            cell(&v.sprint.label()),
+            v.reserved,
+            v.allowance
+        ),
+        None => format!(
+            "**{}** has no capacity set, so it reserves {share} of the points merged so far (with this PR): **{}** points for paying down debt, which leaves **{}** for feature work.",
+            cell(&v.sprint.label()),
+            v.reserved,
+            v.allowance
+        ),
+    }
+}
+
+fn numbers(v: &DriftVerdict) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "- Feature work so far, with this PR: **{}** points (allowance {}).",
+        v.feature_so_far, v.allowance
+    );
+    let _ = writeln!(
+        out,
+        "- Debt work so far: **{}** points (reserved {}, tolerance {}).",
+        v.debt_so_far, v.reserved, v.tolerance
+    );
+    let class = v.this_pr_class.as_str();
+    if v.this_pr_feature > 0 && v.this_pr_feature < u64::from(v.this_pr_points) {
+        let _ = writeln!(
+            out,
+            "- This PR (#{}): **{}** points of {class} work, {} of them feature work (the rest pays down debt annotations).",
+            v.pr, v.this_pr_points, v.this_pr_feature
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "- This PR (#{}): **{}** points of {class} work.",
+            v.pr, v.this_pr_points
+        );
+    }
+    out
+}
+
+/// The dashboard's "Sprint budget" section body (the caller adds the
+/// heading): a table of the current and previous sprints and a Mermaid chart
+/// of debt vs feature points.
+pub fn dashboard_section(ledger: &Ledger, now: DateTime<Utc>) -> String {
+    let sprints = ledger.recent(now, DASHBOARD_SPRINTS);
+    if sprints.is_empty() {
+        return "_No sprint has started yet._\n".to_string();
+    }
+    let mut out = budget_line(ledger.budget());
+    out.push('\n');
+    out.push_str(&sprint_table(&sprints, now));
+    out.push('\n');
+    out.push_str(&chart(&sprints));
+    out
+}
+
+/// The dashboard's "Accepted drifts" list for the recent sprints; `None` when
+/// there is none (the section is then left out).
+pub fn accepted_drifts_section(ledger: &Ledger, now: DateTime<Utc>) -> Option<String> {
+    let mut out = String::new();
+    for sprint in ledger.recent(now, DASHBOARD_SPRINTS).iter().rev() {
+        for a in &sprint.accepted {
+            let _ = writeln!(
+                out,
+                "- #{} {} — accepted by @{} on {} ({}): {}",
+                a.number,
+                cell(&a.title),
+                cell(&a.acceptance.by),
+                a.acceptance.at.format("%Y-%m-%d"),
+                cell(&sprint.sprint.name),
+                cell(&a.acceptance.reason)
+            );
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn budget_line(budget: &Budget) -> String {
+    let capacity = match budget.capacity {
+        Some(c) => format!("a capacity of {c} points"),
+        None => "no fixed capacity (the merged points are the base)".to_string(),
+    };
+    format!(
+        "Each sprint reserves {} for debt work, with {capacity} and a tolerance of {}.\n",
+        percent_bp(budget.share_bp),
+        percent_bp(budget.tolerance_bp)
+    )
+}
+
+fn sprint_table(sprints: &[SprintLedger], now: DateTime<Utc>) -> String {
+    let mut out = String::from(
+        "| Sprint | Dates | Reserved | Debt | Feature | Ops | Unclassified | Debt share | Accepted drifts |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    for s in sprints {
+        let current = if s.sprint.contains(now) {
+            " (current)"
+        } else {
+            ""
+        };
+        let flag = if s.drifting { " ⚠️" } else { "" };
+        let accepted = s
+            .accepted
+            .iter()
+            .map(|a| format!("#{}", a.number))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "| {}{current} | {} – {} | {}{} | {} | {}{flag} | {} | {} | {} | {} |",
+            cell(&s.sprint.name),
+            s.sprint.first_day,
+            s.sprint.last_day,
+            s.reserved,
+            s.capacity.map(|c| format!(" of {c}")).unwrap_or_default(),
+            s.totals.debt,
+            s.totals.feature,
+            s.totals.ops,
+            s.totals.unclassified,
+            share(s.debt_share),
+            if accepted.is_empty() {
+                "—".to_string()
+            } else {
+                accepted
+            }
+        );
+    }
+    out
+}
+
+fn chart(sprints: &[SprintLedger]) -> String {
+    let names: Vec<String> = sprints
+        .iter()
+        .map(|s| format!("\"{}\"", chart_label(&s.sprint.name)))
+        .collect();
+    let series = |f: &dyn Fn(&SprintLedger) -> u64| {
+        sprints
+            .iter()
+            .map(|s| f(s).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let top = sprints
+        .iter()
+        .map(|s| s.totals.feature.max(s.totals.debt))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut out = String::from("```mermaid\nxychart-beta\n");
+    out.push_str("    title \"Debt vs feature points per sprint\"\n");
+    let _ = writeln!(out, "    x-axis [{}]", names.join(", "));
+    let _ = writeln!(out, "    y-axis \"Points\" 0 --> {top}");
+    let _ = writeln!(out, "    bar [{}]", series(&|s| s.totals.feature));
+    let _ = writeln!(out, "    line [{}]", series(&|s| s.totals.debt));
+    out.push_str("```\n\n_Bars: feature points. Line: debt points._\n");
+    out
+}
+
+/// A Mermaid string literal cannot hold `"`; keep labels short.
+fn chart_label(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if c == '"' || c.is_control() { '\'' } else { c })
+        .collect();
+    if clean.chars().count() > 24 {
+        let mut short: String = clean.chars().take(23).collect();
+        short.push('…');
+        short
+    } else {
+        clean
+    }
+}
+
+/// Text safe inside a table cell or a Markdown line.
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn share(share: Option<f64>) -> String {
+    match share {
+        Some(s) => format!("{:.0}%", s * 100.0),
+        None => "—".to_string(),
+    }
+}
+
+/// Basis points as a percentage: `30%`, `22.5%`, `0.05%`.
+fn percent_bp(bp: u32) -> String {
+    let text = Amount::from_raw(u64::from(bp) * 100).to_string();
+    format!("{text}%")
+}
+
+/// The report of the last `count` sprints up to `now`, as plain text.
+pub fn report_text(ledger: &Ledger, now: DateTime<Utc>, count: usize) -> String {
+    let sprints = ledger.recent(now, count);
+    let mut out = budget_line(ledger.budget());
+    if sprints.is_empty() {
+        out.push_str("No sprint has started yet.\n");
+    }
+    for s in &sprints {
+        let _ = writeln!(
+            out,
+            "\n{}{}",
+            s.sprint.label(),
+            if s.sprint.contains(now) {
+                " (current)"
+            } else {
+                ""
+            }
+        );
+        let capacity = s
+            .capacity
+            .map_or_else(|| "none".to_string(), |c| c.to_string());
+        let _ = writeln!(
+            out,
+            "  capacity {capacity}, reserved {}, allowance {}, tolerance {}",
+            s.reserved, s.allowance, s.tolerance
+        );
+        let _ = writeln!(
+            out,
+            "  debt {}, feature {}, ops {}, unclassified {}, debt share {}{}",
+            s.totals.debt,
+            s.totals.feature,
+            s.totals.ops,
+            s.totals.unclassified,
+            share(s.debt_share),
+            if s.drifting { "  DRIFTING" } else { "" }
+        );
+        for pr in &s.prs {
+            let c = &pr.classification;
+            let _ = writeln!(
+                out,
+                "  #{:<6} {:<12} {:>3} pts  {}  {}",
+                pr.number,
+                c.class.as_str(),
+                c.points,
+                pr.merged_at.format("%Y-%m-%d %H:%M"),
+                single_line(&pr.title)
+            );
+        }
+        for a in &s.accepted {
+            let _ = writeln!(
+                out,
+                "  accepted drift on #{} by @{} ({}): {}",
+                a.number,
+                a.acceptance.by,
+                a.acceptance.at.format("%Y-%m-%d"),
+                single_line(&a.acceptance.reason)
+            );
+        }
+    }
+    let outside = ledger.outside_sprints();
+    if !outside.is_empty() {
+        let list: Vec<String> = outside.iter().map(|n| format!("#{n}")).collect();
+        let _ = writeln!(out, "\nMerged outside any sprint: {}", list.join(", "));
+    }
+    out
+}
+
+fn single_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The report as Markdown: the dashboard section plus every PR per sprint.
+pub fn report_markdown(ledger: &Ledger, now: DateTime<Utc>, count: usize) -> String {
+    let sprints = ledger.recent(now, count);
+    let mut out = String::from("## Sprint budget\n\n");
+    if sprints.is_empty() {
+        out.push_str("_No sprint has started yet._\n");
+        return out;
+    }
+    out.push_str(&budget_line(ledger.budget()));
+    out.push('\n');
+    out.push_str(&sprint_table(&sprints, now));
+    out.push('\n');
+    out.push_str(&chart(&sprints));
+    for s in sprints.iter().rev() {
+        let _ = writeln!(out, "\n### {}\n", cell(&s.sprint.label()));
+        if s.prs.is_empty() {
+            out.push_str("_Nothing merged._\n");
+        } else {
+            out.push_str("| PR | Class | Points | Debt | Merged |\n|---|---|---:|---:|---|\n");
+            for pr in &s.prs {
+                let _ = writeln!(
+                    out,
+                    "| #{} {} | {} | {} | {} | {} |",
+                    pr.number,
+                    cell(&pr.title),
+                    pr.classification.class.as_str(),
+                    pr.classification.points,
+                    pr.split.debt,
+                    pr.merged_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        for a in &s.accepted {
+            let _ = writeln!(
+                out,
+                "\n- Drift accepted on #{} by @{} ({}): {}",
+                a.number,
+                cell(&a.acceptance.by),
+                a.acceptance.at.format("%Y-%m-%d"),
+                cell(&a.acceptance.reason)
+            );
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    budget: &'a Budget,
+    sprints: Vec<SprintLedger>,
+    outside_sprints: &'a [u64],
+}
+
+/// The report as pretty JSON (sprints oldest first).
+pub fn report_json(ledger: &Ledger, now: DateTime<Utc>, count: usize) -> String {
+    let report = JsonReport {
+        budget: ledger.budget(),
+        sprints: ledger.recent(now, count),
+        outside_sprints: ledger.outside_sprints(),
+    };
+    // Serializing plain structs with string keys cannot fail; fall back to
+    // an empty object rather than panic if that ever changes.
+    serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::evaluate_pr;
+    use crate::ledger::Acceptance;
+    use crate::ledger::tests::{build, config, day, pr};
+
+    fn third_pr_verdict(accepted: bool, third_class: &str) -> DriftVerdict {
+        let cfg = config(Some(20), 0.3, 0.05);
+        let mut prs: Vec<_> = (1..=3)
+            .map(|i| pr(i, "feature", 5, Some(day(5 + i as u32, 9))))
+            .collect();
+        prs[2].labels[0] = third_class.to_string();
+        if accepted {
+            prs[2].accepted_drift = Some(Acceptance {
+                by: "lead".into(),
+                reason: "launch <week> | big".into(),
+                at: day(9, 0),
+            });
+        }
+        let ledger = build(&cfg, &prs);
+        let sprint = ledger.sprint_for_pr(&prs[2], day(10, 0)).unwrap();
+        evaluate_pr(&ledger, &sprint, &prs[2])
+    }
+
+    #[test]
+    fn drift_comment_states_the_numbers_in_plain_words() {
+        let body = sticky_comment(
+            &third_pr_verdict(false, "feature"),
+            "/debt",
+            Permission::Maintain,
+        );
+        assert!(body.starts_with(DRIFT_MARKER));
+        for want in [
+            "drifting to feature work",
+            "**Sprint 1 (2026-01-05 – 2026-01-18)** reserves **6** of its **20** points (30%)",
+            "leaves **14** for feature work",
+            "Feature work so far, with this PR: **15** points (allowance 14)",
+            "Debt work so far: **0** points (reserved 6, tolerance 1)",
+            "This PR (#3): **5** points of feature work",
+            "**1** points over its allowance while debt work is **6** points short",
+            "someone with `maintain` permission can record it with `/debt accept-drift <reason>`",
+        ] {
+            assert!(body.contains(want), "missing {want:?} in\n{body}");
+        }
+        let again = sticky_comment(
+            &third_pr_verdict(false, "feature"),
+            "/debt",
+            Permission::Maintain,
+        );
+        assert_eq!(body, again, "deterministic");
+    }
+
+    #[test]
+    fn accepted_comment_names_who_and_why_escaped() {
+        let body = sticky_comment(
+            &third_pr_verdict(true, "feature"),
+            "/debt",
+            Permission::Maintain,
+        );
+        assert!(body.contains("### ✅ Drift accepted"));
+        assert!(
+            body.contains(
+                "@lead accepted this drift on 2026-01-09: “launch &lt;week&gt; \\| big”."
+            )
+        );
+        assert!(!body.contains("accept-drift <reason>"));
+    }
+
+    #[test]
+    fn relabelled_pr_gets_the_all_clear() {
+        let v = third_pr_verdict(false, "debt");
+        let body = sticky_comment(&v, "/debt", Permission::Write);
+        assert!(body.starts_with(DRIFT_MARKER));
+        assert!(body.contains("### ✅ No longer drifting"));
+        assert!(body.contains("This PR (#3): **5** points of debt work."));
+        let (title, _) = check_output(&v);
+        assert_eq!(title, "Within the debt budget of Sprint 1");
+        let (title, summary) = check_output(&third_pr_verdict(false, "feature"));
+        assert_eq!(title, "Drifting: feature 1 over allowance, debt 6 short");
+        assert!(summary.contains("allowance 14"));
+    }
+
+    #[test]
+    fn comment_without_capacity_explains_the_base() {
+        let cfg = config(None, 0.25, 0.0);
+        let prs = [pr(1, "feature", 8, Some(day(6, 0)))];
+        let ledger = build(&cfg, &prs);
+        let sprint = ledger.sprint_for_pr(&prs[0], day(6, 0)).unwrap();
+        let v = evaluate_pr(&ledger, &sprint, &prs[0]);
+        assert!(v.drifting);
+        let body = sticky_comment(&v, "/debt", Permission::Admin);
+        assert!(body.contains("has no capacity set, so it reserves 25% of the points merged so far (with this PR): **2** points"), "{body}");
+    }
+
+    fn dashboard_ledger() -> Ledger {
+        let cfg = config(Some(20), 0.3, 0.05);
+        let mut prs: Vec<_> = (1..=3)
+            .map(|i| pr(i, "feature", 5, Some(day(5 + i as u32, 9))))
+            .collect();
+        prs[2].accepted_drift = Some(Acceptance {
+            by: "lead".into(),
+            reason: "launch week".into(),
+            at: day(9, 0),
+        });
+        prs.push(pr(4, "debt", 3, Some(day(20, 9))));
+        prs.push(pr(5, "bug", 2, Some(day(21, 9))));
+        build(&cfg, &prs)
+    }
+
+    #[test]
+    fn dashboard_section_has_table_and_chart() {
+        let ledger = dashboard_ledger();
+        let body = dashboard_section(&ledger, day(22, 0));
+        let expected = "Each sprint reserves 30% for debt work, with a capacity of 20 points and a tolerance of 5%.
+
+| Sprint | Dates | Reserved | Debt | Feature | Ops | Unclassified | Debt share | Accepted drifts |
+|---|---|---:|---:|---:|---:|---:|---:|---|
+| Sprint 1 | 2026-01-05 – 2026-01-18 | 6 of 20 | 0 | 15 ⚠️ | 0 | 0 | 0% | #3 |
+| Sprint 2 (current) | 2026-01-19 – 2026-02-01 | 6 of 20 | 3 | 0 | 0 | 2 | 60% | — |
+
+```mermaid
+xychart-beta
+    title \"Debt vs feature points per sprint\"
+    x-axis [\"Sprint 1\", \"Sprint 2\"]
+    y-axis \"Points\" 0 --> 15
+    bar [15, 0]
+    line [0, 3]
+```
+
+_Bars: feature points. Line: debt points._
+";
+        assert_eq!(body, expected);
+        assert_eq!(
+            accepted_drifts_section(&ledger, day(22, 0)).unwrap(),
+            "- #3 PR 3 — accepted by @lead on 2026-01-09 (Sprint 1): launch week\n"
+        );
+    }
+
+    #[test]
+    fn dashboard_shows_at_most_seven_sprints_and_nothing_before_the_first() {
+        let ledger = dashboard_ledger();
+        let late = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let body = dashboard_section(&ledger, late);
+        assert_eq!(
+            body.lines()
+                .filter(|l| l.starts_with("| Sprint ") && !l.starts_with("| Sprint |"))
+                .count(),
+            7
+        );
+        assert!(!body.contains("Sprint 1 "), "sprint 1 is too old");
+        assert!(accepted_drifts_section(&ledger, late).is_none());
+        let early = Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            dashboard_section(&ledger, early),
+            "_No sprint has started yet._\n"
+        );
+    }
+
+    use chrono::TimeZone;
+
+    #[test]
+    fn reports_in_three_formats() {
+        let ledger = dashboard_ledger();
+        let now = day(22, 0);
+        let text = report_text(&ledger, now, 6);
+        for want in [
+            "Sprint 1 (2026-01-05 – 2026-01-18)\n  capacity 20, reserved 6, allowance 14, tolerance 1\n  debt 0, feature 15, ops 0, unclassified 0, debt share 0%  DRIFTING",
+            "#3      feature        5 pts  2026-01-08 09:00  PR 3",
+            "accepted drift on #3 by @lead (2026-01-09): launch week",
+            "Sprint 2 (2026-01-19 – 2026-02-01) (current)",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+        let md = report_markdown(&ledger, now, 6);
+        assert!(md.starts_with("## Sprint budget\n\n"));
+        assert!(md.contains("| #5 PR 5 | unclassified | 2 | 0 | 2026-01-21 09:00 UTC |"));
+        assert!(
+            md.find("### Sprint 2").unwrap() < md.find("### Sprint 1").unwrap(),
+            "newest first"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report_json(&ledger, now, 6)).unwrap();
+        assert_eq!(json["budget"]["share_bp"], 3000);
+        assert_eq!(json["sprints"][0]["reserved"], 6.0);
+        assert_eq!(json["sprints"][0]["totals"]["feature"], 15);
+        assert_eq!(json["sprints"][0]["drifting"], true);
+        assert_eq!(json["sprints"][0]["sprint"]["id"]["cadence"], 0);
+        assert_eq!(
+            json["sprints"][1]["prs"][1]["classification"]["class"],
+            "unclassified"
+        );
+        assert_eq!(
+            json["sprints"][0]["accepted"][0]["acceptance"]["reason"],
+            "launch week"
+        );
+    }
+
+    #[test]
+    fn chart_labels_are_safe() {
+        assert_eq!(chart_label("Q1 \"big\" push"), "Q1 'big' push");
+        assert_eq!(
+            chart_label("a very long milestone title indeed"),
+            "a very long milestone t…"
+        );
+        assert_eq!(percent_bp(2250), "22.5%");
+        assert_eq!(percent_bp(5), "0.05%");
+    }
+}
