@@ -5,7 +5,9 @@
 //! each delivery immediately. A request is acknowledged only after the
 //! commit that holds it.
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
 
 use crate::store::{Enqueued, NewDelivery, Store, StoreError};
 
@@ -15,6 +17,27 @@ const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
 
 type Reply = oneshot::Sender<Result<Enqueued, String>>;
+
+/// Serialises this process's writes to an SQLite database. SQLite admits
+/// one writer at a time and makes the others poll with sleeps of up to
+/// 100 ms, which ruins webhook latency when workers and intake collide; a
+/// fair async mutex queues them instead. PostgreSQL needs no gate.
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate(Option<Arc<Mutex<()>>>);
+
+impl WriteGate {
+    pub fn for_store(store: &Store) -> WriteGate {
+        WriteGate((store.backend_name() == "sqlite").then(|| Arc::new(Mutex::new(()))))
+    }
+
+    /// Holds the gate (if any) until the guard is dropped.
+    pub async fn enter(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
+    }
+}
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone, Debug)]
@@ -39,9 +62,9 @@ impl From<StoreError> for IntakeError {
 
 impl Intake {
     /// Spawns the writer; it stops when every `Intake` handle is dropped.
-    pub fn spawn(store: Store) -> Intake {
+    pub fn spawn(store: Store, gate: WriteGate) -> Intake {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(store, rx));
+        tokio::spawn(writer(store, gate, rx));
         Intake { tx }
     }
 
@@ -59,7 +82,7 @@ impl Intake {
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<(NewDelivery, Reply)>) {
+async fn writer(store: Store, gate: WriteGate, mut rx: mpsc::Receiver<(NewDelivery, Reply)>) {
     let mut deliveries = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -73,7 +96,11 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<(NewDelivery, Reply)>) {
             deliveries.push(d);
             replies.push(r);
         }
-        match store.enqueue_batch(&deliveries).await {
+        let stored = {
+            let _gate = gate.enter().await;
+            store.enqueue_batch(&deliveries).await
+        };
+        match stored {
             Ok(results) => {
                 for (reply, result) in replies.drain(..).zip(results) {
                     let _ = reply.send(Ok(result));

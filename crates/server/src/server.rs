@@ -11,7 +11,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{GitHubHandler, Handler};
-use crate::intake::Intake;
+use crate::intake::{Intake, WriteGate};
 use crate::metrics::Metrics;
 use crate::router::{AppState, router};
 use crate::settings::{ServeArgs, Settings, SettingsError};
@@ -92,9 +92,10 @@ impl Server {
         let addr = listener.local_addr()?;
         let metrics = Arc::new(Metrics::new());
         let kick = Arc::new(Notify::new());
+        let gate = WriteGate::for_store(&store);
         let state = AppState {
             store: store.clone(),
-            intake: Intake::spawn(store.clone()),
+            intake: Intake::spawn(store.clone(), gate.clone()),
             secrets: opts.webhook_secrets.clone(),
             metrics: metrics.clone(),
             kick: kick.clone(),
@@ -114,6 +115,7 @@ impl Server {
             handler,
             metrics.clone(),
             kick,
+            gate,
             WorkerOptions {
                 workers: opts.workers,
                 lease: opts.lease,

@@ -11,6 +11,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::handlers::Handler;
+use crate::intake::WriteGate;
 use crate::metrics::Metrics;
 use crate::store::{Claimed, FailOutcome, Store, StoreError};
 
@@ -59,6 +60,7 @@ struct Ctx {
     handler: Arc<dyn Handler>,
     metrics: Arc<Metrics>,
     kick: Arc<Notify>,
+    gate: WriteGate,
     opts: WorkerOptions,
 }
 
@@ -68,6 +70,7 @@ impl WorkerPool {
         handler: Arc<dyn Handler>,
         metrics: Arc<Metrics>,
         kick: Arc<Notify>,
+        gate: WriteGate,
         opts: WorkerOptions,
     ) -> Self {
         let (phase, _) = watch::channel(Phase::Running);
@@ -76,6 +79,7 @@ impl WorkerPool {
             handler,
             metrics,
             kick,
+            gate,
             opts,
         });
         let mut tasks = JoinSet::new();
@@ -120,7 +124,10 @@ impl WorkerPool {
 async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase>) -> usize {
     let mut released = 0;
     while *phase.borrow() == Phase::Running {
-        match ctx.store.claim(&id, ctx.opts.lease).await {
+        match {
+            let _gate = ctx.gate.enter().await;
+            ctx.store.claim(&id, ctx.opts.lease).await
+        } {
             Ok(Some(claim)) => {
                 if !process(&ctx, claim, &mut phase).await {
                     released += 1;
@@ -158,7 +165,7 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
         tokio::select! {
             result = &mut work => break Some(result),
             _ = heartbeat.tick() => {
-                match ctx.store.extend_lease(&claim, ctx.opts.lease).await {
+                match { let _gate = ctx.gate.enter().await; ctx.store.extend_lease(&claim, ctx.opts.lease).await } {
                     Ok(()) => {}
                     Err(StoreError::LeaseLost { .. }) => {
                         tracing::warn!(delivery = %claim.delivery_id, "lease lost to another worker; abandoning this attempt");
@@ -178,7 +185,10 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
     let seconds = started.elapsed().as_secs_f64();
     match outcome {
         None => {
-            match ctx.store.release(&claim).await {
+            match {
+                let _gate = ctx.gate.enter().await;
+                ctx.store.release(&claim).await
+            } {
                 Ok(()) => {
                     tracing::info!(delivery = %claim.delivery_id, "shutdown: in-flight delivery released")
                 }
@@ -189,7 +199,10 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
             false
         }
         Some(Ok(())) => {
-            match ctx.store.complete(&claim).await {
+            match {
+                let _gate = ctx.gate.enter().await;
+                ctx.store.complete(&claim).await
+            } {
                 Ok(()) => {
                     ctx.metrics.processed(&claim.event, seconds);
                     tracing::debug!(delivery = %claim.delivery_id, event = %claim.event, seconds, "delivery processed");
@@ -203,7 +216,10 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
         Some(Err(err)) => {
             ctx.metrics.failed(&claim.event, seconds);
             let message = err.to_string();
-            match ctx.store.fail(&claim, &message).await {
+            match {
+                let _gate = ctx.gate.enter().await;
+                ctx.store.fail(&claim, &message).await
+            } {
                 Ok(FailOutcome::Retry { attempts, delay }) => tracing::warn!(
                     delivery = %claim.delivery_id, event = %claim.event, attempts,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
