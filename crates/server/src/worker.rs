@@ -120,14 +120,19 @@ impl WorkerPool {
     }
 }
 
+impl Ctx {
+    /// Runs a store write behind the write gate.
+    async fn gated<F: std::future::Future>(&self, write: F) -> F::Output {
+        let _gate = self.gate.enter().await;
+        write.await
+    }
+}
+
 /// Returns the number of deliveries this worker released on abort.
 async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase>) -> usize {
     let mut released = 0;
     while *phase.borrow() == Phase::Running {
-        match {
-            let _gate = ctx.gate.enter().await;
-            ctx.store.claim(&id, ctx.opts.lease).await
-        } {
+        match ctx.gated(ctx.store.claim(&id, ctx.opts.lease)).await {
             Ok(Some(claim)) => {
                 if !process(&ctx, claim, &mut phase).await {
                     released += 1;
@@ -165,7 +170,7 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
         tokio::select! {
             result = &mut work => break Some(result),
             _ = heartbeat.tick() => {
-                match { let _gate = ctx.gate.enter().await; ctx.store.extend_lease(&claim, ctx.opts.lease).await } {
+                match ctx.gated(ctx.store.extend_lease(&claim, ctx.opts.lease)).await {
                     Ok(()) => {}
                     Err(StoreError::LeaseLost { .. }) => {
                         tracing::warn!(delivery = %claim.delivery_id, "lease lost to another worker; abandoning this attempt");
@@ -185,10 +190,7 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
     let seconds = started.elapsed().as_secs_f64();
     match outcome {
         None => {
-            match {
-                let _gate = ctx.gate.enter().await;
-                ctx.store.release(&claim).await
-            } {
+            match ctx.gated(ctx.store.release(&claim)).await {
                 Ok(()) => {
                     tracing::info!(delivery = %claim.delivery_id, "shutdown: in-flight delivery released")
                 }
@@ -199,10 +201,7 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
             false
         }
         Some(Ok(())) => {
-            match {
-                let _gate = ctx.gate.enter().await;
-                ctx.store.complete(&claim).await
-            } {
+            match ctx.gated(ctx.store.complete(&claim)).await {
                 Ok(()) => {
                     ctx.metrics.processed(&claim.event, seconds);
                     tracing::debug!(delivery = %claim.delivery_id, event = %claim.event, seconds, "delivery processed");
@@ -216,10 +215,7 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
         Some(Err(err)) => {
             ctx.metrics.failed(&claim.event, seconds);
             let message = err.to_string();
-            match {
-                let _gate = ctx.gate.enter().await;
-                ctx.store.fail(&claim, &message).await
-            } {
+            match ctx.gated(ctx.store.fail(&claim, &message)).await {
                 Ok(FailOutcome::Retry { attempts, delay }) => tracing::warn!(
                     delivery = %claim.delivery_id, event = %claim.event, attempts,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
