@@ -1,0 +1,206 @@
+//! `paydown serve` as a real process: a delivery in progress when the
+//! process is SIGKILLed is retaken after restart (lease expiry) and
+//! completes exactly once; redeliveries and forged signatures are refused.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_github::{FakeGitHub, send_webhook, sign_webhook};
+use paydown_server::store::{DeliveryStatus, Store};
+
+const SECRET: &str = "e2e-webhook-secret";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn_serve(fake: &FakeGitHub, db_url: &str, port: u16, log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_paydown"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PAYDOWN_APP_ID", fake_github::APP_ID.to_string())
+        .env("PAYDOWN_PRIVATE_KEY", fake_github::app_private_key_pem())
+        .env("PAYDOWN_WEBHOOK_SECRET", SECRET)
+        .env("PAYDOWN_DATABASE_URL", db_url)
+        .env("PAYDOWN_GITHUB_API_URL", fake.url())
+        .env("PAYDOWN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PAYDOWN_WORKERS", "2")
+        .env("PAYDOWN_LEASE_SECONDS", "2")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("cannot start paydown serve")
+}
+
+async fn wait_healthy(port: u16, child: &mut Child, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && resp.status().is_success()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "paydown serve exited with {status}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "paydown serve never became healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_for(what: &str, mut cond: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn installation_created() -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "type": "Organization"}},
+        "sender": {"login": "alice"}
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart() {
+    let fake = FakeGitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("paydown.sqlite").display()
+    );
+    let log1 = dir.path().join("serve-1.log");
+    let port = free_port();
+    let mut first = spawn_serve(&fake, &db_url, port, &log1);
+    wait_healthy(port, &mut first, &log1).await;
+    let webhook = format!("http://127.0.0.1:{port}/webhook");
+
+    // Given GitHub is slow to list the installation's repositories,
+    fake.delay_next("/installation/repositories", Duration::from_secs(20));
+    // when an `installation created` delivery arrives,
+    let resp = send_webhook(
+        &webhook,
+        SECRET,
+        "installation",
+        "kill-1",
+        &installation_created(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    // and the process is SIGKILLed while the handler waits on GitHub,
+    wait_for("the repositories request", async || {
+        !fake
+            .requests_matching("GET", "/installation/repositories")
+            .is_empty()
+    })
+    .await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // then the delivery is still held by the dead process's lease,
+    let store = Store::connect(&db_url).await.unwrap();
+    let rec = store.delivery("kill-1").await.unwrap().unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Running);
+
+    // and a restarted server retakes it once the lease expires and finishes it.
+    let log2 = dir.path().join("serve-2.log");
+    let port = free_port();
+    let mut second = spawn_serve(&fake, &db_url, port, &log2);
+    wait_healthy(port, &mut second, &log2).await;
+    wait_for("the delivery to complete", async || {
+        store.delivery("kill-1").await.unwrap().unwrap().status == DeliveryStatus::Done
+    })
+    .await;
+    let repos: Vec<String> = store
+        .installation_repos(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect();
+    assert_eq!(repos, vec!["octo-org/octo-repo"]);
+    assert_eq!(store.installations().await.unwrap().len(), 1);
+
+    // A redelivery of the same id is acknowledged but not processed again.
+    let webhook = format!("http://127.0.0.1:{port}/webhook");
+    let resp = send_webhook(
+        &webhook,
+        SECRET,
+        "installation",
+        "kill-1",
+        &installation_created(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["status"],
+        "duplicate"
+    );
+
+    // A forged delivery is refused and leaves no trace.
+    let body = installation_created();
+    let resp = reqwest::Client::new()
+        .post(&webhook)
+        .header("x-github-event", "installation")
+        .header("x-github-delivery", "forged-1")
+        .header("x-hub-signature-256", sign_webhook("wrong-secret", &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(store.delivery("forged-1").await.unwrap().is_none());
+
+    // After more than a lease period, GitHub was asked exactly twice: the
+    // interrupted attempt and the one that completed; nothing ran a third time.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        fake.requests_matching("GET", "/installation/repositories")
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.delivery("kill-1").await.unwrap().unwrap().status,
+        DeliveryStatus::Done
+    );
+
+    // SIGTERM stops the server gracefully.
+    let pid = second.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = second.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "paydown serve ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        exit.success(),
+        "exit {exit}:\n{}",
+        std::fs::read_to_string(&log2).unwrap_or_default()
+    );
+}
