@@ -57,6 +57,9 @@ pub enum LedgerError {
     /// `sprints.cadence.length_days` is 0.
     #[error("sprints.cadence.length_days must be at least 1 (got 0)")]
     ZeroSprintLength,
+    /// `sprints.cadence.length_days` so large the first sprint ends beyond representable time.
+    #[error("sprints.cadence.length_days {0} is too large")]
+    LengthOutOfRange(u32),
     /// A share (`debt_share` or `tolerance`) outside 0..=1 or not a number.
     #[error("sprints.{key} must be a number from 0 to 1 (got {value})")]
     ShareOutOfRange {

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use paydown_config::Permission;
 use serde::Serialize;
 
+use crate::classify::WorkClass;
 use crate::drift::DriftVerdict;
 use crate::ledger::{Amount, Budget, Ledger, SprintLedger};
 
@@ -61,9 +62,9 @@ pub fn sticky_comment(
     if verdict.drifting && verdict.accepted.is_none() {
         let _ = writeln!(
             out,
-            "\nIn plain words: with this PR, feature work is **{}** points over its allowance while debt work is **{}** points short of the reservation. To rebalance, merge debt work this sprint, or correct this PR with `{prefix} classify debt|feature|ops|none` or `{prefix} points N`. If the trade-off is intended, someone with `{}` permission can record it with `{prefix} accept-drift <reason>`.",
-            verdict.excess,
-            verdict.shortfall,
+            "\nIn plain words: with this PR, feature work is {} over its allowance while debt work is {} short of the reservation. To rebalance, merge debt work this sprint, or correct this PR with `{prefix} classify debt|feature|ops|none` or `{prefix} points N`. If the trade-off is intended, someone with `{}` permission can record it with `{prefix} accept-drift <reason>`.",
+            bold_amount(verdict.excess),
+            bold_amount(verdict.shortfall),
             accept_permission.as_str()
         );
     }
@@ -106,29 +107,50 @@ fn numbers(v: &DriftVerdict) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "- Feature work so far, with this PR: **{}** points (allowance {}).",
-        v.feature_so_far, v.allowance
+        "- Feature work so far, with this PR: {} (allowance {}).",
+        bold_points(v.feature_so_far),
+        v.allowance
     );
     let _ = writeln!(
         out,
-        "- Debt work so far: **{}** points (reserved {}, tolerance {}).",
-        v.debt_so_far, v.reserved, v.tolerance
+        "- Debt work so far: {} (reserved {}, tolerance {}).",
+        bold_points(v.debt_so_far),
+        v.reserved,
+        v.tolerance
     );
     let class = v.this_pr_class.as_str();
-    if v.this_pr_feature > 0 && v.this_pr_feature < u64::from(v.this_pr_points) {
+    let points = u64::from(v.this_pr_points);
+    if v.this_pr_feature > 0 && v.this_pr_feature < points {
         let _ = writeln!(
             out,
-            "- This PR (#{}): **{}** points of {class} work, {} of them feature work (the rest pays down debt annotations).",
-            v.pr, v.this_pr_points, v.this_pr_feature
+            "- This PR (#{}): {} of feature work, of which {} as debt work because it pays down debt annotations.",
+            v.pr,
+            bold_points(points),
+            match points - v.this_pr_feature {
+                1 => "1 counts".to_string(),
+                n => format!("{n} count"),
+            }
         );
     } else {
         let _ = writeln!(
             out,
-            "- This PR (#{}): **{}** points of {class} work.",
-            v.pr, v.this_pr_points
+            "- This PR (#{}): {} of {class} work.",
+            v.pr,
+            bold_points(points)
         );
     }
     out
+}
+
+/// `**1** point`, `**5** points`.
+fn bold_points(n: u64) -> String {
+    format!("**{n}** point{}", if n == 1 { "" } else { "s" })
+}
+
+/// The same for a budget amount.
+fn bold_amount(a: Amount) -> String {
+    let one = a.to_string() == "1";
+    format!("**{a}** point{}", if one { "" } else { "s" })
 }
 
 /// The dashboard's "Sprint budget" section body (the caller adds the
@@ -330,9 +352,14 @@ pub fn report_text(ledger: &Ledger, now: DateTime<Utc>, count: usize) -> String 
         );
         for pr in &s.prs {
             let c = &pr.classification;
+            let credit = if c.class != WorkClass::Debt && pr.split.debt > 0 {
+                format!(" ({} debt)", pr.split.debt)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  #{:<6} {:<12} {:>3} pts  {}  {}",
+                "  #{:<6} {:<12} {:>3} pts  {}  {}{credit}",
                 pr.number,
                 c.class.as_str(),
                 c.points,
@@ -467,10 +494,10 @@ mod tests {
             "drifting to feature work",
             "**Sprint 1 (2026-01-05 – 2026-01-18)** reserves **6** of its **20** points (30%)",
             "leaves **14** for feature work",
-            "Feature work so far, with this PR: **15** points (allowance 14)",
+            "Feature work so far, with this PR: **15** points (allowance 14).",
             "Debt work so far: **0** points (reserved 6, tolerance 1)",
             "This PR (#3): **5** points of feature work",
-            "**1** points over its allowance while debt work is **6** points short",
+            "feature work is **1** point over its allowance while debt work is **6** points short of the reservation",
             "someone with `maintain` permission can record it with `/debt accept-drift <reason>`",
         ] {
             assert!(body.contains(want), "missing {want:?} in\n{body}");
@@ -481,6 +508,35 @@ mod tests {
             Permission::Maintain,
         );
         assert_eq!(body, again, "deterministic");
+    }
+
+    #[test]
+    fn comment_and_report_show_the_debt_credit_of_a_feature_pr() {
+        // Given the third feature PR is 6 points and pays down one annotation
+        let cfg = config(Some(20), 0.3, 0.05);
+        let mut prs: Vec<_> = (1..=3)
+            .map(|i| pr(i, "feature", 5, Some(day(5 + i as u32, 9))))
+            .collect();
+        prs[2].labels[1] = "points: 6".into();
+        prs[2].debt_items_paid = 1;
+        let ledger = build(&cfg, &prs);
+        let sprint = ledger.sprint_for_pr(&prs[2], day(10, 0)).unwrap();
+        let v = evaluate_pr(&ledger, &sprint, &prs[2]);
+        // Then 5 feature points push 15 > 14 and debt is 1
+        assert!(v.drifting);
+        let body = sticky_comment(&v, "/debt", Permission::Maintain);
+        for want in [
+            "- Debt work so far: **1** point (reserved 6, tolerance 1).",
+            "- This PR (#3): **6** points of feature work, of which 1 counts as debt work because it pays down debt annotations.",
+            "feature work is **1** point over its allowance while debt work is **5** points short",
+        ] {
+            assert!(body.contains(want), "missing {want:?} in\n{body}");
+        }
+        let text = report_text(&ledger, day(10, 0), 1);
+        assert!(
+            text.contains("  6 pts  2026-01-08 09:00  PR 3 (1 debt)"),
+            "{text}"
+        );
     }
 
     #[test]

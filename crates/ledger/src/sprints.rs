@@ -122,6 +122,12 @@ impl Calendar {
         let offset = tz.offset();
         let start = local_midnight(offset, cadence.start)
             .ok_or(LedgerError::StartOutOfRange(cadence.start))?;
+        if start
+            .checked_add_signed(Duration::days(i64::from(cadence.length_days)))
+            .is_none()
+        {
+            return Err(LedgerError::LengthOutOfRange(cadence.length_days));
+        }
         Ok(Self {
             offset,
             kind: Kind::Cadence {
@@ -156,7 +162,9 @@ impl Calendar {
             let start = match sprints.last() {
                 Some(previous) if previous.end >= end => continue,
                 Some(previous) => previous.end,
-                None => end - Duration::days(i64::from(first_length_days)),
+                None => end
+                    .checked_sub_signed(Duration::days(i64::from(first_length_days)))
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC),
             };
             sprints.push(make_sprint(
                 offset,
@@ -270,7 +278,7 @@ impl Calendar {
             return None;
         };
         let length = Duration::days(i64::from(*length_days));
-        let begin = start.checked_add_signed(length * i32::try_from(k).ok()?)?;
+        let begin = start.checked_add_signed(length.checked_mul(i32::try_from(k).ok()?)?)?;
         let end = begin.checked_add_signed(length)?;
         Some(make_sprint(
             self.offset,
@@ -410,6 +418,27 @@ mod tests {
         let first = cal.sprint_for(utc(2026, 1, 5, 5, 30)).unwrap();
         assert_eq!(first.start, utc(2026, 1, 5, 5, 30));
         assert_eq!(cal.sprint_for(utc(2026, 1, 5, 5, 29)), None);
+    }
+
+    #[test]
+    fn extreme_lengths_and_indices_do_not_panic() {
+        let absurd = Cadence {
+            start: date(2026, 1, 5),
+            length_days: u32::MAX,
+        };
+        assert_eq!(
+            Calendar::cadence(&absurd, TimeZone::default()).unwrap_err(),
+            LedgerError::LengthOutOfRange(u32::MAX)
+        );
+        let cal = cadence(date(2026, 1, 5), 36_500, "UTC");
+        assert_eq!(cal.get(SprintId::Cadence(u32::MAX)), None);
+        assert_eq!(
+            cal.sprint_for(utc(2030, 1, 1, 0, 0)).unwrap().id,
+            SprintId::Cadence(0)
+        );
+        let list = [milestone(1, "M", Some(utc(2026, 1, 16, 8, 0)))];
+        let cal = Calendar::milestones(&list, TimeZone::default(), u32::MAX).unwrap();
+        assert!(cal.sprint_for(utc(1990, 1, 1, 0, 0)).is_some());
     }
 
     #[test]
