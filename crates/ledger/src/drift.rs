@@ -16,6 +16,12 @@
 //!
 //! Equality is never drift: feature points equal to the allowance, or debt
 //! points exactly `tolerance × base` short, are within budget.
+//!
+//! Without `capacity_points` the reservation is a share of what was merged,
+//! so a sprint whose work so far is all feature is over budget from its first
+//! feature PR on (share 0.3, one 5-point feature PR: reserved 1.5, allowance
+//! 3.5). That is the SPEC's definition applied literally; teams that find it
+//! noisy early in a sprint should set `capacity_points`.
 
 use paydown_config::CheckMode;
 use serde::Serialize;

@@ -488,6 +488,67 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn merge_times_are_assigned_in_the_configured_time_zone() {
+        // Given sprints starting 2026-01-05 at midnight +02:00 (= Jan 4, 22:00 UTC)
+        let mut cfg = config(Some(20), 0.3, 0.0);
+        cfg.sprints.timezone = paydown_config::TimeZone::parse("+02:00").unwrap();
+        let prs = [
+            pr(1, "feature", 5, Some(day(4, 21))), // Jan 4, 23:00 local: before sprint 1
+            pr(2, "feature", 3, Some(day(4, 22))), // Jan 5, 00:00 local: sprint 1
+            pr(3, "debt", 2, Some(day(18, 21))),   // Jan 18, 23:00 local: sprint 1
+            pr(4, "debt", 1, Some(day(18, 22))),   // Jan 19, 00:00 local: sprint 2
+        ];
+        let ledger = build(&cfg, &prs);
+        let s1 = first_sprint(&ledger);
+        assert_eq!(s1.prs.iter().map(|p| p.number).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(ledger.outside_sprints(), [1]);
+        let s2 = ledger.sprint(&ledger.calendar().sprint_for(day(18, 22)).unwrap());
+        assert_eq!(s2.totals.debt, 1);
+    }
+
+    #[test]
+    fn milestone_sprints_collect_prs_merged_in_gaps() {
+        use crate::sprints::{Milestone, MilestoneState};
+        let mut cfg = config(None, 0.3, 0.0);
+        cfg.sprints.source = paydown_config::SprintSource::Milestones;
+        let milestone = |number, due: DateTime<Utc>| Milestone {
+            number,
+            title: format!("M{number}"),
+            due_on: Some(due),
+            state: MilestoneState::Closed,
+        };
+        // M1 due Jan 9, M2 due Jan 23: a PR merged Jan 12 falls in M2's sprint
+        let calendar = Calendar::from_config(
+            &cfg.sprints,
+            &[milestone(2, day(23, 8)), milestone(1, day(9, 8))],
+        )
+        .unwrap();
+        let prs = [
+            pr(1, "feature", 5, Some(day(9, 23))),
+            pr(2, "debt", 3, Some(day(12, 0))),
+            pr(3, "debt", 3, Some(day(24, 0))),
+        ];
+        let ledger = Ledger::build(&cfg, calendar, &prs).unwrap();
+        let m1 = ledger.sprint(&ledger.calendar().get(SprintId::Milestone(1)).unwrap());
+        let m2 = ledger.sprint(&ledger.calendar().get(SprintId::Milestone(2)).unwrap());
+        assert_eq!(
+            m1.totals,
+            Split {
+                feature: 5,
+                ..Split::default()
+            }
+        );
+        assert_eq!(
+            m2.totals,
+            Split {
+                debt: 3,
+                ..Split::default()
+            }
+        );
+        assert_eq!(ledger.outside_sprints(), [3], "after the last milestone");
+    }
+
+    #[test]
     fn all_debt_sprint_has_full_share_and_no_drift() {
         let cfg = config(Some(20), 0.3, 0.05);
         let ledger = build(
