@@ -21,21 +21,46 @@ type Reply = oneshot::Sender<Result<Enqueued, String>>;
 /// Serialises this process's writes to an SQLite database. SQLite admits
 /// one writer at a time and makes the others poll with sleeps of up to
 /// 100 ms, which ruins webhook latency when workers and intake collide; a
-/// fair async mutex queues them instead. PostgreSQL needs no gate.
+/// fair async mutex queues them instead. Workers also queue among
+/// themselves first, so the intake writer waits for at most one worker
+/// write, never for all of them. PostgreSQL needs no gate.
 #[derive(Clone, Debug, Default)]
-pub struct WriteGate(Option<Arc<Mutex<()>>>);
+pub struct WriteGate(Option<Arc<Gates>>);
+
+#[derive(Debug, Default)]
+struct Gates {
+    database: Mutex<()>,
+    workers: Mutex<()>,
+}
+
+/// Held while writing; the gate reopens when it is dropped.
+pub struct GateGuard<'a> {
+    _database: MutexGuard<'a, ()>,
+    _workers: Option<MutexGuard<'a, ()>>,
+}
 
 impl WriteGate {
     pub fn for_store(store: &Store) -> WriteGate {
-        WriteGate((store.backend_name() == "sqlite").then(|| Arc::new(Mutex::new(()))))
+        WriteGate((store.backend_name() == "sqlite").then(|| Arc::new(Gates::default())))
     }
 
-    /// Holds the gate (if any) until the guard is dropped.
-    pub async fn enter(&self) -> Option<MutexGuard<'_, ()>> {
-        match &self.0 {
-            Some(m) => Some(m.lock().await),
-            None => None,
-        }
+    /// Entry for the intake writer.
+    pub async fn enter(&self) -> Option<GateGuard<'_>> {
+        let gates = self.0.as_ref()?;
+        Some(GateGuard {
+            _database: gates.database.lock().await,
+            _workers: None,
+        })
+    }
+
+    /// Entry for workers: one worker at a time competes with intake.
+    pub async fn enter_worker(&self) -> Option<GateGuard<'_>> {
+        let gates = self.0.as_ref()?;
+        let workers = gates.workers.lock().await;
+        Some(GateGuard {
+            _database: gates.database.lock().await,
+            _workers: Some(workers),
+        })
     }
 }
 

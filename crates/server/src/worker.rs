@@ -123,7 +123,7 @@ impl WorkerPool {
 impl Ctx {
     /// Runs a store write behind the write gate.
     async fn gated<F: std::future::Future>(&self, write: F) -> F::Output {
-        let _gate = self.gate.enter().await;
+        let _gate = self.gate.enter_worker().await;
         write.await
     }
 }
