@@ -26,7 +26,7 @@
 use paydown_config::CheckMode;
 use serde::Serialize;
 
-use crate::classify::{Split, WorkClass};
+use crate::classify::WorkClass;
 use crate::ledger::{Acceptance, Amount, Ledger, PrRecord};
 use crate::sprints::Sprint;
 
@@ -107,10 +107,7 @@ pub fn evaluate_pr(ledger: &Ledger, sprint: &Sprint, pr: &PrRecord) -> DriftVerd
     );
     let feature_so_far = feature_before.saturating_add(own.feature);
     let debt_so_far = all.debt;
-    let over = budget.over(Split {
-        feature: feature_so_far,
-        ..all
-    });
+    let over = budget.over_with(feature_so_far, debt_so_far, merged);
     DriftVerdict {
         drifting: own.feature > 0 && over,
         sprint: sprint.clone(),
@@ -300,6 +297,27 @@ mod tests {
         // 19 points: reserved 5.7, tolerance 0.95, debt 4 < 4.75 and feature 15 > 13.3
         assert!(v.drifting);
         assert_eq!(v.shortfall.to_string(), "1.7");
+    }
+
+    #[test]
+    fn merged_pr_without_capacity_uses_the_whole_sprint_as_base() {
+        // Given no capacity, share 0.5: feature 4 (PR 1), then debt 2 and feature 4 merged later
+        let cfg = config(None, 0.5, 0.0);
+        let merged = [
+            pr(1, "feature", 4, Some(day(6, 0))),
+            pr(2, "debt", 2, Some(day(7, 0))),
+            pr(3, "feature", 4, Some(day(8, 0))),
+        ];
+        let v = verdict(&cfg, &merged, &merged[0]);
+        // Then PR 1 is judged on feature 4 up to it against the base of all 10 points:
+        // allowance 5, so not over (a base of 4 + 2 = 6 would have made it 4 > 3)
+        assert_eq!(
+            (v.feature_so_far, v.allowance.to_string()),
+            (4, "5".to_string())
+        );
+        assert!(!v.drifting);
+        // And PR 3 makes 8 > 5 with debt 2 < 5
+        assert!(verdict(&cfg, &merged, &merged[2]).drifting);
     }
 
     #[test]

@@ -117,12 +117,18 @@ impl Budget {
     /// the allowance while debt points are below `reserved − tolerance`
     /// (equal to either bound is not drifting).
     pub fn over(&self, totals: Split) -> bool {
-        let merged = totals.total();
-        Amount::points(totals.feature) > self.allowance(merged)
-            && Amount::points(totals.debt)
+        self.over_with(totals.feature, totals.debt, totals.total())
+    }
+
+    /// [`Budget::over`] with the base's merged points given separately (a
+    /// merged PR is judged on the feature work up to it, but the base is the
+    /// whole sprint).
+    pub fn over_with(&self, feature: u64, debt: u64, merged_points: u64) -> bool {
+        Amount::points(feature) > self.allowance(merged_points)
+            && Amount::points(debt)
                 .0
-                .saturating_add(self.tolerance(merged).0)
-                < self.reserved(merged).0
+                .saturating_add(self.tolerance(merged_points).0)
+                < self.reserved(merged_points).0
     }
 }
 
