@@ -1,6 +1,6 @@
 //! Sprint budgets as pure functions (SPEC §5): which sprint an instant falls
 //! in ([`sprints`]), what a pull request's work is and how many points it is
-//! worth ([`classify`]), the per-sprint ledger of merged work ([`ledger`]),
+//! worth ([`mod@classify`]), the per-sprint ledger of merged work ([`ledger`]),
 //! whether a pull request makes reserved debt capacity drift to feature work
 //! ([`drift`]), and the Markdown/JSON/text the bot and `paydown report` show
 //! ([`render`]).
@@ -38,7 +38,10 @@ pub mod ledger;
 pub mod render;
 pub mod sprints;
 
-pub use classify::{ClassSource, Classification, Overrides, PointsSource, Split, WorkClass};
+pub use classify::{
+    ClassSource, Classification, Overrides, PointsSource, Split, WorkClass, classify,
+    points_for_diff, points_label,
+};
 pub use drift::{CheckConclusion, DriftVerdict, check_conclusion, evaluate_pr};
 pub use ledger::{
     Acceptance, AcceptedDrift, Amount, Budget, Ledger, LedgerPr, PrRecord, SprintLedger,
