@@ -211,6 +211,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "scan",
         args: "",
         places: &[Place::PullRequest],
+        // Gated although it changes no data: it rewrites the check run and
+        // spends API quota, which commenters without write access shouldn't control.
         gate: Gate::CommandsPermission,
         summary: "Rescan this pull request now.",
         example: "scan",

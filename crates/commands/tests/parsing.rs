@@ -692,3 +692,71 @@ fn given_an_edit_on_a_first_comment_body_then_every_command_is_added() {
     let added = added_commands("", "/debt scan\n/debt status", PREFIX, SLUG);
     assert_eq!(added.len(), 2);
 }
+
+// --- robustness ---
+
+const TRICKY: &str = "Héllo “wörld” 👋\r\n> /debt scan\n```\n/debt ignore\n```\n\
+    /debt accept-drift „Grüße“\n  @paydown link https://github.com/a/b/issues/4\n\
+    <!-- /debt x -->\n/debt clasify\n`a\n/debt scan`\n\t/debt status\n/debt";
+
+#[test]
+fn given_any_truncation_of_a_tricky_comment_then_parsing_never_panics_and_positions_point_at_the_command()
+ {
+    for (end, _) in TRICKY.char_indices().chain([(TRICKY.len(), ' ')]) {
+        let body = &TRICKY[..end];
+        for parsed in parse(body) {
+            let line = body.split('\n').nth(parsed.line - 1).expect("line exists");
+            let from_column: String = line.chars().skip(parsed.column - 1).collect();
+            assert!(
+                from_column.trim_end().starts_with(&parsed.text),
+                "{body:?}: {parsed:?}"
+            );
+        }
+        let _ = added_commands(body, TRICKY, PREFIX, SLUG);
+    }
+}
+
+#[test]
+fn given_the_tricky_comment_then_exactly_the_plain_text_commands_are_found() {
+    let found: Vec<(usize, Result<Command, CommandError>)> = parse(TRICKY)
+        .into_iter()
+        .map(|parsed| (parsed.line, parsed.result))
+        .collect();
+    // The tab-indented line continues the paragraph above it (an indented
+    // code block can't interrupt a paragraph), so GitHub shows it as text.
+    assert_eq!(found.len(), 5, "{found:?}");
+    assert_eq!(found[0], (6, Ok(reason("Grüße"))));
+    assert_eq!(
+        found[1],
+        (
+            7,
+            Ok(Command::Link(IssueRef {
+                repo: Some("a/b".to_string()),
+                number: 4
+            }))
+        )
+    );
+    assert!(matches!(
+        found[2],
+        (
+            9,
+            Err(CommandError::MissingArgument { .. } | CommandError::UnknownVerb { .. })
+        )
+    ));
+    assert_eq!(found[3], (12, Ok(Command::Status)));
+    assert_eq!(found[4], (13, Ok(Command::Help)));
+}
+
+#[test]
+fn given_a_comment_at_githubs_size_limit_then_it_parses() {
+    // 65,536 characters of alternating commands, code and quotes.
+    let chunk = "/debt scan\n```\n/debt ignore\n```\n> /debt status\n\n";
+    let body = chunk.repeat(65_536 / chunk.len());
+    let parsed = parse(&body);
+    assert_eq!(parsed.len(), MAX_COMMANDS_PER_COMMENT + 1);
+    assert!(
+        parsed[..MAX_COMMANDS_PER_COMMENT]
+            .iter()
+            .all(|parsed| parsed.result == Ok(Command::Scan))
+    );
+}
