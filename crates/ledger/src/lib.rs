@@ -47,8 +47,9 @@ pub use ledger::{
     Acceptance, AcceptedDrift, Amount, Budget, Ledger, LedgerPr, PrRecord, SprintLedger,
 };
 pub use render::{
-    DASHBOARD_SPRINTS, DRIFT_MARKER, accepted_drifts_section, check_output, dashboard_section,
-    report_json, report_markdown, report_text, sticky_comment,
+    CommentAction, DASHBOARD_SPRINTS, DRIFT_MARKER, accepted_drifts_section, check_output,
+    comment_action, dashboard_section, report_json, report_markdown, report_text, status_reply,
+    sticky_comment,
 };
 pub use sprints::{Calendar, Milestone, MilestoneState, Sprint, SprintId};
 

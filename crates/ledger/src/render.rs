@@ -9,10 +9,10 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use paydown_config::Permission;
+use paydown_config::{Drift, Permission};
 use serde::Serialize;
 
-use crate::classify::WorkClass;
+use crate::classify::{ClassSource, Classification, PointsSource, WorkClass};
 use crate::drift::DriftVerdict;
 use crate::ledger::{Amount, Budget, Ledger, SprintLedger};
 
@@ -69,6 +69,82 @@ pub fn sticky_comment(
         );
     }
     out
+}
+
+/// What to do with the sticky drift comment on a PR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommentAction {
+    /// Leave the PR alone (no drift and no earlier comment, comments off, or
+    /// the existing comment already says this).
+    Nothing,
+    /// Post this body (first drift on this PR).
+    Create(String),
+    /// Edit the existing comment to this body.
+    Update(String),
+}
+
+/// Decides the sticky comment: posted only when the PR drifts, edited in
+/// place afterwards (never duplicated), and edited only when the text
+/// changes. `existing` is the body of the bot's comment carrying
+/// [`DRIFT_MARKER`], if there is one.
+pub fn comment_action(
+    verdict: &DriftVerdict,
+    existing: Option<&str>,
+    drift: &Drift,
+    prefix: &str,
+) -> CommentAction {
+    if !drift.comment {
+        return CommentAction::Nothing;
+    }
+    let body = sticky_comment(verdict, prefix, drift.accept_permission);
+    match existing {
+        Some(old) if old.trim_end() == body.trim_end() => CommentAction::Nothing,
+        Some(_) => CommentAction::Update(body),
+        None if verdict.drifting => CommentAction::Create(body),
+        None => CommentAction::Nothing,
+    }
+}
+
+/// The reply to `/debt status` on a PR: the sprint's budget and this PR's
+/// class and points, with where each came from.
+pub fn status_reply(verdict: &DriftVerdict, classification: &Classification) -> String {
+    let class_why = match &classification.class_source {
+        ClassSource::Override => "set with `classify`".to_string(),
+        ClassSource::Label(label) => format!("label `{}`", code(label)),
+        ClassSource::DebtAnnotations => "it pays down debt annotations".to_string(),
+        ClassSource::None => "no class label".to_string(),
+    };
+    let points_why = match &classification.points_source {
+        PointsSource::Override => "set with `points`".to_string(),
+        PointsSource::PointsLabel(label) | PointsSource::SizeLabel(label) => {
+            format!("label `{}`", code(label))
+        }
+        PointsSource::DiffSize(lines) => format!("{lines} changed lines"),
+    };
+    let mut out = format!(
+        "This PR is **{}** work ({class_why}), {} ({points_why}).\n\n",
+        classification.class.as_str(),
+        bold_points(u64::from(classification.points))
+    );
+    out.push_str(&budget_sentence(verdict));
+    out.push_str("\n\n");
+    out.push_str(&numbers(verdict));
+    let state = match (&verdict.accepted, verdict.drifting) {
+        (_, false) => "Within budget.".to_string(),
+        (Some(a), true) => format!(
+            "Drifting; accepted by @{}: “{}”.",
+            cell(&a.by),
+            cell(&a.reason)
+        ),
+        (None, true) => "⚠️ Drifting: see the drift comment on this PR.".to_string(),
+    };
+    let _ = writeln!(out, "\n{state}");
+    out
+}
+
+/// Text safe inside a code span (backticks cannot be escaped there).
+fn code(text: &str) -> String {
+    single_line(text).replace('`', "'")
 }
 
 /// Title and summary for the drift check run.
@@ -536,6 +612,72 @@ mod tests {
         assert!(
             text.contains("  6 pts  2026-01-08 09:00  PR 3 (1 debt)"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn comment_is_posted_once_then_edited_only_on_change() {
+        let drift = Drift::default();
+        let drifting = third_pr_verdict(false, "feature");
+        let clear = third_pr_verdict(false, "debt");
+        // No drift and no earlier comment: nothing to say
+        assert_eq!(
+            comment_action(&clear, None, &drift, "/debt"),
+            CommentAction::Nothing
+        );
+        // First drift: create
+        let CommentAction::Create(body) = comment_action(&drifting, None, &drift, "/debt") else {
+            panic!("expected a new comment");
+        };
+        // Same verdict again (a redelivered event): nothing
+        assert_eq!(
+            comment_action(&drifting, Some(&body), &drift, "/debt"),
+            CommentAction::Nothing
+        );
+        // Relabelled as debt: the comment is edited to the all-clear
+        let CommentAction::Update(cleared) = comment_action(&clear, Some(&body), &drift, "/debt")
+        else {
+            panic!("expected an edit");
+        };
+        assert!(cleared.contains("No longer drifting"));
+        // Accepted: edited to say so
+        let accepted = third_pr_verdict(true, "feature");
+        assert!(matches!(
+            comment_action(&accepted, Some(&body), &drift, "/debt"),
+            CommentAction::Update(b) if b.contains("Drift accepted")
+        ));
+        // Comments off
+        let off = Drift {
+            comment: false,
+            ..Drift::default()
+        };
+        assert_eq!(
+            comment_action(&drifting, None, &off, "/debt"),
+            CommentAction::Nothing
+        );
+    }
+
+    #[test]
+    fn status_reply_says_where_class_and_points_come_from() {
+        let cfg = config(Some(20), 0.3, 0.05);
+        let ledger = build(&cfg, &[]);
+        let mut open = pr(9, "Feature", 5, None);
+        open.labels = vec!["Feature".into(), "size/M".into()];
+        let sprint = ledger.sprint_for_pr(&open, day(6, 0)).unwrap();
+        let v = evaluate_pr(&ledger, &sprint, &open);
+        let reply = status_reply(&v, &ledger.classify(&open));
+        assert!(
+            reply.starts_with("This PR is **feature** work (label `Feature`), **5** points (label `size/M`).\n\n**Sprint 1"),
+            "{reply}"
+        );
+        assert!(reply.ends_with("\nWithin budget.\n"), "{reply}");
+        open.labels.clear();
+        open.additions = 120;
+        let reply = status_reply(&v, &ledger.classify(&open));
+        assert!(
+            reply.contains(
+                "**unclassified** work (no class label), **3** points (120 changed lines)"
+            )
         );
     }
 
