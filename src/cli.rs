@@ -258,6 +258,7 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
         today: chrono::Utc::now().date_naive(),
         tarball_limits: paydown_scan::TarballLimits::default(),
         pull_request: None,
+        head: None,
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
     // The client's HTTP stack needs the runtime already when it is built.

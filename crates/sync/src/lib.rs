@@ -44,6 +44,9 @@ pub struct SyncOptions {
     /// The merged PR that caused this sync, when known (named in close
     /// comments).
     pub pull_request: Option<u64>,
+    /// The default branch and commit to scan, when the caller already knows
+    /// them (a push event); otherwise they are asked of GitHub.
+    pub head: Option<fetch::Head>,
 }
 
 /// What a sync saw, decided and did.
@@ -100,7 +103,10 @@ pub async fn sync_repository(
     repo: &Repo,
     options: &SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    let head = fetch::default_branch_head(client, repo).await?;
+    let head = match &options.head {
+        Some(head) => head.clone(),
+        None => fetch::default_branch_head(client, repo).await?,
+    };
     let (config, config_errors) = fetch::config_at(client, repo, &head.sha).await?;
     let scan = fetch::scan_commit(client, repo, &head.sha, &config, options.tarball_limits).await?;
     let mut named: Vec<u64> = scan

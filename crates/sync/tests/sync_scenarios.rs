@@ -24,6 +24,7 @@ fn options(dry_run: bool) -> SyncOptions {
         today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         tarball_limits: TarballLimits::default(),
         pull_request: None,
+        head: None,
     }
 }
 
