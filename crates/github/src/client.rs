@@ -239,17 +239,15 @@ impl Transport {
                         return Ok(resp);
                     }
                     // A revoked or expired-early installation token: mint a new one once.
-                    if status == StatusCode::UNAUTHORIZED && !reauthenticated {
-                        if let Auth::Installation { slot, .. } = auth {
-                            reauthenticated = true;
-                            slot.invalidate_generation(bearer.generation).await;
-                            self.stats.retried();
-                            tracing::info!(
-                                route,
-                                "GitHub answered 401; refreshing installation token"
-                            );
-                            continue;
-                        }
+                    if status == StatusCode::UNAUTHORIZED
+                        && !reauthenticated
+                        && let Auth::Installation { slot, .. } = auth
+                    {
+                        reauthenticated = true;
+                        slot.invalidate_generation(bearer.generation).await;
+                        self.stats.retried();
+                        tracing::info!(route, "GitHub answered 401; refreshing installation token");
+                        continue;
                     }
                     if status == StatusCode::UNAUTHORIZED
                         && let Auth::App(app) = auth
