@@ -388,11 +388,12 @@ async fn installation_created_fetches_and_stores_its_repositories_once_despite_r
         text.contains("paydown_deliveries_duplicate_total 1"),
         "{text}"
     );
-    assert!(text.contains("paydown_github_api_calls 2"), "{text}");
-    assert!(
-        text.contains("paydown_processing_seconds_count 1"),
-        "{text}"
-    );
+    // and a backfill sync was queued for each repository (the debt-sync
+    // scenarios follow those through).
+    for repo in ["octo-org/octo-repo", "octo-org/second-repo"] {
+        let job = format!("paydown.sync:{repo}:backfill:d-inst");
+        assert!(h.store.delivery(&job).await.unwrap().is_some(), "{job}");
+    }
 
     // When the installation is deleted, then its records are removed.
     let deleted =
@@ -439,8 +440,13 @@ async fn installation_repositories_added_and_removed_update_the_store() {
         .map(|r| r.full_name)
         .collect();
     assert_eq!(repos, vec!["acme/b"]);
-    // No GitHub call was needed for these.
-    assert!(fake.requests().is_empty());
+    // No GitHub call was needed to update the store; each added repository
+    // got a backfill sync queued (it fails here: the fake has no acme/a).
+    assert!(fake.requests_matching("GET", "/installation/repositories").is_empty());
+    for repo in ["acme/a", "acme/b"] {
+        let job = format!("paydown.sync:{repo}:backfill:d-add");
+        assert!(h.store.delivery(&job).await.unwrap().is_some(), "{job}");
+    }
     h.stop().await;
 }
 
