@@ -442,7 +442,10 @@ async fn installation_repositories_added_and_removed_update_the_store() {
     assert_eq!(repos, vec!["acme/b"]);
     // No GitHub call was needed to update the store; each added repository
     // got a backfill sync queued (it fails here: the fake has no acme/a).
-    assert!(fake.requests_matching("GET", "/installation/repositories").is_empty());
+    assert!(
+        fake.requests_matching("GET", "/installation/repositories")
+            .is_empty()
+    );
     for repo in ["acme/a", "acme/b"] {
         let job = format!("paydown.sync:{repo}:backfill:d-add");
         assert!(h.store.delivery(&job).await.unwrap().is_some(), "{job}");
