@@ -11,12 +11,81 @@ use super::{
     Store, StoreError, duration_ms, now_ms, postgres, to_datetime, with_pool,
 };
 
+/// A claim candidate: the oldest row matching `$filter` whose repository
+/// has no other delivery under an unexpired lease, found by a `LIMIT 1`
+/// walk of `deliveries_ready (status, run_at, id)` in index order. The walk
+/// skips rows of busy repositories at its head, so it serves the statuses
+/// that hold few rows (retry, running); an `OR` over statuses would read
+/// every ready row and sort them.
+macro_rules! claim_walk {
+    ($filter:literal, $lock:literal) => {
+        concat!(
+            "SELECT b.id, b.run_at FROM (
+                SELECT d.id, d.run_at FROM deliveries d
+                 WHERE ",
+            $filter,
+            "
+                   AND (d.repo_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM deliveries o
+                         WHERE o.repo_key = d.repo_key AND o.status = 'running'
+                           AND o.lease_expires_at > $2 AND o.id <> d.id))
+                 ORDER BY d.run_at, d.id
+                 LIMIT 1 ",
+            $lock,
+            ") b"
+        )
+    };
+}
+
+/// The pending candidate. A backlog is often one busy repository (a push
+/// storm), where a walk in age order would step over the whole backlog on
+/// every claim. Instead, a skip scan of `deliveries_queue_heads (status,
+/// repo_key, run_at, id)` visits each repository with pending work once,
+/// takes its oldest delivery unless the repository is busy, and keeps the
+/// oldest of those: O(repositories · log n), independent of queue length.
+/// Deliveries without a repository key are one more index seek.
+macro_rules! claim_pending {
+    ($lock:literal) => {
+        concat!(
+            "SELECT b.id, b.run_at FROM (
+                WITH RECURSIVE keys(k) AS (
+                    SELECT MIN(repo_key) FROM deliveries WHERE status = 'pending'
+                    UNION ALL
+                    SELECT (SELECT MIN(q.repo_key) FROM deliveries q
+                             WHERE q.status = 'pending' AND q.repo_key > keys.k)
+                      FROM keys WHERE keys.k IS NOT NULL)
+                SELECT d.id, d.run_at FROM keys JOIN deliveries d ON d.id = (
+                        SELECT h.id FROM deliveries h
+                         WHERE h.status = 'pending' AND h.repo_key = keys.k AND h.run_at <= $2
+                         ORDER BY h.run_at, h.id LIMIT 1)
+                 WHERE keys.k IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM deliveries o
+                         WHERE o.repo_key = keys.k AND o.status = 'running'
+                           AND o.lease_expires_at > $2)
+                 ORDER BY d.run_at, d.id
+                 LIMIT 1 ",
+            $lock,
+            ") b
+             UNION ALL
+             SELECT b.id, b.run_at FROM (
+                SELECT d.id, d.run_at FROM deliveries d
+                 WHERE d.status = 'pending' AND d.repo_key IS NULL AND d.run_at <= $2
+                 ORDER BY d.run_at, d.id
+                 LIMIT 1 ",
+            $lock,
+            ") b"
+        )
+    };
+}
+
 /// Picks the oldest ready delivery — pending/retry and due, or running with
 /// an expired lease (its worker died or stalled; that counts as a failed
 /// attempt) — whose repository has no other delivery under an unexpired
-/// lease, and leases it. `$1` worker, `$2` now, `$3` lease expiry. `$lock`
-/// is `FOR UPDATE SKIP LOCKED` on PostgreSQL. In `SET`, `status` is the
-/// value before the update.
+/// lease, and leases it: the earliest of the per-status candidates, each
+/// found through an index without reading the backlog.
+/// `$1` worker, `$2` now, `$3` lease expiry. `$lock` is
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL. In `SET`, `status` is the value
+/// before the update.
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
@@ -29,17 +98,15 @@ macro_rules! claim_sql {
                                            || ' stopped or stalled before finishing'
                                       ELSE last_error END
               WHERE id = (
-                    SELECT d.id FROM deliveries d
-                     WHERE ((d.status IN ('pending', 'retry') AND d.run_at <= $2)
-                            OR (d.status = 'running' AND d.lease_expires_at <= $2))
-                       AND (d.repo_key IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM deliveries o
-                             WHERE o.repo_key = d.repo_key AND o.id <> d.id
-                               AND o.status = 'running' AND o.lease_expires_at > $2))
-                     ORDER BY d.run_at, d.id
-                     LIMIT 1 ",
-            $lock,
-            ")
+                    SELECT c.id FROM (",
+            claim_pending!($lock),
+            " UNION ALL ",
+            claim_walk!("d.status = 'retry' AND d.run_at <= $2", $lock),
+            " UNION ALL ",
+            claim_walk!("d.status = 'running' AND d.lease_expires_at <= $2", $lock),
+            ") c
+                     ORDER BY c.run_at, c.id
+                     LIMIT 1)
           RETURNING id, delivery_id, event, action, repo_key, installation_id, payload,
                     attempts, lease_token"
         )
@@ -162,19 +229,22 @@ impl Store {
         let claimed = match &self.backend {
             super::Backend::Sqlite(pool) => {
                 async {
+                    // One transaction, so one commit (one WAL sync) per
+                    // claim. The sweep takes SQLite's write lock before
+                    // anything is read, so selection and lease are atomic.
+                    let mut tx = pool.begin().await?;
                     sqlx::query(SWEEP_EXPIRED)
                         .bind(now)
                         .bind(max_attempts)
-                        .execute(pool)
+                        .execute(&mut *tx)
                         .await?;
-                    // One statement: SQLite takes the write lock before
-                    // reading, so selection and lease are atomic.
                     let row = sqlx::query(CLAIM_SQLITE)
                         .bind(worker_id)
                         .bind(now)
                         .bind(expires)
-                        .fetch_optional(pool)
+                        .fetch_optional(&mut *tx)
                         .await?;
+                    tx.commit().await?;
                     row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
                         .transpose()
                 }
@@ -437,5 +507,62 @@ impl<'q> QueryBinds<'q> {
     fn bind(mut self, value: impl Bind<'q>) -> Self {
         value.push(&mut self);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given a backlog of pending deliveries, when SQLite plans the claim,
+    /// then every read of `deliveries` is an index search (no table scan)
+    /// and pending work is looked up per repository: claim cost must not
+    /// grow with the queue.
+    #[tokio::test]
+    async fn sqlite_claim_plan_searches_indexes_only() {
+        let store = Store::connect("sqlite::memory:")
+            .await
+            .expect("in-memory store");
+        let super::super::Backend::Sqlite(pool) = &store.backend else {
+            panic!("sqlite::memory: opened another backend");
+        };
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2999)
+             INSERT INTO deliveries (delivery_id, event, repo_key, payload, status, run_at,
+                                     created_at, updated_at)
+             SELECT 'd' || i, 'push', 'o/r' || (i % 7), x'00', 'pending', i, i, i FROM n",
+        )
+        .execute(pool)
+        .await
+        .expect("backlog");
+        sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {CLAIM_SQLITE}"))
+                .bind("w")
+                .bind(1_000_i64)
+                .bind(2_000_i64)
+                .fetch_all(pool)
+                .await
+                .expect("plan");
+        let details: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
+        let reads: Vec<&str> = details
+            .iter()
+            .copied()
+            .filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN"))
+            // Subquery results of at most a few rows, and the repository keys.
+            .filter(|d| !["SCAN b", "SCAN c", "SCAN keys"].contains(d))
+            .collect();
+        assert!(!reads.is_empty(), "{details:#?}");
+        assert!(
+            reads.iter().all(|d| !d.starts_with("SCAN")),
+            "table scan in {details:#?}"
+        );
+        // Pending work is found per repository, never by walking the backlog.
+        assert!(
+            details.iter().any(|d| d.contains(
+                "USING COVERING INDEX deliveries_queue_heads (status=? AND repo_key=? AND run_at<?)"
+            )),
+            "{details:#?}"
+        );
     }
 }
