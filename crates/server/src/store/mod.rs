@@ -222,7 +222,14 @@ enum Backend {
 
 /// Runs `$body` with `$pool` bound to the backend's pool. The body is
 /// written once and type-checked for each backend.
+/// `with_pool!(lease: store, …)` runs it on the lease-bookkeeping pool.
 macro_rules! with_pool {
+    (lease: $store:expr, |$pool:ident| $body:expr) => {
+        match &$store.lease {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.backend {
             $crate::store::Backend::Sqlite($pool) => $body,
@@ -236,6 +243,9 @@ pub(crate) use with_pool;
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Where lease bookkeeping runs: the same pool on PostgreSQL, a pool
+    /// with relaxed commit sync on SQLite (see `sqlite::Pools`).
+    lease: Backend,
     retry: RetryPolicy,
     url: String,
 }
@@ -248,15 +258,20 @@ impl Store {
     /// SQLite, creating the file and its directory when missing.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let redacted = url::redact(url);
-        let backend = match url::kind(url) {
-            Some(url::Kind::Sqlite) => Backend::Sqlite(sqlite::connect(url, &redacted).await?),
+        let (backend, lease) = match url::kind(url) {
+            Some(url::Kind::Sqlite) => {
+                let pools = sqlite::connect(url, &redacted).await?;
+                (Backend::Sqlite(pools.main), Backend::Sqlite(pools.lease))
+            }
             Some(url::Kind::Postgres) => {
-                Backend::Postgres(postgres::connect(url, &redacted).await?)
+                let pool = postgres::connect(url, &redacted).await?;
+                (Backend::Postgres(pool.clone()), Backend::Postgres(pool))
             }
             None => return Err(StoreError::UnsupportedUrl { url: redacted }),
         };
         Ok(Store {
             backend,
+            lease,
             retry: RetryPolicy::default(),
             url: redacted,
         })
@@ -287,7 +302,8 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        with_pool!(self, |pool| pool.close().await)
+        with_pool!(self, |pool| pool.close().await);
+        with_pool!(lease: self, |pool| pool.close().await);
     }
 }
 

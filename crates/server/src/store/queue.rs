@@ -226,7 +226,7 @@ impl Store {
         let now = now_ms();
         let expires = now.saturating_add(duration_ms(lease));
         let max_attempts = i64::from(self.retry.max_attempts.max(1));
-        let claimed = match &self.backend {
+        let claimed = match &self.lease {
             super::Backend::Sqlite(pool) => {
                 async {
                     // One transaction, so one commit (one WAL sync) per
@@ -362,7 +362,7 @@ impl Store {
         sql: &'static str,
         binds: QueryBinds<'_>,
     ) -> Result<(), StoreError> {
-        let updated = with_pool!(self, |pool| {
+        let updated = with_pool!(lease: self, |pool| {
             let mut query = sqlx::query(sql).bind(claim.id).bind(claim.lease_token);
             for value in binds.values {
                 query = match value {
