@@ -837,7 +837,7 @@ fn parse_since(req: &Req) -> Result<Option<DateTime<Utc>>, Reply> {
 }
 
 /// Cuts `items` to the requested page; returns the page and its `Link` header.
-fn page_of(w: &World, req: &Req, items: Vec<Value>) -> (Vec<Value>, Option<String>) {
+fn page_of<T>(w: &World, req: &Req, items: Vec<T>) -> (Vec<T>, Option<String>) {
     let per_page = req
         .q("per_page")
         .and_then(|p| p.parse::<usize>().ok())
@@ -849,7 +849,7 @@ fn page_of(w: &World, req: &Req, items: Vec<Value>) -> (Vec<Value>, Option<Strin
         .unwrap_or(1)
         .max(1);
     let last = items.len().div_ceil(per_page).max(1);
-    let out: Vec<Value> = items
+    let out: Vec<T> = items
         .into_iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
@@ -952,8 +952,15 @@ fn list_issues(w: &mut World, req: &Req, full: &str) -> Answer {
     if req.q("direction") != Some("asc") {
         list.reverse();
     }
-    let items = list.into_iter().map(|i| render::issue(w, r, i)).collect();
-    paginate(w, req, items)
+    // Render only the page asked for: rendering every match on each page
+    // made listing thousands of issues quadratic.
+    let (page, link) = page_of(w, req, list);
+    let rendered: Vec<Value> = page.into_iter().map(|i| render::issue(w, r, i)).collect();
+    let mut reply = Reply::json(200, &Value::Array(rendered));
+    if let Some(link) = link {
+        reply = reply.header("link", link);
+    }
+    Ok(reply)
 }
 
 fn string_list(v: &Value, field: &str) -> Result<Option<Vec<String>>, Reply> {

@@ -64,6 +64,7 @@ async fn main() {
     let started = Instant::now();
     let (mut runs, mut created) = (0, 0);
     loop {
+        new_hour();
         let outcome = sync_repository(&client, &repo, &options)
             .await
             .expect("first sync");
