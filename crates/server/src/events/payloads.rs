@@ -56,15 +56,6 @@ open_action!(
 );
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Account {
-    pub login: String,
-    #[serde(default)]
-    pub id: Option<u64>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
     pub login: String,
     #[serde(default)]
@@ -72,6 +63,9 @@ pub struct User {
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
 }
+
+/// An installation's account has the shape of a user (or organisation).
+pub type Account = User;
 
 /// The `installation` object as it appears in an `installation` event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
