@@ -237,3 +237,31 @@ fn existing_issue(json: IssueJson) -> ExistingIssue {
     };
     issue
 }
+
+#[derive(Deserialize)]
+struct PullJson {
+    number: u64,
+    #[serde(default)]
+    merged_at: Option<String>,
+    #[serde(default)]
+    merge_commit_sha: Option<String>,
+}
+
+/// The merged pull request that produced commit `sha`, when there is one
+/// (`GET /repos/{o}/{r}/commits/{sha}/pulls`), for naming it in close
+/// comments.
+pub async fn merged_pull_request(
+    client: &Client,
+    repo: &Repo,
+    sha: &str,
+) -> Result<Option<u64>, GitHubError> {
+    let route = repo.route(&format!("/commits/{}/pulls", encode_path(sha)));
+    let pulls: Vec<PullJson> = client.get_json(&route).await?;
+    let merged = |p: &&PullJson| p.merged_at.is_some();
+    Ok(pulls
+        .iter()
+        .filter(merged)
+        .find(|p| p.merge_commit_sha.as_deref() == Some(sha))
+        .or_else(|| pulls.iter().find(merged))
+        .map(|p| p.number))
+}

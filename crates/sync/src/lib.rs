@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use paydown_github::{Client, GitHubError, Repo};
-use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
+use paydown_reconcile::{Coverage, Effect, Plan, PlanInput, RepoRef};
 use paydown_scan::{SkipReason, TarballError, TarballLimits};
 
 pub use apply::{ApplyReport, CreatedIssue, EffectFailure};
@@ -118,7 +118,7 @@ pub async fn sync_repository(
     named.dedup();
     let tracked = fetch::tracked_issues(client, repo, &named).await?;
 
-    let input = PlanInput {
+    let mut input = PlanInput {
         repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
         sha: head.sha.clone(),
         html_base: options.html_base.clone(),
@@ -133,7 +133,20 @@ pub async fn sync_repository(
         priorities: BTreeMap::new(),
         today: options.today,
     };
-    let plan = paydown_reconcile::plan(&input);
+    let mut plan = paydown_reconcile::plan(&input);
+    // Close comments name the merged PR that paid the debt down. Asking
+    // GitHub costs a request, so only when something is being closed.
+    let closes = plan
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::Close { .. }));
+    if closes
+        && input.pull_request.is_none()
+        && let Some(number) = fetch::merged_pull_request(client, repo, &head.sha).await?
+    {
+        input.pull_request = Some(number);
+        plan = paydown_reconcile::plan(&input);
+    }
     let applied = if options.dry_run {
         None
     } else {

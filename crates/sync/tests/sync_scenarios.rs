@@ -387,3 +387,38 @@ async fn dashboard_false_turns_it_off() {
     assert_eq!(outcome.dashboard, paydown_sync::DashboardWrite::Disabled);
     assert!(dashboards(&fake).is_empty());
 }
+
+#[tokio::test]
+async fn the_close_comment_names_the_merged_pull_request_that_paid_the_debt() {
+    // Given a synced item,
+    let (fake, client, repo) = world().await;
+    let handle = fake.repo(REPO);
+    handle.set_files("main", &[("a.rs", "// TODO: flush the cache\nfn a() {}\n")]);
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    let number = open_debt_issues(&fake)[0].number;
+
+    // when a pull request removing it is merged,
+    handle.set_files("fix", &[("a.rs", "fn a() {}\n")]);
+    let pr = handle.add_pull_request(fake_github::NewIssue::new("Pay down the cache debt"), "fix");
+    let merge = handle.merge_pull_request(pr, "alice");
+    sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+
+    // then the issue is closed with a comment naming the commit and the PR.
+    assert_eq!(handle.issue(number).unwrap().state, "closed");
+    let comments = fake.take_comments(REPO, number);
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].body.contains(&merge[..7]),
+        "{}",
+        comments[0].body
+    );
+    assert!(
+        comments[0].body.contains(&format!("#{pr}")),
+        "{}",
+        comments[0].body
+    );
+}
