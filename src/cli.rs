@@ -254,11 +254,7 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
     let api_base = paydown_github::api_base_from_env();
     let options = paydown_sync::SyncOptions {
         dry_run: args.dry_run,
-        html_base: paydown_sync::html_base_for(&api_base),
-        today: chrono::Utc::now().date_naive(),
-        tarball_limits: paydown_scan::TarballLimits::default(),
-        pull_request: None,
-        head: None,
+        ..paydown_sync::SyncOptions::for_api(&api_base)
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
     // The client's HTTP stack needs the runtime already when it is built.

@@ -219,12 +219,8 @@ impl GitHubHandler {
         let repo = Repo::parse(full_name)?;
         let client = self.app.installation_client(installation).await?;
         let options = SyncOptions {
-            dry_run: false,
-            html_base: paydown_sync::html_base_for(client.api_base()),
-            today: chrono::Utc::now().date_naive(),
-            tarball_limits: paydown_scan::TarballLimits::default(),
-            pull_request: None,
             head,
+            ..SyncOptions::for_api(client.api_base())
         };
         let outcome = paydown_sync::sync_repository(&client, &repo, &options).await?;
         let applied = outcome.applied.as_ref();

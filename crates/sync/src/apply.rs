@@ -81,11 +81,6 @@ fn describe(effect: &Effect) -> String {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Created {
-    number: u64,
-}
-
 async fn apply_one(
     client: &Client,
     repo: &Repo,
@@ -106,16 +101,16 @@ async fn apply_one(
             if !assignees.is_empty() {
                 request["assignees"] = json!(assignees);
             }
-            let created: Created = match client.post_json(&repo.issues(), &request).await {
+            let number = match create_issue(client, repo, &request).await {
                 // An owner who can't be assigned (not a collaborator, a
                 // typo) must not cost the item its issue.
                 Err(e) if e.status() == Some(422) && !assignees.is_empty() => {
                     request.as_object_mut().map(|o| o.remove("assignees"));
-                    client.post_json(&repo.issues(), &request).await?
+                    create_issue(client, repo, &request).await?
                 }
                 other => other?,
             };
-            Ok(Some(created.number))
+            Ok(Some(number))
         }
         Effect::Update {
             number,
@@ -168,11 +163,7 @@ async fn apply_one(
             number, comment, ..
         } => {
             comment_on(client, repo, *number, comment).await?;
-            let body = existing
-                .iter()
-                .find(|i| i.number == *number)
-                .map(|i| i.body.clone())
-                .unwrap_or_default();
+            let body = body_of(existing, *number).unwrap_or_default();
             let body = if body.contains(CLOSED_BY_BOT_MARKER) {
                 body
             } else {
@@ -186,9 +177,8 @@ async fn apply_one(
             number, comment, ..
         } => {
             comment_on(client, repo, *number, comment).await?;
-            let body = existing.iter().find(|i| i.number == *number).map(|i| {
-                i.body
-                    .replace(&format!("\n{CLOSED_BY_BOT_MARKER}"), "")
+            let body = body_of(existing, *number).map(|body| {
+                body.replace(&format!("\n{CLOSED_BY_BOT_MARKER}"), "")
                     .replace(CLOSED_BY_BOT_MARKER, "")
             });
             let mut patch = json!({"state": "open"});
@@ -221,6 +211,28 @@ async fn apply_one(
             Ok(None)
         }
     }
+}
+
+/// The body of an issue as it was fetched for this plan.
+fn body_of(existing: &[ExistingIssue], number: u64) -> Option<String> {
+    existing
+        .iter()
+        .find(|i| i.number == number)
+        .map(|i| i.body.clone())
+}
+
+/// `POST /repos/{o}/{r}/issues`; the new issue's number.
+pub(crate) async fn create_issue(
+    client: &Client,
+    repo: &Repo,
+    request: &Value,
+) -> Result<u64, GitHubError> {
+    #[derive(serde::Deserialize)]
+    struct Created {
+        number: u64,
+    }
+    let created: Created = client.post_json(&repo.issues(), request).await?;
+    Ok(created.number)
 }
 
 async fn add_labels_to(

@@ -10,13 +10,13 @@ use paydown_annotations::Annotation;
 use paydown_config::Config;
 use paydown_github::{Client, GitHubError, Repo};
 use paydown_reconcile::dashboard::{DashboardInput, DashboardItem, PaidDownItem, render_dashboard};
-use paydown_reconcile::{Effect, IssueState, Plan};
+use paydown_reconcile::{Effect, ExistingIssue, IssueState, Plan};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::TRACKING_LABEL;
 use crate::apply::ApplyReport;
-use crate::fetch::{DashboardIssue, IssueDates, Tracked};
+use crate::fetch::{DashboardIssue, IssueDates};
 
 /// Weekly points in the open-debt chart.
 const CHART_WEEKS: i64 = 12;
@@ -54,7 +54,9 @@ pub struct DashboardContext<'a> {
     pub config: &'a Config,
     pub config_errors: &'a [String],
     pub annotations: &'a [Annotation],
-    pub tracked: &'a Tracked,
+    /// The debt issues as fetched, before this run's plan.
+    pub issues: &'a [ExistingIssue],
+    pub dates: &'a [IssueDates],
     pub plan: &'a Plan,
     pub applied: Option<&'a ApplyReport>,
     pub today: NaiveDate,
@@ -64,7 +66,6 @@ pub struct DashboardContext<'a> {
 pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
     let numbers = issue_numbers(ctx);
     let first_seen: BTreeMap<&str, NaiveDate> = ctx
-        .tracked
         .issues
         .iter()
         .filter_map(|i| {
@@ -82,7 +83,7 @@ pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
         .collect();
     let paid = paid_down(ctx);
     let open_now = items.iter().filter(|i| i.number.is_some()).count();
-    let history = open_over_time(&ctx.tracked.dates, ctx.today, open_now);
+    let history = open_over_time(ctx.dates, ctx.today, open_now);
     render_dashboard(&DashboardInput {
         config: ctx.config,
         today: ctx.today,
@@ -101,7 +102,6 @@ pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
 /// Item id → issue number, as things stand after the plan is applied.
 fn issue_numbers<'a>(ctx: &'a DashboardContext<'_>) -> BTreeMap<&'a str, u64> {
     let mut numbers: BTreeMap<&str, u64> = ctx
-        .tracked
         .issues
         .iter()
         .filter(|i| i.state == IssueState::Open)
@@ -134,14 +134,12 @@ fn paid_down(ctx: &DashboardContext<'_>) -> Vec<PaidDownItem> {
         })
         .collect();
     let closed_by_bot: Vec<u64> = ctx
-        .tracked
         .issues
         .iter()
         .filter(|i| i.state == IssueState::Closed && i.closed_by_bot == Some(true))
         .map(|i| i.number)
         .collect();
-    ctx.tracked
-        .dates
+    ctx.dates
         .iter()
         .filter_map(|d| {
             let closed_on = if closed_now.contains(&d.number) {
@@ -209,19 +207,13 @@ pub async fn write_dashboard(
         }
         None if dry_run => Ok(DashboardWrite::WouldCreate),
         None => {
-            #[derive(serde::Deserialize)]
-            struct Created {
-                number: u64,
-            }
             let request = json!({
                 "title": config.dashboard.title,
                 "body": body,
                 "labels": [TRACKING_LABEL],
             });
-            let created: Created = client.post_json(&repo.issues(), &request).await?;
-            Ok(DashboardWrite::Created {
-                number: created.number,
-            })
+            let number = crate::apply::create_issue(client, repo, &request).await?;
+            Ok(DashboardWrite::Created { number })
         }
     }
 }

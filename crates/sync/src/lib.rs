@@ -81,6 +81,22 @@ pub enum SyncError {
     Join(String),
 }
 
+impl SyncOptions {
+    /// A run against the GitHub at `api_base`, today, writing its plan,
+    /// with default tarball limits: what the CLI and the App both start
+    /// from.
+    pub fn for_api(api_base: &str) -> Self {
+        Self {
+            dry_run: false,
+            html_base: html_base_for(api_base),
+            today: chrono::Utc::now().date_naive(),
+            tarball_limits: TarballLimits::default(),
+            pull_request: None,
+            head: None,
+        }
+    }
+}
+
 /// The web base for permalinks, from the API base: `https://github.com`
 /// for api.github.com, `https://HOST` for GitHub Enterprise Server's
 /// `https://HOST/api/v3`, the API base itself otherwise.
@@ -116,17 +132,21 @@ pub async fn sync_repository(
         .collect();
     named.sort_unstable();
     named.dedup();
-    let tracked = fetch::tracked_issues(client, repo, &named).await?;
+    let fetch::Tracked {
+        issues,
+        dates,
+        dashboard: dashboard_issue,
+    } = fetch::tracked_issues(client, repo, &named).await?;
 
     let mut input = PlanInput {
         repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
         sha: head.sha.clone(),
         html_base: options.html_base.clone(),
         config,
-        annotations: scan.annotations.clone(),
+        annotations: scan.annotations,
         coverage: Coverage::Full,
         renames: BTreeMap::new(),
-        issues: tracked.issues.clone(),
+        issues,
         pull_request: options.pull_request,
         first_seen: BTreeMap::new(),
         incident_counts: BTreeMap::new(),
@@ -150,13 +170,14 @@ pub async fn sync_repository(
     let applied = if options.dry_run {
         None
     } else {
-        Some(apply::apply(client, repo, &plan, &tracked.issues).await)
+        Some(apply::apply(client, repo, &plan, &input.issues).await)
     };
     let body = dashboard::desired_body(&dashboard::DashboardContext {
         config: &input.config,
         config_errors: &config_errors,
-        annotations: &scan.annotations,
-        tracked: &tracked,
+        annotations: &input.annotations,
+        issues: &input.issues,
+        dates: &dates,
         plan: &plan,
         applied: applied.as_ref(),
         today: options.today,
@@ -165,7 +186,7 @@ pub async fn sync_repository(
         client,
         repo,
         &input.config,
-        tracked.dashboard.as_ref(),
+        dashboard_issue.as_ref(),
         &body,
         options.dry_run,
     )
@@ -174,7 +195,7 @@ pub async fn sync_repository(
         repo: repo.to_string(),
         branch: head.branch,
         sha: head.sha,
-        annotations: scan.annotations.len(),
+        annotations: input.annotations.len(),
         files_scanned: scan.files_scanned,
         skipped: scan.skipped,
         config_errors,
