@@ -160,6 +160,7 @@ pub(crate) fn route(w: &mut World, req: &Req) -> Answer {
     let m = req.method;
     match (m, segs.as_slice()) {
         ("GET", ["rate_limit"]) => Ok(rate_limit(w, req)),
+        ("POST", ["graphql"]) => crate::graphql::handle(w, req),
         ("GET", ["app"]) => {
             require_app(req)?;
             Ok(Reply::json(200, &render::app(w)))
@@ -318,7 +319,7 @@ pub(crate) fn bucket_key(identity: &Identity) -> String {
 
 /// Checks the caller may see `owner/repo`; answers 404 (as GitHub does) when
 /// the repository is unknown or outside the caller's installation.
-fn repo_access(w: &World, req: &Req, owner: &str, name: &str) -> Result<String, Reply> {
+pub(crate) fn repo_access(w: &World, req: &Req, owner: &str, name: &str) -> Result<String, Reply> {
     let full = format!("{owner}/{name}");
     match &req.identity {
         Identity::Anonymous => return Err(Reply::error(401, "Requires authentication")),
@@ -1443,7 +1444,12 @@ fn delete_reaction(w: &mut World, full: &str, t: Target, rid: &str) -> Answer {
 fn file_json(w: &World, r: &Repo, sha: &str, f: &FileChange) -> Value {
     let base = render::repo_api_url(w, r);
     let mut v = json!({
-        "sha": crate::model::blob_sha(f.filename.as_bytes()),
+        // The blob at `sha` (GitHub's), or none for a removed file.
+        "sha": r
+            .commits
+            .get(sha)
+            .and_then(|c| c.tree.get(&f.filename))
+            .map_or_else(|| "0".repeat(40), |content| crate::model::blob_sha(content)),
         "filename": f.filename,
         "status": f.status,
         "additions": f.additions,
@@ -1892,6 +1898,10 @@ fn create_check_run(w: &mut World, req: &Req, full: &str) -> Answer {
         summary: None,
         text: None,
         annotations: Vec::new(),
+        app_slug: match &req.identity {
+            Identity::User(login) => login.strip_suffix("[bot]").map(str::to_owned),
+            _ => None,
+        },
     };
     check_fields(&mut c, &v)?;
     c.id = w.next_id();

@@ -43,6 +43,7 @@
 mod api;
 mod app;
 mod diff;
+mod graphql;
 mod model;
 mod payloads;
 mod render;

@@ -213,6 +213,8 @@ pub struct Issue {
     pub closed_by: Option<String>,
     pub reactions: Vec<Reaction>,
     pub pull: Option<PullData>,
+    /// Pinned to the repository's issue list (GraphQL `pinIssue`).
+    pub pinned: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -232,6 +234,9 @@ pub struct CheckRun {
     pub text: Option<String>,
     /// Every annotation sent, in order (GitHub appends on each update).
     pub annotations: Vec<serde_json::Value>,
+    /// The creating App's slug when not the fake App's: `github-actions`
+    /// for a run made with a workflow's `github-actions[bot]` token.
+    pub app_slug: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -443,6 +443,10 @@ pub(crate) fn installation(w: &World, i: &Installation) -> Value {
 
 pub(crate) fn check_run(w: &World, r: &Repo, c: &CheckRun) -> Value {
     let u = format!("{}/check-runs/{}", repo_api_url(w, r), c.id);
+    let mut app = app(w);
+    if let Some(slug) = &c.app_slug {
+        app["slug"] = json!(slug);
+    }
     json!({
         "id": c.id,
         "node_id": format!("CR_{}", c.id),
@@ -464,7 +468,7 @@ pub(crate) fn check_run(w: &World, r: &Repo, c: &CheckRun) -> Value {
         },
         "name": c.name,
         "check_suite": {"id": c.id},
-        "app": app(w),
+        "app": app,
         "pull_requests": [],
     })
 }

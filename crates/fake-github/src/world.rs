@@ -210,8 +210,15 @@ impl World {
         user
     }
 
+    /// A user, created on first use; `name[bot]` logins (an App's bot, or
+    /// `github-actions[bot]` behind a workflow's token) are bots, as on GitHub.
     pub fn user(&mut self, login: &str) -> User {
-        self.ensure_user(login, UserKind::User)
+        let kind = if login.ends_with("[bot]") {
+            UserKind::Bot
+        } else {
+            UserKind::User
+        };
+        self.ensure_user(login, kind)
     }
 
     pub fn add_installation(&mut self, id: u64, account: &str) {
@@ -393,5 +400,6 @@ pub(crate) fn blank_issue(title: &str, user: &str) -> Issue {
         closed_by: None,
         reactions: Vec::new(),
         pull: None,
+        pinned: false,
     }
 }

@@ -28,6 +28,33 @@ pub(crate) struct AppShared {
     /// The last App JWT and when it was signed: RSA signing is costly (tens of ms in debug
     /// builds), and a JWT stays valid for nine minutes.
     jwt: Mutex<Option<(SecretString, Instant)>>,
+    /// The App's slug once `GET /app` answered (it never changes).
+    slug: Mutex<Option<String>>,
+}
+
+/// The slug of the App behind `shared`, read once with `GET /app`; `None`
+/// while GitHub cannot say (asked again next time).
+pub(crate) async fn slug_of(shared: &Arc<AppShared>) -> Option<String> {
+    #[derive(Deserialize)]
+    struct AppJson {
+        slug: String,
+    }
+    if let Some(slug) = shared.slug.lock().ok().and_then(|s| s.clone()) {
+        return Some(slug);
+    }
+    let client = Client::new(shared.transport.clone(), Auth::App(shared.clone()));
+    match client.get_json::<AppJson>("/app").await {
+        Ok(app) => {
+            if let Ok(mut cached) = shared.slug.lock() {
+                *cached = Some(app.slug.clone());
+            }
+            Some(app.slug)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the App's slug; trusting any bot's markers until it can");
+            None
+        }
+    }
 }
 
 /// Reuse an App JWT for at most this long (it expires after nine minutes).
@@ -75,12 +102,19 @@ impl GitHubApp {
                 transport,
                 slots: Mutex::new(HashMap::new()),
                 jwt: Mutex::new(None),
+                slug: Mutex::new(None),
             }),
         })
     }
 
     pub fn app_id(&self) -> u64 {
         self.shared.creds.app_id
+    }
+
+    /// The App's slug (`GET /app`, asked once and cached); its bot user is
+    /// `{slug}[bot]`. `None` while GitHub cannot say.
+    pub async fn slug(&self) -> Option<String> {
+        slug_of(&self.shared).await
     }
 
     /// Calls made as the App itself (JWT), e.g. `GET /app/installations`.

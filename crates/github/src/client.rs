@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::{AppShared, TokenSlot};
 use crate::error::{GitHubError, Result};
+use crate::identity::BotIdentity;
 use crate::retry::{self, Attempt, Decision, Failure, RetryLimits};
 use crate::stats::ApiStats;
 
@@ -103,7 +104,9 @@ pub fn api_base_from_env() -> String {
     api_base_from(|k| std::env::var(k).ok())
 }
 
-pub(crate) fn api_base_from(get: impl Fn(&str) -> Option<String>) -> String {
+/// [`api_base_from_env`] over any variable source (the Action passes its
+/// own, so tests need not touch the process environment).
+pub fn api_base_from(get: impl Fn(&str) -> Option<String>) -> String {
     ["PAYDOWN_GITHUB_API_URL", "GITHUB_API_URL"]
         .iter()
         .filter_map(|k| get(k))
@@ -612,6 +615,8 @@ pub enum Conditional<T> {
 pub struct Client {
     transport: Arc<Transport>,
     auth: Auth,
+    /// Set by [`Client::with_identity`]; otherwise derived from the auth.
+    identity: Option<BotIdentity>,
 }
 
 impl std::fmt::Debug for Client {
@@ -630,7 +635,35 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub(crate) fn new(transport: Arc<Transport>, auth: Auth) -> Self {
-        Self { transport, auth }
+        Self {
+            transport,
+            auth,
+            identity: None,
+        }
+    }
+
+    /// This client posts as `identity` (e.g. the Action's `github-actions[bot]`):
+    /// lookups of the bot's own comments and check runs trust only it.
+    pub fn with_identity(mut self, identity: BotIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Who this client posts as, for finding the bot's own comments and
+    /// check runs: the identity set with [`Client::with_identity`]; for an
+    /// App installation `{slug}[bot]` (the slug is read with `GET /app` once
+    /// per App and cached); otherwise, or while GitHub cannot say, any bot.
+    pub async fn identity(&self) -> BotIdentity {
+        if let Some(identity) = &self.identity {
+            return identity.clone();
+        }
+        match &self.auth {
+            Auth::Installation { app, .. } => match crate::app::slug_of(app).await {
+                Some(slug) => BotIdentity::login(format!("{slug}[bot]")),
+                None => BotIdentity::any_bot(),
+            },
+            _ => BotIdentity::any_bot(),
+        }
     }
 
     /// A client authenticated with a personal or Actions token (`GITHUB_TOKEN`).
@@ -788,6 +821,24 @@ impl Client {
             download: true,
         };
         Ok(self.transport.run(&req, &self.auth).await?.body)
+    }
+
+    /// The raw bytes of `path` at commit (or ref) `sha`; `None` when it has
+    /// no such file.
+    pub async fn file_at(
+        &self,
+        repo: &crate::Repo,
+        path: &str,
+        sha: &str,
+    ) -> Result<Option<Bytes>> {
+        match self
+            .get_bytes(&repo.contents(path, sha), "application/vnd.github.raw")
+            .await
+        {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Every item of a paginated list, following `Link: rel="next"` (100 per page unless

@@ -24,16 +24,20 @@
 
 mod app;
 mod auth;
+mod checks;
 mod client;
 mod error;
+mod identity;
 mod repo;
 pub mod retry;
 mod stats;
 
 pub use app::GitHubApp;
 pub use auth::{AppClaims, AppCredentials};
-pub use client::{Client, ClientOptions, Conditional, api_base_from_env};
+pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
+pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
 pub use error::{GitHubError, Result};
+pub use identity::BotIdentity;
 pub use octocrab;
 pub use repo::{Repo, encode_path, encode_segment};
 pub use stats::{ApiStats, ApiStatsSnapshot};

@@ -10,7 +10,7 @@ mod tarball;
 mod walk;
 
 pub use file::scan_bytes;
-pub use rules::{GlobError, ScanSettings, SkipReason};
+pub use rules::{GlobError, PathRules, ScanSettings, SkipReason};
 pub use tarball::{TarballError, TarballLimits, scan_tarball};
 pub use walk::{Progress, scan_paths};
 

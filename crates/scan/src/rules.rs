@@ -103,7 +103,10 @@ pub struct GlobError {
     pub reason: String,
 }
 
-pub(crate) struct Rules {
+/// The path-based half of the scan rules (`paths.include`, `exclude`,
+/// `vendored`, generated file names), decided before a file is read. The
+/// PR review uses it too, so a file the scanner skips costs no request.
+pub struct PathRules {
     include: Option<GlobSet>,
     exclude: GlobSet,
     vendored: Option<GlobSet>,
@@ -135,8 +138,8 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, GlobError> {
     })
 }
 
-impl Rules {
-    pub(crate) fn new(options: &ScanSettings) -> Result<Self, GlobError> {
+impl PathRules {
+    pub fn new(options: &ScanSettings) -> Result<Self, GlobError> {
         let generated: Vec<String> = GENERATED_NAMES.iter().map(|s| s.to_string()).collect();
         Ok(Self {
             include: if options.include.is_empty() {
@@ -159,7 +162,7 @@ impl Rules {
     }
 
     /// Path-based decision, before the file is opened.
-    pub(crate) fn skip_by_path(&self, rel: &str) -> Option<SkipReason> {
+    pub fn skip_by_path(&self, rel: &str) -> Option<SkipReason> {
         if self.include.as_ref().is_some_and(|inc| !inc.is_match(rel)) || self.exclude.is_match(rel)
         {
             return Some(SkipReason::Excluded);
@@ -191,7 +194,7 @@ mod tests {
             exclude: vec!["src/skip/**".into()],
             ..ScanSettings::default()
         };
-        let rules = Rules::new(&options).unwrap();
+        let rules = PathRules::new(&options).unwrap();
         assert_eq!(rules.skip_by_path("docs/a.md"), Some(SkipReason::Excluded));
         assert_eq!(
             rules.skip_by_path("src/skip/a.rs"),

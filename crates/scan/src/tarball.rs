@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use crate::rules::Rules;
+use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
 
 /// Bounds on one tarball.
@@ -47,7 +47,7 @@ pub fn scan_tarball(
     settings: &ScanSettings,
     limits: TarballLimits,
 ) -> Result<ScanReport, TarballError> {
-    let rules = Rules::new(settings)?;
+    let rules = PathRules::new(settings)?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzipped));
     let mut report = ScanReport::default();
     let mut entries_seen = 0u64;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::rules::Rules;
+use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
 
 /// Called after each file, so a terminal can show progress.
@@ -28,7 +28,7 @@ pub fn scan_paths(
     options: &ScanSettings,
     progress: &dyn Progress,
 ) -> Result<ScanReport, GlobError> {
-    let rules = Rules::new(options)?;
+    let rules = PathRules::new(options)?;
     let Some((first, rest)) = roots.split_first() else {
         return Ok(ScanReport::default());
     };
@@ -97,7 +97,13 @@ fn relative_path(path: &Path, base: &Path) -> String {
     }
 }
 
-fn scan_one(path: &Path, rel: &str, options: &ScanSettings, rules: &Rules, out: &mut ScanReport) {
+fn scan_one(
+    path: &Path,
+    rel: &str,
+    options: &ScanSettings,
+    rules: &PathRules,
+    out: &mut ScanReport,
+) {
     if let Some(reason) = rules.skip_by_path(rel) {
         out.skip(reason);
         return;
