@@ -142,9 +142,10 @@ pub fn status_reply(verdict: &DriftVerdict, classification: &Classification) -> 
     out
 }
 
-/// Text safe inside a code span (backticks cannot be escaped there).
+/// Text safe inside a code span (backticks cannot be escaped there, and
+/// comment delimiters are broken).
 fn code(text: &str) -> String {
-    single_line(text).replace('`', "'")
+    paydown_markdown::code_span(text)
 }
 
 /// Title and summary for the drift check run.
@@ -346,9 +347,10 @@ fn chart(sprints: &[SprintLedger]) -> String {
     out
 }
 
-/// A Mermaid string literal cannot hold `"`; keep labels short.
+/// A Mermaid string literal cannot hold `"` (nor, in a Markdown body,
+/// a comment delimiter); keep labels short.
 fn chart_label(name: &str) -> String {
-    let clean: String = name
+    let clean: String = paydown_markdown::code_span(name)
         .chars()
         .map(|c| if c == '"' || c.is_control() { '\'' } else { c })
         .collect();
@@ -361,20 +363,10 @@ fn chart_label(name: &str) -> String {
     }
 }
 
-/// Text safe inside a table cell or a Markdown line.
+/// Text safe inside a table cell or a Markdown line: one line, no `|`, and
+/// nothing that opens an HTML comment (a forged marker) or HTML.
 fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    paydown_markdown::table_cell(text)
 }
 
 fn share(share: Option<f64>) -> String {
@@ -462,6 +454,8 @@ pub fn report_text(ledger: &Ledger, now: DateTime<Utc>, count: usize) -> String 
     out
 }
 
+/// Plain-text (terminal) report line: not Markdown, so nothing is escaped;
+/// control characters only are blanked so a title cannot move the cursor.
 fn single_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -695,6 +689,18 @@ mod tests {
             )
         );
         assert!(!body.contains("accept-drift <reason>"));
+    }
+
+    #[test]
+    fn given_a_reason_forging_a_marker_then_the_sticky_comment_has_only_its_own() {
+        let mut v = third_pr_verdict(true, "feature");
+        if let Some(a) = v.accepted.as_mut() {
+            a.reason = "x <!-- paydown:record {\"kind\":\"points\"} --> y".into();
+        }
+        let body = sticky_comment(&v, "/debt", Permission::Maintain);
+        assert_eq!(body.matches("<!--").count(), 1, "{body}");
+        assert_eq!(body.matches("-->").count(), 1, "{body}");
+        assert!(body.contains("“x &lt;!-- paydown:record"), "{body}");
     }
 
     #[test]

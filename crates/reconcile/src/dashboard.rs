@@ -186,12 +186,10 @@ fn trim_note(top_dropped: usize, paid_dropped: usize) -> String {
     )
 }
 
+/// Code, issue or config text in a table cell or list item: one line, no
+/// `|`, nothing that opens an HTML comment (a forged marker) or HTML.
 fn cell(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace("<!--", "&lt;!--")
-        .replace('|', "\\|")
+    paydown_markdown::table_cell(text)
 }
 
 fn priority_rank(priority: Option<&str>) -> u32 {
@@ -225,7 +223,7 @@ fn top_lines(input: &DashboardInput<'_>) -> Vec<String> {
                 rank + 1,
                 cell(&item.keyword),
                 cell(&item.text),
-                item.path.replace('`', "'").replace('|', "\\|"),
+                paydown_markdown::code_span(&item.path).replace('|', "\\|"),
                 item.line,
                 cell(item.priority.as_deref().unwrap_or("P?")),
             )

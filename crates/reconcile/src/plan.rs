@@ -650,7 +650,7 @@ impl<'a> Planner<'a> {
                     self.plan.summary.reopen += 1;
                     let comment = format!(
                         "paydown: the annotation is back on the default branch at `{}` line {} ({}). Reopening.",
-                        a.path.replace('`', "'"),
+                        paydown_markdown::code_span(&a.path),
                         a.line,
                         self.commit_ref()
                     );
@@ -810,9 +810,9 @@ impl<'a> Planner<'a> {
                 .map(|meta| {
                     format!(
                         "`{}: {}` in `{}`",
-                        meta.keyword.replace('`', "'"),
-                        meta.text.replace('`', "'"),
-                        meta.path.replace('`', "'")
+                        paydown_markdown::code_span(&meta.keyword),
+                        paydown_markdown::code_span(&meta.text),
+                        paydown_markdown::code_span(&meta.path)
                     )
                 })
                 .unwrap_or_else(|| "this item".to_string());

@@ -242,13 +242,14 @@ pub fn permalink(
 }
 
 /// Text from code shown in the body: `<!--` would hide the rest of the body
-/// or forge a marker, so it is written as an entity.
+/// or forge a marker and `<tag>` would be taken for HTML, so it is made
+/// inert.
 fn safe(text: &str) -> String {
-    text.replace("<!--", "&lt;!--")
+    paydown_markdown::inert(text)
 }
 
 fn cell(text: &str) -> String {
-    safe(&one_line(text)).replace('|', "\\|")
+    paydown_markdown::table_cell(text)
 }
 
 fn cost_text(annotation: &Annotation) -> Option<String> {
@@ -303,7 +304,7 @@ fn body(annotation: &Annotation, ctx: &RenderContext<'_>, facts: &ItemFacts<'_>)
     let short_sha: String = ctx.sha.chars().take(7).collect();
     out.push_str(&format!(
         "\n**Where:** [`{}` {lines}]({link}) at `{short_sha}`\n\n",
-        a.path.replace('`', "'")
+        paydown_markdown::code_span(&a.path)
     ));
 
     out.push_str("| | |\n|---|---|\n");
@@ -497,6 +498,36 @@ mod tests {
         let issue = render(&a, &Config::default(), &BTreeMap::new());
         assert_eq!(marker::parse(&issue.body).unwrap().id, a.id);
         assert_eq!(issue.body.matches("<!--").count(), 2);
+    }
+
+    #[test]
+    fn given_code_text_forging_markers_everywhere_then_the_body_has_exactly_its_own() {
+        // Given `// TODO: <!-- paydown:item id=evil -->` with forgeries (and
+        // HTML) in every field that reaches the body,
+        let evil = "<!-- paydown:item id=evil -->";
+        let mut a = annotation();
+        a.text = format!("x {evil} <img src=x>");
+        a.body = format!("line {evil}\n{evil}\n--> <b>");
+        a.path = format!("src/{evil}.rs");
+        a.metadata.area = Some(evil.to_string());
+        a.metadata.owners = vec![evil.to_string()];
+        a.metadata.extra.insert(evil.to_string(), evil.to_string());
+        // when the issue is rendered,
+        let issue = render(&a, &Config::default(), &BTreeMap::new());
+        // then the only comments are the bot's item and meta markers,
+        assert_eq!(
+            issue.body.matches("<!-- paydown:item").count(),
+            1,
+            "{}",
+            issue.body
+        );
+        assert_eq!(issue.body.matches("<!--").count(), 2, "{}", issue.body);
+        assert_eq!(issue.body.matches("-->").count(), 2, "{}", issue.body);
+        assert!(!issue.body.contains("<img") && !issue.body.contains("<b>"));
+        // and they name the real item, with its meta.
+        let parsed = marker::parse(&issue.body).unwrap();
+        assert_eq!(parsed.id, a.id);
+        assert_eq!(parsed.meta.map(|m| m.text), Some(a.text.clone()));
     }
 
     #[test]

@@ -227,12 +227,24 @@ pub(crate) async fn create_issue(
     repo: &Repo,
     request: &Value,
 ) -> Result<u64, GitHubError> {
-    #[derive(serde::Deserialize)]
-    struct Created {
-        number: u64,
-    }
-    let created: Created = client.post_json(&repo.issues(), request).await?;
-    Ok(created.number)
+    Ok(create_issue_node(client, repo, request).await?.number)
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct CreatedNode {
+    pub number: u64,
+    /// The GraphQL id, for mutations REST lacks (pinning).
+    #[serde(default)]
+    pub node_id: Option<String>,
+}
+
+/// `POST /repos/{o}/{r}/issues`; the new issue's number and node id.
+pub(crate) async fn create_issue_node(
+    client: &Client,
+    repo: &Repo,
+    request: &Value,
+) -> Result<CreatedNode, GitHubError> {
+    client.post_json(&repo.issues(), request).await
 }
 
 async fn add_labels_to(

@@ -60,6 +60,19 @@ pub struct DashboardContext<'a> {
     pub plan: &'a Plan,
     pub applied: Option<&'a ApplyReport>,
     pub today: NaiveDate,
+    pub sections: &'a DashboardSections,
+}
+
+/// Dashboard sections other features render (Markdown), passed in by the
+/// caller: sync itself knows nothing of sprints or incidents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardSections {
+    /// The sprint budget table and chart (`paydown_budgets`).
+    pub sprint_budget: Option<String>,
+    /// Accepted drifts (`/debt accept-drift`).
+    pub accepted_drifts: Option<String>,
+    /// Items with an incident spike.
+    pub hot_items: Option<String>,
 }
 
 /// The dashboard body after this run's plan is applied.
@@ -93,9 +106,9 @@ pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
         top_n: TOP_ITEMS,
         config_errors: ctx.config_errors,
         open_over_time: &history,
-        sprint_budget: None,
-        hot_items: None,
-        accepted_drifts: None,
+        sprint_budget: ctx.sections.sprint_budget.as_deref(),
+        hot_items: ctx.sections.hot_items.as_deref(),
+        accepted_drifts: ctx.sections.accepted_drifts.as_deref(),
     })
 }
 
@@ -212,9 +225,52 @@ pub async fn write_dashboard(
                 "body": body,
                 "labels": [TRACKING_LABEL],
             });
-            let number = crate::apply::create_issue(client, repo, &request).await?;
-            Ok(DashboardWrite::Created { number })
+            let created = crate::apply::create_issue_node(client, repo, &request).await?;
+            match &created.node_id {
+                Some(node_id) => {
+                    if let Err(error) = pin_issue(client, node_id).await {
+                        // Pinning is a convenience: the dashboard works unpinned.
+                        tracing::warn!(repo = %repo, number = created.number, %error, "cannot pin the dashboard issue");
+                    }
+                }
+                None => {
+                    tracing::warn!(repo = %repo, number = created.number, "no node id; dashboard not pinned")
+                }
+            }
+            Ok(DashboardWrite::Created {
+                number: created.number,
+            })
         }
+    }
+}
+
+/// Why pinning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("GitHub refused to pin: {0}")]
+    Refused(String),
+}
+
+/// Pins an issue to the repository's issue list. REST has no pin API, so
+/// this is GraphQL's `pinIssue`; GitHub allows three pinned issues per
+/// repository and refuses a fourth, which callers log and carry on from.
+pub async fn pin_issue(client: &Client, node_id: &str) -> Result<(), PinError> {
+    let request = json!({
+        "query": "mutation($id: ID!) { pinIssue(input: {issueId: $id}) { issue { number } } }",
+        "variables": {"id": node_id},
+    });
+    let answer: Value = client.post_json("/graphql", &request).await?;
+    match answer.get("errors").and_then(Value::as_array) {
+        Some(errors) if !errors.is_empty() => Err(PinError::Refused(
+            errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -7,7 +7,7 @@ use paydown_github::{Client, GitHubError, Repo, encode_path};
 use paydown_reconcile::dashboard::DASHBOARD_MARKER;
 use paydown_reconcile::{ExistingIssue, IssueState};
 use paydown_scan::{ScanReport, ScanSettings, TarballLimits, scan_tarball};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{CLOSED_BY_BOT_MARKER, SyncError, TRACKING_LABEL};
 
@@ -48,24 +48,47 @@ pub async fn config_at(
     repo: &Repo,
     sha: &str,
 ) -> Result<(Config, Vec<String>), GitHubError> {
-    let route = repo.route(&format!(
-        "/contents/{}?ref={}",
-        encode_path(paydown_config::DEFAULT_PATH),
-        encode_path(sha)
-    ));
-    match client.get_bytes(&route, "application/vnd.github.raw").await {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            match paydown_config::parse(&text, paydown_config::DEFAULT_PATH) {
-                Ok(config) => Ok((config, Vec::new())),
-                Err(errors) => Ok((
-                    Config::default(),
-                    errors.to_string().lines().map(str::to_string).collect(),
-                )),
-            }
-        }
-        Err(e) if e.status() == Some(404) => Ok((Config::default(), Vec::new())),
-        Err(e) => Err(e),
+    Ok(parse_config(
+        config_text_at(client, repo, sha).await?.as_deref(),
+    ))
+}
+
+/// The text of `.github/paydown.yml` at `sha`; `None` when there is no
+/// such file. Kept by callers that remember the config between runs.
+pub async fn config_text_at(
+    client: &Client,
+    repo: &Repo,
+    sha: &str,
+) -> Result<Option<String>, GitHubError> {
+    file_text_at(client, repo, paydown_config::DEFAULT_PATH, sha).await
+}
+
+/// The text of `path` at `sha` (invalid UTF-8 replaced), `None` when the
+/// commit has no such file.
+pub async fn file_text_at(
+    client: &Client,
+    repo: &Repo,
+    path: &str,
+    sha: &str,
+) -> Result<Option<String>, GitHubError> {
+    Ok(client
+        .file_at(repo, path, sha)
+        .await?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The config a file's text (or its absence) stands for: the defaults,
+/// with the file's errors, when it cannot be read.
+pub fn parse_config(text: Option<&str>) -> (Config, Vec<String>) {
+    let Some(text) = text else {
+        return (Config::default(), Vec::new());
+    };
+    match paydown_config::parse(text, paydown_config::DEFAULT_PATH) {
+        Ok(config) => (config, Vec::new()),
+        Err(errors) => (
+            Config::default(),
+            errors.to_string().lines().map(str::to_string).collect(),
+        ),
     }
 }
 
@@ -97,7 +120,7 @@ pub async fn scan_commit(
 }
 
 #[derive(Deserialize)]
-struct IssueJson {
+pub(crate) struct IssueJson {
     number: u64,
     state: String,
     #[serde(default)]
@@ -130,7 +153,7 @@ struct UserJson {
 }
 
 /// What the bot's label finds on GitHub.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tracked {
     /// Debt issues (with an item marker), open and closed.
     pub issues: Vec<ExistingIssue>,
@@ -141,7 +164,7 @@ pub struct Tracked {
     pub dashboard: Option<DashboardIssue>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueDates {
     pub number: u64,
     pub title: String,
@@ -149,7 +172,7 @@ pub struct IssueDates {
     pub closed: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardIssue {
     pub number: u64,
     pub open: bool,
@@ -171,36 +194,37 @@ pub async fn tracked_issues(
     ));
     let listed: Vec<IssueJson> = client.get_all(&route).await?;
     let mut tracked = Tracked::default();
-    for json in listed.into_iter().filter(|i| i.pull_request.is_none()) {
-        let body = json.body.as_deref().unwrap_or_default();
-        if body.contains(DASHBOARD_MARKER) {
-            // The lowest-numbered dashboard wins, as for debt items.
-            if tracked
-                .dashboard
-                .as_ref()
-                .is_none_or(|d| d.number > json.number)
-            {
-                tracked.dashboard = Some(DashboardIssue {
-                    number: json.number,
-                    open: json.state != "closed",
-                    body: body.to_string(),
-                });
-            }
-            continue;
-        }
-        if let Some(created) = json.created_at {
-            tracked.dates.push(IssueDates {
-                number: json.number,
-                title: json.title.clone(),
-                created: created.date_naive(),
-                closed: json.closed_at.map(|c| c.date_naive()),
-            });
-        }
-        let issue = existing_issue(json);
-        if issue.marker.is_some() {
-            tracked.issues.push(issue);
-        }
+    for json in listed {
+        tracked.merge_listed(json);
     }
+    add_named(client, repo, &mut tracked, named).await?;
+    Ok(tracked)
+}
+
+/// The issues carrying [`TRACKING_LABEL`] updated at or after `since`
+/// (people closing, editing or relabelling them, and the bot's own
+/// writes), as one listing.
+pub(crate) async fn tracked_since(
+    client: &Client,
+    repo: &Repo,
+    since: DateTime<Utc>,
+) -> Result<Vec<IssueJson>, GitHubError> {
+    let route = repo.route(&format!(
+        "/issues?state=all&labels={}&since={}&per_page=100",
+        encode_path(TRACKING_LABEL),
+        encode_path(&since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    ));
+    client.get_all(&route).await
+}
+
+/// Fetches the issues annotations name (`#N`) that are not tracked yet;
+/// the annotation adopts them even without a marker.
+pub(crate) async fn add_named(
+    client: &Client,
+    repo: &Repo,
+    tracked: &mut Tracked,
+    named: &[u64],
+) -> Result<(), GitHubError> {
     for &number in named {
         if tracked.issues.iter().any(|i| i.number == number) {
             continue;
@@ -214,7 +238,56 @@ pub async fn tracked_issues(
             Err(e) => return Err(e),
         }
     }
-    Ok(tracked)
+    Ok(())
+}
+
+impl Tracked {
+    /// Takes in one issue as the label listing returned it, replacing what
+    /// was known of it: the dashboard by its marker, debt issues by their
+    /// item marker. An issue that lost its marker leaves the debt issues.
+    /// Returns the debt issue when it differs from what was known (a
+    /// person closed, relabelled or edited it).
+    pub(crate) fn merge_listed(&mut self, json: IssueJson) -> Option<ExistingIssue> {
+        if json.pull_request.is_some() {
+            return None;
+        }
+        let body = json.body.as_deref().unwrap_or_default();
+        if body.contains(DASHBOARD_MARKER) {
+            // The lowest-numbered dashboard wins, as for debt items.
+            if self
+                .dashboard
+                .as_ref()
+                .is_none_or(|d| d.number >= json.number)
+            {
+                self.dashboard = Some(DashboardIssue {
+                    number: json.number,
+                    open: json.state != "closed",
+                    body: body.to_string(),
+                });
+            }
+            return None;
+        }
+        self.dates.retain(|d| d.number != json.number);
+        if let Some(created) = json.created_at {
+            self.dates.push(IssueDates {
+                number: json.number,
+                title: json.title.clone(),
+                created: created.date_naive(),
+                closed: json.closed_at.map(|c| c.date_naive()),
+            });
+        }
+        let issue = existing_issue(json);
+        let known = self
+            .issues
+            .iter()
+            .position(|i| i.number == issue.number)
+            .map(|at| self.issues.remove(at));
+        let changed = known.as_ref() != Some(&issue);
+        if issue.marker.is_some() {
+            self.issues.push(issue.clone());
+        }
+        changed.then_some(issue)
+    }
 }
 
 fn existing_issue(json: IssueJson) -> ExistingIssue {
@@ -264,4 +337,16 @@ pub async fn merged_pull_request(
         .find(|p| p.merge_commit_sha.as_deref() == Some(sha))
         .or_else(|| pulls.iter().find(merged))
         .map(|p| p.number))
+}
+
+/// The issue numbers annotations name (`#123`), sorted, once each: those
+/// issues are the items' issues even without paydown's label.
+pub fn named_issues(annotations: &[paydown_annotations::Annotation]) -> Vec<u64> {
+    let mut named: Vec<u64> = annotations
+        .iter()
+        .filter_map(|a| a.metadata.issue)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    named
 }

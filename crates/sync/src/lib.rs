@@ -6,11 +6,15 @@
 //! decides what should change, and [`apply`] carries the plan out through
 //! the GitHub client, one effect at a time, carrying on past a failed one.
 //! The CLI (`paydown sync`), the App and the Action all call
-//! [`sync_repository`].
+//! [`sync_repository`]; the App, which keeps a [`state::SyncState`] per
+//! repository, calls [`sync_push`] so that a push is reconciled from its
+//! changed files alone ([`incremental`]).
 
 pub mod apply;
 pub mod dashboard;
 pub mod fetch;
+pub mod incremental;
+pub mod state;
 
 use std::collections::BTreeMap;
 
@@ -20,7 +24,9 @@ use paydown_reconcile::{Coverage, Effect, Plan, PlanInput, RepoRef};
 use paydown_scan::{SkipReason, TarballError, TarballLimits};
 
 pub use apply::{ApplyReport, CreatedIssue, EffectFailure};
-pub use dashboard::DashboardWrite;
+pub use dashboard::{DashboardSections, DashboardWrite};
+pub use incremental::{PushSync, SyncMode, sync_push};
+pub use state::SyncState;
 
 /// The label every debt issue carries, so the bot can list its issues
 /// without searching (search is eventually consistent; listing by label
@@ -47,6 +53,13 @@ pub struct SyncOptions {
     /// The default branch and commit to scan, when the caller already knows
     /// them (a push event); otherwise they are asked of GitHub.
     pub head: Option<fetch::Head>,
+    /// The configuration to use instead of `.github/paydown.yml` at the
+    /// scanned commit (the Action's `config-path` and inputs).
+    pub config: Option<paydown_config::Config>,
+    /// With `config`: the problems found reading it (the dashboard lists them).
+    pub config_errors: Vec<String>,
+    /// Sections of the dashboard that other features render.
+    pub dashboard_sections: DashboardSections,
 }
 
 /// What a sync saw, decided and did.
@@ -93,6 +106,9 @@ impl SyncOptions {
             tarball_limits: TarballLimits::default(),
             pull_request: None,
             head: None,
+            config: None,
+            config_errors: Vec::new(),
+            dashboard_sections: DashboardSections::default(),
         }
     }
 }
@@ -119,26 +135,43 @@ pub async fn sync_repository(
     repo: &Repo,
     options: &SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
+    full_sync(client, repo, options)
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// How far back from our clock the next `since` listing starts: GitHub's
+/// clock may be behind ours (NTP keeps both within well under a second),
+/// and an issue edited during the listing must show up again next time.
+/// Issues written in the margin are listed again by the next push, so a
+/// push right after a large import pages through its issues once.
+pub const LISTING_MARGIN: chrono::Duration = chrono::Duration::seconds(5);
+
+/// [`sync_repository`], also returning the state an incremental push can
+/// start from.
+pub(crate) async fn full_sync(
+    client: &Client,
+    repo: &Repo,
+    options: &SyncOptions,
+) -> Result<(SyncOutcome, SyncState), SyncError> {
     let head = match &options.head {
         Some(head) => head.clone(),
         None => fetch::default_branch_head(client, repo).await?,
     };
-    let (config, config_errors) = fetch::config_at(client, repo, &head.sha).await?;
+    let (config, config_errors, config_text) = match &options.config {
+        Some(config) => (config.clone(), options.config_errors.clone(), None),
+        None => {
+            let text = fetch::config_text_at(client, repo, &head.sha).await?;
+            let (config, errors) = fetch::parse_config(text.as_deref());
+            (config, errors, text)
+        }
+    };
     let scan = fetch::scan_commit(client, repo, &head.sha, &config, options.tarball_limits).await?;
-    let mut named: Vec<u64> = scan
-        .annotations
-        .iter()
-        .filter_map(|a| a.metadata.issue)
-        .collect();
-    named.sort_unstable();
-    named.dedup();
-    let fetch::Tracked {
-        issues,
-        dates,
-        dashboard: dashboard_issue,
-    } = fetch::tracked_issues(client, repo, &named).await?;
-
-    let mut input = PlanInput {
+    let named = fetch::named_issues(&scan.annotations);
+    let listed_since = chrono::Utc::now() - LISTING_MARGIN;
+    let tracked = fetch::tracked_issues(client, repo, &named).await?;
+    let files = state::group_by_path(&scan.annotations);
+    let input = PlanInput {
         repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
         sha: head.sha.clone(),
         html_base: options.html_base.clone(),
@@ -146,13 +179,71 @@ pub async fn sync_repository(
         annotations: scan.annotations,
         coverage: Coverage::Full,
         renames: BTreeMap::new(),
-        issues,
+        issues: tracked.issues.clone(),
         pull_request: options.pull_request,
         first_seen: BTreeMap::new(),
         incident_counts: BTreeMap::new(),
         priorities: BTreeMap::new(),
         today: options.today,
     };
+    let annotations = input.annotations.len();
+    let mut state = SyncState {
+        version: state::STATE_VERSION,
+        sha: head.sha.clone(),
+        config_text,
+        listed_since,
+        complete: false,
+        tracked,
+        files,
+    };
+    let finished = plan_apply_and_show(
+        client,
+        repo,
+        options,
+        input,
+        &config_errors,
+        &mut state,
+        None,
+    )
+    .await?;
+    Ok((
+        SyncOutcome {
+            repo: repo.to_string(),
+            branch: head.branch,
+            sha: head.sha,
+            annotations,
+            files_scanned: scan.files_scanned,
+            skipped: scan.skipped,
+            config_errors,
+            plan: finished.plan,
+            applied: finished.applied,
+            dashboard: finished.dashboard,
+        },
+        state,
+    ))
+}
+
+/// What planning, applying and writing the dashboard produced.
+pub(crate) struct Finished {
+    pub plan: Plan,
+    pub applied: Option<ApplyReport>,
+    pub dashboard: DashboardWrite,
+}
+
+/// The part of a sync shared by full and incremental runs: plan (naming
+/// the merged PR when something closes), apply unless a dry run, write the
+/// dashboard when its body changed, and bring `state` up to date.
+/// `dashboard_annotations` are every annotation of the tree when the plan
+/// saw only some (an incremental run); `None` when the plan saw them all.
+pub(crate) async fn plan_apply_and_show(
+    client: &Client,
+    repo: &Repo,
+    options: &SyncOptions,
+    mut input: PlanInput,
+    config_errors: &[String],
+    state: &mut SyncState,
+    dashboard_annotations: Option<&[paydown_annotations::Annotation]>,
+) -> Result<Finished, SyncError> {
     let mut plan = paydown_reconcile::plan(&input);
     // Close comments name the merged PR that paid the debt down. Asking
     // GitHub costs a request, so only when something is being closed.
@@ -162,7 +253,7 @@ pub async fn sync_repository(
         .any(|e| matches!(e, Effect::Close { .. }));
     if closes
         && input.pull_request.is_none()
-        && let Some(number) = fetch::merged_pull_request(client, repo, &head.sha).await?
+        && let Some(number) = fetch::merged_pull_request(client, repo, &input.sha).await?
     {
         input.pull_request = Some(number);
         plan = paydown_reconcile::plan(&input);
@@ -174,31 +265,36 @@ pub async fn sync_repository(
     };
     let body = dashboard::desired_body(&dashboard::DashboardContext {
         config: &input.config,
-        config_errors: &config_errors,
-        annotations: &input.annotations,
+        config_errors,
+        annotations: dashboard_annotations.unwrap_or(&input.annotations),
         issues: &input.issues,
-        dates: &dates,
+        dates: &state.tracked.dates,
         plan: &plan,
         applied: applied.as_ref(),
         today: options.today,
+        sections: &options.dashboard_sections,
     });
     let dashboard = dashboard::write_dashboard(
         client,
         repo,
         &input.config,
-        dashboard_issue.as_ref(),
+        state.tracked.dashboard.as_ref(),
         &body,
         options.dry_run,
     )
     .await?;
-    Ok(SyncOutcome {
-        repo: repo.to_string(),
-        branch: head.branch,
-        sha: head.sha,
-        annotations: input.annotations.len(),
-        files_scanned: scan.files_scanned,
-        skipped: scan.skipped,
-        config_errors,
+    if let Some(applied) = &applied {
+        state::after_apply(
+            &mut state.tracked,
+            &plan,
+            applied,
+            &dashboard,
+            &body,
+            options.today,
+        );
+        state.complete = plan.deferred_creates == 0 && applied.failures.is_empty();
+    }
+    Ok(Finished {
         plan,
         applied,
         dashboard,

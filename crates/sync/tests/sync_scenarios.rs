@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use fake_github::FakeGitHub;
 use paydown_github::{Client, ClientOptions, Repo};
-use paydown_scan::TarballLimits;
 use paydown_sync::{CLOSED_BY_BOT_MARKER, SyncOptions, TRACKING_LABEL, sync_repository};
 
 const TOKEN: &str = "ghp_test_token";
@@ -22,9 +21,7 @@ fn options(dry_run: bool) -> SyncOptions {
         dry_run,
         html_base: "https://github.com".into(),
         today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-        tarball_limits: TarballLimits::default(),
-        pull_request: None,
-        head: None,
+        ..SyncOptions::for_api("https://api.github.com")
     }
 }
 

@@ -1,0 +1,694 @@
+//! A push reconciled from what it changed, given the [`SyncState`] of the
+//! commit it starts from: one compare (`GET /repos/{o}/{r}/compare/B...A`)
+//! for the changed files, their text in one GraphQL query, one listing of
+//! the tracked issues updated since the last run, then a plan covering
+//! only the changed paths. About `k + 3` requests for a push that touches
+//! `k` items, whatever the size of the repository.
+//!
+//! Anything the changed files alone cannot answer falls back to the full
+//! sync (one tarball): no state or an incomplete one, a push whose
+//! `before` is not the synced commit (force push, missed delivery), a
+//! compare that is not a plain fast-forward or lists 300 files (GitHub's
+//! cap), and a change to `.github/paydown.yml`, whose new keywords or
+//! paths may concern any file — so a config change takes effect on the
+//! push that makes it. A sync that is not a push (the one after a merge)
+//! compares the synced commit with the default branch's head.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use paydown_github::{Client, GitHubError, Repo, encode_path};
+use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
+use paydown_scan::{ScanReport, ScanSettings, SkipReason, TarballLimits, scan_tarball};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::state::{self, SyncState};
+use crate::{DashboardWrite, SyncError, SyncOptions, SyncOutcome, fetch};
+
+/// GitHub's compare lists at most this many files; a longer diff is cut.
+pub const COMPARE_FILE_CAP: usize = 300;
+
+/// How a push was reconciled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "mode")]
+pub enum SyncMode {
+    /// The whole tree from one tarball, with the reason.
+    Full { reason: String },
+    /// Only the changed files.
+    Incremental { changed_files: usize },
+    /// The state is already at the pushed commit (a redelivery, or the
+    /// sync after a merge whose push came first): nothing to read; the
+    /// dashboard is written only if its body changed.
+    UpToDate,
+}
+
+/// The outcome of [`sync_push`], with the state to keep for the next push.
+#[derive(Debug)]
+pub struct PushSync {
+    pub outcome: SyncOutcome,
+    pub mode: SyncMode,
+    pub state: SyncState,
+    /// Whether `state` is new and worth storing (never after a dry run).
+    pub state_changed: bool,
+}
+
+/// Reconciles a push of the default branch from `before` to
+/// `options.head` (or, without `before`, a full sync), building on
+/// `previous` when it is the state of `before`. The returned state is for
+/// the caller to keep; with `options.dry_run` it must not be kept.
+pub async fn sync_push(
+    client: &Client,
+    repo: &Repo,
+    options: &SyncOptions,
+    previous: Option<SyncState>,
+    before: Option<&str>,
+) -> Result<PushSync, SyncError> {
+    // A push that does not start at the synced commit is a force push, or
+    // an older push retried after newer ones were synced. Either way the
+    // branch's current head is the truth: reconciling the pushed commit
+    // would roll the issues back to an older tree.
+    let complete = previous.as_ref().is_some_and(|state| state.complete);
+    let synced = previous.as_ref().map(|state| state.sha.as_str());
+    let pushed = options.head.as_ref().map(|head| head.sha.as_str());
+    // (A redelivery of the push already synced is not stale: its head is
+    // the synced commit, and `decide` finds it up to date for free.)
+    let stale_push =
+        complete && before.is_some_and(|before| synced != Some(before)) && pushed != synced;
+    let before = if stale_push { None } else { before };
+    // A sync without a known head (the one after a merge, or a stale push)
+    // builds on a complete state too: the default branch's head is two
+    // reads, a tarball and a full listing are many more.
+    let resolved;
+    let options = if complete && (options.head.is_none() || stale_push) {
+        resolved = SyncOptions {
+            head: Some(fetch::default_branch_head(client, repo).await?),
+            ..options.clone()
+        };
+        &resolved
+    } else {
+        options
+    };
+    let decision = decide(previous.as_ref(), before, options.head.as_ref());
+    let reason = match (decision, previous, &options.head) {
+        (Decision::UpToDate, Some(state), Some(head)) => {
+            return up_to_date(client, repo, options, head, state).await;
+        }
+        (Decision::Incremental, Some(state), Some(head)) => {
+            match incremental(client, repo, options, state, head).await? {
+                Ok(done) => return Ok(done),
+                Err(reason) => reason,
+            }
+        }
+        (Decision::Full(reason), _, _) => reason,
+        // `decide` answers UpToDate and Incremental only with a state and a head.
+        _ => "no state kept for this repository".to_string(),
+    };
+    tracing::info!(repo = %repo, reason = %reason, "full sync");
+    let (outcome, state) = crate::full_sync(client, repo, options).await?;
+    Ok(PushSync {
+        outcome,
+        mode: SyncMode::Full { reason },
+        state,
+        state_changed: !options.dry_run,
+    })
+}
+
+/// What a push needs, from the kept state alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Full(String),
+    Incremental,
+    UpToDate,
+}
+
+/// Whether a push from `before` to `head` can build on `previous`.
+pub fn decide(
+    previous: Option<&SyncState>,
+    before: Option<&str>,
+    head: Option<&fetch::Head>,
+) -> Decision {
+    let Some(state) = previous else {
+        return Decision::Full("no state kept for this repository".into());
+    };
+    if !state.complete {
+        return Decision::Full("the last run left work undone".into());
+    }
+    let Some(head) = head else {
+        return Decision::Full("the head commit is not known".into());
+    };
+    // A redelivered push, or the sync after a merge whose push came first.
+    if state.sha == head.sha {
+        return Decision::UpToDate;
+    }
+    // Not a push (the sync after a merge): from the synced commit; the
+    // compare then says whether it is an ancestor of the head.
+    let Some(before) = before else {
+        return Decision::Incremental;
+    };
+    if state.sha != before {
+        return Decision::Full("the push does not start at the synced commit".into());
+    }
+    Decision::Incremental
+}
+
+/// Nothing to reconcile: the state is at the pushed commit. Only the
+/// dashboard may differ (the sections other features render change with
+/// merges and sprints); it is rendered from the state and written when its
+/// body changed — no read.
+async fn up_to_date(
+    client: &Client,
+    repo: &Repo,
+    options: &SyncOptions,
+    head: &fetch::Head,
+    mut state: SyncState,
+) -> Result<PushSync, SyncError> {
+    let (config, config_errors) = match &options.config {
+        Some(config) => (config.clone(), options.config_errors.clone()),
+        None => fetch::parse_config(state.config_text.as_deref()),
+    };
+    let annotations = state.annotations();
+    let plan = Plan::default();
+    let applied = crate::ApplyReport::default();
+    let body = crate::dashboard::desired_body(&crate::dashboard::DashboardContext {
+        config: &config,
+        config_errors: &config_errors,
+        annotations: &annotations,
+        issues: &state.tracked.issues,
+        dates: &state.tracked.dates,
+        plan: &plan,
+        applied: Some(&applied),
+        today: options.today,
+        sections: &options.dashboard_sections,
+    });
+    let dashboard = crate::dashboard::write_dashboard(
+        client,
+        repo,
+        &config,
+        state.tracked.dashboard.as_ref(),
+        &body,
+        options.dry_run,
+    )
+    .await?;
+    let state_changed = matches!(
+        dashboard,
+        DashboardWrite::Created { .. } | DashboardWrite::Updated { .. }
+    );
+    if !options.dry_run {
+        state::after_apply(
+            &mut state.tracked,
+            &plan,
+            &applied,
+            &dashboard,
+            &body,
+            options.today,
+        );
+    }
+    let outcome = SyncOutcome {
+        repo: repo.to_string(),
+        branch: head.branch.clone(),
+        sha: head.sha.clone(),
+        annotations: annotations.len(),
+        files_scanned: 0,
+        skipped: BTreeMap::new(),
+        config_errors,
+        plan,
+        applied: (!options.dry_run).then_some(applied),
+        dashboard,
+    };
+    Ok(PushSync {
+        outcome,
+        mode: SyncMode::UpToDate,
+        state,
+        state_changed,
+    })
+}
+
+#[derive(Deserialize)]
+struct CompareJson {
+    status: String,
+    #[serde(default)]
+    files: Option<Vec<CompareFile>>,
+}
+
+/// One file of a compare, as GitHub lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CompareFile {
+    pub filename: String,
+    /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed`, `unchanged`.
+    pub status: String,
+    #[serde(default)]
+    pub previous_filename: Option<String>,
+}
+
+/// What a push changed, as the planner needs it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Files to read at the pushed commit.
+    pub to_read: Vec<String>,
+    /// Every path whose items the plan may settle: read, removed, and the
+    /// old paths of renames.
+    pub covered: BTreeSet<String>,
+    /// Old path → new path.
+    pub renames: BTreeMap<String, String>,
+}
+
+/// The compare's files as reads, coverage and renames; `Err` with the
+/// reason when the changed files alone cannot answer (the caller then
+/// runs a full sync).
+pub fn changes_from_compare(status: &str, files: &[CompareFile]) -> Result<Changes, String> {
+    if !matches!(status, "ahead" | "identical") {
+        return Err(format!(
+            "the pushed commit is {status} of the synced one (a force push)"
+        ));
+    }
+    if files.len() >= COMPARE_FILE_CAP {
+        return Err(format!(
+            "the push changes {} files or more",
+            COMPARE_FILE_CAP
+        ));
+    }
+    let mut changes = Changes::default();
+    for file in files {
+        let touches_config = |p: &str| p == paydown_config::DEFAULT_PATH;
+        if touches_config(&file.filename)
+            || file
+                .previous_filename
+                .as_deref()
+                .is_some_and(touches_config)
+        {
+            return Err("the push changes .github/paydown.yml".to_string());
+        }
+        changes.covered.insert(file.filename.clone());
+        match file.status.as_str() {
+            "removed" => {}
+            "unchanged" => {
+                changes.covered.remove(&file.filename);
+            }
+            _ => changes.to_read.push(file.filename.clone()),
+        }
+        if file.status == "renamed"
+            && let Some(old) = &file.previous_filename
+        {
+            changes.covered.insert(old.clone());
+            changes.renames.insert(old.clone(), file.filename.clone());
+        }
+    }
+    Ok(changes)
+}
+
+/// `Ok(Err(reason))` when the push needs a full sync after all.
+async fn incremental(
+    client: &Client,
+    repo: &Repo,
+    options: &SyncOptions,
+    mut state: SyncState,
+    head: &fetch::Head,
+) -> Result<Result<PushSync, String>, SyncError> {
+    let compare: CompareJson = client
+        .get_json(&repo.route(&format!(
+            "/compare/{}...{}",
+            encode_path(&state.sha),
+            encode_path(&head.sha)
+        )))
+        .await?;
+    let Some(files) = compare.files else {
+        return Ok(Err("the compare lists no files".to_string()));
+    };
+    let mut changes = match changes_from_compare(&compare.status, &files) {
+        Ok(changes) => changes,
+        Err(reason) => return Ok(Err(reason)),
+    };
+
+    // People close, relabel and edit issues between pushes: one listing of
+    // what changed since the last one keeps the index true, and the files
+    // of the items they touched are read again with the changed ones, so
+    // the plan answers them (a person's close → `debt:wontfix`).
+    let listed_since = chrono::Utc::now() - crate::LISTING_MARGIN;
+    for json in fetch::tracked_since(client, repo, state.listed_since).await? {
+        let Some(changed) = state.tracked.merge_listed(json) else {
+            continue;
+        };
+        let path = changed
+            .marker
+            .as_ref()
+            .and_then(|m| m.meta.as_ref())
+            .map(|meta| meta.path.clone());
+        if let Some(path) = path
+            && state.files.contains_key(&path)
+            && changes.covered.insert(path.clone())
+        {
+            changes.to_read.push(path);
+        }
+    }
+    state.listed_since = listed_since;
+    let (config, config_errors) = match &options.config {
+        Some(config) => (config.clone(), options.config_errors.clone()),
+        None => fetch::parse_config(state.config_text.as_deref()),
+    };
+    let settings = ScanSettings::from_config(&config);
+    let texts = match file_texts(client, repo, &head.sha, &changes.to_read, &settings).await? {
+        Ok(texts) => texts,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let scan = scan_texts(texts, &settings, options.tarball_limits)
+        .await
+        .map_err(|e| match e {
+            ScanTextsError::Tarball(source) => SyncError::Tarball {
+                repo: repo.to_string(),
+                sha: head.sha.clone(),
+                source,
+            },
+            ScanTextsError::Join(e) => SyncError::Join(e),
+        })?;
+
+    let named = fetch::named_issues(&scan.annotations);
+    fetch::add_named(client, repo, &mut state.tracked, &named).await?;
+
+    for path in &changes.covered {
+        state.files.remove(path);
+    }
+    state.files.extend(state::group_by_path(&scan.annotations));
+    let all_annotations = state.annotations();
+    let input = PlanInput {
+        repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
+        sha: head.sha.clone(),
+        html_base: options.html_base.clone(),
+        config,
+        annotations: scan.annotations,
+        coverage: Coverage::Paths(changes.covered.clone()),
+        renames: changes.renames,
+        issues: state.tracked.issues.clone(),
+        pull_request: options.pull_request,
+        first_seen: BTreeMap::new(),
+        incident_counts: BTreeMap::new(),
+        priorities: BTreeMap::new(),
+        today: options.today,
+    };
+    state.sha = head.sha.clone();
+    state.complete = false;
+    let finished = crate::plan_apply_and_show(
+        client,
+        repo,
+        options,
+        input,
+        &config_errors,
+        &mut state,
+        Some(&all_annotations),
+    )
+    .await?;
+    Ok(Ok(PushSync {
+        outcome: SyncOutcome {
+            repo: repo.to_string(),
+            branch: head.branch.clone(),
+            sha: head.sha.clone(),
+            annotations: all_annotations.len(),
+            files_scanned: scan.files_scanned,
+            skipped: scan.skipped,
+            config_errors,
+            plan: finished.plan,
+            applied: finished.applied,
+            dashboard: finished.dashboard,
+        },
+        mode: SyncMode::Incremental {
+            changed_files: files.len(),
+        },
+        state,
+        state_changed: !options.dry_run,
+    }))
+}
+
+/// A changed file's content, or why it is not read.
+enum FileText {
+    Text(String, Vec<u8>),
+    Skipped(SkipReason),
+}
+
+/// Files per GraphQL blob query.
+const PATHS_PER_QUERY: usize = 100;
+
+#[derive(Deserialize)]
+struct GraphQlBlobs {
+    #[serde(default)]
+    data: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Blob {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default, rename = "isBinary")]
+    is_binary: Option<bool>,
+    #[serde(default, rename = "isTruncated")]
+    is_truncated: Option<bool>,
+    #[serde(default, rename = "byteSize")]
+    byte_size: Option<u64>,
+}
+
+/// The GraphQL query reading `paths` at `sha`: one aliased `object` per
+/// file (`f0`, `f1`, …), expressions passed as variables so no path needs
+/// escaping.
+pub fn blob_query(owner: &str, name: &str, sha: &str, paths: &[String], first: usize) -> Value {
+    let mut params = String::from("$owner: String!, $name: String!");
+    let mut fields = String::new();
+    let mut variables = serde_json::Map::new();
+    variables.insert("owner".into(), json!(owner));
+    variables.insert("name".into(), json!(name));
+    for (i, path) in (first..).zip(paths) {
+        params.push_str(&format!(", $e{i}: String!"));
+        fields.push_str(&format!(
+            " f{i}: object(expression: $e{i}) {{ ... on Blob {{ text isBinary isTruncated byteSize }} }}"
+        ));
+        variables.insert(format!("e{i}"), json!(format!("{sha}:{path}")));
+    }
+    json!({
+        "query": format!("query({params}) {{ repository(owner: $owner, name: $name) {{{fields} }} }}"),
+        "variables": variables,
+    })
+}
+
+/// The text of every changed file at `sha` in one GraphQL request; a file
+/// GraphQL gives no text for (too large for it, an error) is read alone
+/// through the contents API.
+async fn file_texts(
+    client: &Client,
+    repo: &Repo,
+    sha: &str,
+    paths: &[String],
+    settings: &ScanSettings,
+) -> Result<Result<Vec<(String, FileText)>, String>, GitHubError> {
+    if paths.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    // Files are asked for in batches: one query for a typical push, and a
+    // large one cannot time out GitHub's GraphQL as a whole.
+    let mut found = serde_json::Map::new();
+    for (batch, chunk) in paths.chunks(PATHS_PER_QUERY).enumerate() {
+        let query = blob_query(&repo.owner, &repo.name, sha, chunk, batch * PATHS_PER_QUERY);
+        match client
+            .post_json::<_, GraphQlBlobs>("/graphql", &query)
+            .await
+        {
+            Ok(answer) => {
+                if let Some(Value::Object(objects)) = answer
+                    .data
+                    .and_then(|mut d| d.get_mut("repository").map(Value::take))
+                {
+                    found.extend(objects);
+                }
+            }
+            // Rate limits and auth problems are the client's and the
+            // caller's to handle; a GraphQL endpoint that is missing or
+            // refuses the query (older GitHub Enterprise) costs one
+            // contents read per file.
+            Err(e) if matches!(e.status(), Some(400 | 404 | 422)) => {
+                tracing::warn!(repo = %repo, error = %e, "GraphQL blob query refused; reading files one by one");
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let objects = Value::Object(found);
+    let mut out = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        let blob: Option<Blob> = objects
+            .get(format!("f{i}"))
+            .filter(|v| !v.is_null())
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let text = match blob {
+            Some(b) if b.is_binary == Some(true) => FileText::Skipped(SkipReason::Binary),
+            Some(b) if b.byte_size.is_some_and(|s| s > settings.max_file_bytes) => {
+                FileText::Skipped(SkipReason::TooLarge)
+            }
+            Some(Blob {
+                text: Some(text),
+                is_truncated: Some(false) | None,
+                ..
+            }) => FileText::Text(path.clone(), text.into_bytes()),
+            _ => match client.file_at(repo, path, sha).await? {
+                Some(bytes) => FileText::Text(path.clone(), bytes.to_vec()),
+                // The compare listed it at this commit, yet it cannot be
+                // read (replication lag, an odd object): treating it as
+                // deleted would close its items' issues, so the whole
+                // tree is read instead.
+                None => return Ok(Err(format!("{path} cannot be read at {sha}"))),
+            },
+        };
+        out.push((path.clone(), text));
+    }
+    Ok(Ok(out))
+}
+
+enum ScanTextsError {
+    Tarball(paydown_scan::TarballError),
+    Join(String),
+}
+
+/// Scans the changed files through the same path rules and limits as a
+/// full sync's tarball, by packing them into a small tarball of GitHub's
+/// layout: one code path decides what counts, whichever way files came.
+async fn scan_texts(
+    texts: Vec<(String, FileText)>,
+    settings: &ScanSettings,
+    limits: TarballLimits,
+) -> Result<ScanReport, ScanTextsError> {
+    let mut skipped: BTreeMap<SkipReason, u64> = BTreeMap::new();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::none(),
+    ));
+    for (path, text) in texts {
+        match text {
+            FileText::Skipped(reason) => *skipped.entry(reason).or_default() += 1,
+            FileText::Text(path_in_tar, bytes) => {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(bytes.len() as u64);
+                header.set_mode(0o644);
+                header.set_entry_type(tar::EntryType::Regular);
+                if builder
+                    .append_data(&mut header, format!("changed/{path_in_tar}"), &bytes[..])
+                    .is_err()
+                {
+                    // A path tar cannot hold is one a tarball would not hold either.
+                    tracing::debug!(%path, "changed file not packable; skipped");
+                    *skipped.entry(SkipReason::UnsafeEntry).or_default() += 1;
+                }
+            }
+        }
+    }
+    let packed = builder
+        .into_inner()
+        .and_then(|gz| gz.finish())
+        .map_err(|e| ScanTextsError::Tarball(e.into()))?;
+    let settings = settings.clone();
+    let mut report =
+        tokio::task::spawn_blocking(move || scan_tarball(&packed[..], &settings, limits))
+            .await
+            .map_err(|e| ScanTextsError::Join(e.to_string()))?
+            .map_err(ScanTextsError::Tarball)?;
+    for (reason, n) in skipped {
+        *report.skipped.entry(reason).or_default() += n;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, status: &str, previous: Option<&str>) -> CompareFile {
+        CompareFile {
+            filename: name.into(),
+            status: status.into(),
+            previous_filename: previous.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_fast_forward_reads_changed_files_and_covers_removed_and_renamed_ones() {
+        let changes = changes_from_compare(
+            "ahead",
+            &[
+                file("src/a.rs", "modified", None),
+                file("src/b.rs", "removed", None),
+                file("src/new.rs", "renamed", Some("src/old.rs")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(changes.to_read, ["src/a.rs", "src/new.rs"]);
+        assert_eq!(
+            changes.covered.iter().collect::<Vec<_>>(),
+            ["src/a.rs", "src/b.rs", "src/new.rs", "src/old.rs"]
+        );
+        assert_eq!(changes.renames["src/old.rs"], "src/new.rs");
+    }
+
+    #[test]
+    fn force_pushes_config_changes_and_cut_diffs_need_a_full_sync() {
+        assert!(changes_from_compare("diverged", &[]).is_err());
+        assert!(
+            changes_from_compare("ahead", &[file(".github/paydown.yml", "modified", None)])
+                .is_err()
+        );
+        let many: Vec<CompareFile> = (0..COMPARE_FILE_CAP)
+            .map(|i| file(&format!("f{i}.rs"), "added", None))
+            .collect();
+        assert!(changes_from_compare("ahead", &many).is_err());
+    }
+
+    fn state(sha: &str, complete: bool) -> SyncState {
+        SyncState {
+            version: state::STATE_VERSION,
+            sha: sha.into(),
+            config_text: None,
+            listed_since: chrono::DateTime::default(),
+            complete,
+            tracked: fetch::Tracked::default(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_push_from_the_synced_commit_after_a_complete_run_is_incremental() {
+        let head = fetch::Head {
+            branch: "main".into(),
+            sha: "b".into(),
+        };
+        let synced = state("a", true);
+        assert_eq!(
+            decide(Some(&synced), Some("a"), Some(&head)),
+            Decision::Incremental
+        );
+        // a sync that is not a push (after a merge) goes from the synced commit,
+        assert_eq!(
+            decide(Some(&synced), None, Some(&head)),
+            Decision::Incremental
+        );
+        // a redelivery of the push already synced, or a merge's sync after its push,
+        assert_eq!(
+            decide(Some(&state("b", true)), Some("a"), Some(&head)),
+            Decision::UpToDate
+        );
+        assert_eq!(
+            decide(Some(&state("b", true)), None, Some(&head)),
+            Decision::UpToDate
+        );
+        // a force push or a missed push, an unfinished run, no state, no push:
+        for decision in [
+            decide(Some(&synced), Some("x"), Some(&head)),
+            decide(Some(&state("a", false)), Some("a"), Some(&head)),
+            decide(None, Some("a"), Some(&head)),
+            decide(Some(&synced), None, None),
+        ] {
+            assert!(matches!(decision, Decision::Full(_)), "{decision:?}");
+        }
+    }
+
+    #[test]
+    fn the_blob_query_passes_each_expression_as_a_variable() {
+        let q = blob_query("o", "r", "abc", &["a \"q\".rs".to_string()], 0);
+        assert_eq!(q["variables"]["e0"], "abc:a \"q\".rs");
+        let text = q["query"].as_str().unwrap();
+        assert!(text.contains("f0: object(expression: $e0)"), "{text}");
+        assert!(text.contains("$e0: String!"), "{text}");
+    }
+}

@@ -1,0 +1,367 @@
+//! What a caller keeps between syncs of one repository so that a push can
+//! be reconciled from its changed files alone: the commit last synced, the
+//! config text at it, the issue index (the debt issues as the planner needs
+//! them, their dates, the dashboard), the annotations of every file (for
+//! the dashboard's counts and lists), and when the issues were last listed.
+//!
+//! The state is plain serde data; the server keeps it in its store, the
+//! CLI and the Action keep none and always run full syncs. Updating it
+//! after a plan is applied is pure ([`SyncState::after_apply`]) and mirrors
+//! what the writes did on GitHub, so the next push needs no re-listing of
+//! every issue; the `since` listing of the next push then overwrites
+//! anything GitHub holds differently.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use paydown_annotations::{Annotation, Metadata};
+use paydown_reconcile::render::LABEL_WONTFIX;
+use paydown_reconcile::{Effect, ExistingIssue, IssueState, Plan, marker};
+use serde::{Deserialize, Serialize};
+
+use crate::apply::ApplyReport;
+use crate::fetch::{DashboardIssue, IssueDates, Tracked};
+use crate::{CLOSED_BY_BOT_MARKER, DashboardWrite, TRACKING_LABEL};
+
+/// Bumped when the shape changes; a state of another version is ignored
+/// (the next push runs a full sync and writes a new one).
+pub const STATE_VERSION: u32 = 1;
+
+/// One repository's sync state after a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub version: u32,
+    /// The default branch commit the issues were reconciled with.
+    pub sha: String,
+    /// `.github/paydown.yml` at `sha`; `None` when there is no file.
+    pub config_text: Option<String>,
+    /// The `since` of the next issue listing: when the last listing
+    /// started, less a margin for clock skew between us and GitHub.
+    pub listed_since: DateTime<Utc>,
+    /// Whether the run left nothing to do: no creates deferred by pacing,
+    /// no effect GitHub refused. Only a complete state is built on
+    /// incrementally; otherwise the next run is a full sync.
+    pub complete: bool,
+    pub tracked: Tracked,
+    /// The annotations of every scanned file, by path (what the dashboard
+    /// shows of them).
+    pub files: BTreeMap<String, Vec<StoredAnnotation>>,
+}
+
+/// The part of an annotation the dashboard shows, enough to rebuild it
+/// without rescanning its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAnnotation {
+    pub id: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub keyword: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+}
+
+impl StoredAnnotation {
+    pub fn from_annotation(a: &Annotation) -> Self {
+        Self {
+            id: a.id.clone(),
+            line: a.line,
+            column: a.column,
+            end_line: a.end_line,
+            keyword: a.keyword.clone(),
+            text: a.text.clone(),
+            area: a.metadata.area.clone(),
+        }
+    }
+
+    /// The annotation as the dashboard needs it (body and other metadata
+    /// are not kept).
+    pub fn to_annotation(&self, path: &str) -> Annotation {
+        Annotation {
+            path: path.to_string(),
+            line: self.line,
+            column: self.column,
+            end_line: self.end_line,
+            keyword: self.keyword.clone(),
+            text: self.text.clone(),
+            body: String::new(),
+            metadata: Metadata {
+                area: self.area.clone(),
+                ..Metadata::default()
+            },
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// Annotations grouped by path, as the state keeps them.
+pub fn group_by_path(annotations: &[Annotation]) -> BTreeMap<String, Vec<StoredAnnotation>> {
+    let mut files: BTreeMap<String, Vec<StoredAnnotation>> = BTreeMap::new();
+    for a in annotations {
+        files
+            .entry(a.path.clone())
+            .or_default()
+            .push(StoredAnnotation::from_annotation(a));
+    }
+    files
+}
+
+impl SyncState {
+    /// Every annotation of the state, by path then line.
+    pub fn annotations(&self) -> Vec<Annotation> {
+        self.files
+            .iter()
+            .flat_map(|(path, list)| list.iter().map(move |a| a.to_annotation(path)))
+            .collect()
+    }
+
+    /// The state as JSON, for a store.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A stored state; `None` when it cannot be read or is of another
+    /// version (the caller then runs a full sync).
+    pub fn from_json(text: &str) -> Option<Self> {
+        serde_json::from_str::<SyncState>(text)
+            .ok()
+            .filter(|s| s.version == STATE_VERSION)
+    }
+}
+
+/// Brings the issue index in line with what applying `plan` did: created
+/// issues with their numbers, edits, closes, reopens, labels; and the
+/// dashboard write. Effects GitHub refused make the run incomplete, so the
+/// next run is a full sync and a wrong guess here is never built upon.
+pub fn after_apply(
+    tracked: &mut Tracked,
+    plan: &Plan,
+    applied: &ApplyReport,
+    dashboard: &DashboardWrite,
+    dashboard_body: &str,
+    today: NaiveDate,
+) {
+    let created: BTreeMap<&str, u64> = applied
+        .created
+        .iter()
+        .map(|c| (c.id.as_str(), c.number))
+        .collect();
+    for effect in &plan.effects {
+        match effect {
+            Effect::Create {
+                id,
+                title,
+                body,
+                labels,
+                assignees,
+            } => {
+                let Some(&number) = created.get(id.as_str()) else {
+                    continue;
+                };
+                let mut issue = ExistingIssue::new(number, IssueState::Open, title, body);
+                issue.labels = std::iter::once(TRACKING_LABEL.to_string())
+                    .chain(labels.iter().cloned())
+                    .collect();
+                issue.assignees = assignees.clone();
+                tracked.issues.retain(|i| i.number != number);
+                tracked.issues.push(issue);
+                tracked.dates.retain(|d| d.number != number);
+                tracked.dates.push(IssueDates {
+                    number,
+                    title: title.clone(),
+                    created: today,
+                    closed: None,
+                });
+            }
+            Effect::Update {
+                number,
+                title,
+                body,
+                add_labels,
+                remove_labels,
+                add_assignees,
+                ..
+            } => edit(tracked, *number, |issue| {
+                if let Some(title) = title {
+                    issue.title = title.clone();
+                }
+                if let Some(body) = body {
+                    set_body(issue, body.clone());
+                }
+                add_missing(&mut issue.labels, add_labels);
+                issue
+                    .labels
+                    .retain(|l| !remove_labels.iter().any(|r| r.eq_ignore_ascii_case(l)));
+                add_missing(&mut issue.assignees, add_assignees);
+            }),
+            Effect::Close { number, .. } => {
+                edit(tracked, *number, |issue| {
+                    if !issue.body.contains(CLOSED_BY_BOT_MARKER) {
+                        let body = format!("{}\n{CLOSED_BY_BOT_MARKER}", issue.body.trim_end());
+                        set_body(issue, body);
+                    }
+                    issue.state = IssueState::Closed;
+                    issue.state_reason = Some("completed".into());
+                    issue.closed_by_bot = Some(true);
+                });
+                set_closed(tracked, *number, Some(today));
+            }
+            Effect::Reopen { number, .. } => {
+                edit(tracked, *number, |issue| {
+                    let body = issue
+                        .body
+                        .replace(&format!("\n{CLOSED_BY_BOT_MARKER}"), "")
+                        .replace(CLOSED_BY_BOT_MARKER, "");
+                    set_body(issue, body);
+                    issue.state = IssueState::Open;
+                    issue.state_reason = Some("reopened".into());
+                    issue.closed_by_bot = None;
+                });
+                set_closed(tracked, *number, None);
+            }
+            Effect::MarkWontfix { number, .. } => edit(tracked, *number, |issue| {
+                add_missing(&mut issue.labels, &[LABEL_WONTFIX.to_string()]);
+            }),
+            Effect::CloseDuplicate { number, .. } => {
+                edit(tracked, *number, |issue| {
+                    issue.state = IssueState::Closed;
+                    issue.state_reason = Some("not_planned".into());
+                    // As a re-listing would read it: no close mark in the body.
+                    issue.closed_by_bot = Some(issue.body.contains(CLOSED_BY_BOT_MARKER));
+                });
+                set_closed(tracked, *number, Some(today));
+            }
+        }
+    }
+    match dashboard {
+        DashboardWrite::Created { number } => {
+            tracked.dashboard = Some(DashboardIssue {
+                number: *number,
+                open: true,
+                body: dashboard_body.to_string(),
+            });
+        }
+        DashboardWrite::Updated { number } => {
+            if let Some(d) = tracked.dashboard.as_mut().filter(|d| d.number == *number) {
+                d.body = dashboard_body.to_string();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn edit(tracked: &mut Tracked, number: u64, change: impl FnOnce(&mut ExistingIssue)) {
+    if let Some(issue) = tracked.issues.iter_mut().find(|i| i.number == number) {
+        change(issue);
+    }
+}
+
+fn set_body(issue: &mut ExistingIssue, body: String) {
+    issue.marker = marker::parse(&body);
+    issue.body = body;
+}
+
+fn set_closed(tracked: &mut Tracked, number: u64, closed: Option<NaiveDate>) {
+    if let Some(d) = tracked.dates.iter_mut().find(|d| d.number == number) {
+        d.closed = closed;
+    }
+}
+
+fn add_missing(list: &mut Vec<String>, new: &[String]) {
+    for item in new {
+        if !list.iter().any(|x| x.eq_ignore_ascii_case(item)) {
+            list.push(item.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::CreatedIssue;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn created_closed_and_labelled_issues_are_recorded_as_github_now_has_them() {
+        // Given an index with one open debt issue,
+        let mut tracked = Tracked::default();
+        let mut open = ExistingIssue::new(7, IssueState::Open, "TODO: old", "old body");
+        open.labels = vec!["paydown".into()];
+        tracked.issues.push(open);
+        tracked.dates.push(IssueDates {
+            number: 7,
+            title: "TODO: old".into(),
+            created: day(),
+            closed: None,
+        });
+        // when a plan creating one issue and closing #7 was applied,
+        let plan = Plan {
+            effects: vec![
+                Effect::Close {
+                    number: 7,
+                    id: "old".into(),
+                    comment: "gone".into(),
+                },
+                Effect::Create {
+                    id: "new".into(),
+                    title: "TODO: new".into(),
+                    body: "new body".into(),
+                    labels: vec!["debt:todo".into()],
+                    assignees: vec!["bob".into()],
+                },
+            ],
+            ..Plan::default()
+        };
+        let applied = ApplyReport {
+            applied: 2,
+            created: vec![CreatedIssue {
+                id: "new".into(),
+                number: 8,
+            }],
+            failures: Vec::new(),
+        };
+        after_apply(
+            &mut tracked,
+            &plan,
+            &applied,
+            &DashboardWrite::Created { number: 9 },
+            "dash",
+            day(),
+        );
+        // then #7 is closed by the bot with the mark in its body,
+        let closed = tracked.issues.iter().find(|i| i.number == 7).unwrap();
+        assert_eq!(closed.state, IssueState::Closed);
+        assert_eq!(closed.closed_by_bot, Some(true));
+        assert!(closed.body.ends_with(CLOSED_BY_BOT_MARKER));
+        assert_eq!(tracked.dates[0].closed, Some(day()));
+        // #8 exists with the tracking label first,
+        let created = tracked.issues.iter().find(|i| i.number == 8).unwrap();
+        assert_eq!(created.labels, ["paydown", "debt:todo"]);
+        assert_eq!(created.assignees, ["bob"]);
+        // and the dashboard is known.
+        assert_eq!(tracked.dashboard.as_ref().map(|d| d.number), Some(9));
+    }
+
+    #[test]
+    fn a_state_of_another_version_is_not_read() {
+        let state = SyncState {
+            version: STATE_VERSION + 1,
+            sha: "abc".into(),
+            config_text: None,
+            listed_since: DateTime::<Utc>::default(),
+            complete: true,
+            tracked: Tracked::default(),
+            files: BTreeMap::new(),
+        };
+        assert!(SyncState::from_json(&state.to_json()).is_none());
+        let current = SyncState {
+            version: STATE_VERSION,
+            ..state
+        };
+        assert_eq!(SyncState::from_json(&current.to_json()), Some(current));
+    }
+}
