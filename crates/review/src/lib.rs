@@ -1,0 +1,199 @@
+//! What paydown says about a pull request's debt (SPEC §3, "PRs and other
+//! branches only report"): the annotations the PR adds, removes and edits,
+//! computed from its changed files, shown as one sticky comment and a check
+//! run with annotations on the added lines. A PR that changes
+//! `.github/paydown.yml` also gets that file validated (SPEC §2: the error
+//! is reported on the PR that changed it). Nothing here opens or closes
+//! debt issues.
+//!
+//! Layout: [`delta`] (pure matching of base and head annotations),
+//! [`lint`] (required metadata), [`render`] (comment, marker, check-run
+//! text), `fetch` (the PR's files and their two versions) and `write` (the
+//! sticky comment and the check run). [`review_pull_request`] ties them.
+
+pub mod delta;
+mod fetch;
+pub mod lint;
+pub mod render;
+mod write;
+
+use paydown_config::Config;
+use paydown_github::{Client, GitHubError, Repo};
+use serde::Serialize;
+
+pub use delta::{DebtDelta, DeltaCounts, FileVersions, compute_delta};
+pub use lint::{ConfigFinding, LintFinding, lint};
+pub use render::{
+    CHECK_NAME, CheckAnnotation, Coverage, Links, MARKER_PREFIX, parse_report_marker,
+};
+
+/// The pull request under review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullContext {
+    pub number: u64,
+    pub head_sha: String,
+    pub base_sha: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewOptions {
+    /// Compute everything, write nothing; the outcome says what would be written.
+    pub dry_run: bool,
+    /// Web root for links, `https://github.com` or a GHES host.
+    pub html_base: String,
+}
+
+/// What happened to the sticky comment (or would, in a dry run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum CommentWrite {
+    /// No comment exists and there is nothing to say: nothing posted.
+    None,
+    /// Posted; `id` is `None` in a dry run.
+    Created { id: Option<u64> },
+    /// Edited in place (including to the "resolved" body).
+    Edited { id: u64 },
+    /// Already said exactly this: not written.
+    Unchanged { id: u64 },
+    /// GitHub refused the write (403: a fork PR's read-only
+    /// `GITHUB_TOKEN`); see the outcome's warnings.
+    Refused,
+}
+
+/// What happened to the `paydown / debt` check run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckRunWrite {
+    /// Dry run, or the token may not write check runs (see warnings).
+    None,
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Everything a review computed and wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewOutcome {
+    pub delta: DebtDelta,
+    /// Missing required metadata and unreadable metadata on added/edited items.
+    pub lint: Vec<LintFinding>,
+    /// Errors in `.github/paydown.yml` when the PR changes it.
+    pub config_errors: Vec<ConfigFinding>,
+    pub coverage: Coverage,
+    pub links: Links,
+    pub comment: CommentWrite,
+    /// The sticky comment's body as written (or as it would be); `None`
+    /// when no comment is posted.
+    pub comment_body: Option<String>,
+    /// Extra sticky comments (from a race) deleted so exactly one remains.
+    pub duplicate_comments_deleted: usize,
+    pub check_run: CheckRunWrite,
+    pub check_run_id: Option<u64>,
+    /// `success` (no debt added, no findings), `neutral` (debt added or
+    /// metadata findings) or `failure` (the PR breaks the config file).
+    pub conclusion: &'static str,
+    pub check_annotations: Vec<CheckAnnotation>,
+    /// Problems that did not stop the review (unreadable files, a token
+    /// that may not write check runs).
+    pub warnings: Vec<String>,
+    pub dry_run: bool,
+}
+
+impl ReviewOutcome {
+    pub fn counts(&self) -> DeltaCounts {
+        self.delta.counts()
+    }
+
+    /// The parts the rendered report shows.
+    pub fn report(&self) -> render::Report<'_> {
+        render::Report {
+            delta: &self.delta,
+            lint: &self.lint,
+            config_errors: &self.config_errors,
+            coverage: &self.coverage,
+            links: &self.links,
+        }
+    }
+}
+
+/// What can stop a review as a whole (one unreadable file does not).
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("GitHub: {0}")]
+    GitHub(#[from] GitHubError),
+    #[error("config paths: {0}")]
+    Paths(#[from] paydown_scan::GlobError),
+    #[error("pull request #{number}: {reason}")]
+    Pull { number: u64, reason: String },
+}
+
+impl ReviewError {
+    /// True when retrying later may succeed (rate limits, 5xx, timeouts).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ReviewError::GitHub(e) if e.is_transient())
+    }
+}
+
+/// The report as Markdown, without the hidden marker: the sticky comment's
+/// visible part, reused as the Action's job summary.
+pub fn markdown_summary(outcome: &ReviewOutcome) -> String {
+    render::summary(&outcome.report(), render::MAX_BODY_CHARS)
+}
+
+/// Fetches the PR's files, scans base and head versions of the changed
+/// files, computes the delta, writes/edits the sticky comment and the
+/// `paydown / debt` check run (unless dry_run). Never touches issues.
+pub async fn review_pull_request(
+    client: &Client,
+    repo: &Repo,
+    pr: &PullContext,
+    config: &Config,
+    options: &ReviewOptions,
+) -> Result<ReviewOutcome, ReviewError> {
+    let read = fetch::read_pull_files(client, repo, pr, config).await?;
+    let delta = compute_delta(&read.files);
+    let findings = lint(&delta, config);
+    let links = Links {
+        html_base: options.html_base.clone(),
+        owner: repo.owner.clone(),
+        name: repo.name.clone(),
+        head_sha: pr.head_sha.clone(),
+        base_sha: read.base_sha.clone(),
+    };
+    let mut outcome = ReviewOutcome {
+        warnings: read
+            .coverage
+            .unreadable
+            .iter()
+            .map(|(path, error)| format!("could not read {path}: {error}"))
+            .collect(),
+        delta,
+        lint: findings,
+        config_errors: read.config_errors,
+        coverage: read.coverage,
+        links,
+        comment: CommentWrite::None,
+        comment_body: None,
+        duplicate_comments_deleted: 0,
+        check_run: CheckRunWrite::None,
+        check_run_id: None,
+        conclusion: "success",
+        check_annotations: Vec::new(),
+        dry_run: options.dry_run,
+    };
+    outcome.conclusion = render::conclusion(&outcome.report());
+    outcome.check_annotations = render::check_annotations(&outcome.report());
+    write::sticky_comment(client, repo, pr, &mut outcome).await?;
+    write::check_run(client, repo, pr, &mut outcome).await?;
+    tracing::info!(
+        repo = %repo,
+        pr = pr.number,
+        added = outcome.delta.added.len(),
+        removed = outcome.delta.removed.len(),
+        edited = outcome.delta.edited.len(),
+        lint = outcome.lint.len(),
+        dry_run = options.dry_run,
+        "reviewed pull request debt"
+    );
+    Ok(outcome)
+}
