@@ -169,6 +169,18 @@ pub enum CommandError {
         /// The configured prefix.
         prefix: String,
     },
+    /// An `accept-drift` reason longer than the bot will echo.
+    #[error(
+        "The reason is {length} characters long; `accept-drift` takes at most {limit}. Link to a longer write-up instead. See `{prefix} help` for the list of commands."
+    )]
+    ReasonTooLong {
+        /// The reason's length, in characters.
+        length: usize,
+        /// The limit.
+        limit: usize,
+        /// The configured prefix.
+        prefix: String,
+    },
     /// The comment holds more commands than one comment may run.
     #[error(
         "A comment may hold at most {limit} commands; paydown ran the first {limit} and skipped the rest. See `{prefix} help` for the list of commands."

@@ -1,8 +1,9 @@
-//! Slash commands in pull request and issue comments (SPEC §6), as pure code:
-//! the command table and generated help, the comment parser with positioned
-//! errors, edited-comment diffing, and the permission decision. No I/O: the
-//! caller fetches the comment, the place and the commenter's permission, and
-//! posts the reactions and replies.
+//! Slash commands in pull request and issue comments (SPEC §6): the command
+//! table and generated help, the comment parser with positioned errors,
+//! edited-comment diffing, the permission decision and the reply, all as
+//! pure code; and [`run_comment`] ([`run`]), the one I/O entry point the App
+//! and the Action share, which fetches the commenter's permission, runs the
+//! commands against GitHub and posts the reactions and reply.
 //!
 //! Grammar choices, all visible in [`help_text`] or the error messages:
 //! - a command is a line starting with the prefix (`/debt`, ASCII case
@@ -30,10 +31,22 @@
 
 mod authorise;
 mod command;
+mod event;
 mod parse;
+mod permission;
+pub mod reply;
+pub mod run;
 mod spec;
+mod steps;
 
 pub use authorise::{Refusal, authorise};
 pub use command::{Class, Command, CommandError, IssueRef, MAX_POINTS};
-pub use parse::{MAX_COMMANDS_PER_COMMENT, Parsed, added_commands, parse_comment};
+pub use event::{CommentAction, CommentEvent, PayloadError, is_bot};
+pub use parse::{
+    MAX_COMMANDS_PER_COMMENT, MAX_ECHO_CHARS, MAX_REASON_CHARS, Parsed, added_commands,
+    could_hold_command, parse_comment,
+};
+pub use permission::{PERMISSION_TTL, PermissionCache};
+pub use reply::{CommandResult, Outcome, Reply, place_of, render_reply};
+pub use run::{RunError, RunOptions, RunOutcome, Skipped, run_comment, run_comment_with_note};
 pub use spec::{COMMANDS, CommandSpec, Gate, Place, Verb, help_text};

@@ -14,6 +14,16 @@ use crate::spec::{COMMANDS, Verb};
 /// comment trigger an unbounded amount of API work.
 pub const MAX_COMMANDS_PER_COMMENT: usize = 10;
 
+/// Longest `accept-drift` reason, in characters: it is echoed in the reply,
+/// the drift comment and the dashboard, all under GitHub's 65,536-character
+/// body limit.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Longest command line, or word from one, echoed back in a reply (in
+/// characters); longer ones are cut with `…`, so ten command lines cannot
+/// push a reply past GitHub's body limit.
+pub const MAX_ECHO_CHARS: usize = 200;
+
 /// Fewest Jaro-Winkler similarity for a "did you mean"; it favours shared
 /// beginnings, so `accept` still finds `accept-drift`.
 const SUGGESTION_THRESHOLD: f64 = 0.8;
@@ -47,6 +57,38 @@ pub struct Parsed {
 /// [`CommandError::TooManyCommands`] when there were more.
 pub fn parse_comment(body: &str, prefix: &str, app_slug: &str) -> Vec<Parsed> {
     cap(parse_all(body, prefix, app_slug), prefix)
+}
+
+/// Whether `body` could hold a command under *any* prefix: some line of
+/// plain Markdown text (as [`parse_comment`] reads it) starts with ASCII
+/// punctuation (`/debt`, `!debt`), or mentions `@app_slug`. Lets a caller
+/// skip reading the config (and so learning the prefix) for the comments
+/// that plainly hold none; a prefix starting with a letter or digit is
+/// therefore not supported by such callers.
+pub fn could_hold_command(body: &str, app_slug: &str) -> bool {
+    let app_slug = app_slug.trim().trim_start_matches('@');
+    let app_slug = app_slug.strip_suffix("[bot]").unwrap_or(app_slug);
+    let mut plain = None;
+    let mut offset = 0;
+    for raw_line in body.split('\n') {
+        let line_start = offset;
+        offset += raw_line.len() + 1;
+        let content = raw_line.trim_start_matches([' ', '\t']);
+        let candidate = match content.chars().next() {
+            Some('@') => strip_mention(content, app_slug).is_some(),
+            Some(c) => c.is_ascii_punctuation(),
+            None => false,
+        };
+        if !candidate {
+            continue;
+        }
+        // Markdown is parsed only once a line looks like a command.
+        let ranges = plain.get_or_insert_with(|| plain_text_ranges(body));
+        if in_ranges(ranges, line_start + (raw_line.len() - content.len())) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The commands an edit from `old_body` to `new_body` added, so that an
@@ -112,7 +154,7 @@ fn parse_all(body: &str, prefix: &str, app_slug: &str) -> Vec<Parsed> {
         found.push(Parsed {
             line: index + 1,
             column,
-            text: content.trim_end().to_string(),
+            text: clip(content.trim_end()),
             result: parse_invocation(invocation, prefix),
             key: key(invocation),
         });
@@ -219,7 +261,7 @@ fn parse_invocation(invocation: &str, prefix: &str) -> Result<Command, CommandEr
     }
     let Some(verb) = Verb::from_name(word) else {
         return Err(CommandError::UnknownVerb {
-            verb: word.to_string(),
+            verb: clip(word),
             suggestion: suggest(word),
             prefix: prefix.to_string(),
         });
@@ -231,7 +273,7 @@ fn parse_invocation(invocation: &str, prefix: &str) -> Result<Command, CommandEr
         } else {
             Err(CommandError::UnexpectedArguments {
                 verb,
-                extra: args.to_string(),
+                extra: clip(args),
                 prefix: prefix.clone(),
             })
         }
@@ -244,8 +286,15 @@ fn parse_invocation(invocation: &str, prefix: &str) -> Result<Command, CommandEr
         Verb::Unignore => no_args(Command::Unignore),
         Verb::AcceptDrift => {
             let reason = unquote(args).trim();
+            let length = reason.chars().count();
             if reason.is_empty() {
                 Err(CommandError::MissingArgument { verb, prefix })
+            } else if length > MAX_REASON_CHARS {
+                Err(CommandError::ReasonTooLong {
+                    length,
+                    limit: MAX_REASON_CHARS,
+                    prefix,
+                })
             } else {
                 Ok(Command::AcceptDrift {
                     reason: reason.to_string(),
@@ -264,7 +313,7 @@ fn parse_invocation(invocation: &str, prefix: &str) -> Result<Command, CommandEr
             if !extra.is_empty() {
                 return Err(CommandError::UnexpectedArguments {
                     verb,
-                    extra: extra.to_string(),
+                    extra: clip(extra),
                     prefix,
                 });
             }
@@ -275,7 +324,7 @@ fn parse_invocation(invocation: &str, prefix: &str) -> Result<Command, CommandEr
             };
             command.ok_or_else(|| CommandError::BadArgument {
                 verb,
-                argument: argument.to_string(),
+                argument: clip(argument),
                 prefix,
             })
         }
@@ -303,6 +352,14 @@ const QUOTES: &[(char, char)] = &[
 ];
 
 /// `text` without one pair of enclosing quotes, when the whole of it is quoted.
+/// `text`, cut to [`MAX_ECHO_CHARS`] characters (with `…`) for echoing.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 fn unquote(text: &str) -> &str {
     for &(open, close) in QUOTES {
         let inner = text

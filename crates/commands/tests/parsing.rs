@@ -2,8 +2,8 @@
 //! command line, what Markdown hides, arguments, errors and edits.
 
 use paydown_commands::{
-    COMMANDS, Class, Command, CommandError, IssueRef, MAX_COMMANDS_PER_COMMENT, Parsed, Verb,
-    added_commands, parse_comment,
+    COMMANDS, Class, Command, CommandError, IssueRef, MAX_COMMANDS_PER_COMMENT, MAX_ECHO_CHARS,
+    MAX_REASON_CHARS, Parsed, Verb, added_commands, could_hold_command, parse_comment,
 };
 
 const PREFIX: &str = "/debt";
@@ -759,4 +759,77 @@ fn given_a_comment_at_githubs_size_limit_then_it_parses() {
             .iter()
             .all(|parsed| parsed.result == Ok(Command::Scan))
     );
+}
+
+// --- the cheap pre-check before the config (and its prefix) is known ---
+
+#[test]
+fn given_a_plain_comment_or_commands_hidden_in_markdown_then_no_command_could_be_there() {
+    for body in [
+        "LGTM, thanks!",
+        "- a list item\n- another",
+        "```\n/debt classify debt\n```",
+        "> /debt classify debt",
+        "<!-- /debt help -->",
+        "@alice please have a look",
+        "",
+    ] {
+        assert!(!could_hold_command(body, SLUG), "{body:?}");
+        assert!(parse(body).is_empty(), "{body:?}");
+    }
+}
+
+#[test]
+fn given_a_line_that_starts_like_any_prefix_or_the_mention_then_a_command_could_be_there() {
+    for body in [
+        "/debt help",
+        "thanks\r\n  /debt classify debt\r\n",
+        "!debt help",
+        "@paydown help",
+        "@PayDown[bot] status",
+    ] {
+        assert!(could_hold_command(body, SLUG), "{body:?}");
+    }
+    assert!(!could_hold_command("@paydown help", ""));
+}
+
+#[test]
+fn given_a_reason_at_the_limit_then_it_is_accepted_and_one_longer_is_refused() {
+    let at_limit = "x".repeat(MAX_REASON_CHARS);
+    assert_eq!(
+        commands(&format!("/debt accept-drift {at_limit}")),
+        [reason(&at_limit)]
+    );
+    let too_long = "é".repeat(22_000);
+    let refused = error(&format!("/debt accept-drift {too_long}"));
+    assert!(
+        matches!(refused, CommandError::ReasonTooLong { length: 22_000, limit, .. } if limit == MAX_REASON_CHARS),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .starts_with("The reason is 22000 characters long; `accept-drift` takes at most 500."),
+        "{refused}"
+    );
+}
+
+#[test]
+fn given_a_huge_command_line_then_what_is_echoed_back_is_cut_short() {
+    let junk = "y".repeat(30_000);
+    let parsed = parse(&format!("/debt points 3 {junk}\n/debt {junk}"));
+    assert_eq!(parsed.len(), 2);
+    for p in &parsed {
+        assert!(
+            p.text.chars().count() <= MAX_ECHO_CHARS + 1,
+            "{}",
+            p.text.len()
+        );
+        assert!(p.text.ends_with('…'));
+        let message = p.result.as_ref().expect_err("an error").to_string();
+        assert!(
+            message.chars().count() < 2 * MAX_ECHO_CHARS + 200,
+            "{message}"
+        );
+    }
 }
