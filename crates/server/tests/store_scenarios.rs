@@ -695,6 +695,20 @@ async fn installations_and_repository_state_round_trip(db: &TestDb) {
             .as_deref(),
         Some("9")
     );
+    store.repo_state_put("acme/a", "pr:2", "b").await.unwrap();
+    store.repo_state_put("acme/a", "pr:1", "a").await.unwrap();
+    store
+        .repo_state_put("acme/a", "pr_x", "not a pr")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.repo_state_list("acme/a", "pr:").await.unwrap(),
+        vec![
+            ("pr:1".to_string(), "a".to_string()),
+            ("pr:2".to_string(), "b".to_string())
+        ],
+        "a prefix lists only its keys, in order"
+    );
     assert!(store.repo_state_delete("acme/a", "sprint").await.unwrap());
     assert!(!store.repo_state_delete("acme/a", "sprint").await.unwrap());
     assert_eq!(

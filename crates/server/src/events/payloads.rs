@@ -196,6 +196,19 @@ pub struct PullRequest {
     pub draft: Option<bool>,
     #[serde(default)]
     pub merged: Option<bool>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    /// Lines added; present in webhook payloads (the PR list API lacks it).
+    #[serde(default)]
+    pub additions: Option<u64>,
+    #[serde(default)]
+    pub deletions: Option<u64>,
+    #[serde(default)]
+    pub merged_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
+    #[serde(default)]
+    pub milestone: Option<MilestoneRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -208,6 +221,9 @@ pub struct PullRequestEvent {
     pub installation: Option<InstallationRef>,
     #[serde(default)]
     pub sender: Option<User>,
+    /// The label added or removed (`labeled` / `unlabeled`).
+    #[serde(default)]
+    pub label: Option<Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -264,6 +280,21 @@ pub struct Comment {
     pub user: Option<User>,
     #[serde(default)]
     pub author_association: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// `changes` of an edited comment: the body before the edit, present only
+/// when the body changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct CommentChanges {
+    #[serde(default)]
+    pub body: Option<ChangedText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChangedText {
+    pub from: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -271,6 +302,8 @@ pub struct IssueCommentEvent {
     pub action: String,
     pub issue: Issue,
     pub comment: Comment,
+    #[serde(default)]
+    pub changes: Option<CommentChanges>,
     pub repository: Repository,
     #[serde(default)]
     pub installation: Option<InstallationRef>,

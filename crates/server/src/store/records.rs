@@ -237,6 +237,29 @@ impl Store {
         Ok(())
     }
 
+    /// Every `(key, value)` of repository `repo` whose key starts with
+    /// `prefix`, by key.
+    pub async fn repo_state_list(
+        &self,
+        repo: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        // LIKE would treat `_` and `%` in the prefix as wildcards, and a key
+        // range depends on the database's collation; a prefix compare is exact.
+        let rows: Vec<(String, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT key, value FROM repo_state
+                 WHERE repo = $1 AND substr(key, 1, length($2)) = $2 ORDER BY key",
+            )
+            .bind(repo)
+            .bind(prefix)
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(StoreError::query("list repository state"))?;
+        Ok(rows)
+    }
+
     /// Deletes `key` for repository `repo`; returns whether it existed.
     pub async fn repo_state_delete(&self, repo: &str, key: &str) -> Result<bool, StoreError> {
         let deleted = with_pool!(self, |pool| {

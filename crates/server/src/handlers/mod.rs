@@ -1,0 +1,117 @@
+//! What a worker does with a delivery. [`Handler`] is the seam between the
+//! queue and paydown's features; [`GitHubHandler`] is the production one:
+//! it keeps installation records in sync, reconciles debt issues on pushes
+//! to the default branch and backfills newly installed repositories
+//! (through `paydown_sync`, the same core as `paydown sync`), and records
+//! the events later features will act on.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use paydown_github::{GitHubApp, GitHubError};
+use paydown_sync::SyncError;
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Event, EventError, RepoRef, parse_event};
+use crate::store::{Claimed, Store, StoreError};
+
+mod installation;
+mod issue_comment;
+mod pull_request;
+mod push;
+
+/// A job paydown queues for itself (not a GitHub event): a full sync of
+/// one repository, for backfills and for resuming a paced import.
+pub const SYNC_EVENT: &str = "paydown.sync";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SyncJob {
+    repository: String,
+    installation: u64,
+}
+
+/// Why handling a delivery failed. Every error is handed to the queue,
+/// which retries with backoff and eventually dead-letters the delivery.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Payload(#[from] EventError),
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'a>>;
+
+/// Processes one claimed delivery. Must be idempotent: a delivery whose
+/// worker died mid-way is handled again from the start.
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(&'a self, delivery: &'a Claimed) -> HandlerFuture<'a>;
+}
+
+/// The production handler, acting through the GitHub App client.
+#[derive(Debug, Clone)]
+pub struct GitHubHandler {
+    app: GitHubApp,
+    store: Store,
+}
+
+impl GitHubHandler {
+    pub fn new(app: GitHubApp, store: Store) -> Self {
+        Self { app, store }
+    }
+
+    async fn dispatch(&self, delivery: &Claimed) -> Result<(), HandlerError> {
+        if delivery.event == SYNC_EVENT {
+            let job: SyncJob = serde_json::from_slice(&delivery.payload)
+                .map_err(|e| HandlerError::Other(format!("bad {SYNC_EVENT} job: {e}")))?;
+            return self
+                .sync(&job.repository, job.installation, None, None)
+                .await;
+        }
+        match parse_event(&delivery.event, &delivery.payload)? {
+            Event::Ping(ping) => {
+                tracing::info!(delivery = %delivery.delivery_id, hook_id = ?ping.hook_id, "ping");
+                Ok(())
+            }
+            Event::Installation(ev) => self.installation(&ev, &delivery.delivery_id).await,
+            Event::InstallationRepositories(ev) => {
+                self.installation_repositories(&ev, &delivery.delivery_id)
+                    .await
+            }
+            Event::Push(ev) => self.push(&ev).await,
+            Event::PullRequest(ev) => self.pull_request(&ev, &delivery.delivery_id).await,
+            Event::IssueComment(ev) => self.issue_comment(&ev, &delivery.delivery_id).await,
+            Event::Unknown { name } => {
+                tracing::debug!(delivery = %delivery.delivery_id, event = %name, "event not handled by paydown; ignored");
+                Ok(())
+            }
+            other => {
+                tracing::debug!(delivery = %delivery.delivery_id, event = other.name(), "event recorded; no action yet");
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Handler for GitHubHandler {
+    fn handle<'a>(&'a self, delivery: &'a Claimed) -> HandlerFuture<'a> {
+        Box::pin(self.dispatch(delivery))
+    }
+}
+
+fn db_id(id: u64) -> Result<i64, HandlerError> {
+    i64::try_from(id).map_err(|_| HandlerError::Other(format!("id {id} does not fit the database")))
+}
+
+fn repo_pairs(repos: &[RepoRef]) -> Result<Vec<(i64, String)>, HandlerError> {
+    repos
+        .iter()
+        .map(|r| Ok((db_id(r.id)?, r.full_name.clone())))
+        .collect()
+}

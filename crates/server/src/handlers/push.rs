@@ -1,0 +1,172 @@
+//! `push` to the default branch, and paydown's own `paydown.sync` jobs:
+//! reconcile a repository's debt issues through `paydown_sync`, queueing a
+//! follow-up run while a paced import has creates left.
+//!
+//! The store keeps each repository's [`SyncState`] (the synced commit, its
+//! config, the issue index) under [`SYNC_STATE_KEY`], so a push starting at
+//! the synced commit is reconciled from its changed files alone
+//! (`paydown_sync::sync_push`); any other run is a full sync that writes a
+//! fresh state. The state is written only after a run finished, so a
+//! worker killed half-way leaves the old state, and the retried delivery
+//! plans again from it plus a listing of the issues updated since — which
+//! includes the issues the killed run had already created.
+
+use paydown_github::Repo;
+use paydown_sync::fetch::Head;
+use paydown_sync::{SyncOptions, SyncState};
+
+use super::{GitHubHandler, HandlerError, SYNC_EVENT, SyncJob, db_id};
+use crate::events::PushEvent;
+use crate::store::NewDelivery;
+
+/// The `repo_state` key of a repository's [`SyncState`] (JSON).
+pub const SYNC_STATE_KEY: &str = "paydown.sync-state";
+
+impl GitHubHandler {
+    /// A push: only the default branch changes debt issues; other branches
+    /// and deleted refs are left to pull-request reports.
+    pub(super) async fn push(&self, ev: &PushEvent) -> Result<(), HandlerError> {
+        let Some(installation) = ev.installation.as_ref().map(|i| i.id) else {
+            tracing::warn!(repo = %ev.repository.full_name, "push without an installation; ignored");
+            return Ok(());
+        };
+        let Some(branch) = ev.repository.default_branch.clone() else {
+            // Old payload shapes lack it: a full sync asks GitHub.
+            return self
+                .sync(&ev.repository.full_name, installation, None, None)
+                .await;
+        };
+        if ev.deleted == Some(true) || ev.git_ref != format!("refs/heads/{branch}") {
+            tracing::debug!(repo = %ev.repository.full_name, git_ref = %ev.git_ref, "not the default branch; no issue changes");
+            return Ok(());
+        }
+        let head = Head {
+            branch,
+            sha: ev.after.clone(),
+        };
+        self.sync_from(
+            &ev.repository.full_name,
+            installation,
+            Some(head),
+            None,
+            Some(&ev.before),
+        )
+        .await
+    }
+
+    /// Reconciles one repository's debt issues; when pacing deferred some
+    /// creates, queues another run to carry on.
+    pub(super) async fn sync(
+        &self,
+        full_name: &str,
+        installation: u64,
+        head: Option<Head>,
+        pull_request: Option<u64>,
+    ) -> Result<(), HandlerError> {
+        self.sync_from(full_name, installation, head, pull_request, None)
+            .await
+    }
+
+    /// [`Self::sync`] for a push from `before`: incremental when the kept
+    /// state is that commit's.
+    async fn sync_from(
+        &self,
+        full_name: &str,
+        installation: u64,
+        head: Option<Head>,
+        pull_request: Option<u64>,
+        before: Option<&str>,
+    ) -> Result<(), HandlerError> {
+        let repo = Repo::parse(full_name)?;
+        let client = self.app.installation_client(installation).await?;
+        // Without a push (a sync job, a merge) the head is read once here,
+        // for the budget sections and the sync alike.
+        let head = match head {
+            Some(head) => head,
+            None => paydown_sync::fetch::default_branch_head(&client, &repo).await?,
+        };
+        let previous = self
+            .store
+            .repo_state_get(full_name, SYNC_STATE_KEY)
+            .await?
+            .and_then(|json| SyncState::from_json(&json));
+        // Sprint budget and accepted drifts for the dashboard (budgets, in
+        // pull_request.rs). A push takes the kept config and the budget
+        // cache as they are (pull_request events keep the cache current),
+        // so it spends no request on them; paydown's own sync jobs (queued
+        // after a command recorded an override or accepted a drift) read
+        // the records in the bot's comments first.
+        let kept_config = previous
+            .as_ref()
+            .filter(|_| before.is_some())
+            .map(|state| match &state.config_text {
+                Some(text) => {
+                    paydown_config::parse(text, paydown_config::DEFAULT_PATH).unwrap_or_default()
+                }
+                None => paydown_config::Config::default(),
+            });
+        let dashboard_sections = self
+            .budget_sections(&client, &repo, full_name, &head, kept_config)
+            .await?;
+        let options = SyncOptions {
+            head: Some(head),
+            pull_request,
+            dashboard_sections,
+            ..SyncOptions::for_api(client.api_base())
+        };
+        let synced = paydown_sync::sync_push(&client, &repo, &options, previous, before).await?;
+        if synced.state_changed {
+            self.store
+                .repo_state_put(full_name, SYNC_STATE_KEY, &synced.state.to_json())
+                .await?;
+        }
+        let outcome = synced.outcome;
+        let applied = outcome.applied.as_ref();
+        tracing::info!(
+            repo = %full_name,
+            sha = %outcome.sha,
+            mode = ?synced.mode,
+            annotations = outcome.annotations,
+            effects = outcome.plan.effects.len(),
+            failed = applied.map_or(0, |a| a.failures.len()),
+            deferred = outcome.plan.deferred_creates,
+            "debt issues reconciled"
+        );
+        for failure in applied.map(|a| a.failures.as_slice()).unwrap_or_default() {
+            tracing::warn!(repo = %full_name, effect = %failure.effect, error = %failure.error, "effect failed");
+        }
+        if outcome.plan.deferred_creates > 0 {
+            // The count left makes each follow-up's id new while the import
+            // progresses, and the same one when a run is repeated.
+            let reason = format!("{}:{}-left", outcome.sha, outcome.plan.deferred_creates);
+            self.queue_sync(full_name, installation, &reason).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues a full sync of `full_name`. The delivery id makes it
+    /// idempotent: the same reason for the same repository queues once.
+    pub(super) async fn queue_sync(
+        &self,
+        full_name: &str,
+        installation: u64,
+        reason: &str,
+    ) -> Result<(), HandlerError> {
+        let job = SyncJob {
+            repository: full_name.to_string(),
+            installation,
+        };
+        let payload = serde_json::to_vec(&job).map_err(|e| HandlerError::Other(e.to_string()))?;
+        self.store
+            .enqueue(NewDelivery {
+                delivery_id: format!("{SYNC_EVENT}:{full_name}:{reason}"),
+                event: SYNC_EVENT.to_string(),
+                action: None,
+                repo_key: Some(full_name.to_string()),
+                installation_id: Some(db_id(installation)?),
+                payload,
+            })
+            .await?;
+        Ok(())
+    }
+}
