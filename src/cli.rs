@@ -1,5 +1,5 @@
 //! The command-line surface: `paydown scan`, `paydown config check`,
-//! `paydown init`, `paydown sync`, `paydown serve`. Each command is a thin layer over the
+//! `paydown init`, `paydown sync`, `paydown serve`, `paydown action`, `paydown report`. Each command is a thin layer over the
 //! library: parse arguments, call the shared code, choose an exit code.
 
 use std::io::{IsTerminal, Write};
@@ -42,6 +42,60 @@ enum Command {
     Sync(SyncArgs),
     /// Run the GitHub App: receive webhooks, queue them durably, process them.
     Serve(paydown_server::ServeArgs),
+    /// Run as a GitHub Action step (reads GITHUB_* and INPUT_* variables).
+    Action,
+    /// Print a repository's sprint ledger (debt vs feature points per
+    /// sprint) from the GitHub API alone (needs GITHUB_TOKEN).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// The repository, as OWNER/REPO.
+    repo: String,
+    /// How many sprints, the current one included.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=520))]
+    sprints: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// The account whose hidden records count, e.g. `paydown[bot]` (the
+    /// App) or `github-actions[bot]` (the Action). Without it, records
+    /// from any bot account count, including other Apps that may echo
+    /// user text.
+    #[arg(long, value_name = "LOGIN")]
+    bot_login: Option<String>,
+    #[command(flatten)]
+    token: TokenArg,
+}
+
+/// `--token`, else `GITHUB_TOKEN`: the commands that talk to GitHub.
+#[derive(Debug, clap::Args)]
+struct TokenArg {
+    /// Token for the GitHub API.
+    #[arg(
+        long,
+        env = "GITHUB_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
+}
+
+impl TokenArg {
+    /// The token, or an error telling `command`'s user how to give one.
+    fn require(self, command: &str) -> Result<String, String> {
+        self.token.filter(|t| !t.trim().is_empty()).ok_or(format!(
+            "paydown {command} needs a token: set GITHUB_TOKEN (or pass --token)"
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,14 +108,8 @@ struct SyncArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     format: PlanFormat,
-    /// Token for the GitHub API.
-    #[arg(
-        long,
-        env = "GITHUB_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
-    token: Option<String>,
+    #[command(flatten)]
+    token: TokenArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +177,8 @@ pub fn main() -> ExitCode {
         Command::Init(args) => run_init(args),
         Command::Sync(args) => run_sync(args),
         Command::Serve(args) => run_serve(args),
+        Command::Action => run_action(),
+        Command::Report(args) => run_report(args),
     };
     match result {
         Ok(code) => code,
@@ -246,21 +296,34 @@ fn run_init(args: InitArgs) -> Result<ExitCode, String> {
 }
 
 fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
-    let token = args
-        .token
-        .filter(|t| !t.trim().is_empty())
-        .ok_or("paydown sync needs a token: set GITHUB_TOKEN (or pass --token)")?;
+    let token = args.token.require("sync")?;
     let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
     let api_base = paydown_github::api_base_from_env();
-    let options = paydown_sync::SyncOptions {
-        dry_run: args.dry_run,
-        ..paydown_sync::SyncOptions::for_api(&api_base)
-    };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
     // The client's HTTP stack needs the runtime already when it is built.
     let (outcome, stats) = runtime.block_on(async {
         let client =
             paydown_github::Client::from_token(&api_base, token).map_err(|e| e.to_string())?;
+        // The head and the config are read once, for the sync and for the
+        // dashboard's sprint budget.
+        let head = paydown_sync::fetch::default_branch_head(&client, &repo)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (config, config_errors) = paydown_sync::fetch::config_at(&client, &repo, &head.sha)
+            .await
+            .map_err(|e| e.to_string())?;
+        let sections =
+            paydown_budgets::dashboard_sections(&client, &repo, &config, None, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+        let options = paydown_sync::SyncOptions {
+            dry_run: args.dry_run,
+            head: Some(head),
+            config: Some(config),
+            config_errors,
+            dashboard_sections: sections.into(),
+            ..paydown_sync::SyncOptions::for_api(&api_base)
+        };
         let outcome = paydown_sync::sync_repository(&client, &repo, &options)
             .await
             .map_err(|e| e.to_string())?;
@@ -279,6 +342,84 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
         .as_ref()
         .is_some_and(|a| !a.failures.is_empty());
     Ok(if failed {
+        ExitCode::from(EXIT_FAIL_ON)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `paydown report`: the config at the default branch's head, the merged
+/// PRs and the bot's records of the last `--sprints` sprints, rendered by
+/// `paydown_ledger` — the same ledger the App keeps, without the App.
+fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
+    let token = args.token.require("report")?;
+    let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
+    let api_base = paydown_github::api_base_from_env();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let format = match args.format {
+        ReportFormat::Text => paydown_budgets::ReportFormat::Text,
+        ReportFormat::Json => paydown_budgets::ReportFormat::Json,
+        ReportFormat::Markdown => paydown_budgets::ReportFormat::Markdown,
+    };
+    let (text, config_errors, stats) = runtime.block_on(async {
+        let identity = match &args.bot_login {
+            Some(login) => paydown_github::BotIdentity::login(login.as_str()),
+            None => paydown_github::BotIdentity::any_bot(),
+        };
+        let client = paydown_github::Client::from_token(&api_base, token)
+            .map_err(|e| e.to_string())?
+            .with_identity(identity);
+        let head = paydown_sync::fetch::default_branch_head(&client, &repo)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (config, errors) = paydown_sync::fetch::config_at(&client, &repo, &head.sha)
+            .await
+            .map_err(|e| e.to_string())?;
+        let text = paydown_budgets::report_now(&client, &repo, &config, args.sprints, format)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((text, errors, client.stats().snapshot()))
+    })?;
+    for error in &config_errors {
+        eprintln!(
+            "warning: {}: {error} (defaults used)",
+            paydown_config::DEFAULT_PATH
+        );
+    }
+    print!("{text}");
+    eprintln!("GitHub API requests: {}", stats.requests);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_action() -> Result<ExitCode, String> {
+    use crate::action;
+    // Warnings (a file the review could not read, a refused write) belong
+    // in the step's log.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let env = action::ActionEnv::from_vars(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let report = runtime
+        .block_on(action::run(&env))
+        .map_err(|e| e.to_string())?;
+    for line in &report.annotations {
+        println!("{line}");
+    }
+    if let Some(path) = &env.output_path {
+        action::append(path, "outputs", &report.outputs()).map_err(|e| e.to_string())?;
+    }
+    match &env.summary_path {
+        Some(path) => {
+            action::append(path, "the job summary", &report.summary).map_err(|e| e.to_string())?
+        }
+        None => print!("{}", report.summary),
+    }
+    Ok(if report.failed || report.fails(env.inputs.fail_on) {
         ExitCode::from(EXIT_FAIL_ON)
     } else {
         ExitCode::SUCCESS

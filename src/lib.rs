@@ -5,7 +5,9 @@
 //! `paydown_config` (the config file), `paydown_github` (the API client),
 //! `paydown_scan` (trees and tarballs), `paydown_server` (webhooks and the
 //! work queue). This crate holds what the command line adds on top:
-//! rendering results ([`output`]) and the commands themselves ([`cli`]).
+//! rendering results ([`output`]), the commands themselves ([`cli`]) and the
+//! GitHub Action's environment and outputs ([`action`]).
 
+pub mod action;
 pub mod cli;
 pub mod output;

@@ -1,0 +1,830 @@
+//! `paydown action`: the GitHub Action surface (SPEC §8).
+//!
+//! A workflow step gives paydown its event through the environment
+//! (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`, …) and its inputs as
+//! `INPUT_*` variables. This module turns that into the same calls the App
+//! makes — sync on the default branch, the pull request report and drift
+//! check, slash commands — and writes what a workflow reads back: outputs
+//! (`GITHUB_OUTPUT`), the job summary (`GITHUB_STEP_SUMMARY`) and workflow
+//! annotations on stdout.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use paydown_config::Config;
+use paydown_github::{Client, Repo};
+use paydown_server::events::{Event, PullRequestEvent, parse_event};
+use paydown_sync::{SyncOptions, fetch::Head};
+
+/// Why the Action could not run. Each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("{0} is not set; `paydown action` runs inside a GitHub Actions workflow")]
+    MissingEnv(&'static str),
+    #[error("input `{input}`: {message}")]
+    Input { input: String, message: String },
+    #[error("{path}: {message}")]
+    Config { path: String, message: String },
+    #[error("cannot read the event payload {path}: {message}")]
+    Event { path: String, message: String },
+    #[error("cannot write {what} to {path}: {source}")]
+    Write {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    GitHub(String),
+}
+
+/// When the step fails (besides errors): the `fail-on` input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Never,
+    /// A pull request adds debt annotations (or a push to the default
+    /// branch opens debt issues).
+    NewDebt,
+    /// The pull request makes reserved debt capacity drift.
+    Drift,
+}
+
+/// The inputs of `action.yml`, read from `INPUT_*`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    pub config_path: String,
+    pub fail_on: FailOn,
+    pub dry_run: bool,
+    /// The account the token posts as (`bot-login`): its comments and
+    /// check runs are the Action's own. Default `github-actions[bot]`.
+    pub bot_login: String,
+    /// Inputs that mirror config keys, as (input name, value), set ones only.
+    pub overrides: Vec<(&'static str, String)>,
+}
+
+/// Inputs that mirror a config key: input name, YAML section, key, and
+/// whether the value is a comma-separated list.
+const CONFIG_INPUTS: &[(&str, &str, &str, bool)] = &[
+    ("keywords", "annotations", "keywords", true),
+    ("labels", "issues", "labels", true),
+    ("max-new-per-run", "issues", "max_new_per_run", false),
+    ("assign-owner", "issues", "assign_owner", false),
+    ("dashboard", "dashboard", "enabled", false),
+    ("debt-share", "sprints", "debt_share", false),
+    ("capacity-points", "sprints", "capacity_points", false),
+    ("drift-check", "drift", "check", false),
+];
+
+/// Who `GITHUB_TOKEN` posts as.
+const ACTIONS_BOT_LOGIN: &str = "github-actions[bot]";
+
+/// Everything the Action reads from its environment.
+#[derive(Debug, Clone)]
+pub struct ActionEnv {
+    pub event_name: String,
+    pub event_path: PathBuf,
+    pub repository: String,
+    pub api_url: String,
+    pub sha: String,
+    pub workspace: PathBuf,
+    pub token: String,
+    pub output_path: Option<PathBuf>,
+    pub summary_path: Option<PathBuf>,
+    pub inputs: Inputs,
+}
+
+impl ActionEnv {
+    /// Reads the workflow environment through `var` (the process
+    /// environment in production, a map in tests).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ActionError> {
+        let need = |name: &'static str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ActionError::MissingEnv(name))
+        };
+        let input = |name: &str| {
+            var(&format!("INPUT_{}", name.to_ascii_uppercase()))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let fail_on = match input("fail-on").as_deref() {
+            None | Some("never") => FailOn::Never,
+            Some("new-debt") => FailOn::NewDebt,
+            Some("drift") => FailOn::Drift,
+            Some(other) => {
+                return Err(ActionError::Input {
+                    input: "fail-on".into(),
+                    message: format!("`{other}` is not one of never, new-debt, drift"),
+                });
+            }
+        };
+        let dry_run = match input("dry-run").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ActionError::Input {
+                    input: "dry-run".into(),
+                    message: format!("`{other}` is not true or false"),
+                });
+            }
+        };
+        let overrides = CONFIG_INPUTS
+            .iter()
+            .filter_map(|(name, ..)| input(name).map(|v| (*name, v)))
+            .collect();
+        Ok(Self {
+            event_name: need("GITHUB_EVENT_NAME")?,
+            event_path: need("GITHUB_EVENT_PATH")?.into(),
+            repository: need("GITHUB_REPOSITORY")?,
+            api_url: paydown_github::api_base_from(&var),
+            sha: need("GITHUB_SHA")?,
+            workspace: var("GITHUB_WORKSPACE").unwrap_or_else(|| ".".into()).into(),
+            token: need("GITHUB_TOKEN")?,
+            output_path: var("GITHUB_OUTPUT")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+            summary_path: var("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+            inputs: Inputs {
+                config_path: input("config-path")
+                    .unwrap_or_else(|| paydown_config::DEFAULT_PATH.to_string()),
+                fail_on,
+                dry_run,
+                bot_login: input("bot-login").unwrap_or_else(|| ACTIONS_BOT_LOGIN.to_string()),
+                overrides,
+            },
+        })
+    }
+}
+
+/// The configuration for this run: the file at `config-path` in the
+/// workspace (defaults when absent), with the config-mirroring inputs on
+/// top. The inputs are validated by the config crate itself, so they obey
+/// exactly the file's rules.
+pub fn load_config(workspace: &Path, inputs: &Inputs) -> Result<Config, ActionError> {
+    let path = workspace.join(&inputs.config_path);
+    let text = if path.is_file() {
+        Some(
+            std::fs::read_to_string(&path).map_err(|e| ActionError::Config {
+                path: inputs.config_path.clone(),
+                message: e.to_string(),
+            })?,
+        )
+    } else {
+        None
+    };
+    config_with_inputs(text.as_deref(), inputs)
+}
+
+/// The config file's text (`None`: absent, the defaults) with the
+/// config-mirroring inputs on top.
+pub fn config_with_inputs(text: Option<&str>, inputs: &Inputs) -> Result<Config, ActionError> {
+    let mut config = match text {
+        Some(text) => {
+            paydown_config::parse(text, &inputs.config_path).map_err(|e| ActionError::Config {
+                path: inputs.config_path.clone(),
+                message: e.to_string(),
+            })?
+        }
+        None => Config::default(),
+    };
+    if inputs.overrides.is_empty() {
+        return Ok(config);
+    }
+    let overlay = overlay_yaml(&inputs.overrides);
+    let from_inputs =
+        paydown_config::parse(&overlay, "action inputs").map_err(|e| ActionError::Input {
+            input: inputs
+                .overrides
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: e.to_string(),
+        })?;
+    for (name, _) in &inputs.overrides {
+        match *name {
+            "keywords" => config.annotations.keywords = from_inputs.annotations.keywords.clone(),
+            "labels" => config.issues.labels = from_inputs.issues.labels.clone(),
+            "max-new-per-run" => config.issues.max_new_per_run = from_inputs.issues.max_new_per_run,
+            "assign-owner" => config.issues.assign_owner = from_inputs.issues.assign_owner,
+            "dashboard" => config.dashboard.enabled = from_inputs.dashboard.enabled,
+            "debt-share" => config.sprints.debt_share = from_inputs.sprints.debt_share,
+            "capacity-points" => {
+                config.sprints.capacity_points = from_inputs.sprints.capacity_points;
+            }
+            "drift-check" => config.drift.check = from_inputs.drift.check,
+            _ => {}
+        }
+    }
+    Ok(config)
+}
+
+/// The inputs as a config document. Lists and anything that is not a plain
+/// word are written as JSON strings (valid YAML), so an input can never
+/// inject structure; the config crate then checks types and ranges.
+fn overlay_yaml(overrides: &[(&'static str, String)]) -> String {
+    let mut sections: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (name, value) in overrides {
+        let Some((_, section, key, list)) = CONFIG_INPUTS.iter().find(|(n, ..)| n == name) else {
+            continue;
+        };
+        let rendered = if *list {
+            let items: Vec<String> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| serde_json::Value::String(s.to_string()).to_string())
+                .collect();
+            format!("[{}]", items.join(", "))
+        } else if value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        {
+            value.clone()
+        } else {
+            serde_json::Value::String(value.clone()).to_string()
+        };
+        sections
+            .entry(section)
+            .or_default()
+            .push(format!("  {key}: {rendered}"));
+    }
+    let mut out = String::new();
+    for (section, lines) in sections {
+        let _ = writeln!(out, "{section}:");
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+/// What one Action run found and did, for outputs, summary and exit code.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionReport {
+    /// Debt annotations in the scanned tree.
+    pub total: usize,
+    /// Annotations added (pull request) or debt issues opened (push).
+    pub added: usize,
+    /// Annotations removed (pull request) or debt issues closed (push).
+    pub removed: usize,
+    /// The pull request makes reserved debt capacity drift.
+    pub drift: bool,
+    /// Markdown for the job summary.
+    pub summary: String,
+    /// Workflow commands (`::notice file=…::…`) for stdout.
+    pub annotations: Vec<String>,
+    /// Some effects failed (each is in the summary).
+    pub failed: bool,
+}
+
+impl ActionReport {
+    /// A warning for the job summary and the step's annotations.
+    fn warn(&mut self, warning: &str) {
+        let _ = writeln!(
+            self.summary,
+            "\n> **Warning:** {}",
+            warning.replace('\n', " ")
+        );
+        self.annotations
+            .push(format!("::warning::{}", command_data(warning)));
+    }
+
+    /// Whether `fail-on` fails the step.
+    pub fn fails(&self, fail_on: FailOn) -> bool {
+        match fail_on {
+            FailOn::Never => false,
+            FailOn::NewDebt => self.added > 0,
+            FailOn::Drift => self.drift,
+        }
+    }
+
+    /// `GITHUB_OUTPUT` lines.
+    pub fn outputs(&self) -> String {
+        format!(
+            "total={}\nadded={}\nremoved={}\ndrift={}\n",
+            self.total, self.added, self.removed, self.drift
+        )
+    }
+}
+
+/// Runs the Action for the event in `env`.
+pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
+    // The checked-out config (the default branch's, except on pull
+    // requests, which read their base's instead).
+    let workspace_config = || load_config(&env.workspace, &env.inputs);
+    let repo = Repo::parse(&env.repository).map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let payload = std::fs::read(&env.event_path).map_err(|e| ActionError::Event {
+        path: env.event_path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    // `GITHUB_TOKEN` posts as `github-actions[bot]` (another token: the
+    // `bot-login` input): only that account's markers and check runs are
+    // the Action's own, not other bots'.
+    let client = Client::from_token(&env.api_url, env.token.clone())
+        .map_err(|e| ActionError::GitHub(e.to_string()))?
+        .with_identity(paydown_github::BotIdentity::login(
+            env.inputs.bot_login.clone(),
+        ));
+    match env.event_name.as_str() {
+        "schedule" | "workflow_dispatch" => {
+            sync(&client, &repo, env, workspace_config()?, None).await
+        }
+        name => {
+            let event = parse_event(name, &payload).map_err(|e| ActionError::Event {
+                path: env.event_path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            match event {
+                Event::Push(push) => {
+                    let branch = push.repository.default_branch.clone();
+                    match branch {
+                        Some(branch) if push.git_ref == format!("refs/heads/{branch}") => {
+                            let head = Head {
+                                branch,
+                                sha: push.after.clone(),
+                            };
+                            sync(&client, &repo, env, workspace_config()?, Some(head)).await
+                        }
+                        _ => Ok(not_acted_on(&format!(
+                            "`push` to `{}`: only the default branch changes debt issues.",
+                            push.git_ref
+                        ))),
+                    }
+                }
+                Event::PullRequest(pr) => {
+                    // The rules of the branch the PR merges into: the
+                    // workspace holds the PR's own version, which its
+                    // author controls (`drift.check: off`, …).
+                    let text = paydown_sync::fetch::file_text_at(
+                        &client,
+                        &repo,
+                        &env.inputs.config_path,
+                        &pr.pull_request.base.sha,
+                    )
+                    .await
+                    .map_err(|e| ActionError::GitHub(e.to_string()))?;
+                    let config = config_with_inputs(text.as_deref(), &env.inputs)?;
+                    pull_request(&client, &repo, env, &config, &pr).await
+                }
+                Event::IssueComment(_) => {
+                    comment(&client, env, &workspace_config()?, &payload).await
+                }
+                other => Ok(not_acted_on(&format!(
+                    "paydown does nothing on `{}` events.",
+                    other.name()
+                ))),
+            }
+        }
+    }
+}
+
+fn not_acted_on(why: &str) -> ActionReport {
+    ActionReport {
+        summary: format!("### paydown\n\n{why}\n"),
+        ..ActionReport::default()
+    }
+}
+
+/// Push to the default branch, schedule, workflow_dispatch: the same
+/// reconcile as the App and `paydown sync`.
+async fn sync(
+    client: &Client,
+    repo: &Repo,
+    env: &ActionEnv,
+    config: Config,
+    head: Option<Head>,
+) -> Result<ActionReport, ActionError> {
+    // The dashboard's sprint budget, from the API (a workflow keeps no cache).
+    let sections =
+        paydown_budgets::dashboard_sections(client, repo, &config, None, chrono::Utc::now())
+            .await
+            .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let options = SyncOptions {
+        dry_run: env.inputs.dry_run,
+        head,
+        config: Some(config),
+        dashboard_sections: sections.into(),
+        ..SyncOptions::for_api(&env.api_url)
+    };
+    let outcome = paydown_sync::sync_repository(client, repo, &options)
+        .await
+        .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let s = &outcome.plan.summary;
+    let mut summary = String::from("### paydown: debt issues\n\n");
+    let _ = writeln!(
+        summary,
+        "{} debt annotations on `{}` at `{}`.\n",
+        outcome.annotations,
+        outcome.branch,
+        &outcome.sha[..outcome.sha.len().min(12)]
+    );
+    summary.push_str("```\n");
+    summary.push_str(&crate::output::sync_text(&outcome));
+    summary.push_str("```\n");
+    Ok(ActionReport {
+        total: outcome.annotations,
+        added: s.create + s.reopen,
+        removed: s.close,
+        drift: false,
+        summary,
+        annotations: Vec::new(),
+        failed: outcome
+            .applied
+            .as_ref()
+            .is_some_and(|a| !a.failures.is_empty()),
+    })
+}
+
+/// A pull request: the debt it adds and removes (sticky comment, check
+/// run, workflow annotations) and, when it draws on the sprint budget, the
+/// drift check — the App's `pull_request` handling, with the ledger read
+/// from the API instead of the App's cache.
+async fn pull_request(
+    client: &Client,
+    repo: &Repo,
+    env: &ActionEnv,
+    config: &Config,
+    ev: &PullRequestEvent,
+) -> Result<ActionReport, ActionError> {
+    let pr = &ev.pull_request;
+    let reviews = matches!(ev.action.as_str(), "opened" | "reopened" | "synchronize");
+    // A merge is checked against the budget once more (the sprint it lands
+    // in decides); its debt issues are synced by the push it makes.
+    let merged = ev.action == "closed" && pr.merged == Some(true);
+    let budgets =
+        reviews || merged || matches!(ev.action.as_str(), "edited" | "labeled" | "unlabeled");
+    if !budgets {
+        return Ok(not_acted_on(&format!(
+            "`pull_request` `{}`: nothing to report.",
+            ev.action
+        )));
+    }
+    let mut report = ActionReport {
+        total: workspace_total(env, config)?,
+        ..ActionReport::default()
+    };
+    let mut debt_items_paid = None;
+    if reviews {
+        let context = paydown_review::PullContext {
+            number: pr.number,
+            head_sha: pr.head.sha.clone(),
+            base_sha: pr.base.sha.clone(),
+        };
+        let options = paydown_review::ReviewOptions {
+            dry_run: env.inputs.dry_run,
+            html_base: paydown_sync::html_base_for(&env.api_url),
+        };
+        match paydown_review::review_pull_request(client, repo, &context, config, &options).await {
+            Ok(outcome) => {
+                debt_items_paid = Some(outcome.delta.paid());
+                review_into(&mut report, &outcome);
+            }
+            // As in the App: a review GitHub refuses does not cost the PR
+            // its budget check; a transient failure fails the step (re-run).
+            Err(e) if !e.is_transient() => report.warn(&format!("the debt review failed: {e}")),
+            Err(e) => return Err(ActionError::GitHub(e.to_string())),
+        }
+    }
+    let now = chrono::Utc::now();
+    let budget_error = |e: paydown_budgets::BudgetError| ActionError::GitHub(e.to_string());
+    let sprints = u32::try_from(paydown_ledger::DASHBOARD_SPRINTS).unwrap_or(u32::MAX);
+    let mut records = paydown_budgets::fetch_records(client, repo, config, sprints, now)
+        .await
+        .map_err(budget_error)?;
+    let mut record = paydown_budgets::fetch_pr_record(client, repo, pr.number)
+        .await
+        .map_err(budget_error)?;
+    if let Some(paid) = debt_items_paid {
+        record.debt_items_paid = paid;
+    }
+    records.retain(|r| r.number != pr.number);
+    records.push(record.clone());
+    let drift = paydown_budgets::check_drift(
+        client,
+        repo,
+        config,
+        &records,
+        &record,
+        &pr.head.sha,
+        env.inputs.dry_run,
+    )
+    .await
+    .map_err(budget_error)?;
+    if let Some(verdict) = &drift.verdict {
+        report.drift = verdict.drifting && verdict.accepted.is_none();
+        let _ = writeln!(
+            report.summary,
+            "\n### paydown: sprint budget\n\nThis PR is {} work worth {} points; {}.",
+            drift.classification.class.as_str(),
+            drift.classification.points,
+            if report.drift {
+                "it makes reserved debt capacity drift to feature work"
+            } else if verdict.drifting {
+                "the drift it causes was accepted"
+            } else {
+                "the sprint's debt reservation holds"
+            }
+        );
+    }
+    for warning in &drift.warnings {
+        report.warn(warning);
+    }
+    Ok(report)
+}
+
+/// The PR review's counts, line annotations, summary and warnings.
+fn review_into(report: &mut ActionReport, outcome: &paydown_review::ReviewOutcome) {
+    let counts = outcome.counts();
+    report.added = counts.added as usize;
+    report.removed = counts.removed as usize;
+    report
+        .annotations
+        .extend(outcome.check_annotations.iter().map(|a| {
+            workflow_annotation(
+                a.annotation_level,
+                &a.path,
+                a.start_line as usize,
+                &a.title,
+                &a.message,
+            )
+        }));
+    report
+        .summary
+        .push_str(&paydown_review::markdown_summary(outcome));
+    for warning in &outcome.warnings {
+        report.warn(warning);
+    }
+}
+
+/// Annotations in the checked-out workspace (the PR's head), for the
+/// `total` output; 0 when the workflow did not check the code out.
+fn workspace_total(env: &ActionEnv, config: &Config) -> Result<usize, ActionError> {
+    if !env.workspace.is_dir() {
+        return Ok(0);
+    }
+    let settings = paydown_scan::ScanSettings::from_config(config);
+    let scan = paydown_scan::scan_paths(
+        std::slice::from_ref(&env.workspace),
+        &env.workspace,
+        &settings,
+        &(),
+    )
+    .map_err(|e| ActionError::Config {
+        path: env.inputs.config_path.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(scan.annotations.len())
+}
+
+/// `issue_comment`: slash commands, through the same entry point as the App.
+async fn comment(
+    client: &Client,
+    env: &ActionEnv,
+    config: &Config,
+    payload: &[u8],
+) -> Result<ActionReport, ActionError> {
+    let event =
+        paydown_commands::CommentEvent::from_payload(payload).map_err(|e| ActionError::Event {
+            path: env.event_path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let options = paydown_commands::RunOptions {
+        // A workflow has no App slug: only the `/debt` prefix form works.
+        app_slug: String::new(),
+        html_base: paydown_sync::html_base_for(&env.api_url),
+    };
+    let outcome = paydown_commands::run_comment(
+        client,
+        config,
+        paydown_commands::PermissionCache::shared(),
+        &event,
+        &options,
+    )
+    .await
+    .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let mut summary = match &outcome.skipped {
+        Some(why) => format!("### paydown\n\nNo commands run: {why:?}.\n"),
+        None => format!(
+            "### paydown\n\nRan {} command{} from comment {}.\n",
+            outcome.results.len(),
+            if outcome.results.len() == 1 { "" } else { "s" },
+            event.comment_id
+        ),
+    };
+    if outcome.recorded_budget() {
+        // The dashboard lists overrides and accepted drifts: rewrite it now,
+        // as the App does.
+        let synced = sync(client, &event.repo, env, config.clone(), None).await?;
+        summary.push_str(&synced.summary);
+    }
+    Ok(ActionReport {
+        summary,
+        ..ActionReport::default()
+    })
+}
+
+/// Appends `text` to the file a workflow variable names.
+pub fn append(path: &Path, what: &'static str, text: &str) -> Result<(), ActionError> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|source| ActionError::Write {
+            what,
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// Text escaped as a workflow command's message, so it cannot end the
+/// command or start another.
+fn command_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command annotating a line (`::notice file=…,line=…::…`),
+/// escaped as the runner expects so a message cannot end the command early.
+pub fn workflow_annotation(
+    level: &str,
+    path: &str,
+    line: usize,
+    title: &str,
+    message: &str,
+) -> String {
+    fn property(s: &str) -> String {
+        command_data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    format!(
+        "::{level} file={},line={line},title={}::{}",
+        property(path),
+        property(title),
+        command_data(message)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_EVENT_PATH", "/tmp/event.json"),
+        ("GITHUB_REPOSITORY", "octo-org/octo-repo"),
+        ("GITHUB_SHA", "abc"),
+        ("GITHUB_TOKEN", "t"),
+    ];
+
+    #[test]
+    fn missing_workflow_variables_are_named() {
+        let err = ActionEnv::from_vars(vars(&BASE[1..])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "GITHUB_EVENT_NAME is not set; `paydown action` runs inside a GitHub Actions workflow"
+        );
+    }
+
+    #[test]
+    fn inputs_are_read_and_checked() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("INPUT_FAIL-ON", "new-debt"),
+            ("INPUT_DEBT-SHARE", "0.3"),
+            ("INPUT_KEYWORDS", "TODO, FIXME"),
+            ("INPUT_LABELS", ""),
+        ]);
+        let env = ActionEnv::from_vars(vars(&pairs)).unwrap();
+        assert_eq!(env.inputs.fail_on, FailOn::NewDebt);
+        assert_eq!(env.inputs.config_path, ".github/paydown.yml");
+        assert_eq!(
+            env.inputs.overrides,
+            vec![
+                ("keywords", "TODO, FIXME".to_string()),
+                ("debt-share", "0.3".to_string())
+            ],
+            "empty inputs are unset"
+        );
+        assert_eq!(env.api_url, "https://api.github.com");
+        assert_eq!(env.inputs.bot_login, "github-actions[bot]");
+        let mut with_login = pairs.clone();
+        with_login.push(("INPUT_BOT-LOGIN", "paydown[bot]"));
+        let env = ActionEnv::from_vars(vars(&with_login)).unwrap();
+        assert_eq!(env.inputs.bot_login, "paydown[bot]");
+
+        pairs.push(("INPUT_FAIL-ON", "sometimes"));
+        let err = ActionEnv::from_vars(vars(&pairs)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`sometimes` is not one of never, new-debt, drift")
+        );
+    }
+
+    #[test]
+    fn config_inputs_override_the_file_and_obey_its_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".github")).unwrap();
+        std::fs::write(
+            dir.path().join(".github/paydown.yml"),
+            "sprints:\n  debt_share: 0.5\n  capacity_points: 30\n",
+        )
+        .unwrap();
+        let inputs = |overrides: Vec<(&'static str, String)>| Inputs {
+            config_path: ".github/paydown.yml".into(),
+            fail_on: FailOn::Never,
+            dry_run: false,
+            bot_login: ACTIONS_BOT_LOGIN.into(),
+            overrides,
+        };
+
+        let config = load_config(
+            dir.path(),
+            &inputs(vec![
+                ("debt-share", "0.3".into()),
+                ("keywords", "TODO,DEBT".into()),
+                ("drift-check", "failure".into()),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.sprints.debt_share, 0.3);
+        assert_eq!(
+            config.sprints.capacity_points,
+            Some(30),
+            "the file's other keys stay"
+        );
+        assert_eq!(config.annotations.keywords, vec!["TODO", "DEBT"]);
+        assert_eq!(config.drift.check, paydown_config::CheckMode::Failure);
+
+        let err = load_config(dir.path(), &inputs(vec![("debt-share", "1.5".into())]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("input `debt-share`:"), "{err}");
+        assert!(err.contains("debt_share"), "{err}");
+
+        let err = load_config(
+            dir.path(),
+            &inputs(vec![("max-new-per-run", "5\nissues: {}".into())]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("max_new_per_run"),
+            "no structure injected: {err}"
+        );
+    }
+
+    #[test]
+    fn a_broken_config_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("paydown.yml"), "sprints: [").unwrap();
+        let err = load_config(
+            dir.path(),
+            &Inputs {
+                config_path: "paydown.yml".into(),
+                fail_on: FailOn::Never,
+                dry_run: false,
+                bot_login: ACTIONS_BOT_LOGIN.into(),
+                overrides: vec![],
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("paydown.yml:"), "{err}");
+    }
+
+    #[test]
+    fn workflow_annotations_cannot_be_broken_out_of() {
+        assert_eq!(
+            workflow_annotation("notice", "src/a,b.rs", 3, "TODO: x", "100%\nnext"),
+            "::notice file=src/a%2Cb.rs,line=3,title=TODO%3A x::100%25%0Anext"
+        );
+    }
+
+    #[test]
+    fn fail_on_decides_the_exit() {
+        let report = ActionReport {
+            added: 1,
+            ..ActionReport::default()
+        };
+        assert!(report.fails(FailOn::NewDebt));
+        assert!(!report.fails(FailOn::Drift));
+        assert!(!report.fails(FailOn::Never));
+        assert_eq!(
+            report.outputs(),
+            "total=0\nadded=1\nremoved=0\ndrift=false\n"
+        );
+    }
+}
