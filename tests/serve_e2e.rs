@@ -1,6 +1,8 @@
 //! `paydown serve` as a real process: a delivery in progress when the
 //! process is SIGKILLed is retaken after restart (lease expiry) and
-//! completes exactly once; redeliveries and forged signatures are refused.
+//! completes exactly once; a process SIGKILLed half-way through creating a
+//! repository's debt issues leaves no duplicate once restarted; redeliveries
+//! and forged signatures are refused.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -203,4 +205,88 @@ async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart(
         "exit {exit}:\n{}",
         std::fs::read_to_string(&log2).unwrap_or_default()
     );
+}
+
+/// The issues of the default repository whose body carries `marker`.
+fn issues_marked(fake: &FakeGitHub, marker: &str) -> Vec<fake_github::Issue> {
+    fake.default_repo()
+        .issues()
+        .into_iter()
+        .filter(|i| i.body.as_deref().unwrap_or_default().contains(marker))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_process_sigkilled_half_way_through_a_plan_leaves_no_duplicate_after_restart() {
+    // Given a repository with 8 debt items and no issues yet,
+    let fake = FakeGitHub::start().await;
+    let items: String = (0..8).map(|i| format!("// TODO: item {i}\n")).collect();
+    fake.default_repo()
+        .set_files("main", &[("src/debt.rs", &items)]);
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("paydown.sqlite").display()
+    );
+    let log1 = dir.path().join("serve-1.log");
+    let port = free_port();
+    let mut first = spawn_serve(&fake, &db_url, port, &log1);
+    wait_healthy(port, &mut first, &log1).await;
+
+    // and GitHub slow to create issues,
+    let creates = "/repos/octo-org/octo-repo/issues";
+    fake.delay_all(creates, Duration::from_millis(300));
+
+    // when the App is installed, its backfill starts creating them,
+    let webhook = format!("http://127.0.0.1:{port}/webhook");
+    let resp = send_webhook(
+        &webhook,
+        SECRET,
+        "installation",
+        "kill-plan-1",
+        &installation_created(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    wait_for("three issues created", async || {
+        fake.requests_matching("POST", creates)
+            .iter()
+            .filter(|r| r.path == creates && r.status == Some(201))
+            .count()
+            >= 3
+    })
+    .await;
+    // and the process is SIGKILLed in the middle of the plan,
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let created_before_kill = issues_marked(&fake, "paydown:item").len();
+    assert!(
+        (3..8).contains(&created_before_kill),
+        "the kill came half-way: {created_before_kill} of 8 created"
+    );
+
+    // then a restarted process finishes the plan once the lease expired,
+    fake.clear_faults();
+    let log2 = dir.path().join("serve-2.log");
+    let port = free_port();
+    let mut second = spawn_serve(&fake, &db_url, port, &log2);
+    wait_healthy(port, &mut second, &log2).await;
+    wait_for("every item to have an issue and a dashboard", async || {
+        issues_marked(&fake, "paydown:item").len() >= 8
+            && issues_marked(&fake, "paydown:dashboard").len() == 1
+    })
+    .await;
+    // and, a lease period later, nothing ran again: one issue per item.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let issues = issues_marked(&fake, "paydown:item");
+    let mut titles: Vec<&str> = issues.iter().map(|i| i.title.as_str()).collect();
+    titles.sort_unstable();
+    titles.dedup();
+    assert_eq!(titles.len(), 8, "{titles:?}");
+    assert_eq!(issues.len(), 8, "duplicates: {issues:#?}");
+    assert!(issues.iter().all(|i| i.state == "open"));
+    assert_eq!(issues_marked(&fake, "paydown:dashboard").len(), 1);
+    second.kill().unwrap();
+    second.wait().unwrap();
 }
