@@ -550,3 +550,39 @@ async fn a_merge_whose_event_was_lost_reaches_the_ledger_at_the_daily_reseed() {
     assert!(merged_in_cache(&cached_records(&app).await));
     app.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_push_changing_the_sprint_config_redraws_the_dashboards_budget_at_once() {
+    let fake = FakeGitHub::start().await;
+    let app = TestApp::start(&fake).await;
+
+    // Given a sprint with 30 % reserved and a merged feature PR on the dashboard,
+    repository(&fake);
+    let pr = open_pr(&fake, &app, "f1", &["feature", "points: 5"]).await;
+    merge(&fake, &app, pr).await;
+    let dashboard = dashboard_body(&fake);
+    assert!(dashboard.contains("reserves 30%"), "{dashboard}");
+
+    // when a push to main raises the reservation to 50 %,
+    let handle = fake.repo(REPO);
+    let before = handle.head("main").unwrap();
+    handle.set_files(
+        "main",
+        &[
+            ("README.md", "# octo\n"),
+            (
+                ".github/paydown.yml",
+                "sprints:\n  capacity_points: 20\n  debt_share: 0.5\n",
+            ),
+            ("src/f1.rs", "fn f() {}\n"),
+        ],
+    );
+    let push = fake.push_payload(REPO, "main", &before, "alice");
+    app.deliver("push", &push).await;
+
+    // then that push's dashboard already shows the new reservation.
+    let dashboard = dashboard_body(&fake);
+    assert!(dashboard.contains("reserves 50%"), "{dashboard}");
+    assert!(!dashboard.contains("reserves 30%"), "{dashboard}");
+    app.server.shutdown().await.unwrap();
+}

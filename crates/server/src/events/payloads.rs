@@ -174,6 +174,18 @@ pub struct PushEvent {
     pub head_commit: Option<PushCommit>,
 }
 
+impl PushEvent {
+    /// Whether a commit of the push added, changed or removed `path`, as
+    /// far as the payload tells (GitHub lists at most 2,048 commits).
+    pub fn touches(&self, path: &str) -> bool {
+        self.commits
+            .iter()
+            .chain(&self.head_commit)
+            .flat_map(|c| c.added.iter().chain(&c.modified).chain(&c.removed))
+            .any(|p| p == path)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct GitRef {
     #[serde(rename = "ref")]

@@ -22,6 +22,14 @@ use crate::store::NewDelivery;
 /// The `repo_state` key of a repository's [`SyncState`] (JSON).
 pub const SYNC_STATE_KEY: &str = "paydown.sync-state";
 
+/// What a push tells the sync beyond its head.
+struct PushFrom<'a> {
+    /// The commit the push started from.
+    before: &'a str,
+    /// Whether it changed `.github/paydown.yml`.
+    config_changed: bool,
+}
+
 impl GitHubHandler {
     /// A push: only the default branch changes debt issues; other branches
     /// and deleted refs are left to pull-request reports.
@@ -44,12 +52,16 @@ impl GitHubHandler {
             branch,
             sha: ev.after.clone(),
         };
+        let push = PushFrom {
+            before: &ev.before,
+            config_changed: ev.touches(paydown_config::DEFAULT_PATH),
+        };
         self.sync_from(
             &ev.repository.full_name,
             installation,
             Some(head),
             None,
-            Some(&ev.before),
+            Some(push),
         )
         .await
     }
@@ -67,15 +79,15 @@ impl GitHubHandler {
             .await
     }
 
-    /// [`Self::sync`] for a push from `before`: incremental when the kept
-    /// state is that commit's.
+    /// [`Self::sync`] for a push: incremental when the kept state is the
+    /// commit the push started from.
     async fn sync_from(
         &self,
         full_name: &str,
         installation: u64,
         head: Option<Head>,
         pull_request: Option<u64>,
-        before: Option<&str>,
+        push: Option<PushFrom<'_>>,
     ) -> Result<(), HandlerError> {
         let repo = Repo::parse(full_name)?;
         let client = self.app.installation_client(installation).await?;
@@ -95,10 +107,11 @@ impl GitHubHandler {
         // cache as they are (pull_request events keep the cache current),
         // so it spends no request on them; paydown's own sync jobs (queued
         // after a command recorded an override or accepted a drift) read
-        // the records in the bot's comments first.
+        // the records in the bot's comments first. A push that changes the
+        // config file has its sections drawn with the new config.
         let kept_config = previous
             .as_ref()
-            .filter(|_| before.is_some())
+            .filter(|_| push.as_ref().is_some_and(|p| !p.config_changed))
             .map(|state| match &state.config_text {
                 Some(text) => {
                     paydown_config::parse(text, paydown_config::DEFAULT_PATH).unwrap_or_default()
@@ -114,7 +127,9 @@ impl GitHubHandler {
             dashboard_sections,
             ..SyncOptions::for_api(client.api_base())
         };
-        let synced = paydown_sync::sync_push(&client, &repo, &options, previous, before).await?;
+        let synced =
+            paydown_sync::sync_push(&client, &repo, &options, previous, push.map(|p| p.before))
+                .await?;
         if synced.state_changed {
             self.store
                 .repo_state_put(full_name, SYNC_STATE_KEY, &synced.state.to_json())
