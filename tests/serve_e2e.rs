@@ -5,7 +5,7 @@
 //! and forged signatures are refused.
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,31 @@ async fn wait_healthy(port: u16, child: &mut Child, log: &Path) {
     }
 }
 
+/// A `paydown serve` process that answered its health check.
+struct Served {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Served {
+    fn webhook(&self) -> String {
+        format!("http://127.0.0.1:{}/webhook", self.port)
+    }
+}
+
+/// Starts `paydown serve` on a free port against `db_url`, logging to `log`.
+async fn serve(fake: &FakeGitHub, db_url: &str, log: PathBuf) -> Served {
+    let port = free_port();
+    let mut child = spawn_serve(fake, db_url, port, &log);
+    wait_healthy(port, &mut child, &log).await;
+    Served { child, port, log }
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("paydown.sqlite").display())
+}
+
 async fn wait_for(what: &str, mut cond: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !cond().await {
@@ -87,15 +112,9 @@ fn installation_created() -> Vec<u8> {
 async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart() {
     let fake = FakeGitHub::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("paydown.sqlite").display()
-    );
-    let log1 = dir.path().join("serve-1.log");
-    let port = free_port();
-    let mut first = spawn_serve(&fake, &db_url, port, &log1);
-    wait_healthy(port, &mut first, &log1).await;
-    let webhook = format!("http://127.0.0.1:{port}/webhook");
+    let db_url = sqlite_url(dir.path());
+    let mut first = serve(&fake, &db_url, dir.path().join("serve-1.log")).await;
+    let webhook = first.webhook();
 
     // Given GitHub is slow to list the installation's repositories,
     fake.delay_next("/installation/repositories", Duration::from_secs(20));
@@ -117,8 +136,8 @@ async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart(
             .is_empty()
     })
     .await;
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
 
     // then the delivery is still held by the dead process's lease,
     let store = Store::connect(&db_url).await.unwrap();
@@ -126,10 +145,7 @@ async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart(
     assert_eq!(rec.status, DeliveryStatus::Running);
 
     // and a restarted server retakes it once the lease expires and finishes it.
-    let log2 = dir.path().join("serve-2.log");
-    let port = free_port();
-    let mut second = spawn_serve(&fake, &db_url, port, &log2);
-    wait_healthy(port, &mut second, &log2).await;
+    let mut second = serve(&fake, &db_url, dir.path().join("serve-2.log")).await;
     wait_for("the delivery to complete", async || {
         store.delivery("kill-1").await.unwrap().unwrap().status == DeliveryStatus::Done
     })
@@ -145,7 +161,7 @@ async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart(
     assert_eq!(store.installations().await.unwrap().len(), 1);
 
     // A redelivery of the same id is acknowledged but not processed again.
-    let webhook = format!("http://127.0.0.1:{port}/webhook");
+    let webhook = second.webhook();
     let resp = send_webhook(
         &webhook,
         SECRET,
@@ -189,12 +205,12 @@ async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart(
     );
 
     // SIGTERM stops the server gracefully.
-    let pid = second.id().to_string();
+    let pid = second.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
-        if let Some(exit) = second.try_wait().unwrap() {
+        if let Some(exit) = second.child.try_wait().unwrap() {
             break exit;
         }
         assert!(Instant::now() < deadline, "paydown serve ignored SIGTERM");
@@ -203,7 +219,7 @@ async fn a_delivery_interrupted_by_sigkill_completes_exactly_once_after_restart(
     assert!(
         exit.success(),
         "exit {exit}:\n{}",
-        std::fs::read_to_string(&log2).unwrap_or_default()
+        std::fs::read_to_string(&second.log).unwrap_or_default()
     );
 }
 
@@ -224,21 +240,15 @@ async fn a_process_sigkilled_half_way_through_a_plan_leaves_no_duplicate_after_r
     fake.default_repo()
         .set_files("main", &[("src/debt.rs", &items)]);
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("paydown.sqlite").display()
-    );
-    let log1 = dir.path().join("serve-1.log");
-    let port = free_port();
-    let mut first = spawn_serve(&fake, &db_url, port, &log1);
-    wait_healthy(port, &mut first, &log1).await;
+    let db_url = sqlite_url(dir.path());
+    let mut first = serve(&fake, &db_url, dir.path().join("serve-1.log")).await;
 
     // and GitHub slow to create issues,
     let creates = "/repos/octo-org/octo-repo/issues";
     fake.delay_all(creates, Duration::from_millis(300));
 
     // when the App is installed, its backfill starts creating them,
-    let webhook = format!("http://127.0.0.1:{port}/webhook");
+    let webhook = first.webhook();
     let resp = send_webhook(
         &webhook,
         SECRET,
@@ -258,8 +268,8 @@ async fn a_process_sigkilled_half_way_through_a_plan_leaves_no_duplicate_after_r
     })
     .await;
     // and the process is SIGKILLed in the middle of the plan,
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
     let created_before_kill = issues_marked(&fake, "paydown:item").len();
     assert!(
         (3..8).contains(&created_before_kill),
@@ -268,10 +278,7 @@ async fn a_process_sigkilled_half_way_through_a_plan_leaves_no_duplicate_after_r
 
     // then a restarted process finishes the plan once the lease expired,
     fake.clear_faults();
-    let log2 = dir.path().join("serve-2.log");
-    let port = free_port();
-    let mut second = spawn_serve(&fake, &db_url, port, &log2);
-    wait_healthy(port, &mut second, &log2).await;
+    let mut second = serve(&fake, &db_url, dir.path().join("serve-2.log")).await;
     wait_for("every item to have an issue and a dashboard", async || {
         issues_marked(&fake, "paydown:item").len() >= 8
             && issues_marked(&fake, "paydown:dashboard").len() == 1
@@ -287,6 +294,6 @@ async fn a_process_sigkilled_half_way_through_a_plan_leaves_no_duplicate_after_r
     assert_eq!(issues.len(), 8, "duplicates: {issues:#?}");
     assert!(issues.iter().all(|i| i.state == "open"));
     assert_eq!(issues_marked(&fake, "paydown:dashboard").len(), 1);
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
 }
