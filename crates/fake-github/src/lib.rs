@@ -262,7 +262,8 @@ impl FakeGitHub {
             .collect()
     }
 
-    /// Number of POST/PATCH/PUT/DELETE requests received.
+    /// Number of write requests received: POST/PATCH/PUT/DELETE, GraphQL
+    /// queries excepted (see [`RecordedRequest::is_write`]).
     pub fn count_writes(&self) -> usize {
         self.world()
             .requests

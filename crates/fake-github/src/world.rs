@@ -38,7 +38,15 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether the request may change something: POST/PATCH/PUT/DELETE,
+    /// except a GraphQL query (a `POST /graphql` that is no mutation),
+    /// which only reads.
     pub fn is_write(&self) -> bool {
+        if self.method == "POST" && self.path == "/graphql" {
+            let json = self.json();
+            let document = json.get("query").and_then(|q| q.as_str()).unwrap_or("");
+            return document.trim_start().starts_with("mutation");
+        }
         matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
     }
 }
@@ -401,5 +409,40 @@ pub(crate) fn blank_issue(title: &str, user: &str) -> Issue {
         reactions: Vec::new(),
         pull: None,
         pinned: false,
+    }
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::RecordedRequest;
+
+    fn post(path: &str, body: &str) -> RecordedRequest {
+        RecordedRequest {
+            method: "POST".into(),
+            path: path.into(),
+            query: None,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+            status: Some(200),
+        }
+    }
+
+    #[test]
+    fn a_graphql_query_reads_and_a_mutation_or_rest_post_writes() {
+        assert!(
+            !post(
+                "/graphql",
+                r#"{"query": "query($o: String!) { repository { id } }"}"#
+            )
+            .is_write()
+        );
+        assert!(
+            post(
+                "/graphql",
+                r#"{"query": " mutation { pinIssue(input: {issueId: \"I_1\"}) { issue { id } } }"}"#
+            )
+            .is_write()
+        );
+        assert!(post("/repos/o/r/issues", r#"{"title": "t"}"#).is_write());
     }
 }
