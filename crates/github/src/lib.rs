@@ -2,7 +2,8 @@
 //! a retrying, rate-limit-aware client over octocrab, route helpers and API usage metrics.
 //!
 //! Entry points: [`GitHubApp`] for the server, [`Client::from_token`] for the CLI and Action,
-//! [`api_base_from_env`] for the API URL.
+//! [`api_base_from_env`] for the API URL, [`Client::files_at`] for many files at one commit
+//! (GraphQL, 100 per query).
 //!
 //! ```no_run
 //! # async fn demo(pem: &str) -> Result<(), paydown_github::GitHubError> {
@@ -24,6 +25,7 @@
 
 mod app;
 mod auth;
+mod blobs;
 mod checks;
 mod client;
 mod error;
@@ -34,6 +36,7 @@ mod stats;
 
 pub use app::GitHubApp;
 pub use auth::{AppClaims, AppCredentials};
+pub use blobs::{FILES_PER_QUERY, FileAt, blob_query};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
 pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
 pub use error::{GitHubError, Result};
