@@ -16,11 +16,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use paydown_github::{Client, GitHubError, Repo, encode_path};
+use paydown_github::{Client, FileAt, GitHubError, Repo, encode_path};
 use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
 use paydown_scan::{ScanReport, ScanSettings, SkipReason, TarballLimits, scan_tarball};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::state::{self, SyncState};
 use crate::{DashboardWrite, SyncError, SyncOptions, SyncOutcome, fetch};
@@ -423,52 +422,9 @@ enum FileText {
     Skipped(SkipReason),
 }
 
-/// Files per GraphQL blob query.
-const PATHS_PER_QUERY: usize = 100;
-
-#[derive(Deserialize)]
-struct GraphQlBlobs {
-    #[serde(default)]
-    data: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct Blob {
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default, rename = "isBinary")]
-    is_binary: Option<bool>,
-    #[serde(default, rename = "isTruncated")]
-    is_truncated: Option<bool>,
-    #[serde(default, rename = "byteSize")]
-    byte_size: Option<u64>,
-}
-
-/// The GraphQL query reading `paths` at `sha`: one aliased `object` per
-/// file (`f0`, `f1`, …), expressions passed as variables so no path needs
-/// escaping.
-pub fn blob_query(owner: &str, name: &str, sha: &str, paths: &[String], first: usize) -> Value {
-    let mut params = String::from("$owner: String!, $name: String!");
-    let mut fields = String::new();
-    let mut variables = serde_json::Map::new();
-    variables.insert("owner".into(), json!(owner));
-    variables.insert("name".into(), json!(name));
-    for (i, path) in (first..).zip(paths) {
-        params.push_str(&format!(", $e{i}: String!"));
-        fields.push_str(&format!(
-            " f{i}: object(expression: $e{i}) {{ ... on Blob {{ text isBinary isTruncated byteSize }} }}"
-        ));
-        variables.insert(format!("e{i}"), json!(format!("{sha}:{path}")));
-    }
-    json!({
-        "query": format!("query({params}) {{ repository(owner: $owner, name: $name) {{{fields} }} }}"),
-        "variables": variables,
-    })
-}
-
-/// The text of every changed file at `sha` in one GraphQL request; a file
-/// GraphQL gives no text for (too large for it, an error) is read alone
-/// through the contents API.
+/// The text of every changed file at `sha`, through
+/// [`Client::files_at`]: one GraphQL query per 100 files, a contents read
+/// for a file GraphQL gives no text for.
 async fn file_texts(
     client: &Client,
     repo: &Repo,
@@ -476,64 +432,22 @@ async fn file_texts(
     paths: &[String],
     settings: &ScanSettings,
 ) -> Result<Result<Vec<(String, FileText)>, String>, GitHubError> {
-    if paths.is_empty() {
-        return Ok(Ok(Vec::new()));
-    }
-    // Files are asked for in batches: one query for a typical push, and a
-    // large one cannot time out GitHub's GraphQL as a whole.
-    let mut found = serde_json::Map::new();
-    for (batch, chunk) in paths.chunks(PATHS_PER_QUERY).enumerate() {
-        let query = blob_query(&repo.owner, &repo.name, sha, chunk, batch * PATHS_PER_QUERY);
-        match client
-            .post_json::<_, GraphQlBlobs>("/graphql", &query)
-            .await
-        {
-            Ok(answer) => {
-                if let Some(Value::Object(objects)) = answer
-                    .data
-                    .and_then(|mut d| d.get_mut("repository").map(Value::take))
-                {
-                    found.extend(objects);
-                }
-            }
-            // Rate limits and auth problems are the client's and the
-            // caller's to handle; a GraphQL endpoint that is missing or
-            // refuses the query (older GitHub Enterprise) costs one
-            // contents read per file.
-            Err(e) if matches!(e.status(), Some(400 | 404 | 422)) => {
-                tracing::warn!(repo = %repo, error = %e, "GraphQL blob query refused; reading files one by one");
-                break;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    let objects = Value::Object(found);
-    let mut out = Vec::with_capacity(paths.len());
-    for (i, path) in paths.iter().enumerate() {
-        let blob: Option<Blob> = objects
-            .get(format!("f{i}"))
-            .filter(|v| !v.is_null())
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
-        let text = match blob {
-            Some(b) if b.is_binary == Some(true) => FileText::Skipped(SkipReason::Binary),
-            Some(b) if b.byte_size.is_some_and(|s| s > settings.max_file_bytes) => {
-                FileText::Skipped(SkipReason::TooLarge)
-            }
-            Some(Blob {
-                text: Some(text),
-                is_truncated: Some(false) | None,
-                ..
-            }) => FileText::Text(path.clone(), text.into_bytes()),
-            _ => match client.file_at(repo, path, sha).await? {
-                Some(bytes) => FileText::Text(path.clone(), bytes.to_vec()),
-                // The compare listed it at this commit, yet it cannot be
-                // read (replication lag, an odd object): treating it as
-                // deleted would close its items' issues, so the whole
-                // tree is read instead.
-                None => return Ok(Err(format!("{path} cannot be read at {sha}"))),
-            },
+    let found = client
+        .files_at(repo, sha, paths, settings.max_file_bytes)
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for (path, read) in found {
+        let text = match read? {
+            FileAt::Text(bytes) => FileText::Text(path.clone(), bytes.to_vec()),
+            FileAt::Binary => FileText::Skipped(SkipReason::Binary),
+            FileAt::TooLarge => FileText::Skipped(SkipReason::TooLarge),
+            // The compare listed it at this commit, yet it cannot be read
+            // (replication lag, an odd object): treating it as deleted
+            // would close its items' issues, so the whole tree is read
+            // instead.
+            FileAt::Missing => return Ok(Err(format!("{path} cannot be read at {sha}"))),
         };
-        out.push((path.clone(), text));
+        out.push((path, text));
     }
     Ok(Ok(out))
 }
@@ -681,14 +595,5 @@ mod tests {
         ] {
             assert!(matches!(decision, Decision::Full(_)), "{decision:?}");
         }
-    }
-
-    #[test]
-    fn the_blob_query_passes_each_expression_as_a_variable() {
-        let q = blob_query("o", "r", "abc", &["a \"q\".rs".to_string()], 0);
-        assert_eq!(q["variables"]["e0"], "abc:a \"q\".rs");
-        let text = q["query"].as_str().unwrap();
-        assert!(text.contains("f0: object(expression: $e0)"), "{text}");
-        assert!(text.contains("$e0: String!"), "{text}");
     }
 }
