@@ -1,16 +1,20 @@
-//! Reading a PR: its changed files (`GET /pulls/N/files`), then each
-//! accepted file's content at the base and head commits (raw contents
-//! API), scanned with `paydown_scan::scan_bytes`. Bounded: at most
-//! [`MAX_FILES_READ`] files, [`CONCURRENCY`] requests in flight. A file
-//! that cannot be read is left out and reported; only errors that would
-//! fail every file (rate limit, lost access) stop the review.
+//! Reading a PR: its changed files (`GET /pulls/N/files`), then the
+//! accepted files' content at the merge base and at the head, a hundred
+//! files at a time: one [`Client::files_at`] read per side (one GraphQL
+//! query; contents reads only for what GraphQL cannot return), scanned
+//! with `paydown_scan::scan_bytes`. Bounded: at most [`MAX_FILES_READ`]
+//! files, the texts of one hundred held at once, [`CONCURRENCY`] scans in
+//! flight. A file that cannot be read is left out and reported; only
+//! errors that would fail every file (rate limit, lost access) stop the
+//! review.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use paydown_annotations::Annotation;
 use paydown_config::Config;
-use paydown_github::{Client, GitHubError, Repo};
+use paydown_github::{Client, FILES_PER_QUERY, FileAt, GitHubError, Repo};
 use paydown_scan::{PathRules, ScanSettings, SkipReason, scan_bytes};
 use serde::Deserialize;
 use tokio::task::JoinSet;
@@ -23,7 +27,7 @@ use crate::{PullContext, ReviewError};
 /// Changed files read per review; the report says when it stopped early.
 pub(crate) const MAX_FILES_READ: usize = 300;
 
-/// Content requests in flight at once.
+/// Files scanned and diffed at once (CPU work, off the async workers).
 const CONCURRENCY: usize = 8;
 
 /// GitHub's cap on the files listed for one PR.
@@ -117,26 +121,24 @@ pub(crate) async fn read_pull_files(
         coverage.stopped_after = Some(MAX_FILES_READ);
     }
     let settings = Arc::new(ScanSettings::from_config(config));
-    let mut results: Vec<Option<Read>> = (0..jobs.len()).map(|_| None).collect();
-    let mut set: JoinSet<(usize, Result<Read, GitHubError>)> = JoinSet::new();
-    let mut queue = jobs.into_iter().enumerate();
+    let mut reads: Vec<Read> = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    // A hundred files at a time: two reads (base, head) per hundred, and
+    // only their texts held at once.
     loop {
-        while set.len() < CONCURRENCY {
-            let Some((index, job)) = queue.next() else {
-                break;
-            };
-            let (client, repo, settings) = (client.clone(), repo.clone(), settings.clone());
-            let shas = [base_sha.clone(), pr.head_sha.clone()];
-            set.spawn(async move { (index, read_one(&client, &repo, &shas, settings, job).await) });
-        }
-        let Some(joined) = set.join_next().await else {
+        let chunk: Vec<Job> = jobs.by_ref().take(FILES_PER_QUERY).collect();
+        if chunk.is_empty() {
             break;
-        };
-        let (index, read) = joined.map_err(|e| ReviewError::Pull {
-            number: pr.number,
-            reason: format!("a file reader stopped: {e}"),
-        })?;
-        results[index] = Some(read?);
+        }
+        let max_bytes = settings.max_file_bytes;
+        let base_paths = side_paths(&chunk, |job| job.base_path.as_deref());
+        let head_paths = side_paths(&chunk, |job| job.head_path.as_deref());
+        let (base, head) = tokio::join!(
+            read_side(client, repo, &base_sha, &base_paths, max_bytes),
+            read_side(client, repo, &pr.head_sha, &head_paths, max_bytes),
+        );
+        let sides = [base?, head?];
+        reads.extend(scan_chunk(pr.number, chunk, &sides, &settings).await?);
     }
     if changes_config {
         match check_config(client, repo, &pr.head_sha).await {
@@ -148,7 +150,7 @@ pub(crate) async fn read_pull_files(
         }
     }
     let mut files = Vec::new();
-    for read in results.into_iter().flatten() {
+    for read in reads {
         match read {
             Read::Versions(v) => files.push(v),
             Read::Skipped(path, reason) => coverage.skipped.push((path, reason)),
@@ -228,36 +230,131 @@ fn plan_job(file: &PullFile, filter: &PathRules) -> Result<Job, String> {
     })
 }
 
-async fn read_one(
+/// The distinct paths one side of `jobs` reads, in order.
+fn side_paths(jobs: &[Job], side: impl Fn(&Job) -> Option<&str>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    jobs.iter()
+        .filter_map(side)
+        .filter(|path| seen.insert(*path))
+        .map(str::to_string)
+        .collect()
+}
+
+/// One side's files: what was found, or why a file could not be read.
+type Side = HashMap<String, Result<FileAt, String>>;
+
+/// `paths` at `sha`; only errors every file would hit stop the review.
+async fn read_side(
     client: &Client,
     repo: &Repo,
-    shas: &[String; 2],
-    settings: Arc<ScanSettings>,
-    job: Job,
-) -> Result<Read, GitHubError> {
-    let mut contents: [Option<Bytes>; 2] = [None, None];
-    let wanted = [
-        (job.base_path.as_deref(), shas[0].as_str()),
-        (job.head_path.as_deref(), shas[1].as_str()),
-    ];
-    for (slot, (path, sha)) in contents.iter_mut().zip(wanted) {
-        let Some(path) = path else { continue };
-        match client.file_at(repo, path, sha).await {
-            Ok(Some(bytes)) if bytes.len() as u64 > settings.max_file_bytes => {
-                return Ok(Read::Skipped(job.path, skip_text(SkipReason::TooLarge)));
-            }
-            Ok(Some(bytes)) => *slot = Some(bytes),
-            // Listed as changed but absent on this side: nothing there.
-            Ok(None) => {}
+    sha: &str,
+    paths: &[String],
+    max_bytes: u64,
+) -> Result<Side, GitHubError> {
+    let found = match client.files_at(repo, sha, paths, max_bytes).await {
+        Ok(found) => found,
+        Err(e) if is_fatal(&e) => return Err(e),
+        // The read as a whole failed past the client's retries (GraphQL
+        // answering 5xx): each of its files is unreadable.
+        Err(e) => {
+            let error = e.to_string();
+            return Ok(paths
+                .iter()
+                .map(|p| (p.clone(), Err(error.clone())))
+                .collect());
+        }
+    };
+    let mut side = HashMap::with_capacity(found.len());
+    for (path, read) in found {
+        let read = match read {
+            Ok(file) => Ok(file),
             Err(e) if is_fatal(&e) => return Err(e),
-            Err(e) => return Ok(Read::Unreadable(job.path, e.to_string())),
+            Err(e) => Err(e.to_string()),
+        };
+        side.insert(path, read);
+    }
+    Ok(side)
+}
+
+/// Each job's two sides from what was read, then scanned and diffed,
+/// [`CONCURRENCY`] at a time, in the jobs' order.
+async fn scan_chunk(
+    number: u64,
+    chunk: Vec<Job>,
+    sides: &[Side; 2],
+    settings: &Arc<ScanSettings>,
+) -> Result<Vec<Read>, ReviewError> {
+    let mut results: Vec<Option<Read>> = (0..chunk.len()).map(|_| None).collect();
+    let mut set: JoinSet<(usize, Read)> = JoinSet::new();
+    let mut queue = chunk.into_iter().enumerate();
+    loop {
+        while set.len() < CONCURRENCY {
+            let Some((index, job)) = queue.next() else {
+                break;
+            };
+            let contents = match contents_of(&job, sides) {
+                Ok(contents) => contents,
+                Err(read) => {
+                    results[index] = Some(read);
+                    continue;
+                }
+            };
+            let settings = settings.clone();
+            set.spawn(async move {
+                // Scanning and diffing are CPU work: off the async workers.
+                let path = job.path.clone();
+                let read =
+                    tokio::task::spawn_blocking(move || scan_versions(job, contents, &settings))
+                        .await
+                        .unwrap_or_else(|e| Read::Unreadable(path, format!("scan stopped: {e}")));
+                (index, read)
+            });
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let (index, read) = joined.map_err(|e| ReviewError::Pull {
+            number,
+            reason: format!("a file scanner stopped: {e}"),
+        })?;
+        results[index] = Some(read);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// A job's base and head bytes, or the reason it is left out.
+fn contents_of(job: &Job, sides: &[Side; 2]) -> Result<[Option<Bytes>; 2], Read> {
+    let mut contents: [Option<Bytes>; 2] = [None, None];
+    let wanted = [job.base_path.as_deref(), job.head_path.as_deref()];
+    for ((slot, path), side) in contents.iter_mut().zip(wanted).zip(sides) {
+        let Some(path) = path else { continue };
+        match side.get(path) {
+            Some(Ok(FileAt::Text(bytes))) => *slot = Some(bytes.clone()),
+            Some(Ok(FileAt::Binary)) => {
+                return Err(Read::Skipped(
+                    job.path.clone(),
+                    skip_text(SkipReason::Binary),
+                ));
+            }
+            Some(Ok(FileAt::TooLarge)) => {
+                return Err(Read::Skipped(
+                    job.path.clone(),
+                    skip_text(SkipReason::TooLarge),
+                ));
+            }
+            // Listed as changed but absent on this side: nothing there.
+            Some(Ok(FileAt::Missing)) => {}
+            Some(Err(error)) => return Err(Read::Unreadable(job.path.clone(), error.clone())),
+            // `read_side` answers every path it is given.
+            None => {
+                return Err(Read::Unreadable(
+                    job.path.clone(),
+                    format!("{path} was not read"),
+                ));
+            }
         }
     }
-    // Scanning and diffing are CPU work: off the async workers.
-    let path = job.path.clone();
-    tokio::task::spawn_blocking(move || scan_versions(job, contents, &settings))
-        .await
-        .or_else(|e| Ok(Read::Unreadable(path, format!("scan stopped: {e}"))))
+    Ok(contents)
 }
 
 /// Scans both sides and diffs them; the texts are dropped on return.

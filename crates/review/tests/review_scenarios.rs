@@ -1,6 +1,6 @@
 //! `review_pull_request` end to end through the fake GitHub, acting as the
 //! App's installation (so the bot's comments are authored by a `Bot`):
-//! real HTTP, real contents fetches, real comment and check-run writes.
+//! real HTTP, real GraphQL and contents reads, real comment and check-run writes.
 
 use fake_github::{APP_ID, FakeGitHub, NewIssue, app_private_key_pem};
 use paydown_config::Config;
@@ -373,20 +373,21 @@ async fn a_dry_run_computes_the_report_and_writes_nothing() {
 }
 
 #[tokio::test]
-async fn a_502_on_a_contents_fetch_is_retried() {
-    // Given a PR adding debt, and GitHub failing the next contents request,
+async fn a_502_on_a_file_read_is_retried() {
+    // Given a PR adding debt, and GitHub failing the next GraphQL read,
     let (fake, client, repo) = world().await;
     let head = "// TODO: new item\nfn a() {}\nfn b() {}\n";
     let pr = open_pr(&fake, &[("src/lib.rs", head), ("app.py", BASE_APP)]);
-    let path = format!("/repos/{REPO}/contents/");
-    fake.fail_next_on("GET", &path, 1, 502);
+    fake.fail_next_on("POST", "/graphql", 1, 502);
 
     // when it is reviewed,
     let outcome = review(&fake, &client, &repo, pr).await;
 
-    // then the client retried (base and head of the one changed file, plus
-    // the retry) and the report is complete.
-    assert_eq!(fake.requests_matching("GET", &path).len(), 3);
+    // then the client retried (one read per side of the one changed file,
+    // plus the retry), no file was read alone, and the report is complete.
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 3);
+    let contents = format!("/repos/{REPO}/contents/");
+    assert!(fake.requests_matching("GET", &contents).is_empty());
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
     assert_eq!(outcome.counts().added, 1);
     assert_eq!(fake.take_comments(REPO, pr).len(), 1);
@@ -394,11 +395,13 @@ async fn a_502_on_a_contents_fetch_is_retried() {
 
 #[tokio::test]
 async fn a_file_that_keeps_failing_is_reported_and_the_rest_is_reviewed() {
-    // Given a PR changing two files, one of which GitHub cannot serve,
+    // Given a PR changing two files, on a GitHub without GraphQL (older
+    // Enterprise: files are read one by one) that cannot serve one of them,
     let (fake, client, repo) = world().await;
     let head_lib = "// TODO: new item\nfn a() {}\nfn b() {}\n";
     let head_app = "def main():\n    # TODO: unreadable item\n    pass\n";
     let pr = open_pr(&fake, &[("src/lib.rs", head_lib), ("app.py", head_app)]);
+    fake.fail_next_on("POST", "/graphql", 2, 404);
     let path = format!("/repos/{REPO}/contents/app.py");
     fake.fail_next_on("GET", &path, 50, 502);
 
@@ -417,6 +420,140 @@ async fn a_file_that_keeps_failing_is_reported_and_the_rest_is_reviewed() {
         comments[0].body
     );
     fake.clear_faults();
+}
+
+#[tokio::test]
+async fn a_graphql_read_failing_past_retries_leaves_its_files_unreadable_not_the_review() {
+    // Given a PR changing two files, and GraphQL answering 502 to every read,
+    let (fake, client, repo) = world().await;
+    let head_lib = "// TODO: new item\nfn a() {}\nfn b() {}\n";
+    let head_app = "def main():\n    # TODO: second\n    pass\n";
+    let pr = open_pr(&fake, &[("src/lib.rs", head_lib), ("app.py", head_app)]);
+    fake.fail_next_on("POST", "/graphql", 50, 502);
+
+    // when it is reviewed,
+    let outcome = review(&fake, &client, &repo, pr).await;
+    fake.clear_faults();
+
+    // then both files are named unreadable, and the comment says so.
+    let mut unreadable: Vec<&str> = outcome
+        .coverage
+        .unreadable
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    unreadable.sort();
+    assert_eq!(unreadable, ["app.py", "src/lib.rs"]);
+    assert!(outcome.coverage.unreadable[0].1.contains("502"));
+    let comments = fake.take_comments(REPO, pr);
+    assert!(
+        comments[0].body.contains("Could not read 2 file(s)"),
+        "{}",
+        comments[0].body
+    );
+}
+
+/// A PR modifying `n` files, each gaining one TODO.
+fn pr_modifying(fake: &FakeGitHub, n: usize) -> u64 {
+    let names: Vec<String> = (0..n).map(|i| format!("src/m{i:03}.rs")).collect();
+    let base: Vec<(&str, &str)> = names.iter().map(|p| (p.as_str(), "fn a() {}\n")).collect();
+    let head: Vec<(&str, &str)> = names
+        .iter()
+        .map(|p| (p.as_str(), "// TODO: one per file\nfn a() {}\n"))
+        .collect();
+    let repo = fake.repo(REPO);
+    repo.set_files("main", &base);
+    let main = repo.head("main").unwrap();
+    repo.set_branch("feature", &main);
+    repo.set_files("feature", &head);
+    repo.add_pull_request(NewIssue::new("Touch many files"), "feature")
+}
+
+/// Requests sent while reviewing, as `METHOD /path` counts (file and
+/// check-run paths folded into one key each).
+fn request_counts(fake: &FakeGitHub) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in fake.requests() {
+        let path = if let Some(i) = r.path.find("/contents/") {
+            format!("{}/contents/*", &r.path[..i])
+        } else {
+            r.path.clone()
+        };
+        *counts.entry(format!("{} {path}", r.method)).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_pr_changing_150_files_is_read_in_four_graphql_queries() {
+    // Given a PR modifying 150 files,
+    let (fake, client, repo) = world().await;
+    let pr = pr_modifying(&fake, 150);
+    fake.clear_requests();
+
+    // when it is reviewed,
+    let outcome = review(&fake, &client, &repo, pr).await;
+
+    // then every file is reviewed,
+    assert_eq!(outcome.coverage.files_reviewed, 150);
+    assert_eq!(outcome.counts().added, 150);
+    fake.take_comments(REPO, pr);
+    // from two GraphQL queries per side (100 + 50 files), no contents read,
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 4);
+    let contents = format!("/repos/{REPO}/contents/");
+    assert!(fake.requests_matching("GET", &contents).is_empty());
+    // besides the listing (two pages) and the merge base.
+    let files = format!("/repos/{REPO}/pulls/{pr}/files");
+    assert_eq!(fake.requests_matching("GET", &files).len(), 2);
+    let compare = format!("/repos/{REPO}/compare/");
+    assert_eq!(fake.requests_matching("GET", &compare).len(), 1);
+}
+
+#[tokio::test]
+async fn reviewing_300_changed_files_costs_six_graphql_queries_instead_of_600_reads() {
+    // Given a PR modifying 300 files, reviewed as dry runs (reads only),
+    let (fake, client, repo) = world().await;
+    let pr = pr_modifying(&fake, 300);
+    let contents = format!("/repos/{REPO}/contents/");
+    let ctx = context(&fake, pr);
+    let dry_review = || async {
+        review_pull_request(&client, &repo, &ctx, &Config::default(), &options(true))
+            .await
+            .expect("review")
+    };
+    client.identity().await;
+
+    // when it is reviewed on a GitHub without GraphQL (files read one by
+    // one, as every review read them before GraphQL),
+    fake.clear_requests();
+    fake.fail_next_on("POST", "/graphql", 6, 404);
+    let alone = dry_review().await;
+    fake.clear_faults();
+    let alone_counts = request_counts(&fake);
+    let alone_total = fake.requests().len();
+    assert_eq!(alone.coverage.files_reviewed, 300);
+    assert_eq!(fake.requests_matching("GET", &contents).len(), 600);
+
+    // and again through GraphQL,
+    fake.clear_requests();
+    let batched = dry_review().await;
+    let batched_counts = request_counts(&fake);
+    let batched_total = fake.requests().len();
+    eprintln!(
+        "read one by one: {} requests without the 6 refused GraphQL queries {alone_counts:#?}",
+        alone_total - 6
+    );
+    eprintln!("read through GraphQL: {batched_total} requests {batched_counts:#?}");
+
+    // then the same report costs 6 GraphQL queries and no contents read:
+    // 600 requests fewer.
+    assert_eq!(batched.coverage.files_reviewed, 300);
+    assert_eq!(batched.counts(), alone.counts());
+    assert_eq!(batched.counts().added, 300);
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 6);
+    assert!(fake.requests_matching("GET", &contents).is_empty());
+    assert_eq!(alone_total - batched_total, 600);
+    assert_eq!(fake.count_writes(), 0);
 }
 
 #[tokio::test]
@@ -571,8 +708,11 @@ async fn a_pr_with_more_files_than_the_bound_reports_the_first_ones_and_says_so(
         "{}",
         comments[0].body
     );
+    // read in three GraphQL queries of 100 head files (added files have no
+    // base side), no contents read.
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 3);
     let contents = format!("/repos/{REPO}/contents/");
-    assert_eq!(fake.requests_matching("GET", &contents).len(), 300);
+    assert!(fake.requests_matching("GET", &contents).is_empty());
 }
 
 #[tokio::test]
