@@ -34,6 +34,18 @@ pub struct CreatedIssue {
 pub struct EffectFailure {
     pub effect: String,
     pub error: String,
+    /// GitHub may well accept it later (rate limit, timeout, 5xx): the run
+    /// is worth repeating, unlike a refusal such as a 422.
+    pub transient: bool,
+}
+
+impl ApplyReport {
+    /// Whether some effect failed for a reason that may pass: the caller
+    /// retries the run (every effect is safe to repeat) instead of leaving
+    /// the rest of the work to the next push.
+    pub fn has_transient_failure(&self) -> bool {
+        self.failures.iter().any(|f| f.transient)
+    }
 }
 
 /// Applies `plan`; `existing` are the issues it was planned against (their
@@ -61,6 +73,7 @@ pub async fn apply(
                 report.failures.push(EffectFailure {
                     effect: describe(effect),
                     error: error.to_string(),
+                    transient: error.is_transient(),
                 });
             }
         }
