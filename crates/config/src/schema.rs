@@ -17,7 +17,10 @@ pub(crate) enum Kind {
     Float { min: f64, max: f64 },
     /// Any string; `non_empty` forbids `""`.
     Str { non_empty: bool },
-    /// A string without white space (the command prefix).
+    /// A string without white space whose first character is ASCII
+    /// punctuation (the command prefix): the App drops a comment with no line
+    /// starting with punctuation before it reads the config, so a prefix
+    /// like `debt` would be accepted here and never answered there.
     Token,
     /// A GitHub label name: 1 to 50 characters.
     Label,
@@ -360,7 +363,7 @@ const COMMANDS: &[Field] = &[
     field(
         "prefix",
         Kind::Token,
-        "Word that starts a command line in a comment.",
+        "Word that starts a command line in a comment; must start with punctuation.",
     ),
     field(
         "permission",
@@ -436,7 +439,7 @@ impl Kind {
             Kind::Float { min, max } => format!("a number from {min} to {max}"),
             Kind::Str { non_empty: false } => "a string".into(),
             Kind::Str { non_empty: true } => "a non-empty string".into(),
-            Kind::Token => "a string without spaces".into(),
+            Kind::Token => "a string without spaces that starts with punctuation".into(),
             Kind::Label => "a label name".into(),
             Kind::Keyword => "a keyword (letters, digits and _)".into(),
             Kind::Glob => "a glob pattern".into(),

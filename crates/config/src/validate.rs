@@ -610,6 +610,13 @@ fn check_text(text: &str, kind: &Kind) -> Result<(), String> {
         Kind::Token if text.chars().any(char::is_whitespace) => {
             format!("{} must not contain spaces", quote(text))
         }
+        // `paydown_commands::could_hold_command` needs the punctuation.
+        Kind::Token if !text.starts_with(|c: char| c.is_ascii_punctuation()) => format!(
+            "{} must start with punctuation such as `/` or `!` (for example `/{}`); \
+             the App skips comments whose lines do not start with punctuation",
+            quote(text),
+            text
+        ),
         Kind::Keyword
             if text.is_empty() || !text.chars().all(|c| c.is_alphanumeric() || c == '_') =>
         {

@@ -564,6 +564,47 @@ fn given_labels_with_spaces_then_they_are_accepted_but_overlong_ones_are_not() {
 }
 
 #[test]
+fn given_a_command_prefix_without_leading_punctuation_then_a_positioned_error() {
+    // Given prefixes the App can see: it skips every comment with no line
+    // starting with punctuation before it reads the config.
+    for prefix in ["\"!debt\"", "/td", ".debt", "\"#debt\""] {
+        let c = ok(&format!("commands:\n  prefix: {prefix}\n"));
+        assert_eq!(c.commands.prefix, prefix.trim_matches('"'));
+    }
+
+    // When the prefix starts with a letter, digit or non-ASCII character,
+    // then `config check` rejects it where it is written, saying why.
+    for prefix in ["debt", "9debt", "\u{ff01}debt"] {
+        let errs = positioned(&format!(
+            "commands:\n  permission: write\n  prefix: {prefix}\n"
+        ));
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert_eq!((errs[0].0, errs[0].1), (3, 11), "{errs:#?}");
+        assert!(
+            errs[0].2.starts_with("`commands.prefix`: \""),
+            "{}",
+            errs[0].2
+        );
+        assert!(
+            errs[0]
+                .2
+                .contains("must start with punctuation such as `/` or `!`"),
+            "{}",
+            errs[0].2
+        );
+    }
+
+    // A prefix with spaces is still reported as such, once.
+    let errs = positioned("commands:\n  prefix: \"/ debt\"\n");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(
+        errs[0].2.contains("must not contain spaces"),
+        "{}",
+        errs[0].2
+    );
+}
+
+#[test]
 fn given_a_spike_window_not_shorter_than_the_window_then_an_error() {
     let errs = positioned("incidents:\n  window_days: 7\n  spike: {window_days: 7}\n");
     assert_eq!(errs.len(), 1, "{errs:#?}");
