@@ -62,6 +62,8 @@ struct PullJson {
     state: String,
     #[serde(default)]
     merged_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     #[serde(default)]
     labels: Vec<LabelJson>,
@@ -289,10 +291,19 @@ async fn records_since(
 ) -> Result<Vec<PrRecord>, BudgetError> {
     let merged = merged_pulls_since(client, repo, start).await?;
     let facts = fetch_comment_facts(client, repo, start).await?;
+    let identity = client.identity().await;
     let mut out = Vec::with_capacity(merged.len());
     for pull in merged {
         let mut record = to_record(&pull);
-        facts.apply(&mut record);
+        // The repo-wide listing starts at the window, but a PR opened
+        // before it may carry records (a `classify`, `points`) made before
+        // it too: its own comments are read whole.
+        if pull.created_at.is_none_or(|at| at < start) {
+            let comments = pr_comments(client, repo, pull.number).await?;
+            CommentFacts::for_pr(pull.number, &comments, &identity, None).apply(&mut record);
+        } else {
+            facts.apply(&mut record);
+        }
         if (pull.additions.is_none() || pull.deletions.is_none()) && sized_by_diff(config, &record)
         {
             let full: PullJson = client

@@ -330,3 +330,48 @@ async fn two_concurrent_drift_checks_leave_one_drift_comment() {
     }
     fake.allow_unasserted_comments();
 }
+
+#[tokio::test]
+async fn an_override_recorded_before_the_window_still_counts_for_a_pr_merged_in_it() {
+    // Given a 5-point feature PR opened a month ago and merged now,
+    let fake = FakeGitHub::start().await;
+    let handle = fake.repo(REPO);
+    for label in ["feature", "points: 5"] {
+        handle.add_label(label, "ededed", None);
+    }
+    handle.set_files("topic", &[("src/x.rs", "fn x() {}\n")]);
+    let month_ago = Utc::now() - Duration::days(30);
+    let number = handle.add_pull_request(
+        NewIssue::new("Long-lived").labels(&["feature", "points: 5"]),
+        "topic",
+    );
+    handle.edit_issue(number, |issue| issue.created_at = month_ago);
+    // and a maintainer's `/debt classify debt` recorded by paydown back then,
+    let record = paydown_budgets::Record::Class {
+        class: paydown_ledger::WorkClass::Debt,
+        by: "alice".into(),
+        at: month_ago,
+    };
+    let body = format!(
+        "Classified as debt.\n\n{}",
+        paydown_budgets::record_marker(&record)
+    );
+    let comment = handle.add_comment(number, "paydown[bot]", &body);
+    handle.edit_comment(comment, |c| {
+        c.created_at = month_ago;
+        c.updated_at = month_ago;
+    });
+    handle.merge_pull_request(number, "alice");
+    let client = bot_client(&fake).await;
+    let repo = Repo::parse(REPO).unwrap();
+
+    // when the current sprint's ledger is rebuilt from the API,
+    let (ledger, records) = fetch_ledger(&client, &repo, &config(""), 1, Utc::now())
+        .await
+        .unwrap();
+
+    // then the override from before the window still makes it debt work.
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let totals = &ledger.recent(Utc::now(), 1)[0].totals;
+    assert_eq!((totals.debt, totals.feature), (5, 0), "{records:#?}");
+}

@@ -823,6 +823,17 @@ impl RepoHandle {
             .unwrap_or_default()
     }
 
+    /// Changes comment `id` in place (its times, say, to date it back).
+    pub fn edit_comment(&self, id: u64, edit: impl FnOnce(&mut Comment)) {
+        if let Some(c) = self
+            .world()
+            .repo_mut(&self.full)
+            .and_then(|r| r.comments.get_mut(&id))
+        {
+            edit(c);
+        }
+    }
+
     pub fn comment(&self, id: u64) -> Option<Comment> {
         self.world().repo(&self.full)?.comments.get(&id).cloned()
     }
