@@ -75,6 +75,17 @@ impl FileVersions {
         }
     }
 
+    /// Whether the PR added (or replaced) the keyword line of `annotation`,
+    /// one of this file's head annotations; `false` for any other.
+    pub fn adds_keyword_line_of(&self, annotation: &Annotation) -> bool {
+        let Some(head) = &self.head else {
+            return false;
+        };
+        head.iter()
+            .position(|a| a.line == annotation.line && a.column == annotation.column)
+            .is_some_and(|i| matches!(self.head_unchanged_from.get(i), Some(None)))
+    }
+
     fn base_path(&self) -> &str {
         self.previous_path.as_deref().unwrap_or(&self.path)
     }

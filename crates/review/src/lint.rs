@@ -1,13 +1,16 @@
 //! Metadata linting of the debt a pull request writes (SPEC §1 "Linting"):
 //! fields the config's `annotations.require` demands per keyword, and
-//! metadata the grammar could not read. Only added and edited items are
-//! linted, so old code never gets findings.
+//! metadata the grammar could not read. Only added items and edited items
+//! whose keyword line the PR wrote are linted (a finding sits on the keyword
+//! line), so old code never gets findings.
+
+use std::collections::HashMap;
 
 use paydown_annotations::Annotation;
 use paydown_config::{Config, MetadataField};
 use serde::Serialize;
 
-use crate::delta::DebtDelta;
+use crate::delta::{DebtDelta, FileVersions};
 
 /// One problem with an annotation the PR adds or edits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,13 +25,22 @@ pub struct LintFinding {
     pub message: String,
 }
 
-/// Findings for every added and edited (head version) annotation, in
-/// delta order: missing required fields first, then unreadable metadata.
-pub fn lint(delta: &DebtDelta, config: &Config) -> Vec<LintFinding> {
+/// Findings for every added annotation and every edited one (head version)
+/// whose keyword line is among the lines `files` (the PR's changed files, as
+/// the delta was computed from) add, in delta order: missing required fields
+/// first, then unreadable metadata. An old item whose body alone the PR
+/// edits is not linted: its finding would land on an unchanged line.
+pub fn lint(delta: &DebtDelta, files: &[FileVersions], config: &Config) -> Vec<LintFinding> {
+    let by_path: HashMap<&str, &FileVersions> =
+        files.iter().map(|f| (f.path.as_str(), f)).collect();
     let written = delta
         .added
         .iter()
-        .chain(delta.edited.iter().map(|(_, new)| new));
+        .chain(delta.edited.iter().map(|(_, new)| new).filter(|new| {
+            by_path
+                .get(new.path.as_str())
+                .is_some_and(|file| file.adds_keyword_line_of(new))
+        }));
     let mut findings = Vec::new();
     for annotation in written {
         for &field in config.annotations.required_for(&annotation.keyword) {
@@ -125,6 +137,7 @@ mod tests {
         };
         let findings = lint(
             &delta,
+            &[],
             &config("annotations:\n  require: {DEBT: [owner, cost]}\n"),
         );
         assert_eq!(findings.len(), 1, "{findings:?}");
@@ -142,13 +155,36 @@ mod tests {
             added: annotations("# TODO(cost=lots): x\n"),
             ..DebtDelta::default()
         };
-        let findings = lint(&delta, &Config::default());
+        let findings = lint(&delta, &[], &Config::default());
         assert_eq!(findings.len(), 1);
         assert!(
             findings[0].message.contains("cost"),
             "{}",
             findings[0].message
         );
+    }
+
+    #[test]
+    fn given_an_edited_item_then_it_is_linted_only_when_its_keyword_line_is_new() {
+        let config = config("annotations:\n  require: {DEBT: [owner]}\n");
+        let base = "# DEBT: one query per order line\n#   old body\n";
+        let delta_of = |head: &str| {
+            let files = [FileVersions::new(
+                "a.py",
+                None,
+                Some((base, annotations(base))),
+                Some((head, annotations(head))),
+            )];
+            let delta = crate::delta::compute_delta(&files);
+            assert_eq!(delta.edited.len(), 1, "{delta:?}");
+            lint(&delta, &files, &config)
+        };
+        // Only the body changed: the keyword line is old code.
+        assert!(delta_of("# DEBT: one query per order line\n#   new body\n").is_empty());
+        // The keyword line itself was rewritten by the PR.
+        let findings = delta_of("# DEBT: one query per order line, slow\n#   old body\n");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].line, 1);
     }
 
     #[test]
@@ -159,6 +195,7 @@ mod tests {
         };
         let findings = lint(
             &delta,
+            &[],
             &config("annotations:\n  require: {DEBT: [owner]}\n"),
         );
         assert!(findings.is_empty());

@@ -342,6 +342,118 @@ async fn a_debt_missing_its_required_owner_gets_a_warning_on_its_line() {
     );
 }
 
+const LEGACY: &str = "def f():\n    pass\n\n# DEBT: x\n#   nobody owns this yet\n";
+
+/// Reviews a PR from `main` = [`LEGACY`] to `head` (as `legacy.py`, plus
+/// `extra` files) under a config requiring an owner on every DEBT.
+async fn review_legacy_edit(
+    head: &str,
+    extra: &[(&str, &str)],
+) -> (FakeGitHub, u64, ReviewOutcome) {
+    let (fake, client, repo) = world().await;
+    let config = paydown_config::parse(
+        "annotations:\n  require: {DEBT: [owner]}\n",
+        ".github/paydown.yml",
+    )
+    .unwrap();
+    let gh = fake.repo(REPO);
+    gh.set_files("main", &[("legacy.py", LEGACY)]);
+    let main = gh.head("main").unwrap();
+    gh.set_branch("feature", &main);
+    let mut files = vec![("legacy.py", head)];
+    files.extend_from_slice(extra);
+    gh.set_files("feature", &files);
+    let pr = gh.add_pull_request(NewIssue::new("Touch legacy code"), "feature");
+    let outcome = review_pull_request(
+        &client,
+        &repo,
+        &context(&fake, pr),
+        &config,
+        &options(false),
+    )
+    .await
+    .expect("review");
+    (fake, pr, outcome)
+}
+
+/// Levels of the check run's annotations on the PR's head, in order.
+fn annotation_levels(fake: &FakeGitHub, pr: u64) -> Vec<(String, String, u64)> {
+    debt_runs(fake, &context(fake, pr).head_sha)
+        .iter()
+        .flat_map(|run| run.annotations.iter())
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap_or_default().to_string(),
+                a["annotation_level"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                a["start_line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_old_debt_missing_its_owner_gets_no_warning_when_the_pr_edits_its_file_or_its_body() {
+    // Given `main` holds an old DEBT without the owner the config requires,
+    // when a PR edits another line of the same file,
+    let other_line = LEGACY.replace("    pass", "    return 1");
+    let (fake, _pr, outcome) = review_legacy_edit(&other_line, &[]).await;
+    // then the item is untouched and nothing is linted.
+    assert!(outcome.delta.is_empty(), "{:?}", outcome.delta);
+    assert!(outcome.lint.is_empty(), "{:?}", outcome.lint);
+    drop(fake);
+
+    // When a PR edits the DEBT's continuation line only (its keyword line
+    // stays old code),
+    let body = LEGACY.replace("nobody owns this yet", "nobody owns this yet, still true");
+    let (fake, pr, outcome) = review_legacy_edit(&body, &[]).await;
+    // then it is an edited item, yet its unchanged keyword line gets no
+    // warning: no lint finding and no warning in the check run.
+    assert_eq!(outcome.counts().edited, 1, "{:?}", outcome.delta);
+    assert!(outcome.lint.is_empty(), "{:?}", outcome.lint);
+    assert!(
+        annotation_levels(&fake, pr)
+            .iter()
+            .all(|(_, level, _)| level != "warning"),
+        "{:?}",
+        annotation_levels(&fake, pr)
+    );
+    assert_eq!(fake.take_comments(REPO, pr).len(), 1);
+}
+
+#[tokio::test]
+async fn a_new_debt_missing_its_owner_is_linted_next_to_an_edited_old_one() {
+    // Given the same old DEBT, when a PR edits its continuation line and
+    // adds a new DEBT without an owner in another file,
+    let body = LEGACY.replace("nobody owns this yet", "nobody owns this yet, still true");
+    let (fake, pr, outcome) =
+        review_legacy_edit(&body, &[("new.py", "x = 1\n# DEBT: new shortcut\n")]).await;
+
+    // then only the new DEBT's line gets the finding, as a check warning.
+    assert_eq!(outcome.counts().added, 1, "{:?}", outcome.delta);
+    assert_eq!(outcome.counts().edited, 1, "{:?}", outcome.delta);
+    let lint: Vec<(&str, u32)> = outcome
+        .lint
+        .iter()
+        .map(|f| (f.path.as_str(), f.line))
+        .collect();
+    assert_eq!(lint, vec![("new.py", 2)]);
+    assert!(
+        outcome.lint[0].message.contains("owner"),
+        "{:?}",
+        outcome.lint
+    );
+    let warnings: Vec<(String, u64)> = annotation_levels(&fake, pr)
+        .into_iter()
+        .filter(|(_, level, _)| level == "warning")
+        .map(|(path, _, line)| (path, line))
+        .collect();
+    assert_eq!(warnings, vec![("new.py".to_string(), 2)]);
+    assert_eq!(fake.take_comments(REPO, pr).len(), 1);
+}
+
 #[tokio::test]
 async fn a_dry_run_computes_the_report_and_writes_nothing() {
     // Given a PR adding debt,
