@@ -8,7 +8,10 @@
 //! covers), best pair first and one-to-one: same path (after a rename) and
 //! same normalised text; same path and similar text, or text extended or
 //! shortened at a word boundary (edited in place);
-//! another path with the same text (moved). Whatever is still unmatched is
+//! another path with the same text (moved); same path and text under
+//! another keyword (a TODO escalated to FIXME); another path with similar
+//! text, for issues whose file has no items left (renamed and edited in one
+//! change, seen without rename information). Whatever is still unmatched is
 //! created (paced by `issues.max_new_per_run`) or closed (only where the scan
 //! covers the issue's path, and only with `issues.close_when_removed`).
 //!
@@ -36,6 +39,9 @@ use crate::render::{
 
 /// Two texts on the same path at least this alike are one item edited in place.
 pub const EDIT_SIMILARITY: f64 = 0.6;
+
+/// Most (issue, item) pairs whose texts are compared across files.
+const MAX_FUZZY_PAIRS: usize = 250_000;
 
 /// Which files the scan read. Items in files it did not read are unknown:
 /// they are neither closed nor matched away.
@@ -524,10 +530,14 @@ impl<'a> Planner<'a> {
                 else {
                     continue;
                 };
+                let old = normalise_text(&meta.text);
                 if meta.keyword != a.keyword {
+                    // TODO turned FIXME (or back) is the same debt, escalated.
+                    if old == text {
+                        candidates.push((3, 1.0, issue, item));
+                    }
                     continue;
                 }
-                let old = normalise_text(&meta.text);
                 if old == text {
                     candidates.push((0, 1.0, issue, item));
                 } else {
@@ -554,6 +564,7 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+        self.renamed_and_edited(&by_path, &mut candidates);
         candidates.sort_by(|x, y| {
             x.0.cmp(&y.0)
                 .then_with(|| y.1.partial_cmp(&x.1).unwrap_or(Ordering::Equal))
@@ -563,6 +574,48 @@ impl<'a> Planner<'a> {
         for (_, _, issue, item) in candidates {
             if self.item_issue[item].is_none() && self.available(issue) {
                 self.pair(item, issue);
+            }
+        }
+    }
+
+    /// The last tier: an issue whose file has no items left and an item in
+    /// another file with similar text (a file renamed and edited in one
+    /// change, seen by a full scan that has no rename information). Pairs
+    /// are scored only up to [`MAX_FUZZY_PAIRS`], so a mass deletion plus
+    /// a mass addition cannot make planning quadratic.
+    fn renamed_and_edited(
+        &self,
+        by_path: &HashMap<&str, Vec<usize>>,
+        candidates: &mut Vec<(u8, f64, usize, usize)>,
+    ) {
+        let live: BTreeSet<&str> = self.items.iter().map(|a| a.path.as_str()).collect();
+        let orphans: Vec<(usize, &str, String)> = by_path
+            .iter()
+            .filter(|(path, _)| !live.contains(**path))
+            .flat_map(|(_, issues)| issues.iter().copied())
+            .filter_map(|issue| {
+                let meta = self.issues[issue].marker.as_ref()?.meta.as_ref()?;
+                Some((issue, meta.keyword.as_str(), normalise_text(&meta.text)))
+            })
+            .collect();
+        let unmatched: Vec<usize> = (0..self.items.len())
+            .filter(|&item| self.item_issue[item].is_none())
+            .collect();
+        if orphans.is_empty() || orphans.len().saturating_mul(unmatched.len()) > MAX_FUZZY_PAIRS {
+            return;
+        }
+        for item in unmatched {
+            let a = &self.items[item];
+            let text = normalise_text(&a.text);
+            for (issue, keyword, old) in &orphans {
+                if *keyword != a.keyword || *old == text {
+                    // Identical text elsewhere is already tier 2.
+                    continue;
+                }
+                let score = edit_score(old, &text);
+                if score >= EDIT_SIMILARITY {
+                    candidates.push((4, score, *issue, item));
+                }
             }
         }
     }

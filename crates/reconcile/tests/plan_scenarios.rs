@@ -803,3 +803,87 @@ fn given_10000_items_when_one_push_changes_k_then_plan_has_k_effects() {
     assert_eq!(plan.effects.len(), 2, "{}", plan.to_text());
     assert_eq!((plan.summary.update, plan.summary.close), (1, 1));
 }
+
+#[test]
+fn given_file_renamed_and_text_edited_without_rename_info_then_same_issue_follows() {
+    let mut world = World::new();
+    world.sync(
+        SHA1,
+        &scanned(vec![
+            ann("src/old.rs", 3, "TODO", "flush the cache before retrying"),
+            ann("src/keep.rs", 9, "TODO", "rename the billing module"),
+        ]),
+    );
+    let old_issue = (1..=2)
+        .find(|&n| world.issue(n).marker.clone().unwrap().meta.unwrap().path == "src/old.rs")
+        .unwrap();
+    // A full scan: src/old.rs is gone, src/new.rs holds the edited text.
+    let plan = world.sync(
+        SHA2,
+        &scanned(vec![
+            ann(
+                "src/new.rs",
+                3,
+                "TODO",
+                "flush the cache before retrying twice",
+            ),
+            ann("src/keep.rs", 9, "TODO", "rename the billing module"),
+        ]),
+    );
+    let (number, title, ..) = only_update(&plan);
+    assert_eq!(number, old_issue);
+    assert_eq!(
+        title.as_deref(),
+        Some("TODO: flush the cache before retrying twice")
+    );
+    assert_eq!(world.issues.len(), 2);
+}
+
+#[test]
+fn given_similar_text_in_another_file_while_the_old_file_keeps_items_then_a_new_issue() {
+    let mut world = World::new();
+    world.sync(
+        SHA1,
+        &scanned(vec![
+            ann("src/a.rs", 3, "TODO", "flush the cache before retrying"),
+            ann("src/a.rs", 9, "TODO", "rename the billing module"),
+        ]),
+    );
+    // The first item is deleted from a.rs, which keeps another one, and a
+    // similar one appears elsewhere: that is new debt, not a move.
+    let plan = world.sync(
+        SHA2,
+        &scanned(vec![
+            ann("src/a.rs", 9, "TODO", "rename the billing module"),
+            ann(
+                "src/b.rs",
+                3,
+                "TODO",
+                "flush the cache before retrying twice",
+            ),
+        ]),
+    );
+    assert_eq!(
+        (plan.summary.close, plan.summary.create),
+        (1, 1),
+        "{}",
+        plan.to_text()
+    );
+}
+
+#[test]
+fn given_todo_escalated_to_fixme_in_place_then_same_issue_relabelled() {
+    let mut world = World::new();
+    world.sync(
+        SHA1,
+        &scanned(vec![ann("src/a.rs", 3, "TODO", "retries double-charge")]),
+    );
+    let plan = world.sync(
+        SHA2,
+        &scanned(vec![ann("src/a.rs", 3, "FIXME", "retries double-charge")]),
+    );
+    let (number, title, ..) = only_update(&plan);
+    assert_eq!(number, 1);
+    assert_eq!(title.as_deref(), Some("FIXME: retries double-charge"));
+    assert_eq!(world.issues.len(), 1);
+}
