@@ -6,7 +6,7 @@ mod support;
 
 use fake_github::{FakeGitHub, NewIssue, Permission};
 use paydown_budgets::{Record, parse_records};
-use paydown_ledger::WorkClass;
+use paydown_ledger::{DRIFT_MARKER, WorkClass};
 use support::{REPO, TestApp, ZEROS};
 
 /// A sprint budget a feature PR of 8 points overruns: 10 points of
@@ -442,15 +442,44 @@ async fn scan_reviews_the_pull_request_now_and_says_so_with_a_thumbs_up() {
 
 #[tokio::test]
 async fn accept_drift_by_an_admin_records_the_reason_and_passes_the_check() {
-    // Given the drifting feature PR and the repository's dashboard,
+    // Given the repository's dashboard and the feature PR, opened: it
+    // overruns the sprint's feature allowance,
     let fake = FakeGitHub::start().await;
     let pr = feature_pull_request(&fake);
     let app = TestApp::start(&fake).await;
     app.deliver("push", &fake.push_payload(REPO, "main", ZEROS, "alice"))
         .await;
     assert_eq!(support::dashboards(&fake).len(), 1);
+    app.deliver(
+        "pull_request",
+        &fake.pull_request_payload(REPO, pr, "opened", "alice", None),
+    )
+    .await;
+    // so its budget check fails (`drift.check: failure`) and it carries
+    // exactly one drift comment, which offers `accept-drift`.
+    let check = budget_check(&fake).expect("the budget check ran on opened");
+    assert_eq!(check.status, "completed", "{check:#?}");
+    assert_eq!(check.conclusion.as_deref(), Some("failure"), "{check:#?}");
+    let posted = fake.take_comments(REPO, pr);
+    assert_eq!(posted.len(), 1, "{posted:#?}");
+    let drift_comment = &posted[0];
+    assert!(
+        drift_comment.body.contains(DRIFT_MARKER),
+        "{}",
+        drift_comment.body
+    );
+    assert!(
+        drift_comment.body.contains("accept-drift"),
+        "{}",
+        drift_comment.body
+    );
+    assert!(
+        !drift_comment.body.contains("launch week"),
+        "{}",
+        drift_comment.body
+    );
 
-    // when alice (admin; accept-drift needs maintain) accepts it with a quoted reason,
+    // When alice (admin; accept-drift needs maintain) accepts it with a quoted reason,
     let (id, accept) = comment(
         &fake,
         pr,
@@ -473,14 +502,14 @@ async fn accept_drift_by_an_admin_records_the_reason_and_passes_the_check() {
             if acceptance.by == "alice" && acceptance.reason == "launch week: the demo ships Friday"),
         "{reply}"
     );
-    // and the budget check, which would fail on this drift, passes; the
-    // budget feature's drift comment (if any) shows the acceptance.
+    // the failing budget check now passes,
     let check = budget_check(&fake).expect("the budget check ran");
     assert_eq!(check.conclusion.as_deref(), Some("success"), "{check:#?}");
-    assert!(others.len() <= 1, "{others:#?}");
-    for drift in &others {
-        assert!(drift.body.contains("launch week"), "{}", drift.body);
-    }
+    // the one drift comment was edited in place to show the acceptance,
+    assert_eq!(others.len(), 1, "{others:#?}");
+    assert_eq!(others[0].id, drift_comment.id, "{others:#?}");
+    assert!(others[0].body.contains(DRIFT_MARKER), "{}", others[0].body);
+    assert!(others[0].body.contains("launch week"), "{}", others[0].body);
     // and the dashboard lists the accepted drift.
     let dashboard = support::dashboards(&fake).remove(0);
     let body = dashboard.body.unwrap_or_default();
