@@ -64,40 +64,81 @@ async fn a_push_to_another_branch_changes_no_issue() {
 
 #[tokio::test]
 async fn an_installation_backfills_its_repositories_in_paced_runs() {
-    // Given a repository with 12 annotations and max_new_per_run 5,
+    // Given a repository with 1,000 annotations and max_new_per_run 200
+    // (issue 4's first install),
     let fake = FakeGitHub::start().await;
-    let code: String = (0..12).map(|i| format!("// TODO: item {i}\n")).collect();
+    let code: String = (0..1000).map(|i| format!("// TODO: item {i}\n")).collect();
     fake.repo(REPO).set_files(
         "main",
         &[
             ("a.rs", code.as_str()),
-            (".github/paydown.yml", "issues:\n  max_new_per_run: 5\n"),
+            (".github/paydown.yml", "issues:\n  max_new_per_run: 200\n"),
         ],
     );
     let app = TestApp::start(&fake).await;
 
-    // when the App is installed,
+    // when the App is installed and the queue drains (each run queues the next),
     let install = serde_json::json!({
         "action": "created",
         "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
         "repositories": [{"id": 1, "name": "octo-repo", "full_name": REPO, "private": false}],
         "sender": {"login": "alice", "id": 2, "type": "User"},
     });
+    let started = std::time::Instant::now();
     app.post("installation", "install-1", &install).await;
     app.settle().await;
+    let elapsed = started.elapsed();
 
-    // then the backfill ran in paced runs until every item had one issue.
+    // then the request log, split into runs at each full scan's tarball
+    // read, shows five runs of exactly 200 new debt issues each,
+    let requests = fake.requests();
+    let tarball = format!("/repos/{REPO}/tarball/");
+    let issues_path = format!("/repos/{REPO}/issues");
+    let mut per_run: Vec<usize> = Vec::new();
+    let mut dashboards_created = 0;
+    for r in &requests {
+        if r.method == "GET" && r.path.starts_with(&tarball) {
+            per_run.push(0);
+        } else if r.method == "POST" && r.path == issues_path && r.status == Some(201) {
+            let body = r.json()["body"].as_str().unwrap_or_default().to_string();
+            if body.contains("<!-- paydown:item ") {
+                *per_run
+                    .last_mut()
+                    .expect("an issue created before any scan") += 1;
+            } else if body.contains("<!-- paydown:dashboard -->") {
+                dashboards_created += 1;
+            }
+        }
+    }
+    assert_eq!(per_run, [200; 5], "debt issues created per run");
+    assert_eq!(dashboards_created, 1);
+    // every item has exactly one issue (no duplicates, none missing),
     let issues = debt_issues(&fake);
-    let counts = app.store.counts_by_status().await.unwrap();
-    assert_eq!(issues.len(), 12, "{counts:?}");
-    let creates = fake
-        .requests_matching("POST", "/repos/octo-org/octo-repo/issues")
-        .into_iter()
-        .filter(|r| r.path == "/repos/octo-org/octo-repo/issues")
+    assert_eq!(issues.len(), 1000);
+    let titles: std::collections::BTreeSet<&str> =
+        issues.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles.len(), 1000, "two issues for one item");
+    assert!((0..1000).all(|i| titles.contains(format!("TODO: item {i}").as_str())));
+    let creates = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == issues_path)
         .count();
     assert_eq!(
-        creates, 13,
-        "12 debt issues and the dashboard, nothing twice"
+        creates, 1001,
+        "1,000 debt issues and the dashboard, nothing twice"
+    );
+    // and the whole import costs the creates plus a small overhead per run
+    // (head, config, tarball, issue listing, dashboard): ~1,085 today.
+    eprintln!(
+        "backfill of 1,000 items in {} runs: {} API requests ({} writes), {elapsed:?}",
+        per_run.len(),
+        requests.len(),
+        fake.count_writes()
+    );
+    assert!(
+        requests.len() <= 1100,
+        "{} requests for a 1,000-item backfill",
+        requests.len()
     );
     app.server.shutdown().await.unwrap();
 }
