@@ -161,10 +161,7 @@ async fn up_to_date(
     head: &fetch::Head,
     mut state: SyncState,
 ) -> Result<PushSync, SyncError> {
-    let (config, config_errors) = match &options.config {
-        Some(config) => (config.clone(), options.config_errors.clone()),
-        None => fetch::parse_config(state.config_text.as_deref()),
-    };
+    let (config, config_errors) = kept_config(options, &mut state);
     let annotations = state.annotations();
     let plan = Plan::default();
     let applied = crate::ApplyReport::default();
@@ -220,6 +217,24 @@ async fn up_to_date(
         state,
         state_changed,
     })
+}
+
+/// The configuration of a run that does not read `.github/paydown.yml`
+/// (the push did not change it): the one in force at the synced commit,
+/// with the file's errors, which the dashboard keeps listing. A state
+/// whose kept text is a broken file's (written before the errors were
+/// kept) is brought in line, so the next push finds the valid one.
+fn kept_config(
+    options: &SyncOptions,
+    state: &mut SyncState,
+) -> (paydown_config::Config, Vec<String>) {
+    if let Some(config) = &options.config {
+        return (config.clone(), options.config_errors.clone());
+    }
+    let in_force = state.config_in_force(options.last_valid_config.as_deref());
+    state.config_text = in_force.text;
+    state.config_errors = in_force.errors.clone();
+    (in_force.config, in_force.errors)
 }
 
 #[derive(Deserialize)]
@@ -340,10 +355,7 @@ async fn incremental(
         }
     }
     state.listed_since = listed_since;
-    let (config, config_errors) = match &options.config {
-        Some(config) => (config.clone(), options.config_errors.clone()),
-        None => fetch::parse_config(state.config_text.as_deref()),
-    };
+    let (config, config_errors) = kept_config(options, &mut state);
     let settings = ScanSettings::from_config(&config);
     let texts = match file_texts(client, repo, &head.sha, &changes.to_read, &settings).await? {
         Ok(texts) => texts,
@@ -554,6 +566,7 @@ mod tests {
             version: state::STATE_VERSION,
             sha: sha.into(),
             config_text: None,
+            config_errors: Vec::new(),
             listed_since: chrono::DateTime::default(),
             complete,
             tracked: fetch::Tracked::default(),

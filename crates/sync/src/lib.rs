@@ -28,6 +28,8 @@ pub use dashboard::{DashboardSections, DashboardWrite};
 pub use incremental::{PushSync, SyncMode, sync_push};
 pub use state::SyncState;
 
+use paydown_config::Config;
+
 /// The label every debt issue carries, so the bot can list its issues
 /// without searching (search is eventually consistent; listing by label
 /// is not).
@@ -58,6 +60,13 @@ pub struct SyncOptions {
     pub config: Option<paydown_config::Config>,
     /// With `config`: the problems found reading it (the dashboard lists them).
     pub config_errors: Vec<String>,
+    /// The App's memory of the repository's config: the text of the last
+    /// valid `.github/paydown.yml` seen on the default branch (empty when
+    /// that was no file). When the file at the synced commit is invalid,
+    /// this config stays in force and the file's errors are listed. `None`
+    /// (`paydown sync`, an App that never saw a valid file): the defaults
+    /// are used instead. Ignored with `config` (the Action's).
+    pub last_valid_config: Option<String>,
     /// Sections of the dashboard that other features render.
     pub dashboard_sections: DashboardSections,
 }
@@ -71,7 +80,9 @@ pub struct SyncOutcome {
     pub annotations: usize,
     pub files_scanned: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
-    /// Problems in `.github/paydown.yml`; the defaults were used instead.
+    /// Problems in `.github/paydown.yml`; the last valid config
+    /// ([`SyncOptions::last_valid_config`]) or else the defaults were used
+    /// instead.
     pub config_errors: Vec<String>,
     pub plan: Plan,
     /// `None` for a dry run.
@@ -108,8 +119,73 @@ impl SyncOptions {
             head: None,
             config: None,
             config_errors: Vec::new(),
+            last_valid_config: None,
             dashboard_sections: DashboardSections::default(),
         }
+    }
+}
+
+/// The configuration a run goes by, and what is wrong with the file it read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigInForce {
+    pub config: Config,
+    /// The text `config` comes from: the file's when it is valid, the last
+    /// valid config's when it is not; `None` for the defaults.
+    pub text: Option<String>,
+    /// The problems of the file read (one line each); empty when it is valid.
+    pub errors: Vec<String>,
+}
+
+impl ConfigInForce {
+    /// The settings of an override (the Action's inputs), with the
+    /// problems found reading it.
+    pub(crate) fn given(config: &Config, errors: &[String]) -> Self {
+        Self {
+            config: config.clone(),
+            text: None,
+            errors: errors.to_vec(),
+        }
+    }
+}
+
+/// The configuration `file` (the text of `.github/paydown.yml`, `None`
+/// without one) puts in force. A valid file is used as it is. An invalid
+/// one never is: its errors are returned, and `last_valid` (the text of the
+/// last valid config, which the App keeps per repository) is used in its
+/// place — or the defaults, without one (`paydown sync`, or an App that
+/// never saw a valid file).
+pub fn resolve_config(file: Option<&str>, last_valid: Option<&str>) -> ConfigInForce {
+    let Some(text) = file else {
+        return ConfigInForce::default();
+    };
+    let errors = match paydown_config::parse(text, paydown_config::DEFAULT_PATH) {
+        Ok(config) => {
+            return ConfigInForce {
+                config,
+                text: Some(text.to_string()),
+                errors: Vec::new(),
+            };
+        }
+        Err(errors) => errors.to_string().lines().map(str::to_string).collect(),
+    };
+    // A kept text that no longer parses (a store edited by hand, a config
+    // rule tightened since) is no better than none.
+    let kept = last_valid.and_then(|text| {
+        paydown_config::parse(text, paydown_config::DEFAULT_PATH)
+            .ok()
+            .map(|config| (config, text.to_string()))
+    });
+    match kept {
+        Some((config, text)) => ConfigInForce {
+            config,
+            text: Some(text),
+            errors,
+        },
+        None => ConfigInForce {
+            config: Config::default(),
+            text: None,
+            errors,
+        },
     }
 }
 
@@ -158,14 +234,18 @@ pub(crate) async fn full_sync(
         Some(head) => head.clone(),
         None => fetch::default_branch_head(client, repo).await?,
     };
-    let (config, config_errors, config_text) = match &options.config {
-        Some(config) => (config.clone(), options.config_errors.clone(), None),
+    let in_force = match &options.config {
+        Some(config) => ConfigInForce::given(config, &options.config_errors),
         None => {
             let text = fetch::config_text_at(client, repo, &head.sha).await?;
-            let (config, errors) = fetch::parse_config(text.as_deref());
-            (config, errors, text)
+            resolve_config(text.as_deref(), options.last_valid_config.as_deref())
         }
     };
+    let ConfigInForce {
+        config,
+        text: config_text,
+        errors: config_errors,
+    } = in_force;
     let scan = fetch::scan_commit(client, repo, &head.sha, &config, options.tarball_limits).await?;
     let named = fetch::named_issues(&scan.annotations);
     let listed_since = chrono::Utc::now() - LISTING_MARGIN;
@@ -191,6 +271,7 @@ pub(crate) async fn full_sync(
         version: state::STATE_VERSION,
         sha: head.sha.clone(),
         config_text,
+        config_errors: config_errors.clone(),
         listed_since,
         complete: false,
         tracked,
@@ -304,6 +385,36 @@ pub(crate) async fn plan_apply_and_show(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const VALID: &str = "annotations:\n  keywords: [TODO, NOTE]\n";
+    const BROKEN: &str = "annotations:\n  kewords: [TODO, NOTE]\n";
+
+    #[test]
+    fn a_valid_file_is_in_force_and_no_file_means_the_defaults() {
+        let valid = resolve_config(Some(VALID), None);
+        assert_eq!(valid.config.annotations.keywords, ["TODO", "NOTE"]);
+        assert_eq!(valid.text.as_deref(), Some(VALID));
+        assert!(valid.errors.is_empty());
+        assert_eq!(resolve_config(None, Some(VALID)), ConfigInForce::default());
+    }
+
+    #[test]
+    fn an_invalid_file_keeps_the_last_valid_config_or_else_the_defaults() {
+        // With a last valid config (the App), it stays in force;
+        let kept = resolve_config(Some(BROKEN), Some(VALID));
+        assert_eq!(kept.config.annotations.keywords, ["TODO", "NOTE"]);
+        assert_eq!(kept.text.as_deref(), Some(VALID));
+        assert_eq!(kept.errors.len(), 1, "{:?}", kept.errors);
+        assert!(kept.errors[0].contains("kewords"), "{:?}", kept.errors);
+        // without one (`paydown sync`), or with one that no longer
+        // parses, the defaults are used; the errors are listed either way.
+        for last_valid in [None, Some(BROKEN)] {
+            let defaults = resolve_config(Some(BROKEN), last_valid);
+            assert_eq!(defaults.config, Config::default());
+            assert_eq!(defaults.text, None);
+            assert_eq!(defaults.errors, kept.errors);
+        }
+    }
 
     #[test]
     fn permalinks_point_at_the_web_host_of_the_api() {

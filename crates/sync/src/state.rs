@@ -1,6 +1,7 @@
 //! What a caller keeps between syncs of one repository so that a push can
 //! be reconciled from its changed files alone: the commit last synced, the
-//! config text at it, the issue index (the debt issues as the planner needs
+//! configuration in force at it (the file's text when valid, else the last
+//! valid one's, with the file's errors), the issue index (the debt issues as the planner needs
 //! them, their dates, the dashboard), the annotations of every file (for
 //! the dashboard's counts and lists), and when the issues were last listed.
 //!
@@ -33,8 +34,14 @@ pub struct SyncState {
     pub version: u32,
     /// The default branch commit the issues were reconciled with.
     pub sha: String,
-    /// `.github/paydown.yml` at `sha`; `None` when there is no file.
+    /// The text of the configuration in force at `sha`: `.github/paydown.yml`
+    /// when it is valid; when it is not, the last valid config the run was
+    /// given ([`crate::SyncOptions::last_valid_config`]). `None`: the defaults.
     pub config_text: Option<String>,
+    /// The problems of `.github/paydown.yml` at `sha` (empty when it is
+    /// valid), so a push that does not touch the file keeps listing them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_errors: Vec<String>,
     /// The `since` of the next issue listing: when the last listing
     /// started, less a margin for clock skew between us and GitHub.
     pub listed_since: DateTime<Utc>,
@@ -114,6 +121,18 @@ impl SyncState {
             .iter()
             .flat_map(|(path, list)| list.iter().map(move |a| a.to_annotation(path)))
             .collect()
+    }
+
+    /// The configuration this state was synced with, and the problems of
+    /// the file at `sha`. A state written before the problems were kept may
+    /// hold a broken file's text: that is resolved as a fresh read would
+    /// be, `last_valid` standing in for it.
+    pub fn config_in_force(&self, last_valid: Option<&str>) -> crate::ConfigInForce {
+        let mut in_force = crate::resolve_config(self.config_text.as_deref(), last_valid);
+        if in_force.errors.is_empty() {
+            in_force.errors = self.config_errors.clone();
+        }
+        in_force
     }
 
     /// The state as JSON, for a store.
@@ -347,11 +366,53 @@ mod tests {
     }
 
     #[test]
+    fn a_state_keeps_the_config_in_force_and_the_files_errors() {
+        let valid = "annotations:\n  keywords: [TODO, NOTE]\n";
+        let broken = "annotations:\n  kewords: [TODO, NOTE]\n";
+        // Given a state synced under the last valid config while the file was broken,
+        let kept = SyncState {
+            version: STATE_VERSION,
+            sha: "abc".into(),
+            config_text: Some(valid.into()),
+            config_errors: vec!["kewords: unknown key".into()],
+            listed_since: DateTime::<Utc>::default(),
+            complete: true,
+            tracked: Tracked::default(),
+            files: BTreeMap::new(),
+        };
+        // then its config is the kept one, with the file's errors,
+        let in_force = kept.config_in_force(None);
+        assert_eq!(in_force.config.annotations.keywords, ["TODO", "NOTE"]);
+        assert_eq!(in_force.errors, kept.config_errors);
+        // and a state written before errors were kept, holding the broken
+        // file's text, resolves to the last valid config it is given.
+        let old: SyncState = serde_json::from_str(
+            &kept
+                .to_json()
+                .replace(
+                    &serde_json::to_string(valid).unwrap(),
+                    &serde_json::to_string(broken).unwrap(),
+                )
+                .replace(r#","config_errors":["kewords: unknown key"]"#, ""),
+        )
+        .unwrap();
+        assert!(old.config_errors.is_empty());
+        let in_force = old.config_in_force(Some(valid));
+        assert_eq!(in_force.text.as_deref(), Some(valid));
+        assert!(
+            in_force.errors[0].contains("kewords"),
+            "{:?}",
+            in_force.errors
+        );
+    }
+
+    #[test]
     fn a_state_of_another_version_is_not_read() {
         let state = SyncState {
             version: STATE_VERSION + 1,
             sha: "abc".into(),
             config_text: None,
+            config_errors: Vec::new(),
             listed_since: DateTime::<Utc>::default(),
             complete: true,
             tracked: Tracked::default(),

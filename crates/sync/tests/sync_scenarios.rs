@@ -227,18 +227,28 @@ async fn a_large_first_import_is_paced_and_completes_without_duplicates() {
 }
 
 #[tokio::test]
-async fn a_broken_config_is_reported_and_the_defaults_are_used() {
+async fn without_a_last_valid_config_a_broken_one_is_reported_and_the_defaults_are_used() {
+    // Given a default branch whose config has an unknown key, and no last
+    // valid config to fall back on (`paydown sync`),
     let (fake, client, repo) = world().await;
     fake.repo(REPO).set_files(
         "main",
         &[
-            ("a.rs", "// TODO: one\n"),
-            (".github/paydown.yml", "isues: {}\n"),
+            ("a.rs", "// TODO: one\n// NOTE: two\n"),
+            (
+                ".github/paydown.yml",
+                "isues: {}\nannotations:\n  keywords: [TODO, NOTE]\n",
+            ),
         ],
     );
+
+    // when it is synced,
     let outcome = sync_repository(&client, &repo, &options(true))
         .await
         .expect("sync");
+
+    // then the error is reported and the default keywords plan one issue
+    // (TODO), not the broken file's two.
     assert_eq!(
         outcome.config_errors.len(),
         1,
@@ -250,7 +260,65 @@ async fn a_broken_config_is_reported_and_the_defaults_are_used() {
         "{:?}",
         outcome.config_errors
     );
-    assert_eq!(outcome.plan.effects.len(), 1);
+    assert_eq!(outcome.plan.effects.len(), 1, "{:#?}", outcome.plan);
+}
+
+#[tokio::test]
+async fn with_a_last_valid_config_a_broken_one_is_reported_and_the_last_valid_one_is_used() {
+    // Given a NOTE item tracked under a config whose keywords are TODO and NOTE,
+    let (fake, client, repo) = world().await;
+    let valid = "annotations:\n  keywords: [TODO, NOTE]\n";
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            ("a.rs", "// TODO: one\n// NOTE: two\n"),
+            (".github/paydown.yml", valid),
+        ],
+    );
+    let first = sync_repository(&client, &repo, &options(false))
+        .await
+        .expect("sync");
+    assert!(first.config_errors.is_empty(), "{:?}", first.config_errors);
+    assert_eq!(open_debt_issues(&fake).len(), 2);
+
+    // when a typo lands in the config and the App syncs with the last
+    // valid config it kept,
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            ("a.rs", "// TODO: one\n// NOTE: two\n"),
+            (
+                ".github/paydown.yml",
+                "annotations:\n  keywords: [TODO, NOTE]\n  kewords: []\n",
+            ),
+        ],
+    );
+    let app = SyncOptions {
+        last_valid_config: Some(valid.to_string()),
+        ..options(false)
+    };
+    let outcome = sync_repository(&client, &repo, &app).await.expect("sync");
+
+    // then the error is reported, the NOTE issue stays open (nothing to
+    // do), and the dashboard lists the error.
+    assert_eq!(
+        outcome.config_errors.len(),
+        1,
+        "{:?}",
+        outcome.config_errors
+    );
+    assert!(
+        outcome.config_errors[0].contains("kewords"),
+        "{:?}",
+        outcome.config_errors
+    );
+    assert!(outcome.plan.effects.is_empty(), "{:#?}", outcome.plan);
+    assert_eq!(open_debt_issues(&fake).len(), 2);
+    let dashboard = dashboards(&fake);
+    assert_eq!(dashboard.len(), 1);
+    let body = dashboard[0].body.clone().unwrap_or_default();
+    assert!(body.contains("Configuration errors"), "{body}");
+    assert!(body.contains("kewords"), "{body}");
 }
 
 #[tokio::test]
