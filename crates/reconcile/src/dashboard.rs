@@ -301,7 +301,11 @@ fn compose(
     }
     if !input.config_errors.is_empty() {
         out.push_str("## ⚠️ Configuration errors\n\n");
-        out.push_str("paydown keeps using the last valid configuration until these are fixed:\n\n");
+        out.push_str(
+            "paydown does not use the file until these are fixed: the App keeps using \
+             the last valid configuration (the defaults if it never saw one); \
+             `paydown sync` uses the defaults.\n\n",
+        );
         for error in input.config_errors {
             let _ = writeln!(out, "- {}", cell(error));
         }

@@ -225,7 +225,7 @@ fn summary_with_rows(report: &Report<'_>, rows: usize) -> String {
     if !config_errors.is_empty() {
         let _ = writeln!(
             out,
-            "\n#### `{}` is invalid ({} error{})\n\nOnce merged, paydown keeps using the last valid config until this is fixed.\n",
+            "\n#### `{}` is invalid ({} error{})\n\nOnce merged, the paydown App keeps using the last valid config until this is fixed (`paydown sync` uses the defaults; the Action stops with the errors).\n",
             paydown_config::DEFAULT_PATH,
             config_errors.len(),
             if config_errors.len() == 1 { "" } else { "s" }

@@ -1,7 +1,8 @@
 //! `issue_comment`: slash commands (`/debt …`) in pull request and issue
 //! comments. The payload becomes a neutral `paydown_commands::CommentEvent`
 //! and runs through `paydown_commands::run_comment`, the same path the
-//! Action takes; the config is read from the default branch.
+//! Action takes; the config is read from the default branch (the last valid
+//! one while the file there is invalid).
 
 use paydown_commands::{CommentAction, CommentEvent, PermissionCache, RunOptions};
 use paydown_github::Repo;
@@ -74,15 +75,15 @@ impl GitHubHandler {
             return Ok(());
         };
         let client = self.app.installation_client(installation).await?;
-        let (config, errors) = self.commands_config(&client, &event, ev).await?;
+        let in_force = self.commands_config(&client, &event, ev).await?;
         let options = RunOptions {
             app_slug,
             html_base: paydown_sync::html_base_for(client.api_base()),
         };
-        let note = config_note(&errors);
+        let note = config_note(&in_force);
         let outcome = paydown_commands::run_comment_with_note(
             &client,
-            &config,
+            &in_force.config,
             PermissionCache::shared(),
             &event,
             &options,
@@ -116,14 +117,15 @@ impl GitHubHandler {
         Ok(())
     }
 
-    /// The config on the default branch, and its errors when it is invalid
-    /// (the defaults are used then, and the reply says so).
+    /// The config on the default branch: the file's when it is valid, the
+    /// last valid one when it is not (the defaults if none was ever seen),
+    /// with its errors for the reply to name.
     async fn commands_config(
         &self,
         client: &paydown_github::Client,
         event: &CommentEvent,
         ev: &IssueCommentEvent,
-    ) -> Result<(paydown_config::Config, Vec<String>), HandlerError> {
+    ) -> Result<paydown_sync::ConfigInForce, HandlerError> {
         let branch = match &ev.repository.default_branch {
             Some(branch) => branch.clone(),
             None => {
@@ -132,11 +134,8 @@ impl GitHubHandler {
                     .branch
             }
         };
-        let (config, errors) = paydown_sync::fetch::config_at(client, &event.repo, &branch).await?;
-        if !errors.is_empty() {
-            tracing::warn!(repo = %ev.repository.full_name, errors = errors.len(), "config on the default branch is invalid; commands use the defaults");
-        }
-        Ok((config, errors))
+        self.config_at_or_last_valid(client, &event.repo, &ev.repository.full_name, &branch)
+            .await
     }
 
     /// The App's slug for the `@slug verb` form, asked of GitHub once per
@@ -151,11 +150,17 @@ impl GitHubHandler {
     }
 }
 
-/// The reply's warning about an invalid config file.
-fn config_note(errors: &[String]) -> Option<String> {
-    let first = errors.first()?;
+/// The reply's warning about an invalid config file, naming what the
+/// commands ran with instead.
+fn config_note(in_force: &paydown_sync::ConfigInForce) -> Option<String> {
+    let first = in_force.errors.first()?;
+    let instead = if in_force.text.is_some() {
+        "the last valid configuration"
+    } else {
+        "the default settings (no valid configuration was seen before)"
+    };
     Some(format!(
-        "⚠️ `{}` on the default branch is invalid, so these commands ran with the default settings. First error: {}",
+        "⚠️ `{}` on the default branch is invalid, so these commands ran with {instead}. First error: {}",
         paydown_config::DEFAULT_PATH,
         first.trim()
     ))

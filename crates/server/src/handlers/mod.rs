@@ -4,12 +4,17 @@
 //! to the default branch and backfills newly installed repositories
 //! (through `paydown_sync`, the same core as `paydown sync`), and records
 //! the events later features will act on.
+//!
+//! An invalid `.github/paydown.yml` never puts the defaults in force in the
+//! App: each sync of the default branch keeps the last valid config's text
+//! under [`LAST_VALID_CONFIG_KEY`], and every handler that reads the file
+//! ([`GitHubHandler::config_at_or_last_valid`]) falls back on it.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use paydown_github::{GitHubApp, GitHubError};
-use paydown_sync::SyncError;
+use paydown_github::{Client, GitHubApp, GitHubError, Repo};
+use paydown_sync::{ConfigInForce, SyncError};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{Event, EventError, RepoRef, parse_event};
@@ -23,6 +28,11 @@ mod push;
 /// A job paydown queues for itself (not a GitHub event): a full sync of
 /// one repository, for backfills and for resuming a paced import.
 pub const SYNC_EVENT: &str = "paydown.sync";
+
+/// The `repo_state` key of the text of the last valid `.github/paydown.yml`
+/// a sync saw on a repository's default branch (empty: no file, the
+/// defaults). Absent until a sync saw a valid one.
+pub const LAST_VALID_CONFIG_KEY: &str = "paydown.last-valid-config";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SyncJob {
@@ -96,6 +106,41 @@ impl GitHubHandler {
                 Ok(())
             }
         }
+    }
+}
+
+impl GitHubHandler {
+    /// The text of the last valid config a sync saw on `full_name`'s
+    /// default branch; `None` when it never saw one.
+    pub(super) async fn last_valid_config(
+        &self,
+        full_name: &str,
+    ) -> Result<Option<String>, HandlerError> {
+        Ok(self
+            .store
+            .repo_state_get(full_name, LAST_VALID_CONFIG_KEY)
+            .await?)
+    }
+
+    /// The config at `git_ref` of `repo`: the file's when it is valid; when
+    /// it is invalid, the last valid one (the defaults if none was ever
+    /// seen), with the file's errors for the caller to show.
+    pub(super) async fn config_at_or_last_valid(
+        &self,
+        client: &Client,
+        repo: &Repo,
+        full_name: &str,
+        git_ref: &str,
+    ) -> Result<ConfigInForce, HandlerError> {
+        let text = paydown_sync::fetch::config_text_at(client, repo, git_ref).await?;
+        let mut in_force = paydown_sync::resolve_config(text.as_deref(), None);
+        if !in_force.errors.is_empty() {
+            // Read only when needed: most files are valid.
+            let kept = self.last_valid_config(full_name).await?;
+            in_force = paydown_sync::resolve_config(text.as_deref(), kept.as_deref());
+            tracing::warn!(repo = %full_name, git_ref, errors = in_force.errors.len(), last_valid = kept.is_some(), "invalid config; the last valid one (or the defaults, if none was seen) is used");
+        }
+        Ok(in_force)
     }
 }
 

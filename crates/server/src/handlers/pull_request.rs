@@ -20,7 +20,7 @@ use paydown_config::Config;
 use paydown_github::{Client, Repo};
 use paydown_ledger::{CheckConclusion, DASHBOARD_SPRINTS, PrRecord};
 use paydown_sync::DashboardSections;
-use paydown_sync::fetch::{Head, config_at};
+use paydown_sync::fetch::Head;
 
 use super::{GitHubHandler, HandlerError};
 use crate::events::{PullRequest, PullRequestEvent};
@@ -83,8 +83,13 @@ impl GitHubHandler {
         let repo = Repo::parse(full_name)?;
         let client = self.app.installation_client(installation).await?;
         let pr = &ev.pull_request;
-        // The budget rules of the branch the PR merges into.
-        let (config, _errors) = config_at(&client, &repo, &pr.base.sha).await?;
+        // The budget rules of the branch the PR merges into (the last valid
+        // ones while its config file is invalid; the review reports a PR
+        // that breaks the file).
+        let config = self
+            .config_at_or_last_valid(&client, &repo, full_name, &pr.base.sha)
+            .await?
+            .config;
         let records = self
             .budget_records(&client, &repo, full_name, &config)
             .await?;
@@ -147,9 +152,14 @@ impl GitHubHandler {
             self.recheck_drifting(&client, &repo, full_name, &config)
                 .await?;
             // A squash merge also arrives as a push; sync is idempotent, so
-            // whichever comes second finds nothing to do.
-            self.sync(full_name, installation, None, Some(pr.number))
-                .await?;
+            // whichever comes second finds nothing to do. Only a PR merged
+            // into the default branch paid down what the sync may close;
+            // after any other merge the sync asks GitHub which PR the
+            // default branch's head came from, if anything closes.
+            let into_default =
+                ev.repository.default_branch.as_deref() == Some(pr.base.git_ref.as_str());
+            let credited = into_default.then_some(pr.number);
+            self.sync(full_name, installation, None, credited).await?;
         }
         Ok(())
     }
@@ -445,7 +455,10 @@ impl GitHubHandler {
         let (config, records) = match kept_config {
             Some(config) if seeded => (config, self.cached_records(full_name).await?),
             _ => {
-                let (config, _errors) = config_at(client, repo, &head.sha).await?;
+                let config = self
+                    .config_at_or_last_valid(client, repo, full_name, &head.sha)
+                    .await?
+                    .config;
                 let records = self
                     .budget_records(client, repo, full_name, &config)
                     .await?;

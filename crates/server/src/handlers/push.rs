@@ -2,11 +2,13 @@
 //! reconcile a repository's debt issues through `paydown_sync`, queueing a
 //! follow-up run while a paced import has creates left.
 //!
-//! The store keeps each repository's [`SyncState`] (the synced commit, its
-//! config, the issue index) under [`SYNC_STATE_KEY`], so a push starting at
-//! the synced commit is reconciled from its changed files alone
-//! (`paydown_sync::sync_push`); any other run is a full sync that writes a
-//! fresh state. The state is written only after a run finished, so a
+//! The store keeps each repository's [`SyncState`] (the synced commit, the
+//! config in force at it, the issue index) under [`SYNC_STATE_KEY`], so a
+//! push starting at the synced commit is reconciled from its changed files
+//! alone (`paydown_sync::sync_push`); any other run is a full sync that
+//! writes a fresh state. Next to it, the last valid config's text
+//! ([`LAST_VALID_CONFIG_KEY`]): a sync that finds the file invalid keeps
+//! going by it. The state is written only after a run finished, so a
 //! worker killed half-way leaves the old state, and the retried delivery
 //! plans again from it plus a listing of the issues updated since — which
 //! includes the issues the killed run had already created.
@@ -15,7 +17,7 @@ use paydown_github::Repo;
 use paydown_sync::fetch::Head;
 use paydown_sync::{SyncOptions, SyncState};
 
-use super::{GitHubHandler, HandlerError, SYNC_EVENT, SyncJob, db_id};
+use super::{GitHubHandler, HandlerError, LAST_VALID_CONFIG_KEY, SYNC_EVENT, SyncJob, db_id};
 use crate::events::PushEvent;
 use crate::store::NewDelivery;
 
@@ -102,22 +104,27 @@ impl GitHubHandler {
             .repo_state_get(full_name, SYNC_STATE_KEY)
             .await?
             .and_then(|json| SyncState::from_json(&json));
+        // An invalid config file never puts the defaults in force: the
+        // last valid one stays. Its record is written by syncs; a state
+        // kept before the record existed holds it too.
+        let recorded = self.last_valid_config(full_name).await?;
+        let last_valid = recorded.clone().or_else(|| {
+            previous
+                .as_ref()
+                .and_then(|state| state.config_text.clone())
+        });
         // Sprint budget and accepted drifts for the dashboard (budgets, in
         // pull_request.rs). A push takes the kept config and the budget
         // cache as they are (pull_request events keep the cache current),
         // so it spends no request on them; paydown's own sync jobs (queued
         // after a command recorded an override or accepted a drift) read
         // the records in the bot's comments first. A push that changes the
-        // config file has its sections drawn with the new config.
+        // config file has its sections drawn with the new config (the last
+        // valid one, if the new file is invalid).
         let kept_config = previous
             .as_ref()
             .filter(|_| push.as_ref().is_some_and(|p| !p.config_changed))
-            .map(|state| match &state.config_text {
-                Some(text) => {
-                    paydown_config::parse(text, paydown_config::DEFAULT_PATH).unwrap_or_default()
-                }
-                None => paydown_config::Config::default(),
-            });
+            .map(|state| state.config_in_force(last_valid.as_deref()).config);
         let dashboard_sections = self
             .budget_sections(&client, &repo, full_name, &head, kept_config)
             .await?;
@@ -125,11 +132,24 @@ impl GitHubHandler {
             head: Some(head),
             pull_request,
             dashboard_sections,
+            last_valid_config: last_valid,
             ..SyncOptions::for_api(client.api_base())
         };
         let synced =
             paydown_sync::sync_push(&client, &repo, &options, previous, push.map(|p| p.before))
                 .await?;
+        // A valid file (or none) at the synced commit is the new last valid
+        // config. Recorded before the state, so a worker killed in between
+        // leaves a state whose config is no newer than the record.
+        let now_valid = synced.state.config_text.clone().unwrap_or_default();
+        if synced.state_changed
+            && synced.outcome.config_errors.is_empty()
+            && recorded.as_deref() != Some(now_valid.as_str())
+        {
+            self.store
+                .repo_state_put(full_name, LAST_VALID_CONFIG_KEY, &now_valid)
+                .await?;
+        }
         if synced.state_changed {
             self.store
                 .repo_state_put(full_name, SYNC_STATE_KEY, &synced.state.to_json())
