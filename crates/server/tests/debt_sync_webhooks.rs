@@ -142,3 +142,33 @@ async fn an_installation_backfills_its_repositories_in_paced_runs() {
     );
     app.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn creates_github_fails_for_a_while_are_retried_with_the_delivery() {
+    // Given a push adding three annotations,
+    let fake = FakeGitHub::start().await;
+    fake.repo(REPO).set_files(
+        "main",
+        &[(
+            "src/a.rs",
+            "// TODO: first\n// TODO: second\n// TODO: third\n",
+        )],
+    );
+    let push = fake.push_payload(REPO, "main", ZEROS, "alice");
+    let app = TestApp::start(&fake).await;
+
+    // when GitHub answers the first issue create with 502 beyond the
+    // client's own retries,
+    fake.fail_next_on("POST", "/repos/octo-org/octo-repo/issues", 6, 502);
+    app.post("push", "push-flaky", &push).await;
+    app.settle().await;
+
+    // then the delivery was retried and every item has exactly one issue.
+    let issues = debt_issues(&fake);
+    let mut titles: Vec<&str> = issues.iter().map(|i| i.title.as_str()).collect();
+    titles.sort_unstable();
+    assert_eq!(titles, ["TODO: first", "TODO: second", "TODO: third"]);
+    let record = app.store.delivery("push-flaky").await.unwrap().unwrap();
+    assert!(record.attempts >= 1, "{record:?}");
+    app.server.shutdown().await.unwrap();
+}

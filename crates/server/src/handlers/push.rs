@@ -170,6 +170,18 @@ impl GitHubHandler {
         for failure in applied.map(|a| a.failures.as_slice()).unwrap_or_default() {
             tracing::warn!(repo = %full_name, effect = %failure.effect, error = %failure.error, "effect failed");
         }
+        // What GitHub refused for now (a rate limit, a 5xx) it may accept on
+        // a retry, and every effect is safe to repeat: failing the delivery
+        // lets the queue retry it with backoff. Left to the next push, a
+        // paced import whose creates failed would queue a follow-up with the
+        // same id as its own and stop.
+        if let Some(applied) = applied.filter(|a| a.has_transient_failure()) {
+            return Err(HandlerError::Other(format!(
+                "{full_name}: {} of {} effects failed on a transient GitHub error; retrying the sync",
+                applied.failures.len(),
+                outcome.plan.effects.len()
+            )));
+        }
         if outcome.plan.deferred_creates > 0 {
             // The count left makes each follow-up's id new while the import
             // progresses, and the same one when a run is repeated.
