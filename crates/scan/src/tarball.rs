@@ -1,9 +1,10 @@
 //! Scanning a repository tarball (`GET /repos/{o}/{r}/tarball/{ref}`) as a
-//! stream: entries are read one at a time through gzip and tar, never
-//! written to disk, under limits that bound what a hostile or broken
-//! archive can cost (entry count, total bytes, path tricks).
+//! stream: entries are read one at a time through gzip and tar from any
+//! [`Read`] (a download as it arrives), never written to disk, under limits
+//! that bound what a hostile or broken archive can cost (compressed bytes
+//! read, entry count, total bytes, path tricks).
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
@@ -11,9 +12,13 @@ use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
 /// Bounds on one tarball.
 #[derive(Debug, Clone, Copy)]
 pub struct TarballLimits {
+    /// Entries of any kind (default 200,000).
     pub max_entries: u64,
-    /// Total uncompressed bytes of file entries read.
+    /// Total uncompressed bytes of file entries read (default 2 GiB).
     pub max_total_bytes: u64,
+    /// Compressed bytes read from the source, i.e. the download (default
+    /// 1 GiB): reading stops at the first byte past it.
+    pub max_download_bytes: u64,
 }
 
 impl Default for TarballLimits {
@@ -21,6 +26,7 @@ impl Default for TarballLimits {
         Self {
             max_entries: 200_000,
             max_total_bytes: 2 * 1024 * 1024 * 1024,
+            max_download_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -36,18 +42,54 @@ pub enum TarballError {
     TooManyEntries { limit: u64 },
     #[error("the tarball holds more than {limit} bytes of files")]
     TooLarge { limit: u64 },
+    /// More compressed bytes than [`TarballLimits::max_download_bytes`].
+    #[error("the tarball download is larger than {limit} bytes (max_download_bytes)")]
+    DownloadTooLarge { limit: u64 },
+    /// The source itself failed (a download broke off or timed out), as
+    /// opposed to its bytes not being an archive.
+    #[error("reading the tarball failed: {0}")]
+    Read(#[source] io::Error),
     #[error(transparent)]
     Glob(#[from] GlobError),
 }
 
 /// Scans a gzip-compressed tarball in GitHub's layout: every entry under
 /// one top directory (`owner-repo-sha/`), which is stripped from paths.
+///
+/// `gzipped` is read as the scan goes, a few KiB at a time, and at most
+/// [`TarballLimits::max_download_bytes`] of it; a blocking reader over a
+/// download (run this on a blocking thread) scans the tree while it
+/// arrives. An error of `gzipped` itself is [`TarballError::Read`].
 pub fn scan_tarball(
     gzipped: impl Read,
     settings: &ScanSettings,
     limits: TarballLimits,
 ) -> Result<ScanReport, TarballError> {
     let rules = PathRules::new(settings)?;
+    let mut source = Capped {
+        inner: gzipped,
+        read: 0,
+        limit: limits.max_download_bytes,
+        outcome: SourceOutcome::Fine,
+    };
+    let scanned = scan_archive(&mut source, &rules, settings, limits);
+    // gzip and tar may wrap or reword the source's error: what the source
+    // recorded says what really happened.
+    match source.outcome {
+        SourceOutcome::Fine => scanned,
+        SourceOutcome::OverLimit => Err(TarballError::DownloadTooLarge {
+            limit: limits.max_download_bytes,
+        }),
+        SourceOutcome::Failed(error) => Err(TarballError::Read(error)),
+    }
+}
+
+fn scan_archive(
+    gzipped: impl Read,
+    rules: &PathRules,
+    settings: &ScanSettings,
+    limits: TarballLimits,
+) -> Result<ScanReport, TarballError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzipped));
     let mut report = ScanReport::default();
     let mut entries_seen = 0u64;
@@ -93,6 +135,51 @@ pub fn scan_tarball(
     }
     report.sort();
     Ok(report)
+}
+
+/// What became of the compressed source.
+enum SourceOutcome {
+    Fine,
+    OverLimit,
+    Failed(io::Error),
+}
+
+/// The compressed source, cut off past `limit` bytes, with its own errors
+/// kept apart from gzip's and tar's.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+    limit: u64,
+    outcome: SourceOutcome,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.outcome {
+            SourceOutcome::Fine => {}
+            SourceOutcome::OverLimit => return Err(io::Error::other("download limit exceeded")),
+            SourceOutcome::Failed(_) => return Err(io::Error::other("the source failed")),
+        }
+        // One byte past the limit is enough to know it is exceeded.
+        let room = self.limit.saturating_sub(self.read).saturating_add(1);
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        match self.inner.read(&mut buf[..want]) {
+            Ok(n) => {
+                self.read += n as u64;
+                if self.read > self.limit {
+                    self.outcome = SourceOutcome::OverLimit;
+                    return Err(io::Error::other("download limit exceeded"));
+                }
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let surfaced = io::Error::new(e.kind(), e.to_string());
+                self.outcome = SourceOutcome::Failed(e);
+                Err(surfaced)
+            }
+        }
+    }
 }
 
 /// The repository-relative path of an entry: the top directory stripped,
@@ -188,6 +275,63 @@ mod tests {
             scan_tarball(&gz[..], &ScanSettings::default(), small),
             Err(TarballError::TooLarge { limit: 8 })
         ));
+    }
+
+    #[test]
+    fn more_compressed_bytes_than_the_download_limit_stop_the_scan() {
+        // Given a tarball of a known compressed size,
+        let gz = tarball(&[("t/a.rs", b"// TODO: a\n"), ("t/b.rs", b"// TODO: b\n")]);
+        let size = gz.len() as u64;
+        let capped = |max_download_bytes| TarballLimits {
+            max_download_bytes,
+            ..TarballLimits::default()
+        };
+        // when the limit is exactly its size, it scans,
+        let report = scan_tarball(&gz[..], &ScanSettings::default(), capped(size)).unwrap();
+        assert_eq!(report.annotations.len(), 2);
+        // and one byte less is the typed error naming the limit.
+        let err = scan_tarball(&gz[..], &ScanSettings::default(), capped(size - 1)).unwrap_err();
+        assert!(
+            matches!(err, TarballError::DownloadTooLarge { limit } if limit == size - 1),
+            "{err}"
+        );
+        assert!(err.to_string().contains("max_download_bytes"), "{err}");
+    }
+
+    /// A source that yields `good` and then fails, like a download that
+    /// broke off.
+    struct BreaksOff<'a> {
+        good: &'a [u8],
+    }
+
+    impl Read for BreaksOff<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.good.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "the body broke off",
+                ));
+            }
+            let n = self.good.read(buf)?;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failing_source_is_a_read_error_not_a_corrupt_archive() {
+        let gz = tarball(&[("t/a.rs", &[b'x'; 100_000][..])]);
+        let source = BreaksOff {
+            good: &gz[..gz.len() / 2],
+        };
+        let err =
+            scan_tarball(source, &ScanSettings::default(), TarballLimits::default()).unwrap_err();
+        match err {
+            TarballError::Read(e) => {
+                assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+                assert_eq!(e.to_string(), "the body broke off");
+            }
+            other => panic!("expected a read error, got {other}"),
+        }
     }
 
     #[test]
