@@ -13,6 +13,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
 use octocrab::Octocrab;
 use octocrab::secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -23,6 +24,7 @@ use crate::error::{GitHubError, Result};
 use crate::identity::BotIdentity;
 use crate::retry::{self, Attempt, Decision, Failure, RetryLimits};
 use crate::stats::ApiStats;
+use crate::stream::{BodyReader, BodyTimeouts};
 
 const JSON: &str = "application/vnd.github+json";
 const API_VERSION: &str = "2022-11-28";
@@ -33,7 +35,10 @@ pub struct ClientOptions {
     /// Whole-attempt limit: connect, send, and read the complete body. Also the idle limit
     /// between reads.
     pub timeout: Duration,
-    /// Whole-attempt limit for [`Client::get_bytes`] (tarballs can be large).
+    /// Whole-attempt limit for [`Client::get_bytes`] (tarballs can be large);
+    /// for [`Client::get_stream`], the limit up to the headers and the
+    /// total time spent waiting for the body's bytes (time the reader takes
+    /// to consume them does not count).
     pub download_timeout: Duration,
     /// TCP/TLS connect limit.
     pub connect_timeout: Duration,
@@ -168,6 +173,19 @@ pub(crate) struct Response {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// The unread body of a successful [`BodyMode::Stream`] answer (`body`
+    /// is then empty).
+    pub(crate) stream: Option<BoxBody<Bytes, octocrab::Error>>,
+}
+
+/// Whether an answer's body is read whole before the call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyMode {
+    /// Read the whole body inside the attempt (and its timeout).
+    Collect,
+    /// Return a successful answer once its headers are in, its body
+    /// unread; failures are still read whole, for the retry policy.
+    Stream,
 }
 
 /// The shared HTTP machinery of one App or token: octocrab without auth, options, stats.
@@ -211,6 +229,17 @@ impl Transport {
 
     /// Sends `req` until it succeeds or the retry policy gives up.
     pub(crate) async fn run(&self, req: &Request<'_>, auth: &Auth) -> Result<Response> {
+        self.run_with(req, auth, BodyMode::Collect).await
+    }
+
+    /// [`Transport::run`], with the body of a successful answer collected
+    /// or left to stream.
+    pub(crate) async fn run_with(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        mode: BodyMode,
+    ) -> Result<Response> {
         let route = req.route;
         check_route(route)?;
         let limits = self.options.limits();
@@ -228,7 +257,7 @@ impl Transport {
                 }
             };
             self.stats.request();
-            let outcome = self.attempt(req, &bearer.secret).await;
+            let outcome = self.attempt(req, &bearer.secret, mode).await;
             let (failure_kind, response) = match outcome {
                 Ok((status, resp)) => {
                     self.stats.rate_limit(
@@ -331,6 +360,7 @@ impl Transport {
         &self,
         req: &Request<'_>,
         token: &SecretString,
+        mode: BodyMode,
     ) -> std::result::Result<(StatusCode, Response), AttemptError> {
         let mut auth = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
             .map_err(|_| AttemptError::BadToken)?;
@@ -362,6 +392,17 @@ impl Transport {
                 .await
                 .map_err(AttemptError::from_octocrab)?;
             let (parts, body) = response.into_parts();
+            if mode == BodyMode::Stream && parts.status.is_success() {
+                return Ok((
+                    parts.status,
+                    Response {
+                        status: parts.status,
+                        headers: parts.headers,
+                        body: Bytes::new(),
+                        stream: Some(body),
+                    },
+                ));
+            }
             let body = body
                 .collect()
                 .await
@@ -373,6 +414,7 @@ impl Transport {
                     status: parts.status,
                     headers: parts.headers,
                     body,
+                    stream: None,
                 },
             ))
         };
@@ -466,6 +508,26 @@ impl AttemptError {
                 "token contains characters not allowed in a header".into(),
             ),
             AttemptError::BadRoute => GitHubError::InvalidInput(format!("invalid route {route:?}")),
+        }
+    }
+}
+
+/// The error for a body that failed after its headers arrived: a timeout
+/// (octocrab's idle read limit) stays a timeout.
+pub(crate) fn body_error(route: &str, e: octocrab::Error) -> GitHubError {
+    match AttemptError::from_octocrab(e) {
+        AttemptError::Timeout => GitHubError::Timeout {
+            route: route.to_string(),
+        },
+        other => {
+            let reason = match other {
+                AttemptError::Connect(reason) | AttemptError::Other(reason) => reason,
+                _ => "unknown failure".to_string(),
+            };
+            GitHubError::Transport {
+                route: route.to_string(),
+                reason: format!("the body broke off: {reason}"),
+            }
         }
     }
 }
@@ -821,6 +883,54 @@ impl Client {
             download: true,
         };
         Ok(self.transport.run(&req, &self.auth).await?.body)
+    }
+
+    /// A body read as it arrives (tarballs), following redirects like
+    /// [`Client::get_bytes`]: the request is retried under the usual policy
+    /// until GitHub answers with a success, whose body is then streamed, at
+    /// most [`crate::CHUNKS_IN_FLIGHT`] chunks ahead of the reader, instead
+    /// of held whole in memory. Waits for the body are bounded by
+    /// `timeout` per chunk and `download_timeout` in all; a failure there
+    /// (no retry: the reader has seen part of the body) is an
+    /// [`std::io::Error`] wrapping a [`GitHubError`]. Read the result on a
+    /// blocking thread (`spawn_blocking`).
+    pub async fn get_stream(&self, route: &str, accept: &str) -> Result<BodyReader> {
+        let req = Request {
+            method: Method::GET,
+            route,
+            body: None,
+            accept,
+            idempotent: true,
+            if_none_match: None,
+            download: true,
+        };
+        let resp = self
+            .transport
+            .run_with(&req, &self.auth, BodyMode::Stream)
+            .await?;
+        let content_length = resp
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let body = match resp.stream {
+            Some(body) => body,
+            // Only a success has a stream; the retry loop returns no
+            // other answer here, but an empty body is the honest reading.
+            None => http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed(),
+        };
+        let options = &self.transport.options;
+        Ok(BodyReader::spawn(
+            route,
+            body,
+            content_length,
+            BodyTimeouts {
+                idle: options.timeout,
+                total: options.download_timeout,
+            },
+        ))
     }
 
     /// The raw bytes of `path` at commit (or ref) `sha`; `None` when it has

@@ -3,7 +3,8 @@
 //!
 //! Entry points: [`GitHubApp`] for the server, [`Client::from_token`] for the CLI and Action,
 //! [`api_base_from_env`] for the API URL, [`Client::files_at`] for many files at one commit
-//! (GraphQL, 100 per query).
+//! (GraphQL, 100 per query), [`Client::get_stream`] for a large body (a tarball) read as it
+//! arrives.
 //!
 //! ```no_run
 //! # async fn demo(pem: &str) -> Result<(), paydown_github::GitHubError> {
@@ -33,6 +34,7 @@ mod identity;
 mod repo;
 pub mod retry;
 mod stats;
+mod stream;
 
 pub use app::GitHubApp;
 pub use auth::{AppClaims, AppCredentials};
@@ -44,3 +46,4 @@ pub use identity::BotIdentity;
 pub use octocrab;
 pub use repo::{Repo, encode_path, encode_segment};
 pub use stats::{ApiStats, ApiStatsSnapshot};
+pub use stream::{BodyReader, CHUNKS_IN_FLIGHT};
