@@ -92,7 +92,11 @@ pub fn parse_config(text: Option<&str>) -> (Config, Vec<String>) {
     }
 }
 
-/// Scans the whole tree at `sha` from one tarball download.
+/// Scans the whole tree at `sha` from one tarball download, streamed: the
+/// scanner reads the body on a blocking thread as it arrives, so the
+/// tarball is never held whole in memory, and reading stops at
+/// [`TarballLimits::max_download_bytes`] compressed bytes (sooner when the
+/// server announces a larger `Content-Length`).
 pub async fn scan_commit(
     client: &Client,
     repo: &Repo,
@@ -100,23 +104,34 @@ pub async fn scan_commit(
     config: &Config,
     limits: TarballLimits,
 ) -> Result<ScanReport, SyncError> {
-    let bytes = client
-        .get_bytes(
+    let tarball_error = |source| SyncError::Tarball {
+        repo: repo.to_string(),
+        sha: sha.to_string(),
+        source,
+    };
+    let body = client
+        .get_stream(
             &repo.route(&format!("/tarball/{}", encode_path(sha))),
             "application/vnd.github+json",
         )
         .await?;
+    if body
+        .content_length()
+        .is_some_and(|announced| announced > limits.max_download_bytes)
+    {
+        return Err(tarball_error(
+            paydown_scan::TarballError::DownloadTooLarge {
+                limit: limits.max_download_bytes,
+            },
+        ));
+    }
     let settings = ScanSettings::from_config(config);
-    // Decompressing and lexing a large tree is CPU work: keep it off the
-    // async workers.
-    tokio::task::spawn_blocking(move || scan_tarball(&bytes[..], &settings, limits))
+    // Reading the body blocks, and decompressing and lexing a large tree
+    // is CPU work: both stay off the async workers.
+    tokio::task::spawn_blocking(move || scan_tarball(body, &settings, limits))
         .await
         .map_err(|e| SyncError::Join(e.to_string()))?
-        .map_err(|source| SyncError::Tarball {
-            repo: repo.to_string(),
-            sha: sha.to_string(),
-            source,
-        })
+        .map_err(tarball_error)
 }
 
 #[derive(Deserialize)]
