@@ -88,6 +88,12 @@ pub async fn sync_push(
         options
     };
     let decision = decide(previous.as_ref(), before, options.head.as_ref());
+    // A full sync finds issues by label; these are the ones it must still
+    // find when a person took the label off.
+    let known: Vec<u64> = previous
+        .as_ref()
+        .map(|state| state.tracked.issues.iter().map(|i| i.number).collect())
+        .unwrap_or_default();
     let reason = match (decision, previous, &options.head) {
         (Decision::UpToDate, Some(state), Some(head)) => {
             return up_to_date(client, repo, options, head, state).await;
@@ -103,7 +109,7 @@ pub async fn sync_push(
         _ => "no state kept for this repository".to_string(),
     };
     tracing::info!(repo = %repo, reason = %reason, "full sync");
-    let (outcome, state) = crate::full_sync(client, repo, options).await?;
+    let (outcome, state) = crate::full_sync(client, repo, options, &known).await?;
     Ok(PushSync {
         outcome,
         mode: SyncMode::Full { reason },

@@ -211,7 +211,7 @@ pub async fn sync_repository(
     repo: &Repo,
     options: &SyncOptions,
 ) -> Result<SyncOutcome, SyncError> {
-    full_sync(client, repo, options)
+    full_sync(client, repo, options, &[])
         .await
         .map(|(outcome, _)| outcome)
 }
@@ -224,11 +224,15 @@ pub async fn sync_repository(
 pub const LISTING_MARGIN: chrono::Duration = chrono::Duration::seconds(5);
 
 /// [`sync_repository`], also returning the state an incremental push can
-/// start from.
+/// start from. `known` are the debt issues a previous run tracked: one the
+/// label listing no longer returns (a person removed the label) is read
+/// alone, so its item is not given a second issue; the plan puts the label
+/// back.
 pub(crate) async fn full_sync(
     client: &Client,
     repo: &Repo,
     options: &SyncOptions,
+    known: &[u64],
 ) -> Result<(SyncOutcome, SyncState), SyncError> {
     let head = match &options.head {
         Some(head) => head.clone(),
@@ -249,7 +253,13 @@ pub(crate) async fn full_sync(
     let scan = fetch::scan_commit(client, repo, &head.sha, &config, options.tarball_limits).await?;
     let named = fetch::named_issues(&scan.annotations);
     let listed_since = chrono::Utc::now() - LISTING_MARGIN;
-    let tracked = fetch::tracked_issues(client, repo, &named).await?;
+    let mut tracked = fetch::tracked_issues(client, repo, &named).await?;
+    let unlisted: Vec<u64> = known
+        .iter()
+        .copied()
+        .filter(|n| !tracked.issues.iter().any(|i| i.number == *n))
+        .collect();
+    fetch::add_named(client, repo, &mut tracked, &unlisted).await?;
     let files = state::group_by_path(&scan.annotations);
     let input = PlanInput {
         repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
@@ -304,6 +314,42 @@ pub(crate) async fn full_sync(
     ))
 }
 
+/// Debt issues are found by [`TRACKING_LABEL`]; one a person took it off
+/// (read alone by number, see [`full_sync`]) gets it back, with its other
+/// changes when the plan has some.
+fn restore_tracking_label(plan: &mut Plan, issues: &[paydown_reconcile::ExistingIssue]) {
+    let unlabelled = issues
+        .iter()
+        .filter(|i| i.marker.is_some() && !i.labels.iter().any(|l| l == TRACKING_LABEL));
+    for issue in unlabelled {
+        let planned = plan.effects.iter_mut().find_map(|e| match e {
+            Effect::Update {
+                number, add_labels, ..
+            } if *number == issue.number => Some(add_labels),
+            _ => None,
+        });
+        match planned {
+            Some(add_labels) => add_labels.push(TRACKING_LABEL.to_string()),
+            None => {
+                plan.effects.push(Effect::Update {
+                    number: issue.number,
+                    id: issue
+                        .marker
+                        .as_ref()
+                        .map(|m| m.id.clone())
+                        .unwrap_or_default(),
+                    title: None,
+                    body: None,
+                    add_labels: vec![TRACKING_LABEL.to_string()],
+                    remove_labels: Vec::new(),
+                    add_assignees: Vec::new(),
+                });
+                plan.summary.update += 1;
+            }
+        }
+    }
+}
+
 /// What planning, applying and writing the dashboard produced.
 pub(crate) struct Finished {
     pub plan: Plan,
@@ -339,6 +385,7 @@ pub(crate) async fn plan_apply_and_show(
         input.pull_request = Some(number);
         plan = paydown_reconcile::plan(&input);
     }
+    restore_tracking_label(&mut plan, &input.issues);
     let applied = if options.dry_run {
         None
     } else {

@@ -309,3 +309,40 @@ async fn a_sync_after_a_merge_compares_the_synced_commit_with_the_head() {
     );
     assert_eq!(open_titles(&fake), ["FIXME: two", "TODO: one"]);
 }
+
+#[tokio::test]
+async fn an_issue_whose_label_a_person_removed_is_found_again_not_duplicated() {
+    // Given two items synced, and a person who takes the `paydown` label
+    // off the first one's issue,
+    let (fake, client, repo) = world().await;
+    let code = "// TODO: first thing\n// FIXME: second thing\n";
+    let (before, state) = synced(&fake, &client, &repo, &[("src/a.rs", code)]).await;
+    let handle = fake.repo(REPO);
+    let first = handle
+        .issues()
+        .into_iter()
+        .find(|i| i.title == "TODO: first thing")
+        .unwrap();
+    handle.edit_issue(first.number, |issue| {
+        issue.labels.retain(|l| l != "paydown");
+    });
+
+    // when a push is reconciled by a full sync (it changes the config),
+    let config = "annotations:\n  keywords: [TODO, FIXME]\n";
+    let after = handle.set_files(
+        "main",
+        &[("src/a.rs", code), (".github/paydown.yml", config)],
+    );
+    let synced = sync_push(&client, &repo, &at(&after), Some(state), Some(&before))
+        .await
+        .unwrap();
+    assert!(matches!(synced.mode, SyncMode::Full { .. }));
+
+    // then the item keeps its issue, which gets its label back.
+    assert_eq!(
+        open_titles(&fake),
+        ["FIXME: second thing", "TODO: first thing"]
+    );
+    let issue = handle.issue(first.number).unwrap();
+    assert!(issue.labels.iter().any(|l| l == "paydown"), "{issue:#?}");
+}
