@@ -28,18 +28,20 @@ pub(crate) fn validate(text: &str) -> Result<Config, Vec<(Pos, String)>> {
     // removing it keeps first-line columns right.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut untabbed = None;
-    let docs = match MarkedYaml::load_from_str(text) {
+    let docs = match load(text) {
         Ok(docs) => docs,
-        Err(e) => {
+        Err(Load::TooDeep(pos)) => return Err(vec![too_deep(pos)]),
+        Err(Load::Syntax(e)) => {
             // YAML forbids tabs in indentation, but a file indented with tabs only
             // is unambiguous, so it is read as if each tab were two spaces.
             untabbed = expand_tab_indentation(text);
             let Some((expanded, tabs)) = &untabbed else {
                 return Err(vec![syntax_error(text, &e, None)]);
             };
-            match MarkedYaml::load_from_str(expanded) {
+            match load(expanded) {
                 Ok(docs) => docs,
-                Err(e) => return Err(vec![syntax_error(text, &e, Some(tabs))]),
+                Err(Load::Syntax(e)) => return Err(vec![syntax_error(text, &e, Some(tabs))]),
+                Err(Load::TooDeep(pos)) => return Err(vec![too_deep(original_pos(pos, tabs))]),
             }
         }
     };
@@ -52,6 +54,50 @@ pub(crate) fn validate(text: &str) -> Result<Config, Vec<(Pos, String)>> {
             .collect(),
         None => errors,
     })
+}
+
+/// Deepest nesting of collections a config may have; the real schema needs
+/// three. saphyr builds its tree recursively, so a document nested tens of
+/// thousands deep (`- - - - …` on one line) would overflow the stack.
+const MAX_DEPTH: usize = 64;
+
+enum Load {
+    Syntax(saphyr::ScanError),
+    TooDeep(Pos),
+}
+
+/// The documents of `text`, after checking with saphyr's event parser (a
+/// state machine, no recursion) that no collection nests deeper than
+/// [`MAX_DEPTH`]. A syntax error is left to the loader, which reports it
+/// at the same place: the events before it were within the limit.
+fn load(text: &str) -> Result<Vec<MarkedYaml<'_>>, Load> {
+    let mut depth = 0usize;
+    for event in saphyr_parser::Parser::new_from_str(text) {
+        let Ok((event, span)) = event else { break };
+        match event {
+            saphyr_parser::Event::SequenceStart(..) | saphyr_parser::Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Load::TooDeep(Pos {
+                        line: span.start.line().max(1),
+                        column: span.start.col() + 1,
+                    }));
+                }
+            }
+            saphyr_parser::Event::SequenceEnd | saphyr_parser::Event::MappingEnd => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    MarkedYaml::load_from_str(text).map_err(Load::Syntax)
+}
+
+fn too_deep(pos: Pos) -> (Pos, String) {
+    (
+        pos,
+        format!("YAML nests deeper than {MAX_DEPTH} levels; a paydown config needs far fewer"),
+    )
 }
 
 /// Leading tabs become two spaces each, when no line mixes tabs and spaces in

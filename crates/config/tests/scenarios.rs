@@ -719,3 +719,35 @@ fn given_absurdly_deep_nesting_then_one_syntax_error_not_a_crash() {
     assert_eq!(errs.len(), 1);
     assert!(errs[0].2.starts_with("YAML syntax error"), "{}", errs[0].2);
 }
+
+#[test]
+fn given_a_sequence_nested_fifty_thousand_deep_when_parsed_then_a_clear_error_and_no_stack_overflow()
+ {
+    // Found by the `config` fuzz target: saphyr builds its tree recursively,
+    // and this overflowed the stack (a crash, not an error).
+    let text = format!("{}x\n", "- ".repeat(50_000));
+
+    let found = positioned(&text);
+
+    assert_eq!(
+        found,
+        vec![(
+            1,
+            129,
+            "YAML nests deeper than 64 levels; a paydown config needs far fewer".to_string()
+        )]
+    );
+}
+
+#[test]
+fn given_flow_collections_nested_past_the_limit_when_parsed_then_the_depth_error_names_where() {
+    let text = format!("annotations:\n  keywords: {}\n", "[".repeat(100));
+
+    let found = positioned(&text);
+
+    assert_eq!(found.len(), 1, "{found:?}");
+    // The top-level mapping and `annotations:` are two levels, so the 63rd
+    // bracket (column 13 + 62) is the 65th.
+    assert_eq!((found[0].0, found[0].1), (2, 13 + 62));
+    assert!(found[0].2.contains("deeper than 64 levels"), "{found:?}");
+}
