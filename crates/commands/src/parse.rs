@@ -76,7 +76,7 @@ pub fn could_hold_command(body: &str, app_slug: &str) -> bool {
         let content = raw_line.trim_start_matches([' ', '\t']);
         let candidate = match content.chars().next() {
             Some('@') => strip_mention(content, app_slug).is_some(),
-            Some(c) => c.is_ascii_punctuation(),
+            Some(c) => paydown_config::starts_command(c),
             None => false,
         };
         if !candidate {

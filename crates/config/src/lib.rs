@@ -129,6 +129,14 @@ pub fn find_config(root: &Path) -> Option<PathBuf> {
 
 /// The file `paydown init` writes: every key with its default and a one-line
 /// explanation. Parsing it gives `Config::default()`.
+/// Whether `c` may start a command prefix: ASCII punctuation (`/debt`,
+/// `!debt`), but not `@`, which starts the mention form (`@app verb`).
+/// The App skips comments with no line starting so before it reads the
+/// config, so `commands.prefix` is held to the same rule.
+pub fn starts_command(c: char) -> bool {
+    c.is_ascii_punctuation() && c != '@'
+}
+
 pub fn init_template() -> String {
     template::render()
 }

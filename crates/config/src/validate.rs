@@ -656,10 +656,9 @@ fn check_text(text: &str, kind: &Kind) -> Result<(), String> {
         Kind::Token if text.chars().any(char::is_whitespace) => {
             format!("{} must not contain spaces", quote(text))
         }
-        // `paydown_commands::could_hold_command` needs the punctuation.
-        Kind::Token if !text.starts_with(|c: char| c.is_ascii_punctuation()) => format!(
-            "{} must start with punctuation such as `/` or `!` (for example `/{}`); \
-             the App skips comments whose lines do not start with punctuation",
+        Kind::Token if !text.starts_with(crate::starts_command) => format!(
+            "{} must start with punctuation other than `@`, such as `/` or `!` (for example `/{}`); \
+             the App skips comments whose lines do not start with punctuation, and `@` starts a mention",
             quote(text),
             text
         ),

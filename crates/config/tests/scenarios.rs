@@ -572,9 +572,10 @@ fn given_a_command_prefix_without_leading_punctuation_then_a_positioned_error() 
         assert_eq!(c.commands.prefix, prefix.trim_matches('"'));
     }
 
-    // When the prefix starts with a letter, digit or non-ASCII character,
-    // then `config check` rejects it where it is written, saying why.
-    for prefix in ["debt", "9debt", "\u{ff01}debt"] {
+    // When the prefix starts with a letter, digit, non-ASCII character or
+    // `@` (which starts the mention form), then `config check` rejects it
+    // where it is written, saying why.
+    for prefix in ["debt", "9debt", "\u{ff01}debt", "\"@debt\""] {
         let errs = positioned(&format!(
             "commands:\n  permission: write\n  prefix: {prefix}\n"
         ));
@@ -588,7 +589,7 @@ fn given_a_command_prefix_without_leading_punctuation_then_a_positioned_error() 
         assert!(
             errs[0]
                 .2
-                .contains("must start with punctuation such as `/` or `!`"),
+                .contains("must start with punctuation other than `@`, such as `/` or `!`"),
             "{}",
             errs[0].2
         );
