@@ -3,7 +3,8 @@
 //! (`object(expression: "SHA:path")`, one alias per file), and reads alone,
 //! through the contents API, only the files GraphQL gives no text for
 //! (truncated, too large for it, a null object). A GraphQL endpoint that is
-//! missing or refuses the query (400/404/422, older GitHub Enterprise)
+//! missing or refuses the query (400/404/422, older GitHub Enterprise), or
+//! that keeps failing past the client's retries while REST may well answer,
 //! costs one contents read per file instead.
 //!
 //! Binary and over-size files are recognised from GraphQL's `isBinary` and
@@ -42,6 +43,10 @@ pub enum FileAt {
 struct GraphQlBlobs {
     #[serde(default)]
     data: Option<Value>,
+    /// A 200 answer may still carry errors (a query timeout, a partial
+    /// answer); the files it gives nothing for are read alone.
+    #[serde(default)]
+    errors: Option<Value>,
 }
 
 /// The fields of a `Blob` the query selects; absent ones stay `None`.
@@ -81,7 +86,13 @@ pub(crate) fn from_blob(blob: Option<Blob>, max_bytes: u64) -> Option<FileAt> {
 /// The GraphQL query reading `paths` at `sha`: one aliased `object` per
 /// file (`f{first}`, `f{first + 1}`, …), expressions passed as variables
 /// so no path needs escaping.
-pub fn blob_query(owner: &str, name: &str, sha: &str, paths: &[String], first: usize) -> Value {
+pub(crate) fn blob_query(
+    owner: &str,
+    name: &str,
+    sha: &str,
+    paths: &[String],
+    first: usize,
+) -> Value {
     let mut params = String::from("$owner: String!, $name: String!");
     let mut fields = String::new();
     let mut variables = serde_json::Map::new();
@@ -100,21 +111,16 @@ pub fn blob_query(owner: &str, name: &str, sha: &str, paths: &[String], first: u
     })
 }
 
-/// Errors every other read would hit too: the reads stop there.
-fn stops_reads(e: &GitHubError) -> bool {
-    matches!(e, GitHubError::RateLimited { .. }) || matches!(e.status(), Some(401 | 403))
-}
-
 impl Client {
     /// Every file of `paths` at commit `sha`, in the order asked, in
     /// `ceil(len / FILES_PER_QUERY)` GraphQL requests plus one contents
     /// read per file GraphQL gives no text for.
     ///
-    /// The outer `Err` is an error no file escapes: GraphQL failing
-    /// otherwise than with 400/404/422 (those fall back to reading every
-    /// file alone), a rate limit, or a 401/403 on a read. A file whose own
-    /// contents read fails otherwise carries its error, and the other files
-    /// are still read.
+    /// The outer `Err` is an error no file escapes
+    /// ([`GitHubError::stops_every_request`]: a rate limit, a 401/403). Any
+    /// other GraphQL failure falls back to reading the batch's files alone.
+    /// A file whose own contents read fails carries its error, and the
+    /// other files are still read.
     pub async fn files_at(
         &self,
         repo: &Repo,
@@ -127,16 +133,22 @@ impl Client {
             let first = batch * FILES_PER_QUERY;
             let query = blob_query(&repo.owner, &repo.name, sha, chunk, first);
             let objects = match self.post_json::<_, GraphQlBlobs>("/graphql", &query).await {
-                Ok(answer) => answer
-                    .data
-                    .and_then(|mut d| d.get_mut("repository").map(Value::take)),
+                Ok(answer) => {
+                    if let Some(errors) = &answer.errors {
+                        tracing::warn!(repo = %repo, errors = %errors, "GraphQL blob query answered with errors; files it gave nothing for are read alone");
+                    }
+                    answer
+                        .data
+                        .and_then(|mut d| d.get_mut("repository").map(Value::take))
+                }
+                Err(e) if e.stops_every_request() => return Err(e),
                 // A GraphQL endpoint that is missing or refuses the query
-                // (older GitHub Enterprise) costs one contents read per file.
-                Err(e) if matches!(e.status(), Some(400 | 404 | 422)) => {
-                    tracing::warn!(repo = %repo, error = %e, "GraphQL blob query refused; reading files one by one");
+                // (older GitHub Enterprise), or fails past the retries while
+                // REST may answer: one contents read per file.
+                Err(e) => {
+                    tracing::warn!(repo = %repo, error = %e, "GraphQL blob query failed; reading files one by one");
                     break;
                 }
-                Err(e) => return Err(e),
             };
             let Some(Value::Object(mut objects)) = objects else {
                 continue;
@@ -213,7 +225,7 @@ impl Client {
             };
             match read {
                 // Dropping the set aborts the reads still in flight.
-                Err(e) if stops_reads(&e) => return Err(e),
+                Err(e) if e.stops_every_request() => return Err(e),
                 read => found.push((index, read)),
             }
         }

@@ -48,6 +48,13 @@ impl GitHubError {
         }
     }
 
+    /// True for failures every other request would meet too (a rate limit,
+    /// a refused or expired credential): work that reads many things stops
+    /// at the first, instead of reporting each thing as unreadable.
+    pub fn stops_every_request(&self) -> bool {
+        matches!(self, GitHubError::RateLimited { .. }) || matches!(self.status(), Some(401 | 403))
+    }
+
     /// True for failures that may succeed later (rate limits, timeouts, transport, 5xx):
     /// worth re-queueing a job rather than reporting a user error.
     pub fn is_transient(&self) -> bool {

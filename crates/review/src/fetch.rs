@@ -143,7 +143,7 @@ pub(crate) async fn read_pull_files(
     if changes_config {
         match check_config(client, repo, &pr.head_sha).await {
             Ok(errors) => config_errors = errors,
-            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) if e.stops_every_request() => return Err(e.into()),
             Err(e) => coverage
                 .unreadable
                 .push((paydown_config::DEFAULT_PATH.to_string(), e.to_string())),
@@ -251,29 +251,12 @@ async fn read_side(
     paths: &[String],
     max_bytes: u64,
 ) -> Result<Side, GitHubError> {
-    let found = match client.files_at(repo, sha, paths, max_bytes).await {
-        Ok(found) => found,
-        Err(e) if is_fatal(&e) => return Err(e),
-        // The read as a whole failed past the client's retries (GraphQL
-        // answering 5xx): each of its files is unreadable.
-        Err(e) => {
-            let error = e.to_string();
-            return Ok(paths
-                .iter()
-                .map(|p| (p.clone(), Err(error.clone())))
-                .collect());
-        }
-    };
-    let mut side = HashMap::with_capacity(found.len());
-    for (path, read) in found {
-        let read = match read {
-            Ok(file) => Ok(file),
-            Err(e) if is_fatal(&e) => return Err(e),
-            Err(e) => Err(e.to_string()),
-        };
-        side.insert(path, read);
-    }
-    Ok(side)
+    // `files_at` fails as a whole only on errors every file would meet.
+    let found = client.files_at(repo, sha, paths, max_bytes).await?;
+    Ok(found
+        .into_iter()
+        .map(|(path, read)| (path, read.map_err(|e| e.to_string())))
+        .collect())
 }
 
 /// Each job's two sides from what was read, then scanned and diffed,
@@ -385,12 +368,6 @@ fn scan_versions(job: Job, contents: [Option<Bytes>; 2], settings: &ScanSettings
         base_text.as_deref().zip(base),
         head_text.as_deref().zip(head),
     ))
-}
-
-/// Errors every other file would hit too: the review stops (and can be
-/// retried) instead of reporting a PR whose files all "vanished".
-fn is_fatal(e: &GitHubError) -> bool {
-    matches!(e, GitHubError::RateLimited { .. }) || matches!(e.status(), Some(401 | 403))
 }
 
 fn skip_text(reason: SkipReason) -> String {

@@ -535,7 +535,7 @@ async fn a_file_that_keeps_failing_is_reported_and_the_rest_is_reviewed() {
 }
 
 #[tokio::test]
-async fn a_graphql_read_failing_past_retries_leaves_its_files_unreadable_not_the_review() {
+async fn a_graphql_read_failing_past_retries_reads_the_files_through_the_contents_api() {
     // Given a PR changing two files, and GraphQL answering 502 to every read,
     let (fake, client, repo) = world().await;
     let head_lib = "// TODO: new item\nfn a() {}\nfn b() {}\n";
@@ -547,19 +547,21 @@ async fn a_graphql_read_failing_past_retries_leaves_its_files_unreadable_not_the
     let outcome = review(&fake, &client, &repo, pr).await;
     fake.clear_faults();
 
-    // then both files are named unreadable, and the comment says so.
-    let mut unreadable: Vec<&str> = outcome
-        .coverage
-        .unreadable
-        .iter()
-        .map(|(p, _)| p.as_str())
-        .collect();
-    unreadable.sort();
-    assert_eq!(unreadable, ["app.py", "src/lib.rs"]);
-    assert!(outcome.coverage.unreadable[0].1.contains("502"));
+    // then both files were read one by one and both items are reported.
+    assert!(
+        outcome.coverage.unreadable.is_empty(),
+        "{:?}",
+        outcome.coverage.unreadable
+    );
+    assert_eq!(outcome.counts().added, 2, "{:?}", outcome.delta);
+    assert!(
+        !fake
+            .requests_matching("GET", "/repos/octo-org/octo-repo/contents/")
+            .is_empty()
+    );
     let comments = fake.take_comments(REPO, pr);
     assert!(
-        comments[0].body.contains("Could not read 2 file(s)"),
+        !comments[0].body.contains("Could not read"),
         "{}",
         comments[0].body
     );
