@@ -913,13 +913,13 @@ impl Client {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
-        let body = match resp.stream {
-            Some(body) => body,
-            // Only a success has a stream; the retry loop returns no
-            // other answer here, but an empty body is the honest reading.
-            None => http_body_util::Empty::new()
-                .map_err(|never| match never {})
-                .boxed(),
+        // Only a success has a stream, and the retry loop returns no other
+        // answer here; were it to, an empty tarball would be a lie.
+        let Some(body) = resp.stream else {
+            return Err(GitHubError::Decode {
+                route: route.to_string(),
+                error: "the answer has no body to stream".to_string(),
+            });
         };
         let options = &self.transport.options;
         Ok(BodyReader::spawn(

@@ -38,7 +38,7 @@ mod stream;
 
 pub use app::GitHubApp;
 pub use auth::{AppClaims, AppCredentials};
-pub use blobs::{FILES_PER_QUERY, FileAt, blob_query};
+pub use blobs::{FILES_PER_QUERY, FileAt};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
 pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
 pub use error::{GitHubError, Result};

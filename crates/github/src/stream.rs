@@ -28,6 +28,7 @@ pub const CHUNKS_IN_FLIGHT: usize = 16;
 /// What the network task hands the reader: data, the end of a complete
 /// body, or why the body broke off. An explicit end keeps a vanished task
 /// (runtime shut down, panic) from looking like a complete body.
+#[derive(Debug)]
 enum Piece {
     Data(Bytes),
     End,
@@ -56,16 +57,6 @@ enum ReadState {
     Ended,
     /// The error, kept so that every later read fails the same way.
     Failed(io::ErrorKind, String),
-}
-
-impl std::fmt::Debug for Piece {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Piece::Data(b) => write!(f, "Data({} bytes)", b.len()),
-            Piece::End => f.write_str("End"),
-            Piece::Failed(e) => write!(f, "Failed({e})"),
-        }
-    }
 }
 
 /// How long the network task may wait for the body.
@@ -102,11 +93,6 @@ impl BodyReader {
     /// tarballs usually come chunked, without one.
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
-    }
-
-    /// The route this body answers.
-    pub fn route(&self) -> &str {
-        &self.route
     }
 
     fn fail(&mut self, error: GitHubError) -> io::Error {
