@@ -48,9 +48,9 @@ pub async fn config_at(
     repo: &Repo,
     sha: &str,
 ) -> Result<(Config, Vec<String>), GitHubError> {
-    Ok(parse_config(
-        config_text_at(client, repo, sha).await?.as_deref(),
-    ))
+    let text = config_text_at(client, repo, sha).await?;
+    let in_force = crate::resolve_config(text.as_deref(), None);
+    Ok((in_force.config, in_force.errors))
 }
 
 /// The text of `.github/paydown.yml` at `sha`; `None` when there is no
@@ -75,21 +75,6 @@ pub async fn file_text_at(
         .file_at(repo, path, sha)
         .await?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-/// The config a file's text (or its absence) stands for: the defaults,
-/// with the file's errors, when it cannot be read.
-pub fn parse_config(text: Option<&str>) -> (Config, Vec<String>) {
-    let Some(text) = text else {
-        return (Config::default(), Vec::new());
-    };
-    match paydown_config::parse(text, paydown_config::DEFAULT_PATH) {
-        Ok(config) => (config, Vec::new()),
-        Err(errors) => (
-            Config::default(),
-            errors.to_string().lines().map(str::to_string).collect(),
-        ),
-    }
 }
 
 /// Scans the whole tree at `sha` from one tarball download, streamed: the

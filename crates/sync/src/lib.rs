@@ -254,12 +254,8 @@ pub(crate) async fn full_sync(
     let named = fetch::named_issues(&scan.annotations);
     let listed_since = chrono::Utc::now() - LISTING_MARGIN;
     let mut tracked = fetch::tracked_issues(client, repo, &named).await?;
-    let unlisted: Vec<u64> = known
-        .iter()
-        .copied()
-        .filter(|n| !tracked.issues.iter().any(|i| i.number == *n))
-        .collect();
-    fetch::add_named(client, repo, &mut tracked, &unlisted).await?;
+    // Reads only the ones the listing missed.
+    fetch::add_named(client, repo, &mut tracked, known).await?;
     let files = state::group_by_path(&scan.annotations);
     let input = PlanInput {
         repo: RepoRef::new(repo.owner.clone(), repo.name.clone()),
