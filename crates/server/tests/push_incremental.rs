@@ -363,6 +363,42 @@ async fn bad_gateways_then_a_secondary_rate_limit_during_a_reconcile_are_waited_
     app.server.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn creates_github_refuses_for_a_while_are_retried_incrementally_without_duplicates() {
+    // Given a synced repository,
+    let fake = FakeGitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start_at(&fake, &db_url(&dir), Duration::from_secs(30)).await;
+    let mut files = tree(2, 2, 0);
+    let before = first_push(&fake, &app, &files).await;
+
+    // and a push adding three items while GitHub answers the first issue
+    // create with 502 past the client's own retries,
+    let added: String = (0..3).map(|i| format!("// TODO: added {i}\n")).collect();
+    files.push(("src/added.rs".into(), added));
+    set_tree(&fake, &files);
+    fake.fail_next_on("POST", "/repos/octo-org/octo-repo/issues", 6, 502);
+    fake.clear_requests();
+    let push = fake.push_payload(REPO, "main", &before, "alice");
+
+    // when it is delivered and the queue retries it,
+    app.post("push", "push-refused", &push).await;
+    app.settle().await;
+
+    // then every item has exactly one issue,
+    let issues = debt_issues(&fake);
+    let mut titles: Vec<&str> = issues.iter().map(|i| i.title.as_str()).collect();
+    titles.sort_unstable();
+    let listed = titles.len();
+    titles.dedup();
+    assert_eq!((listed, titles.len()), (7, 7), "{titles:?}");
+    // and the retry built on the kept state: no tarball was downloaded.
+    let log = describe(&fake.requests());
+    assert!(!log.contains("/tarball/"), "{log}");
+    assert!(log.matches("/compare/").count() >= 2, "{log}");
+    app.server.shutdown().await.unwrap();
+}
+
 /// A server on a runtime of its own, stopped the way a crash stops it: the
 /// runtime is torn down with every task dropped at whatever `.await` it was
 /// in, nothing flushed or finished.

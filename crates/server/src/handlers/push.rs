@@ -150,13 +150,22 @@ impl GitHubHandler {
                 .repo_state_put(full_name, LAST_VALID_CONFIG_KEY, &now_valid)
                 .await?;
         }
-        if synced.state_changed {
+        let outcome = synced.outcome;
+        let applied = outcome.applied.as_ref();
+        // What GitHub refused for now (a rate limit, a 5xx) it may accept on
+        // a retry, and every effect is safe to repeat: the delivery fails so
+        // the queue retries it with backoff. Left to the next push, a paced
+        // import whose creates failed would queue a follow-up with the same
+        // id as its own and stop. The retry builds on the previous state, as
+        // after a crash (incremental when it can, the `since` listing shows
+        // what this run wrote), rather than on this incomplete one, which
+        // would force a full sync just while GitHub is throttling.
+        let retry = applied.filter(|a| a.has_transient_failure());
+        if synced.state_changed && retry.is_none() {
             self.store
                 .repo_state_put(full_name, SYNC_STATE_KEY, &synced.state.to_json())
                 .await?;
         }
-        let outcome = synced.outcome;
-        let applied = outcome.applied.as_ref();
         tracing::info!(
             repo = %full_name,
             sha = %outcome.sha,
@@ -170,12 +179,7 @@ impl GitHubHandler {
         for failure in applied.map(|a| a.failures.as_slice()).unwrap_or_default() {
             tracing::warn!(repo = %full_name, effect = %failure.effect, error = %failure.error, "effect failed");
         }
-        // What GitHub refused for now (a rate limit, a 5xx) it may accept on
-        // a retry, and every effect is safe to repeat: failing the delivery
-        // lets the queue retry it with backoff. Left to the next push, a
-        // paced import whose creates failed would queue a follow-up with the
-        // same id as its own and stop.
-        if let Some(applied) = applied.filter(|a| a.has_transient_failure()) {
+        if let Some(applied) = retry {
             return Err(HandlerError::Other(format!(
                 "{full_name}: {} of {} effects failed on a transient GitHub error; retrying the sync",
                 applied.failures.len(),
