@@ -16,4 +16,4 @@ pub mod render;
 pub use dashboard::{DashboardInput, DashboardItem, PaidDownItem, render_dashboard};
 pub use marker::{ItemMarker, ItemMeta};
 pub use plan::{Coverage, Effect, ExistingIssue, IssueState, Plan, PlanInput, PlanSummary, plan};
-pub use render::{RenderedIssue, RepoRef};
+pub use render::{RenderedIssue, RepoRef, TRACKING_LABEL};

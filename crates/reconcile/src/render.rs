@@ -158,10 +158,17 @@ fn truncate(text: &str, max_chars: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// Configured labels, `debt:<keyword>` and `debt:area/<area>`, without
-/// duplicates (compared case-insensitively, as GitHub does).
+/// The label every debt issue carries, so the bot can list its issues
+/// without searching (search is eventually consistent; listing by label
+/// is not). Rendered with the others, so an issue a person took it off
+/// gets it back like any missing label.
+pub const TRACKING_LABEL: &str = "paydown";
+
+/// [`TRACKING_LABEL`], configured labels, `debt:<keyword>` and
+/// `debt:area/<area>`, without duplicates (compared case-insensitively, as
+/// GitHub does).
 pub fn labels(config: &Config, annotation: &Annotation) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<String> = vec![TRACKING_LABEL.to_string()];
     let mut push = |label: String| {
         let label: String = label.chars().take(MAX_LABEL_CHARS).collect();
         if !label.trim().is_empty() && !out.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
@@ -453,7 +460,7 @@ mod tests {
         assert_eq!(issue.title, "FIXME: retries double-charge");
         assert_eq!(
             issue.labels,
-            ["tech-debt", "debt:fixme", "debt:area/billing"]
+            ["paydown", "tech-debt", "debt:fixme", "debt:area/billing"]
         );
         assert_eq!(issue.assignees, ["alice", "bob"]);
     }
@@ -467,7 +474,7 @@ mod tests {
         let issue = render(&annotation(), &config, &BTreeMap::new());
         assert!(issue.assignees.is_empty());
         assert_eq!(issue.title, "[debt] FIXME: retries double-charge");
-        assert_eq!(issue.labels, ["Debt:FIXME", "debt:area/billing"]);
+        assert_eq!(issue.labels, ["paydown", "Debt:FIXME", "debt:area/billing"]);
         assert!(issue.body.contains("| Incidents | #412 (0) |"));
     }
 

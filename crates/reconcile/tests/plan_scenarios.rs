@@ -581,7 +581,7 @@ fn given_annotation_naming_an_existing_issue_then_that_issue_is_adopted_not_dupl
         body.starts_with("Reported by support.\r\nSteps: …\n\n<!-- paydown:item"),
         "{body}"
     );
-    assert_eq!(add, ["tech-debt", "debt:hack"]);
+    assert_eq!(add, ["paydown", "tech-debt", "debt:hack"]);
     assert_eq!(world.issues.len(), 1);
     let meta = world.issue(123).marker.clone().unwrap().meta.unwrap();
     assert!(meta.adopted);

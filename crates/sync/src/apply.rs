@@ -11,7 +11,7 @@ use paydown_reconcile::{Effect, ExistingIssue, Plan};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{CLOSED_BY_BOT_MARKER, TRACKING_LABEL};
+use crate::CLOSED_BY_BOT_MARKER;
 
 /// What applying a plan did.
 #[derive(Debug, Default, Serialize)]
@@ -108,8 +108,6 @@ async fn apply_one(
             assignees,
             ..
         } => {
-            let mut labels = labels.clone();
-            labels.insert(0, TRACKING_LABEL.to_string());
             let mut request = json!({"title": title, "body": body, "labels": labels});
             if !assignees.is_empty() {
                 request["assignees"] = json!(assignees);

@@ -30,10 +30,7 @@ pub use state::SyncState;
 
 use paydown_config::Config;
 
-/// The label every debt issue carries, so the bot can list its issues
-/// without searching (search is eventually consistent; listing by label
-/// is not).
-pub const TRACKING_LABEL: &str = "paydown";
+pub use paydown_reconcile::TRACKING_LABEL;
 
 /// A hidden line the bot adds to the body when it closes an issue itself,
 /// so a later run can tell its own close from a person's without asking
@@ -310,42 +307,6 @@ pub(crate) async fn full_sync(
     ))
 }
 
-/// Debt issues are found by [`TRACKING_LABEL`]; one a person took it off
-/// (read alone by number, see [`full_sync`]) gets it back, with its other
-/// changes when the plan has some.
-fn restore_tracking_label(plan: &mut Plan, issues: &[paydown_reconcile::ExistingIssue]) {
-    let unlabelled = issues
-        .iter()
-        .filter(|i| i.marker.is_some() && !i.labels.iter().any(|l| l == TRACKING_LABEL));
-    for issue in unlabelled {
-        let planned = plan.effects.iter_mut().find_map(|e| match e {
-            Effect::Update {
-                number, add_labels, ..
-            } if *number == issue.number => Some(add_labels),
-            _ => None,
-        });
-        match planned {
-            Some(add_labels) => add_labels.push(TRACKING_LABEL.to_string()),
-            None => {
-                plan.effects.push(Effect::Update {
-                    number: issue.number,
-                    id: issue
-                        .marker
-                        .as_ref()
-                        .map(|m| m.id.clone())
-                        .unwrap_or_default(),
-                    title: None,
-                    body: None,
-                    add_labels: vec![TRACKING_LABEL.to_string()],
-                    remove_labels: Vec::new(),
-                    add_assignees: Vec::new(),
-                });
-                plan.summary.update += 1;
-            }
-        }
-    }
-}
-
 /// What planning, applying and writing the dashboard produced.
 pub(crate) struct Finished {
     pub plan: Plan,
@@ -381,7 +342,6 @@ pub(crate) async fn plan_apply_and_show(
         input.pull_request = Some(number);
         plan = paydown_reconcile::plan(&input);
     }
-    restore_tracking_label(&mut plan, &input.issues);
     let applied = if options.dry_run {
         None
     } else {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::ApplyReport;
 use crate::fetch::{DashboardIssue, IssueDates, Tracked};
-use crate::{CLOSED_BY_BOT_MARKER, DashboardWrite, TRACKING_LABEL};
+use crate::{CLOSED_BY_BOT_MARKER, DashboardWrite};
 
 /// Bumped when the shape changes; a state of another version is ignored
 /// (the next push runs a full sync and writes a new one).
@@ -179,9 +179,7 @@ pub fn after_apply(
                     continue;
                 };
                 let mut issue = ExistingIssue::new(number, IssueState::Open, title, body);
-                issue.labels = std::iter::once(TRACKING_LABEL.to_string())
-                    .chain(labels.iter().cloned())
-                    .collect();
+                issue.labels = labels.clone();
                 issue.assignees = assignees.clone();
                 tracked.issues.retain(|i| i.number != number);
                 tracked.issues.push(issue);
@@ -329,7 +327,8 @@ mod tests {
                     id: "new".into(),
                     title: "TODO: new".into(),
                     body: "new body".into(),
-                    labels: vec!["debt:todo".into()],
+                    // as the planner renders them, tracking label first
+                    labels: vec!["paydown".into(), "debt:todo".into()],
                     assignees: vec!["bob".into()],
                 },
             ],
@@ -357,7 +356,7 @@ mod tests {
         assert_eq!(closed.closed_by_bot, Some(true));
         assert!(closed.body.ends_with(CLOSED_BY_BOT_MARKER));
         assert_eq!(tracked.dates[0].closed, Some(day()));
-        // #8 exists with the tracking label first,
+        // #8 exists with the plan's labels,
         let created = tracked.issues.iter().find(|i| i.number == 8).unwrap();
         assert_eq!(created.labels, ["paydown", "debt:todo"]);
         assert_eq!(created.assignees, ["bob"]);
