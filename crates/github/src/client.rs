@@ -169,6 +169,22 @@ pub(crate) struct Request<'a> {
     pub(crate) download: bool,
 }
 
+impl<'a> Request<'a> {
+    /// A GET whose answer may be large (tarballs, raw contents), under
+    /// `download_timeout`.
+    fn download(route: &'a str, accept: &'a str) -> Self {
+        Request {
+            method: Method::GET,
+            route,
+            body: None,
+            accept,
+            idempotent: true,
+            if_none_match: None,
+            download: true,
+        }
+    }
+}
+
 pub(crate) struct Response {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
@@ -873,15 +889,7 @@ impl Client {
     /// Raw bytes (tarballs, `application/vnd.github.raw` contents), following redirects;
     /// the token is not forwarded to other hosts (e.g. codeload).
     pub async fn get_bytes(&self, route: &str, accept: &str) -> Result<Bytes> {
-        let req = Request {
-            method: Method::GET,
-            route,
-            body: None,
-            accept,
-            idempotent: true,
-            if_none_match: None,
-            download: true,
-        };
+        let req = Request::download(route, accept);
         Ok(self.transport.run(&req, &self.auth).await?.body)
     }
 
@@ -895,15 +903,7 @@ impl Client {
     /// [`std::io::Error`] wrapping a [`GitHubError`]. Read the result on a
     /// blocking thread (`spawn_blocking`).
     pub async fn get_stream(&self, route: &str, accept: &str) -> Result<BodyReader> {
-        let req = Request {
-            method: Method::GET,
-            route,
-            body: None,
-            accept,
-            idempotent: true,
-            if_none_match: None,
-            download: true,
-        };
+        let req = Request::download(route, accept);
         let resp = self
             .transport
             .run_with(&req, &self.auth, BodyMode::Stream)
