@@ -75,17 +75,6 @@ impl FileVersions {
         }
     }
 
-    /// Whether the PR added (or replaced) the keyword line of `annotation`,
-    /// one of this file's head annotations; `false` for any other.
-    pub fn adds_keyword_line_of(&self, annotation: &Annotation) -> bool {
-        let Some(head) = &self.head else {
-            return false;
-        };
-        head.iter()
-            .position(|a| a.line == annotation.line && a.column == annotation.column)
-            .is_some_and(|i| matches!(self.head_unchanged_from.get(i), Some(None)))
-    }
-
     fn base_path(&self) -> &str {
         self.previous_path.as_deref().unwrap_or(&self.path)
     }
@@ -100,6 +89,10 @@ pub struct DebtDelta {
     pub removed: Vec<Annotation>,
     /// (base, head) versions of one item whose text or metadata changed.
     pub edited: Vec<(Annotation, Annotation)>,
+    /// Where (path, line, column) the edited items whose keyword line the
+    /// PR wrote sit at head; the others are old code with a new body.
+    #[serde(skip)]
+    pub(crate) keyword_written: BTreeSet<(String, u32, u32)>,
 }
 
 impl DebtDelta {
@@ -107,6 +100,13 @@ impl DebtDelta {
     /// counts as debt paid down).
     pub fn paid(&self) -> u32 {
         u32::try_from(self.removed.len() + self.edited.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether the PR wrote the keyword line of `head`, an edited item's
+    /// head version.
+    pub fn wrote_keyword_line(&self, head: &Annotation) -> bool {
+        self.keyword_written
+            .contains(&(head.path.clone(), head.line, head.column))
     }
 
     /// True when the PR neither adds, removes nor edits debt.
@@ -218,7 +218,7 @@ pub fn compute_delta(files: &[FileVersions]) -> DebtDelta {
                     .filter(|&&b| !base_taken[b]);
                 if let Some(&b) = same_line {
                     base_taken[b] = true;
-                    classify_pair(&mut delta, &base[b], h);
+                    classify_pair(&mut delta, &base[b], h, false);
                     continue;
                 }
                 let match_id = renamed_ids
@@ -246,7 +246,13 @@ pub fn compute_delta(files: &[FileVersions]) -> DebtDelta {
     }
     let (pairs, base_left, head_left) = match_pending(&bases, &heads);
     for (b, h) in pairs {
-        classify_pair(&mut delta, bases[b].annotation, heads[h].annotation);
+        let head = &heads[h];
+        classify_pair(
+            &mut delta,
+            bases[b].annotation,
+            head.annotation,
+            head.on_added_line,
+        );
     }
     delta.removed = base_left
         .into_iter()
@@ -272,13 +278,19 @@ pub fn compute_delta(files: &[FileVersions]) -> DebtDelta {
     delta
 }
 
-/// Records `(base, head)` as edited unless the item is unchanged.
-fn classify_pair(delta: &mut DebtDelta, base: &Annotation, head: &Annotation) {
+/// Records `(base, head)` as edited unless the item is unchanged;
+/// `written`: the PR wrote the head's keyword line.
+fn classify_pair(delta: &mut DebtDelta, base: &Annotation, head: &Annotation, written: bool) {
     let same = base.keyword == head.keyword
         && base.text == head.text
         && base.body == head.body
         && base.metadata == head.metadata;
     if !same {
+        if written {
+            delta
+                .keyword_written
+                .insert((head.path.clone(), head.line, head.column));
+        }
         delta.edited.push((base.clone(), head.clone()));
     }
 }

@@ -152,7 +152,7 @@ pub async fn review_pull_request(
 ) -> Result<ReviewOutcome, ReviewError> {
     let read = fetch::read_pull_files(client, repo, pr, config).await?;
     let delta = compute_delta(&read.files);
-    let findings = lint(&delta, &read.files, config);
+    let findings = lint(&delta, config);
     let links = Links {
         html_base: options.html_base.clone(),
         owner: repo.owner.clone(),

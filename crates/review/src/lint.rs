@@ -4,13 +4,11 @@
 //! whose keyword line the PR wrote are linted (a finding sits on the keyword
 //! line), so old code never gets findings.
 
-use std::collections::HashMap;
-
 use paydown_annotations::Annotation;
 use paydown_config::{Config, MetadataField};
 use serde::Serialize;
 
-use crate::delta::{DebtDelta, FileVersions};
+use crate::delta::DebtDelta;
 
 /// One problem with an annotation the PR adds or edits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,21 +24,17 @@ pub struct LintFinding {
 }
 
 /// Findings for every added annotation and every edited one (head version)
-/// whose keyword line is among the lines `files` (the PR's changed files, as
-/// the delta was computed from) add, in delta order: missing required fields
+/// whose keyword line the PR wrote, in delta order: missing required fields
 /// first, then unreadable metadata. An old item whose body alone the PR
 /// edits is not linted: its finding would land on an unchanged line.
-pub fn lint(delta: &DebtDelta, files: &[FileVersions], config: &Config) -> Vec<LintFinding> {
-    let by_path: HashMap<&str, &FileVersions> =
-        files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let written = delta
-        .added
-        .iter()
-        .chain(delta.edited.iter().map(|(_, new)| new).filter(|new| {
-            by_path
-                .get(new.path.as_str())
-                .is_some_and(|file| file.adds_keyword_line_of(new))
-        }));
+pub fn lint(delta: &DebtDelta, config: &Config) -> Vec<LintFinding> {
+    let written = delta.added.iter().chain(
+        delta
+            .edited
+            .iter()
+            .map(|(_, new)| new)
+            .filter(|new| delta.wrote_keyword_line(new)),
+    );
     let mut findings = Vec::new();
     for annotation in written {
         for &field in config.annotations.required_for(&annotation.keyword) {
@@ -137,7 +131,6 @@ mod tests {
         };
         let findings = lint(
             &delta,
-            &[],
             &config("annotations:\n  require: {DEBT: [owner, cost]}\n"),
         );
         assert_eq!(findings.len(), 1, "{findings:?}");
@@ -155,7 +148,7 @@ mod tests {
             added: annotations("# TODO(cost=lots): x\n"),
             ..DebtDelta::default()
         };
-        let findings = lint(&delta, &[], &Config::default());
+        let findings = lint(&delta, &Config::default());
         assert_eq!(findings.len(), 1);
         assert!(
             findings[0].message.contains("cost"),
@@ -169,7 +162,7 @@ mod tests {
         let config = config("annotations:\n  require: {DEBT: [owner]}\n");
         let base = "# DEBT: one query per order line\n#   old body\n";
         let delta_of = |head: &str| {
-            let files = [FileVersions::new(
+            let files = [crate::delta::FileVersions::new(
                 "a.py",
                 None,
                 Some((base, annotations(base))),
@@ -177,7 +170,7 @@ mod tests {
             )];
             let delta = crate::delta::compute_delta(&files);
             assert_eq!(delta.edited.len(), 1, "{delta:?}");
-            lint(&delta, &files, &config)
+            lint(&delta, &config)
         };
         // Only the body changed: the keyword line is old code.
         assert!(delta_of("# DEBT: one query per order line\n#   new body\n").is_empty());
@@ -195,7 +188,6 @@ mod tests {
         };
         let findings = lint(
             &delta,
-            &[],
             &config("annotations:\n  require: {DEBT: [owner]}\n"),
         );
         assert!(findings.is_empty());
