@@ -1,31 +1,21 @@
 //! `sync_push` end to end through the fake GitHub: a full sync that keeps
 //! a state, then pushes reconciled from their changed files alone.
 
-use chrono::NaiveDate;
+mod support;
+
 use fake_github::{FakeGitHub, NewIssue};
-use paydown_github::{Client, ClientOptions, Repo};
+use paydown_github::{Client, Repo};
 use paydown_sync::fetch::Head;
 use paydown_sync::{DashboardWrite, SyncMode, SyncOptions, SyncState, sync_push};
-
-const TOKEN: &str = "ghp_test_token";
-const REPO: &str = "octo-org/octo-repo";
-
-async fn world() -> (FakeGitHub, Client, Repo) {
-    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
-    let client = Client::from_token_with_options(&fake.url(), TOKEN, ClientOptions::for_tests())
-        .expect("client");
-    (fake, client, Repo::parse(REPO).unwrap())
-}
+use support::{REPO, base_options, world};
 
 fn at(sha: &str) -> SyncOptions {
     SyncOptions {
-        html_base: "https://github.com".into(),
-        today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         head: Some(Head {
             branch: "main".into(),
             sha: sha.to_string(),
         }),
-        ..SyncOptions::for_api("https://api.github.com")
+        ..base_options()
     }
 }
 

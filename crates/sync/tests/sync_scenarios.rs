@@ -1,27 +1,16 @@
 //! `sync_repository` end to end through the fake GitHub: the real client,
 //! real HTTP, a real tarball, real issue writes.
 
-use chrono::NaiveDate;
+mod support;
+
 use fake_github::FakeGitHub;
-use paydown_github::{Client, ClientOptions, Repo};
 use paydown_sync::{CLOSED_BY_BOT_MARKER, SyncOptions, TRACKING_LABEL, sync_repository};
-
-const TOKEN: &str = "ghp_test_token";
-const REPO: &str = "octo-org/octo-repo";
-
-async fn world() -> (FakeGitHub, Client, Repo) {
-    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
-    let client = Client::from_token_with_options(&fake.url(), TOKEN, ClientOptions::for_tests())
-        .expect("client");
-    (fake, client, Repo::parse(REPO).unwrap())
-}
+use support::{REPO, base_options, world};
 
 fn options(dry_run: bool) -> SyncOptions {
     SyncOptions {
         dry_run,
-        html_base: "https://github.com".into(),
-        today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-        ..SyncOptions::for_api("https://api.github.com")
+        ..base_options()
     }
 }
 

@@ -3,32 +3,22 @@
 //! stops the sync before it plans anything, and the cap cuts a download
 //! off while it is still arriving (the body is never buffered whole).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use fake_github::FakeGitHub;
 use paydown_github::{Client, ClientOptions, Repo};
 use paydown_scan::{TarballError, TarballLimits};
 use paydown_sync::{SyncError, SyncOptions, TRACKING_LABEL, sync_repository};
+use support::{REPO, TOKEN, base_options, world};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-const TOKEN: &str = "ghp_test_token";
-const REPO: &str = "octo-org/octo-repo";
-
-async fn world() -> (FakeGitHub, Client, Repo) {
-    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
-    let client = Client::from_token_with_options(&fake.url(), TOKEN, ClientOptions::for_tests())
-        .expect("client");
-    (fake, client, Repo::parse(REPO).unwrap())
-}
-
 fn options(limits: TarballLimits) -> SyncOptions {
     SyncOptions {
-        html_base: "https://github.com".into(),
-        today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         tarball_limits: limits,
-        ..SyncOptions::for_api("https://api.github.com")
+        ..base_options()
     }
 }
 
