@@ -270,12 +270,12 @@ fn a_broken_config_stops_a_scan_with_exit_two() {
 }
 
 #[test]
-fn the_readme_shows_the_init_template_verbatim() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
+fn the_configuration_reference_shows_the_init_template_verbatim() {
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md");
+    let reference = std::fs::read_to_string(reference).expect("docs/configuration.md");
     let template = paydown_config::init_template();
     assert!(
-        readme.contains(&format!("```yaml\n{template}```")),
-        "README.md's configuration block differs from `paydown init --stdout`; paste the new template"
+        reference.contains(&format!("```yaml\n{template}```")),
+        "docs/configuration.md's block differs from `paydown init --stdout`; paste the new template"
     );
 }
