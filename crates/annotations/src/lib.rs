@@ -25,13 +25,24 @@ pub use model::{Annotation, Cost, CostUnit, DEFAULT_KEYWORDS, Metadata, ScanOpti
 /// caller can count it as skipped.
 pub fn scan_text(path: &str, text: &str, options: &ScanOptions) -> Option<Vec<Annotation>> {
     let language = language_for_path(path, text)?;
+    Some(scan_text_as(language, path, text, options))
+}
+
+/// [`scan_text`] with the language given, as `.gitattributes`'
+/// `linguist-language` does.
+pub fn scan_text_as(
+    language: Language,
+    path: &str,
+    text: &str,
+    options: &ScanOptions,
+) -> Vec<Annotation> {
     // Most files hold no keyword at all; a substring search is far cheaper
     // than lexing them, and it is what lets a full scan keep pace with grep.
     if !options.may_contain_keyword(text) {
-        return Some(Vec::new());
+        return Vec::new();
     }
     let comments = lexer::comments(text, language);
     let mut found = grammar::annotations(path, &comments, options);
     id::assign_ids(path, &mut found);
-    Some(found)
+    found
 }
