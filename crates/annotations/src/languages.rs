@@ -48,6 +48,9 @@ pub(crate) enum At {
     LineStart,
     /// In the first column (fixed-form Fortran `C`).
     Column1,
+    /// Anywhere but the sixth column, where fixed-form Fortran marks a
+    /// continuation line with any character, `!` included.
+    NotColumn6,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -139,8 +142,20 @@ pub(crate) struct Syntax {
     /// Lua/CMake long brackets: `[==[ … ]==]` strings, and a line marker
     /// followed by one is a block comment.
     pub long_brackets: bool,
-    /// `/re/` regular expression literals (JavaScript family).
+    /// `/re/` regular expression literals (JavaScript family, Ruby, Perl).
     pub js_regex: bool,
+    /// JavaScript template literals: `` `…${ expr }…` ``, where the
+    /// expression is code again and may hold other template literals.
+    pub js_templates: bool,
+    /// Ruby `%q(…)`, `%w[…]`, `%r{…}`, `%(…)` literals.
+    pub ruby_percent: bool,
+    /// Perl quote-like operators: `q(…)`, `qq{…}`, `qw//`, `m{…}`, `qr//`,
+    /// `s{…}{…}`, `tr/…/…/`, `y///`.
+    pub perl_quotes: bool,
+    /// PostgreSQL dollar quoting: `$$…$$`, `$tag$…$tag$`. After `AS` or
+    /// `DO` it is a function body, lexed as code (its comments are real);
+    /// anywhere else it is a string.
+    pub dollar_quotes: bool,
 }
 
 const fn lm(text: &'static str) -> LineMarker {
@@ -257,6 +272,10 @@ const BASE: Syntax = Syntax {
     raw: Raw::None,
     long_brackets: false,
     js_regex: false,
+    js_templates: false,
+    ruby_percent: false,
+    perl_quotes: false,
+    dollar_quotes: false,
 };
 
 const C_LIKE: Syntax = Syntax {
@@ -334,8 +353,9 @@ const DART: Syntax = Syntax {
 const JS: Syntax = Syntax {
     line: &[SLASHES],
     blocks: &[C_BLOCK],
-    strings: &[DQ, SQ, BT_ML],
+    strings: &[DQ, SQ],
     js_regex: true,
+    js_templates: true,
     ..BASE
 };
 const JSONC: Syntax = Syntax {
@@ -367,6 +387,8 @@ const RUBY: Syntax = Syntax {
     blocks: &[line_block("=begin", "=end")],
     strings: &[DQ_ML, SQ_ML, BT_ML],
     heredoc: Heredoc::Script,
+    js_regex: true,
+    ruby_percent: true,
     ..BASE
 };
 const PERL: Syntax = Syntax {
@@ -382,6 +404,8 @@ const PERL: Syntax = Syntax {
     ],
     strings: &[DQ_ML, SQ_ML, BT_ML],
     heredoc: Heredoc::Script,
+    js_regex: true,
+    perl_quotes: true,
     ..BASE
 };
 const LUA: Syntax = Syntax {
@@ -476,7 +500,7 @@ const FORTRAN: Syntax = Syntax {
 };
 const FORTRAN_FIXED: Syntax = Syntax {
     line: &[
-        lm("!"),
+        lm_at("!", At::NotColumn6),
         LineMarker {
             text: "c",
             at: At::Column1,
@@ -530,14 +554,34 @@ const FISH: Syntax = Syntax {
     heredoc: Heredoc::None,
     ..SHELL
 };
+/// ANSI SQL with the dialects' additions: MySQL `#` comments (but not
+/// T-SQL `#temp` tables), PostgreSQL `E'\''` escape strings and dollar
+/// quoting.
 const SQL: Syntax = Syntax {
-    line: &[DASHES],
+    line: &[
+        DASHES,
+        LineMarker {
+            text: "#",
+            at: At::WordStart,
+            ci: false,
+            not_before: IDENT_BYTES,
+        },
+    ],
     blocks: &[C_BLOCK],
     strings: &[
+        StringRule {
+            guard: Guard::NotAfterValue,
+            ..st("E'", "'", BS, true)
+        },
+        StringRule {
+            guard: Guard::NotAfterValue,
+            ..st("e'", "'", BS, true)
+        },
         doubled("'", "'", true),
         doubled("\"", "\"", true),
         st("`", "`", None, false),
     ],
+    dollar_quotes: true,
     ..BASE
 };
 const SOLIDITY: Syntax = Syntax {
@@ -598,7 +642,8 @@ const GRAPHQL: Syntax = Syntax {
 const VUE: Syntax = Syntax {
     line: &[lm_at("//", At::WordStart)],
     blocks: &[HTML_BLOCK, C_BLOCK],
-    strings: &[DQ, SQ, BT_ML],
+    strings: &[DQ, SQ],
+    js_templates: true,
     ..BASE
 };
 const CSS: Syntax = Syntax {
