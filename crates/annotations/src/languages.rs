@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+#[rustfmt::skip]
+mod linguist;
+
 /// A language's comment and string syntax, as the lexer needs it.
 #[derive(Clone, Copy)]
 pub struct Language {
@@ -45,6 +48,9 @@ pub(crate) enum At {
     LineStart,
     /// In the first column (fixed-form Fortran `C`).
     Column1,
+    /// Anywhere but the sixth column, where fixed-form Fortran marks a
+    /// continuation line with any character, `!` included.
+    NotColumn6,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -136,8 +142,20 @@ pub(crate) struct Syntax {
     /// Lua/CMake long brackets: `[==[ … ]==]` strings, and a line marker
     /// followed by one is a block comment.
     pub long_brackets: bool,
-    /// `/re/` regular expression literals (JavaScript family).
+    /// `/re/` regular expression literals (JavaScript family, Ruby, Perl).
     pub js_regex: bool,
+    /// JavaScript template literals: `` `…${ expr }…` ``, where the
+    /// expression is code again and may hold other template literals.
+    pub js_templates: bool,
+    /// Ruby `%q(…)`, `%w[…]`, `%r{…}`, `%(…)` literals.
+    pub ruby_percent: bool,
+    /// Perl quote-like operators: `q(…)`, `qq{…}`, `qw//`, `m{…}`, `qr//`,
+    /// `s{…}{…}`, `tr/…/…/`, `y///`.
+    pub perl_quotes: bool,
+    /// PostgreSQL dollar quoting: `$$…$$`, `$tag$…$tag$`. After `AS` or
+    /// `DO` it is a function body, lexed as code (its comments are real);
+    /// anywhere else it is a string.
+    pub dollar_quotes: bool,
 }
 
 const fn lm(text: &'static str) -> LineMarker {
@@ -254,6 +272,10 @@ const BASE: Syntax = Syntax {
     raw: Raw::None,
     long_brackets: false,
     js_regex: false,
+    js_templates: false,
+    ruby_percent: false,
+    perl_quotes: false,
+    dollar_quotes: false,
 };
 
 const C_LIKE: Syntax = Syntax {
@@ -331,8 +353,9 @@ const DART: Syntax = Syntax {
 const JS: Syntax = Syntax {
     line: &[SLASHES],
     blocks: &[C_BLOCK],
-    strings: &[DQ, SQ, BT_ML],
+    strings: &[DQ, SQ],
     js_regex: true,
+    js_templates: true,
     ..BASE
 };
 const JSONC: Syntax = Syntax {
@@ -364,6 +387,8 @@ const RUBY: Syntax = Syntax {
     blocks: &[line_block("=begin", "=end")],
     strings: &[DQ_ML, SQ_ML, BT_ML],
     heredoc: Heredoc::Script,
+    js_regex: true,
+    ruby_percent: true,
     ..BASE
 };
 const PERL: Syntax = Syntax {
@@ -379,6 +404,8 @@ const PERL: Syntax = Syntax {
     ],
     strings: &[DQ_ML, SQ_ML, BT_ML],
     heredoc: Heredoc::Script,
+    js_regex: true,
+    perl_quotes: true,
     ..BASE
 };
 const LUA: Syntax = Syntax {
@@ -473,7 +500,7 @@ const FORTRAN: Syntax = Syntax {
 };
 const FORTRAN_FIXED: Syntax = Syntax {
     line: &[
-        lm("!"),
+        lm_at("!", At::NotColumn6),
         LineMarker {
             text: "c",
             at: At::Column1,
@@ -527,14 +554,34 @@ const FISH: Syntax = Syntax {
     heredoc: Heredoc::None,
     ..SHELL
 };
+/// ANSI SQL with the dialects' additions: MySQL `#` comments (but not
+/// T-SQL `#temp` tables), PostgreSQL `E'\''` escape strings and dollar
+/// quoting.
 const SQL: Syntax = Syntax {
-    line: &[DASHES],
+    line: &[
+        DASHES,
+        LineMarker {
+            text: "#",
+            at: At::WordStart,
+            ci: false,
+            not_before: IDENT_BYTES,
+        },
+    ],
     blocks: &[C_BLOCK],
     strings: &[
+        StringRule {
+            guard: Guard::NotAfterValue,
+            ..st("E'", "'", BS, true)
+        },
+        StringRule {
+            guard: Guard::NotAfterValue,
+            ..st("e'", "'", BS, true)
+        },
         doubled("'", "'", true),
         doubled("\"", "\"", true),
         st("`", "`", None, false),
     ],
+    dollar_quotes: true,
     ..BASE
 };
 const SOLIDITY: Syntax = Syntax {
@@ -595,7 +642,8 @@ const GRAPHQL: Syntax = Syntax {
 const VUE: Syntax = Syntax {
     line: &[lm_at("//", At::WordStart)],
     blocks: &[HTML_BLOCK, C_BLOCK],
-    strings: &[DQ, SQ, BT_ML],
+    strings: &[DQ, SQ],
+    js_templates: true,
     ..BASE
 };
 const CSS: Syntax = Syntax {
@@ -732,6 +780,15 @@ const JSONNET: Syntax = Syntax {
     ..BASE
 };
 
+/// Data and prose formats: known, and without comments.
+const NO_COMMENTS: Syntax = BASE;
+/// reStructuredText: `.. ` starts a comment unless a directive, target or
+/// footnote follows, whose text never starts with a keyword anyway.
+const RST: Syntax = Syntax {
+    line: &[lm_at(".. ", At::LineStart)],
+    ..BASE
+};
+
 const fn lang(name: &'static str, syntax: &'static Syntax) -> Language {
     Language { name, syntax }
 }
@@ -829,6 +886,7 @@ const L_CRYSTAL: Language = lang("Crystal", &RUBY);
 const L_PURESCRIPT: Language = lang("PureScript", &HASKELL);
 const L_SML: Language = lang("Standard ML", &OCAML);
 const L_PRISMA: Language = lang("Prisma", &JSONC);
+const L_RST: Language = lang("reStructuredText", &RST);
 const L_REQUIREMENTS: Language = lang("pip requirements", &HASH_WORDS);
 
 /// Every language paydown knows, for [`language_by_name`].
@@ -927,6 +985,7 @@ const ALL: &[Language] = &[
     L_PURESCRIPT,
     L_SML,
     L_PRISMA,
+    L_RST,
 ];
 
 /// Every language paydown knows, for listings such as `--help` or a README.
@@ -938,19 +997,260 @@ pub fn all_languages() -> &'static [Language] {
 /// configuration that maps file patterns to languages.
 pub fn language_by_name(name: &str) -> Option<Language> {
     ALL.iter()
+        .chain(linguist::LANGUAGES)
         .copied()
         .find(|l| l.name.eq_ignore_ascii_case(name))
 }
 
-/// The language of a file, or `None` when paydown does not know its type.
+/// The language of a file, or `None` when paydown does not know its type
+/// or the type has no comment syntax (JSON, CSV, plain text).
 ///
-/// Tried in order: the exact file name (`Dockerfile`, `CMakeLists.txt`,
-/// `.bashrc`), the extension (case-insensitive), then the shebang line.
+/// Tried in order: paydown's own table by exact file name (`Dockerfile`,
+/// `CMakeLists.txt`, `.bashrc`) and extension (case-insensitive), then
+/// GitHub Linguist's file names and extensions (content heuristics where
+/// an extension is shared), then the shebang line, then an Emacs or Vim
+/// modeline in the first or last lines.
 pub fn language_for_path(path: &str, text: &str) -> Option<Language> {
+    detect(path, text).filter(Language::has_comments)
+}
+
+/// What the path alone says about a file, before it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathClass {
+    /// The name or extension settles it, and the type has no comments
+    /// (JSON, CSV, images' text formats…): the file need not be read.
+    NoComments,
+    /// Anything else: read the file and ask [`language_for_path`].
+    ReadIt,
+}
+
+/// Whether a file can be skipped unread: its name or extension is known,
+/// its type has no comment syntax, and (having an extension that settles
+/// its type) no shebang or modeline is consulted for it.
+pub fn classify_path(path: &str) -> PathClass {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if by_file_name(name).is_some() {
+        return PathClass::ReadIt;
+    }
+    if is_binary_extension(name) {
+        return PathClass::NoComments;
+    }
+    match linguist_by_name_or_extension(name, None) {
+        Some(lang) if !lang.has_comments() => PathClass::NoComments,
+        _ => PathClass::ReadIt,
+    }
+}
+
+/// Extensions of binary formats Linguist does not list (it lists only
+/// text), which never hold comments.
+fn is_binary_extension(name: &str) -> bool {
+    const BINARY: &[&str] = &[
+        "7z", "a", "avif", "bin", "bmp", "bz2", "class", "dll", "dylib", "eot", "exe", "gif", "gz",
+        "ico", "jar", "jpeg", "jpg", "lib", "mo", "mp3", "mp4", "o", "obj", "otf", "pdf", "png",
+        "pyc", "pyd", "pyo", "so", "tar", "tgz", "ttf", "wasm", "webm", "webp", "whl", "woff",
+        "woff2", "xz", "zip", "zst",
+    ];
+    lower_extension(name).is_some_and(|ext| BINARY.binary_search(&ext.as_str()).is_ok())
+}
+
+fn lower_extension(name: &str) -> Option<String> {
+    let dot = name.rfind('.').filter(|&d| d > 0)?;
+    Some(name[dot + 1..].to_ascii_lowercase())
+}
+
+/// The language `.gitattributes` names with `linguist-language=NAME`:
+/// a display name or one of Linguist's aliases, case-insensitively.
+pub fn language_by_alias(alias: &str) -> Option<Language> {
+    language_by_name(alias).or_else(|| {
+        let key = alias.to_ascii_lowercase().replace(' ', "-");
+        let k = key.as_str();
+        linguist::ALIASES
+            .binary_search_by(|(a, _)| a.cmp(&k))
+            .ok()
+            .map(|i| linguist::LANGUAGES[usize::from(linguist::ALIASES[i].1)])
+    })
+}
+
+fn detect(path: &str, text: &str) -> Option<Language> {
     let name = path.rsplit('/').next().unwrap_or(path);
     by_file_name(name)
         .or_else(|| by_extension(name, text))
+        .or_else(|| linguist_by_name_or_extension(name, Some(text)))
         .or_else(|| by_shebang(text))
+        .or_else(|| by_modeline(text))
+}
+
+impl Language {
+    /// False for data and prose formats without comment syntax.
+    pub fn has_comments(&self) -> bool {
+        !self.syntax.line.is_empty() || !self.syntax.blocks.is_empty()
+    }
+}
+
+/// Linguist's content rules for one group of extensions.
+pub(crate) struct Heuristic {
+    pub extensions: &'static [&'static str],
+    pub rules: &'static [Rule],
+}
+
+/// One rule: when every term holds (pattern found, or for a negative term
+/// absent), the file is the first of `languages` (none: a language
+/// paydown cannot read).
+pub(crate) struct Rule {
+    pub languages: &'static [u16],
+    pub terms: &'static [(&'static str, bool)],
+}
+
+fn lookup(table: &'static [(&'static str, &'static [u16])], key: &str) -> &'static [u16] {
+    table
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .map_or(&[], |i| table[i].1)
+}
+
+fn linguist_language(i: u16) -> Language {
+    linguist::LANGUAGES[usize::from(i)]
+}
+
+/// Linguist's file name table, then its extensions from the longest
+/// (`d.ts`, `blade.php`) to the last. `text` is `None` when the file is
+/// not read yet: then a shared extension whose candidates differ in
+/// comment syntax gives `None`, so the caller reads the file.
+fn linguist_by_name_or_extension(name: &str, text: Option<&str>) -> Option<Language> {
+    if let Some(lang) = pick(name, lookup(linguist::FILE_NAMES, name), text) {
+        return Some(lang);
+    }
+    let lower = name.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(k) = lower[from..].find('.') {
+        let dot = from + k;
+        from = dot + 1;
+        if dot == 0 {
+            continue;
+        }
+        let ext = &lower[dot + 1..];
+        let candidates = lookup(linguist::EXTENSIONS, ext);
+        if !candidates.is_empty() {
+            return pick(ext, candidates, text);
+        }
+    }
+    None
+}
+
+fn pick(ext: &str, candidates: &[u16], text: Option<&str>) -> Option<Language> {
+    let (&first, rest) = candidates.split_first()?;
+    let first = linguist_language(first);
+    if rest
+        .iter()
+        .all(|&i| std::ptr::eq(linguist_language(i).syntax, first.syntax))
+    {
+        return Some(first);
+    }
+    let text = text?;
+    heuristic(ext, candidates, text).unwrap_or(Some(first))
+}
+
+/// `Some(answer)` when one of Linguist's rules for `ext` decides; the
+/// answer is `None` when it names a language paydown cannot read.
+fn heuristic(ext: &str, candidates: &[u16], text: &str) -> Option<Option<Language>> {
+    let head = &text[..floor_char_boundary(text, 64 * 1024)];
+    let h = linguist::HEURISTICS
+        .iter()
+        .find(|h| h.extensions.contains(&ext))?;
+    for rule in h.rules {
+        let holds = rule
+            .terms
+            .iter()
+            .all(|&(pattern, negative)| match cached_regex(pattern) {
+                Some(re) => re.is_match(head) != negative,
+                // A Ruby-only construct Rust's regex lacks: the rule is not
+                // trusted.
+                None => false,
+            });
+        if holds {
+            let lang = rule
+                .languages
+                .iter()
+                .find(|i| rule.languages.len() == 1 || candidates.contains(i))
+                .or(rule.languages.first())
+                .map(|&i| linguist_language(i))
+                .filter(Language::has_comments);
+            return Some(lang);
+        }
+    }
+    None
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn cached_regex(pattern: &'static str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Option<regex::Regex>>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    cache
+        .entry(pattern)
+        .or_insert_with(|| {
+            regex::RegexBuilder::new(pattern)
+                .size_limit(1 << 20)
+                .build()
+                .ok()
+        })
+        .clone()
+}
+
+/// Emacs `-*- mode: python -*-` or `-*- C++ -*-`, Vim `vim: set ft=ruby:`
+/// or `vi: filetype=sh`, in the first or last five lines, as Linguist reads
+/// them; the mode is a language name or alias.
+fn by_modeline(text: &str) -> Option<Language> {
+    let head = text.lines().take(5);
+    let tail = text.lines().rev().take(5);
+    head.chain(tail)
+        .find_map(|line| emacs_mode(line).or_else(|| vim_filetype(line)))
+        .and_then(language_by_alias)
+}
+
+fn emacs_mode(line: &str) -> Option<&str> {
+    let start = line.find("-*-")? + 3;
+    let inner = &line[start..start + line[start..].find("-*-")?];
+    let mode = if inner.contains(':') {
+        inner
+            .split(';')
+            .filter_map(|kv| kv.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("mode"))?
+            .1
+    } else {
+        inner
+    };
+    let mode = mode.trim();
+    (!mode.is_empty()).then_some(mode)
+}
+
+fn vim_filetype(line: &str) -> Option<&str> {
+    let at = ["vim:", "vi:", "ex:", "Vim:"]
+        .iter()
+        .filter_map(|m| line.find(m).map(|i| i + m.len()))
+        .min()?;
+    let rest = &line[at..];
+    for word in rest.split([' ', ':', '\t']) {
+        if let Some(v) = word.strip_prefix("ft=").or_else(|| {
+            word.strip_prefix("filetype=")
+                .or_else(|| word.strip_prefix("syntax="))
+        }) {
+            return (!v.is_empty()).then_some(v);
+        }
+    }
+    None
 }
 
 fn by_file_name(name: &str) -> Option<Language> {
@@ -1144,6 +1444,7 @@ fn by_shebang(text: &str) -> Option<Language> {
         // word that is neither an option nor an assignment.
         program = basename(words.find(|w| !w.starts_with('-') && !w.contains('='))?);
     }
+    let full = program;
     let program = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let lang = match program {
         "sh" | "bash" | "zsh" | "ksh" | "dash" | "ash" | "mksh" | "busybox" => L_SHELL,
@@ -1174,7 +1475,12 @@ fn by_shebang(text: &str) -> Option<Language> {
         "sbcl" => L_LISP,
         "tclsh" | "wish" => L_TCL,
         "crystal" => L_CRYSTAL,
-        _ => return None,
+        _ => {
+            return [full, program].into_iter().find_map(|p| {
+                let ids = lookup(linguist::INTERPRETERS, p);
+                ids.first().map(|&i| linguist_language(i))
+            });
+        }
     };
     Some(lang)
 }
@@ -1409,5 +1715,47 @@ mod tests {
             );
         }
         assert!(ALL.len() >= 60);
+    }
+
+    #[test]
+    fn linguist_tables_are_sorted_for_binary_search_and_point_at_real_languages() {
+        let n = linguist::LANGUAGES.len();
+        for table in [
+            linguist::EXTENSIONS,
+            linguist::FILE_NAMES,
+            linguist::INTERPRETERS,
+        ] {
+            assert!(table.windows(2).all(|w| w[0].0 < w[1].0));
+            assert!(table.iter().flat_map(|e| e.1).all(|&i| usize::from(i) < n));
+        }
+        assert!(linguist::ALIASES.windows(2).all(|w| w[0].0 < w[1].0));
+        let mut binary = vec![];
+        for ext in ["7z", "zst", "png"] {
+            binary.push(is_binary_extension(&format!("a.{ext}")));
+        }
+        assert_eq!(binary, [true, true, true]);
+        let readable = linguist::LANGUAGES
+            .iter()
+            .filter(|l| l.has_comments())
+            .count();
+        assert!(readable >= 500, "{readable}");
+    }
+
+    #[test]
+    fn most_linguist_heuristics_compile_as_rust_regexes() {
+        let terms: Vec<&str> = linguist::HEURISTICS
+            .iter()
+            .flat_map(|h| h.rules)
+            .flat_map(|r| r.terms)
+            .map(|t| t.0)
+            .collect();
+        let compiled = terms.iter().filter(|p| cached_regex(p).is_some()).count();
+        // The rest use Ruby-only constructs (look-around, `\h`); their rules
+        // are never taken, and the first candidate stands.
+        assert!(
+            compiled * 10 >= terms.len() * 8,
+            "{compiled} of {}",
+            terms.len()
+        );
     }
 }

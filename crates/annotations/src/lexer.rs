@@ -51,6 +51,11 @@ struct Lexer<'a> {
     /// No regex literal is tried before this position (the rest of a line
     /// on which one failed), which keeps `/` handling linear.
     regex_off_until: usize,
+    /// Open `${` expressions of template literals, innermost last: the
+    /// depth of `{` braces inside each.
+    templates: Vec<u32>,
+    /// The tag (`$$`, `$fn$`) of the PostgreSQL function body being lexed.
+    dollar_body: Option<&'a [u8]>,
 }
 
 fn is_ident(b: u8) -> bool {
@@ -119,6 +124,22 @@ impl<'a> Lexer<'a> {
         if syn.js_regex {
             mark(b'/', false);
         }
+        if syn.js_templates {
+            for b in *b"`{}" {
+                mark(b, false);
+            }
+        }
+        if syn.ruby_percent {
+            mark(b'%', false);
+        }
+        if syn.perl_quotes {
+            for b in *b"qmsty" {
+                mark(b, false);
+            }
+        }
+        if syn.dollar_quotes {
+            mark(b'$', false);
+        }
         Lexer {
             text,
             b: text.as_bytes(),
@@ -135,6 +156,8 @@ impl<'a> Lexer<'a> {
             heredoc: None,
             heredoc_off: false,
             regex_off_until: 0,
+            templates: Vec::new(),
+            dollar_body: None,
         }
     }
 
@@ -186,6 +209,28 @@ impl<'a> Lexer<'a> {
                 }
                 return self.line_comment(i, start);
             }
+        }
+        if syn.js_templates
+            && let Some(end) = self.template(i)
+        {
+            return end;
+        }
+        if syn.ruby_percent
+            && c == b'%'
+            && let Some(end) = self.ruby_percent(i)
+        {
+            return end;
+        }
+        if syn.perl_quotes
+            && let Some(end) = self.perl_quote(i)
+        {
+            return end;
+        }
+        if syn.dollar_quotes
+            && c == b'$'
+            && let Some(end) = self.dollar_quote(i)
+        {
+            return end;
         }
         for s in syn.strings {
             if self.string_opens(i, s) {
@@ -286,6 +331,10 @@ impl<'a> Lexer<'a> {
             At::AfterSpace => matches!(prev, None | Some(b' ' | b'\t' | b'\n' | b'\r')),
             At::LineStart => self.at_line_start(i),
             At::Column1 => matches!(prev, None | Some(b'\n')),
+            At::NotColumn6 => {
+                let line_start = memchr::memrchr(b'\n', &self.b[..i]).map_or(0, |k| k + 1);
+                i - line_start != 5
+            }
         }
     }
 
@@ -798,6 +847,204 @@ impl<'a> Lexer<'a> {
         None
     }
 
+    /// A backtick opens a template literal; `{` and `}` count braces in
+    /// its `${…}` expressions, and the `}` closing one resumes the literal.
+    fn template(&mut self, i: usize) -> Option<usize> {
+        match self.b[i] {
+            b'`' => Some(self.template_text(i + 1)),
+            b'{' => {
+                *self.templates.last_mut()? += 1;
+                Some(i + 1)
+            }
+            b'}' => {
+                let depth = self.templates.last_mut()?;
+                *depth -= 1;
+                if *depth > 0 {
+                    return Some(i + 1);
+                }
+                self.templates.pop();
+                Some(self.template_text(i + 1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Skips template text from `from` to the closing backtick, or to a
+    /// `${`, after which the lexer reads code again.
+    fn template_text(&mut self, from: usize) -> usize {
+        let b = self.b;
+        let mut j = from;
+        while let Some(k) = memchr3(b'`', b'\\', b'$', &b[j..]) {
+            let k = j + k;
+            match b[k] {
+                b'`' => return k + 1,
+                b'\\' => j = k + 2,
+                _ if b.get(k + 1) == Some(&b'{') => {
+                    self.templates.push(1);
+                    return k + 2;
+                }
+                _ => j = k + 1,
+            }
+            if j >= b.len() {
+                break;
+            }
+        }
+        b.len()
+    }
+
+    /// Ruby `%q(…)`, `%w[…]`, `%(…)`: `%` where a value can start, an
+    /// optional type letter, then a delimiter (brackets nest).
+    fn ruby_percent(&self, i: usize) -> Option<usize> {
+        let b = self.b;
+        let mut j = i + 1;
+        if b.get(j).is_some_and(|c| b"qQwWiIrsx".contains(c)) {
+            j += 1;
+        }
+        let open = *b.get(j)?;
+        if open.is_ascii_alphanumeric() || open.is_ascii_whitespace() || open == b'=' {
+            return None;
+        }
+        // After a value, `%` is the modulo operator unless spacing says
+        // otherwise (`puts %w[a b]` but `x % (y)` and `x%(y)`).
+        let mut p = i;
+        while p > 0 && is_blank(b[p - 1]) {
+            p -= 1;
+        }
+        let after_value = p > 0 && (is_ident(b[p - 1]) || b")]}\"'".contains(&b[p - 1]));
+        if after_value && (p == i || j > i + 1 && !b"([{<".contains(&open)) {
+            return None;
+        }
+        if after_value && b.get(j + 1).is_some_and(|c| c.is_ascii_whitespace()) {
+            return None;
+        }
+        Some(self.delimited(j, 1))
+    }
+
+    /// Perl's quote-like operators, found from their first letter.
+    fn perl_quote(&self, i: usize) -> Option<usize> {
+        let b = self.b;
+        if i > 0 && (is_ident(b[i - 1]) || b"$@%&*-:>".contains(&b[i - 1])) {
+            return None;
+        }
+        let mut w = i;
+        while w < b.len() && is_ident(b[w]) {
+            w += 1;
+        }
+        let parts = match &b[i..w] {
+            b"q" | b"qq" | b"qw" | b"qr" | b"m" => 1,
+            b"s" | b"tr" | b"y" => 2,
+            _ => return None,
+        };
+        let mut j = w;
+        while j < b.len() && is_blank(b[j]) {
+            j += 1;
+        }
+        let open = *b.get(j)?;
+        // `q #…#` is a comment, `y => 1` a hash key, `s = 1` no quote.
+        if open.is_ascii_alphanumeric()
+            || open.is_ascii_whitespace()
+            || b"=,;)]}>".contains(&open)
+            || (open == b'#' && j > w)
+        {
+            return None;
+        }
+        Some(self.delimited(j, parts))
+    }
+
+    /// Skips `parts` delimited sections starting with the delimiter at
+    /// `j`: bracket pairs nest and each part has its own pair
+    /// (`s{a} {b}`); other delimiters are shared (`s/a/b/`).
+    fn delimited(&self, j: usize, parts: u32) -> usize {
+        let b = self.b;
+        let open = b[j];
+        let close = match open {
+            b'(' => b')',
+            b'[' => b']',
+            b'{' => b'}',
+            b'<' => b'>',
+            c => c,
+        };
+        let mut k = j + 1;
+        let mut depth = 1u32;
+        let mut left = parts;
+        while k < b.len() {
+            let c = b[k];
+            if c == b'\\' {
+                k += 2;
+                continue;
+            }
+            if c == close && depth == 1 {
+                left -= 1;
+                if left == 0 {
+                    return k + 1;
+                }
+                if open == close {
+                    k += 1;
+                    continue;
+                }
+                // The next part opens with its own bracket.
+                k += 1;
+                while k < b.len() && b[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                if b.get(k) != Some(&open) {
+                    return k;
+                }
+                k += 1;
+                continue;
+            }
+            if open != close && c == open {
+                depth += 1;
+            } else if open != close && c == close {
+                depth -= 1;
+            }
+            k += 1;
+        }
+        b.len()
+    }
+
+    /// `$tag$` at `i`: closes the open function body with that tag, opens
+    /// one after `AS`/`DO`, else is a string skipped to its closing tag.
+    fn dollar_quote(&mut self, i: usize) -> Option<usize> {
+        let b = self.b;
+        if i > 0 && (is_ident(b[i - 1]) || b[i - 1] == b'$') {
+            return None;
+        }
+        let mut j = i + 1;
+        if b.get(j)
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        {
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+        }
+        if b.get(j) != Some(&b'$') {
+            return None;
+        }
+        let tag = &b[i..=j];
+        if self.dollar_body == Some(tag) {
+            self.dollar_body = None;
+            return Some(j + 1);
+        }
+        let mut p = i;
+        while p > 0 && b[p - 1].is_ascii_whitespace() {
+            p -= 1;
+        }
+        let word_start = b[..p]
+            .iter()
+            .rposition(|&c| !c.is_ascii_alphabetic())
+            .map_or(0, |k| k + 1);
+        let word = &b[word_start..p];
+        if self.dollar_body.is_none()
+            && (word.eq_ignore_ascii_case(b"as") || word.eq_ignore_ascii_case(b"do"))
+        {
+            self.dollar_body = Some(tag);
+            return Some(j + 1);
+        }
+        let body = j + 1;
+        Some(memmem::find(&b[body..], tag).map_or(b.len(), |k| body + k + tag.len()))
+    }
+
     fn regex(&mut self, i: usize) -> Option<usize> {
         let b = self.b;
         if i < self.regex_off_until {
@@ -829,7 +1076,18 @@ impl<'a> Lexer<'a> {
                     | b'~'
                     | b'^'
             );
-        if !after_operator {
+        // `return /x/`, Ruby's `if /x/`, Perl's `split /,/`.
+        const BEFORE_REGEX: &[&[u8]] = &[
+            b"return", b"typeof", b"if", b"unless", b"elsif", b"while", b"until", b"and", b"or",
+            b"not", b"when", b"split", b"grep", b"map", b"case", b"yield", b"in", b"of",
+        ];
+        let word_start = b[..p]
+            .iter()
+            .rposition(|&c| !is_ident(c))
+            .map_or(0, |k| k + 1);
+        let after_keyword = BEFORE_REGEX.contains(&&b[word_start..p])
+            && (word_start == 0 || b[word_start - 1] != b'.');
+        if !after_operator && !after_keyword {
             return None;
         }
         let mut class = false;
@@ -988,6 +1246,27 @@ mod tests {
             &["c"],
         ),
         ("a.jsonc", "{\"u\": \"http://x\" // c\n}\n", &["c"]),
+        // Template literals nest through `${…}`, across lines.
+        (
+            "a.js",
+            "const a = `x ${ `y // no ${z} // no` } w // no`; // yes\n",
+            &["yes"],
+        ),
+        (
+            "a.ts",
+            "const q = `a ${b.map(c => `\n  // no\n  ${ {k: '}'}.k }`)}\n// no\n`;\n// real\n",
+            &["real"],
+        ),
+        (
+            "a.js",
+            "f(`${ /* c */ x }`); const s = `\\${ // no`; // d\n",
+            &["c", "d"],
+        ),
+        (
+            "a.vue",
+            "<script>\nconst s = `${a}` // c\n</script>\n",
+            &["c"],
+        ),
         // PHP
         (
             "a.php",
@@ -1044,6 +1323,35 @@ mod tests {
             &["|TODO: x", "c"],
         ),
         ("a.rb", "x = <<~SQL\n  # not\n  SQL\n# y\n", &["y"]),
+        // Ruby percent literals and regexes.
+        (
+            "a.rb",
+            "a = %q(it's (# no)) # c\nb = %w[# no] + %r{#no}i # d\n",
+            &["c", "d"],
+        ),
+        ("a.rb", "puts %(x # no) # c\ny = 10 % 3 # d\n", &["c", "d"]),
+        ("a.rb", "if line =~ /#\\s*no'/ then x end # c\n", &["c"]),
+        (
+            "a.rb",
+            "x = a / b # c\nreturn /#'no/ if y # d\n",
+            &["c", "d"],
+        ),
+        // Perl quote-like operators and regexes.
+        (
+            "a.pl",
+            "my $s = q{it's # no}; # c\n$x =~ s{#no}{'}g; # d\n",
+            &["c", "d"],
+        ),
+        (
+            "a.pl",
+            "my @w = qw/a #b/; my %h = (y => 1, s => 2); # c\n",
+            &["c"],
+        ),
+        (
+            "a.pl",
+            "my @p = split /'#/, $l; $t =~ tr/#'/ab/; # c\nprint $h{s}; # d\n",
+            &["c", "d"],
+        ),
         (
             "a.pl",
             "my $n = $#arr; # c\n=pod\n\nTODO doc\n\n=cut\nprint 1;\n",
@@ -1063,6 +1371,29 @@ mod tests {
         ("a.lua", "---doc\n", &["doc"]),
         // SQL
         ("a.sql", "SELECT 'it''s -- no' -- c\n/* b */\n", &["c", "b"]),
+        // PostgreSQL: a function body is code, other dollar quotes strings.
+        (
+            "a.sql",
+            "CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  -- c\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- d\n",
+            &["c", "d"],
+        ),
+        (
+            "a.sql",
+            "COMMENT ON TABLE t IS $$Don't -- no$$; -- c\nSELECT $q$ -- no ' $q$; -- d\n",
+            &["c", "d"],
+        ),
+        (
+            "a.sql",
+            "DO $body$ BEGIN PERFORM $x$ ' -- no $x$; END $body$; -- c\n",
+            &["c"],
+        ),
+        ("a.sql", "SELECT E'it\\'s -- no' FROM t; -- c\n", &["c"]),
+        // MySQL `#` comments, but not T-SQL `#temp` tables.
+        (
+            "a.sql",
+            "# c\nSELECT 1; # d\nSELECT * FROM #temp; SELECT '# no';\n",
+            &["c", "d"],
+        ),
         // ML, Haskell, Lisp, BEAM
         (
             "a.hs",
@@ -1087,6 +1418,13 @@ mod tests {
         // Fortran, Pascal, Ada, VB, VHDL, MATLAB, assembly
         ("a.f90", "print *, 'it''s ! no' ! d\n", &["d"]),
         ("a.f", "C     fixed\n      X = 1\n", &["fixed"]),
+        // Fixed form: `C`, `c`, `*`, `!` in column 1; `!` anywhere but in
+        // column 6, where it marks a continuation line.
+        (
+            "a.f",
+            "c     a\n*     b\n      X = 'A!B' ! c\n     !  + Y\n! d\nCALL F\n",
+            &["a", "b", "c", "d", "ALL F"],
+        ),
         (
             "a.pas",
             "{ a } (* b *) s := 'x // y'; // c\n",
@@ -1331,6 +1669,13 @@ mod tests {
             ("a.rs", "/* "),
             ("a.rs", "// x\n"),
             ("a.c", "/* a */"),
+            ("a.js", "`${"),
+            ("a.js", "{}`"),
+            ("a.rb", "%q("),
+            ("a.rb", "x %w["),
+            ("a.pl", "s{a}"),
+            ("a.sql", "AS $$ "),
+            ("a.f", "     ! "),
         ] {
             let src = piece.repeat(1_000_000 / piece.len());
             let started = std::time::Instant::now();

@@ -14,7 +14,7 @@ pub mod lexer;
 mod model;
 
 pub use comment::{Comment, CommentKind, CommentLine};
-pub use languages::{Language, language_for_path};
+pub use languages::{Language, PathClass, classify_path, language_by_alias, language_for_path};
 pub use model::{Annotation, Cost, CostUnit, DEFAULT_KEYWORDS, Metadata, ScanOptions};
 
 /// Finds every annotation in one file's text.
@@ -25,13 +25,24 @@ pub use model::{Annotation, Cost, CostUnit, DEFAULT_KEYWORDS, Metadata, ScanOpti
 /// caller can count it as skipped.
 pub fn scan_text(path: &str, text: &str, options: &ScanOptions) -> Option<Vec<Annotation>> {
     let language = language_for_path(path, text)?;
+    Some(scan_text_as(language, path, text, options))
+}
+
+/// [`scan_text`] with the language given, as `.gitattributes`'
+/// `linguist-language` does.
+pub fn scan_text_as(
+    language: Language,
+    path: &str,
+    text: &str,
+    options: &ScanOptions,
+) -> Vec<Annotation> {
     // Most files hold no keyword at all; a substring search is far cheaper
     // than lexing them, and it is what lets a full scan keep pace with grep.
     if !options.may_contain_keyword(text) {
-        return Some(Vec::new());
+        return Vec::new();
     }
     let comments = lexer::comments(text, language);
     let mut found = grammar::annotations(path, &comments, options);
     id::assign_ids(path, &mut found);
-    Some(found)
+    found
 }

@@ -377,6 +377,7 @@ fn skip_text(reason: SkipReason) -> String {
         SkipReason::TooLarge => "larger than paths.max_file_bytes",
         SkipReason::Generated => "generated",
         SkipReason::Vendored => "vendored",
+        SkipReason::Documentation => "marked linguist-documentation",
         SkipReason::Excluded => "excluded by paths.include/exclude",
         SkipReason::Unreadable => "unreadable",
         SkipReason::UnsafeEntry => "not a plain file",

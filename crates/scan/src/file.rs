@@ -4,8 +4,9 @@
 
 use std::borrow::Cow;
 
-use paydown_annotations::{Annotation, scan_text};
+use paydown_annotations::{Annotation, language_for_path, scan_text_as};
 
+use crate::attributes::Marks;
 use crate::{ScanSettings, SkipReason};
 
 /// Scans one file's bytes: decoding, binary and generated detection, the
@@ -16,19 +17,32 @@ pub fn scan_bytes(
     bytes: &[u8],
     options: &ScanSettings,
 ) -> Result<Vec<Annotation>, SkipReason> {
+    scan_marked(rel, bytes, options, &Marks::default())
+}
+
+/// [`scan_bytes`] for a file `.gitattributes` may have marked: an explicit
+/// `linguist-generated` (set or unset) replaces the content check, and
+/// `linguist-language` the detection by name.
+pub(crate) fn scan_marked(
+    rel: &str,
+    bytes: &[u8],
+    options: &ScanSettings,
+    marks: &Marks,
+) -> Result<Vec<Annotation>, SkipReason> {
     let text = decode(bytes).ok_or(SkipReason::Binary)?;
-    if options.skip_generated && looks_generated(&text) {
+    if options.skip_generated && marks.generated.is_none() && looks_generated(&text) {
         return Err(SkipReason::Generated);
     }
+    let language = marks
+        .language
+        .or_else(|| language_for_path(rel, &text))
+        .ok_or(SkipReason::UnknownType)?;
     // The prefilter runs before any copy: most files end here.
     if !options.annotations.may_contain_keyword(&text) {
-        return match paydown_annotations::language_for_path(rel, &text) {
-            Some(_) => Ok(Vec::new()),
-            None => Err(SkipReason::UnknownType),
-        };
+        return Ok(Vec::new());
     }
     let text = blank_long_lines(&text, options.max_line_length);
-    scan_text(rel, &text, &options.annotations).ok_or(SkipReason::UnknownType)
+    Ok(scan_text_as(language, rel, &text, &options.annotations))
 }
 
 /// Bytes to text: UTF-8 (BOM stripped), UTF-16 with a BOM, anything else

@@ -4,6 +4,7 @@
 //! ([`scan_tarball`]), applying the same rules either way, and counts every
 //! file it leaves out by reason. One odd file never fails a scan.
 
+mod attributes;
 mod file;
 mod rules;
 mod tarball;

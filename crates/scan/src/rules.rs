@@ -7,12 +7,16 @@ use paydown_annotations::ScanOptions;
 use paydown_config::Config;
 use serde::Serialize;
 
+use crate::attributes::Marks;
+
 /// Why a file was not scanned. Reported as counts, so users see what a scan
 /// left out instead of wondering why an annotation is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
-    /// No comment syntax known for the file's name, extension or shebang.
+    /// No comment syntax known for the file's name, extension, shebang or
+    /// modeline, or a type without comments (JSON, CSV, images), which is
+    /// skipped unread.
     UnknownType,
     /// Looks like binary data (a NUL byte near the start).
     Binary,
@@ -21,8 +25,11 @@ pub enum SkipReason {
     /// Marked as generated (`@generated`, `DO NOT EDIT`) or a known
     /// generated file name (minified JS, lock files, protobuf output).
     Generated,
-    /// Under a vendored directory (`vendor/`, `node_modules/`, …).
+    /// Under a vendored directory (`vendor/`, `node_modules/`, …), or
+    /// marked `linguist-vendored` in `.gitattributes`.
     Vendored,
+    /// Marked `linguist-documentation` in `.gitattributes`.
+    Documentation,
     /// Excluded by `paths.include` / `paths.exclude`.
     Excluded,
     /// Could not be read (permissions, vanished during the scan, …).
@@ -163,14 +170,30 @@ impl PathRules {
 
     /// Path-based decision, before the file is opened.
     pub fn skip_by_path(&self, rel: &str) -> Option<SkipReason> {
+        self.skip_marked(rel, &Marks::default())
+    }
+
+    /// [`Self::skip_by_path`] where `.gitattributes` may have spoken: its
+    /// `linguist-vendored` and `linguist-generated` (set or unset) replace
+    /// the configured globs, as on GitHub; `linguist-documentation` files
+    /// are skipped as documentation. The config's include/exclude and the
+    /// `skip_*` switches still decide first.
+    pub(crate) fn skip_marked(&self, rel: &str, marks: &Marks) -> Option<SkipReason> {
         if self.include.as_ref().is_some_and(|inc| !inc.is_match(rel)) || self.exclude.is_match(rel)
         {
             return Some(SkipReason::Excluded);
         }
-        if self.vendored.as_ref().is_some_and(|v| v.is_match(rel)) {
+        if let Some(v) = &self.vendored
+            && marks.vendored.unwrap_or_else(|| v.is_match(rel))
+        {
             return Some(SkipReason::Vendored);
         }
-        if self.generated.as_ref().is_some_and(|g| g.is_match(rel)) {
+        if marks.documentation == Some(true) {
+            return Some(SkipReason::Documentation);
+        }
+        if let Some(g) = &self.generated
+            && marks.generated.unwrap_or_else(|| g.is_match(rel))
+        {
             return Some(SkipReason::Generated);
         }
         None

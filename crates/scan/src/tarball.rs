@@ -4,10 +4,15 @@
 //! that bound what a hostile or broken archive can cost (compressed bytes
 //! read, entry count, total bytes, path tricks).
 
+use std::collections::HashSet;
 use std::io::{self, Read};
 
+use paydown_annotations::{PathClass, classify_path};
+
+use crate::attributes::Attributes;
+use crate::file::scan_marked;
 use crate::rules::PathRules;
-use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
+use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
 /// Bounds on one tarball.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +99,7 @@ fn scan_archive(
     let mut report = ScanReport::default();
     let mut entries_seen = 0u64;
     let mut total_bytes = 0u64;
-    let mut buf = Vec::new();
+    let mut order = Ordering::default();
     for entry in archive.entries()? {
         let mut entry = entry?;
         entries_seen += 1;
@@ -104,16 +109,34 @@ fn scan_archive(
             });
         }
         let kind = entry.header().entry_type();
-        if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+        if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
             continue;
         }
         let raw_path = entry.path_bytes().into_owned();
+        if kind.is_dir() {
+            if let Some(rel) = repository_path(&raw_path) {
+                order.seen(rel.trim_end_matches('/'));
+            }
+            continue;
+        }
         let Some(rel) = repository_path(&raw_path).filter(|_| kind.is_file()) else {
             report.skip(SkipReason::UnsafeEntry);
             continue;
         };
-        if let Some(reason) = rules.skip_by_path(&rel) {
+        order.seen(&rel);
+        let ready = order.ready(&rel);
+        let skip = if ready {
+            order.skip(&rel, rules)
+        } else {
+            // `.gitattributes` can only widen what is scanned by unmarking
+            // a vendored or generated path; those wait for the marks.
+            rules
+                .skip_by_path(&rel)
+                .filter(|r| !matches!(r, SkipReason::Vendored | SkipReason::Generated))
+        };
+        if let Some(reason) = skip {
             report.skip(reason);
+            order.flush(rules, settings, &mut report, false);
             continue;
         }
         let size = entry.header().size()?;
@@ -127,14 +150,117 @@ fn scan_archive(
                 limit: limits.max_total_bytes,
             });
         }
-        buf.clear();
+        let mut buf = Vec::new();
         // The header's size is checked above; `take` keeps a lying header
         // from making us read more.
         (&mut entry).take(size).read_to_end(&mut buf)?;
-        report.record(scan_bytes(&rel, &buf, settings));
+        if rel.rsplit('/').next() == Some(".gitattributes") {
+            order.attributes.add(&rel, &String::from_utf8_lossy(&buf));
+        }
+        if ready {
+            let marks = order.attributes.marks(&rel);
+            report.record(scan_marked(&rel, &buf, settings, &marks));
+        } else {
+            order.pending_bytes += buf.len();
+            order.pending.push((rel, buf));
+        }
+        order.flush(rules, settings, &mut report, false);
     }
+    order.flush(rules, settings, &mut report, true);
     report.sort();
     Ok(report)
+}
+
+/// `.gitattributes` must be known before the files it marks are scanned,
+/// but an archive is read front to back. GitHub's tarballs come from `git
+/// archive`, in tree order: a directory's entries sorted by name. So once
+/// an entry of a directory sorts after `.gitattributes`, that directory's
+/// file is known (or known absent); files that come earlier (`.cargo/`,
+/// `.circleci/`, `.editorconfig`) wait, in memory, until every directory
+/// above them is settled, or the archive ends. An archive in another order
+/// is still scanned completely, with the marks seen so far.
+#[derive(Default)]
+struct Ordering {
+    attributes: Attributes,
+    /// Directories (with a trailing `/`; the root is empty) settled so far.
+    settled: HashSet<String>,
+    pending: Vec<(String, Vec<u8>)>,
+    pending_bytes: usize,
+    /// A directory was settled since the last flush: only then can a
+    /// waiting file have become ready, which keeps flushing linear.
+    changed: bool,
+}
+
+/// Beyond this much waiting data, files are scanned with the marks known.
+const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+/// And beyond this many files, which bounds the work of each flush.
+const MAX_PENDING_FILES: usize = 1000;
+
+impl Ordering {
+    /// Records an entry: every directory above it in which its component
+    /// sorts after `.gitattributes` is settled.
+    fn seen(&mut self, rel: &str) {
+        let mut dir_end = 0;
+        for component in rel.split('/') {
+            if component.as_bytes() > b".gitattributes".as_slice()
+                && !self.settled.contains(&rel[..dir_end])
+            {
+                self.settled.insert(rel[..dir_end].to_string());
+                self.changed = true;
+            }
+            dir_end += component.len() + 1;
+            if dir_end > rel.len() {
+                break;
+            }
+        }
+    }
+
+    /// The path-based decision, with the marks known now.
+    fn skip(&self, rel: &str, rules: &PathRules) -> Option<SkipReason> {
+        let marks = self.attributes.marks(rel);
+        rules.skip_marked(rel, &marks).or_else(|| {
+            (marks.language.is_none() && classify_path(rel) == PathClass::NoComments)
+                .then_some(SkipReason::UnknownType)
+        })
+    }
+
+    fn ready(&self, rel: &str) -> bool {
+        rel.match_indices('/')
+            .map(|(i, _)| &rel[..=i])
+            .chain(std::iter::once(""))
+            .all(|dir| self.settled.contains(dir))
+    }
+
+    fn flush(
+        &mut self,
+        rules: &PathRules,
+        settings: &ScanSettings,
+        report: &mut ScanReport,
+        all: bool,
+    ) {
+        let force =
+            all || self.pending_bytes > MAX_PENDING_BYTES || self.pending.len() > MAX_PENDING_FILES;
+        if !force && !self.changed {
+            return;
+        }
+        self.changed = false;
+        let mut waiting = Vec::new();
+        for (rel, bytes) in std::mem::take(&mut self.pending) {
+            if !force && !self.ready(&rel) {
+                waiting.push((rel, bytes));
+                continue;
+            }
+            match self.skip(&rel, rules) {
+                Some(reason) => report.skip(reason),
+                None => {
+                    let marks = self.attributes.marks(&rel);
+                    report.record(scan_marked(&rel, &bytes, settings, &marks));
+                }
+            }
+        }
+        self.pending_bytes = waiting.iter().map(|(_, b)| b.len()).sum();
+        self.pending = waiting;
+    }
 }
 
 /// What became of the compressed source.

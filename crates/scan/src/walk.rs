@@ -1,15 +1,22 @@
-//! Walking directory trees in parallel with the `ignore` crate, so
-//! `.gitignore` and `.ignore` behave as in ripgrep.
+//! Listing a tree's files (git's list in a work tree, else a walk with the
+//! `ignore` crate so `.gitignore` and `.ignore` behave as in ripgrep) and
+//! scanning them in parallel.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
+use paydown_annotations::{PathClass, classify_path};
 
+use crate::attributes::{Attributes, Marks};
+use crate::file::scan_marked;
 use crate::rules::PathRules;
-use crate::{GlobError, ScanReport, ScanSettings, SkipReason, scan_bytes};
+use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
 /// Called after each file, so a terminal can show progress.
 pub trait Progress: Sync {
@@ -22,6 +29,14 @@ impl Progress for () {
 
 /// Scans `roots` (files or directories). Reported paths are relative to
 /// `base` when under it, `/`-separated.
+///
+/// A directory inside a git work tree is scanned as git sees it: the files
+/// it tracks (even those a `.gitignore` pattern matches, as in the App's
+/// tarball) and the untracked files that are not ignored, listed by `git
+/// ls-files`. Elsewhere, or without git, the tree is walked with
+/// `.gitignore` and `.ignore` applied. Either way `.gitattributes` files
+/// among the scanned files mark files vendored, generated, documentation
+/// or of a given language.
 pub fn scan_paths(
     roots: &[PathBuf],
     base: &Path,
@@ -29,13 +44,111 @@ pub fn scan_paths(
     progress: &dyn Progress,
 ) -> Result<ScanReport, GlobError> {
     let rules = PathRules::new(options)?;
-    let Some((first, rest)) = roots.split_first() else {
-        return Ok(ScanReport::default());
-    };
-    let mut builder = WalkBuilder::new(first);
-    for root in rest {
-        builder.add(root);
+    let mut report = ScanReport::default();
+    let mut files = Vec::new();
+    for root in roots {
+        if !root.is_dir() {
+            files.push((root.clone(), relative_path(root, base)));
+        } else if let Some(tracked) = git_files(root) {
+            files.extend(tracked.into_iter().map(|p| {
+                let path = root.join(p);
+                let rel = relative_path(&path, base);
+                (path, rel)
+            }));
+        } else {
+            walk(root, base, options, &mut files, &mut report);
+        }
     }
+    let mut attributes = Attributes::default();
+    for (path, rel) in &files {
+        if rel.rsplit('/').next() == Some(".gitattributes")
+            && let Ok(Some(bytes)) = read_limited(path, 1024 * 1024)
+        {
+            attributes.add(rel, &String::from_utf8_lossy(&bytes));
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(files.len().max(1));
+    let partials: Vec<ScanReport> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut partial = ScanReport::default();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, rel)) = files.get(i) else {
+                            break;
+                        };
+                        let marks = attributes.marks(rel);
+                        scan_one(path, rel, options, &rules, &marks, &mut partial);
+                        progress.file_done();
+                    }
+                    partial
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    for partial in partials {
+        report.merge(partial);
+    }
+    report.sort();
+    Ok(report)
+}
+
+/// The files git lists under `dir` (relative to it): tracked, plus
+/// untracked and not ignored. `None` when `dir` is not in a work tree or
+/// git cannot be run, so the caller walks the tree instead.
+fn git_files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "core.quotePath=false",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let mut seen = HashSet::new();
+    Some(
+        output
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            // A file both staged and modified is listed once per stage.
+            .filter(|p| seen.insert(*p))
+            .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+            .collect(),
+    )
+}
+
+/// Lists the files of a tree outside git, with `.gitignore` and `.ignore`
+/// applied as in ripgrep.
+fn walk(
+    root: &Path,
+    base: &Path,
+    options: &ScanSettings,
+    files: &mut Vec<(PathBuf, String)>,
+    report: &mut ScanReport,
+) {
+    let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
         .git_global(false)
@@ -44,45 +157,26 @@ pub fn scan_paths(
         .require_git(false)
         .threads(options.threads)
         .filter_entry(|entry| entry.file_name() != ".git");
-
-    let report = Mutex::new(ScanReport::default());
+    let found = Mutex::new((Vec::new(), 0u64));
     builder.build_parallel().run(|| {
-        let rules = &rules;
-        let mut guard = FlushOnDrop {
-            partial: ScanReport::default(),
-            report: &report,
-        };
+        let found = &found;
         Box::new(move |entry| {
-            let Ok(entry) = entry else {
-                guard.partial.skip(SkipReason::Unreadable);
-                return WalkState::Continue;
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                return WalkState::Continue;
+            let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    let rel = relative_path(entry.path(), base);
+                    found.0.push((entry.into_path(), rel));
+                }
+                Ok(_) => {}
+                Err(_) => found.1 += 1,
             }
-            let rel = relative_path(entry.path(), base);
-            scan_one(entry.path(), &rel, options, rules, &mut guard.partial);
-            progress.file_done();
             WalkState::Continue
         })
     });
-    let mut report = report.into_inner().unwrap_or_else(|p| p.into_inner());
-    report.sort();
-    Ok(report)
-}
-
-/// Each walker thread fills its own report and merges it once, when the
-/// walk drops its closure, so threads never contend on a lock per file.
-struct FlushOnDrop<'a> {
-    partial: ScanReport,
-    report: &'a Mutex<ScanReport>,
-}
-
-impl Drop for FlushOnDrop<'_> {
-    fn drop(&mut self) {
-        let partial = std::mem::take(&mut self.partial);
-        let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
-        report.merge(partial);
+    let (listed, unreadable) = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    files.extend(listed);
+    for _ in 0..unreadable {
+        report.skip(SkipReason::Unreadable);
     }
 }
 
@@ -102,10 +196,15 @@ fn scan_one(
     rel: &str,
     options: &ScanSettings,
     rules: &PathRules,
+    marks: &Marks,
     out: &mut ScanReport,
 ) {
-    if let Some(reason) = rules.skip_by_path(rel) {
+    if let Some(reason) = rules.skip_marked(rel, marks) {
         out.skip(reason);
+        return;
+    }
+    if marks.language.is_none() && classify_path(rel) == PathClass::NoComments {
+        out.skip(SkipReason::UnknownType);
         return;
     }
     let bytes = match read_limited(path, options.max_file_bytes) {
@@ -114,13 +213,16 @@ fn scan_one(
             out.skip(SkipReason::TooLarge);
             return;
         }
+        // Deleted from the work tree but still in git's index, or a
+        // submodule's directory: not a file to scan.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || path.is_dir() => return,
         Err(e) => {
             out.skip(SkipReason::Unreadable);
             out.unreadable.push((rel.to_string(), e.to_string()));
             return;
         }
     };
-    out.record(scan_bytes(rel, &bytes, options));
+    out.record(scan_marked(rel, &bytes, options, marks));
 }
 
 /// Reads at most `limit` bytes; `None` when the file is larger.

@@ -1,0 +1,199 @@
+//! GitHub Linguist's `.gitattributes` marks, read the same way for a work
+//! tree and for a tarball: `linguist-vendored`, `linguist-generated`,
+//! `linguist-documentation` (each set, unset with `-`, `=true`/`=false`, or
+//! reset with `!`) and `linguist-language=NAME`.
+//!
+//! As in git, a pattern without a `/` matches a file name at any depth
+//! below its `.gitattributes`, one with a `/` is relative to that
+//! directory, `*` does not cross `/`, later lines win over earlier ones and
+//! deeper files over shallower ones. Macros (`[attr]`) and negative
+//! patterns, which git forbids here, are ignored.
+
+use globset::{GlobBuilder, GlobMatcher};
+use paydown_annotations::Language;
+
+/// What `.gitattributes` says about one path; `None`: nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub vendored: Option<bool>,
+    pub generated: Option<bool>,
+    pub documentation: Option<bool>,
+    /// `linguist-language`, when it names a language paydown can read.
+    pub language: Option<Language>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Flag(Option<bool>),
+    Language(Option<Language>),
+}
+
+struct Line {
+    matcher: GlobMatcher,
+    /// (attribute index, value): 0 vendored, 1 generated, 2 documentation,
+    /// 3 language.
+    sets: Vec<(usize, Value)>,
+}
+
+/// Every `.gitattributes` of a tree, shallowest first.
+#[derive(Default)]
+pub struct Attributes {
+    /// (directory with a trailing `/`, or empty for the root; its lines).
+    files: Vec<(String, Vec<Line>)>,
+}
+
+impl Attributes {
+    /// Adds the `.gitattributes` found at `path` (repository-relative).
+    /// Bad lines are skipped: one typo must not stop a scan.
+    pub fn add(&mut self, path: &str, text: &str) {
+        let dir = path.strip_suffix(".gitattributes").unwrap_or("");
+        let lines = text.lines().filter_map(|l| parse_line(dir, l)).collect();
+        self.files.push((dir.to_string(), lines));
+        self.files.sort_by_key(|(d, _)| d.matches('/').count());
+    }
+
+    pub fn marks(&self, rel: &str) -> Marks {
+        let mut marks = Marks::default();
+        for (dir, lines) in &self.files {
+            if !rel.starts_with(dir.as_str()) {
+                continue;
+            }
+            for line in lines.iter().filter(|l| l.matcher.is_match(rel)) {
+                for &(attr, value) in &line.sets {
+                    match (attr, value) {
+                        (0, Value::Flag(v)) => marks.vendored = v,
+                        (1, Value::Flag(v)) => marks.generated = v,
+                        (2, Value::Flag(v)) => marks.documentation = v,
+                        (3, Value::Language(v)) => marks.language = v,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        marks
+    }
+}
+
+const NAMES: [&str; 4] = [
+    "linguist-vendored",
+    "linguist-generated",
+    "linguist-documentation",
+    "linguist-language",
+];
+
+fn parse_line(dir: &str, line: &str) -> Option<Line> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') || line.starts_with("[attr]") {
+        return None;
+    }
+    let mut words = line.split_whitespace();
+    let pattern = words.next()?;
+    if pattern.starts_with('!') || pattern.ends_with('/') {
+        // Negative patterns are an error in git; a directory pattern
+        // matches no file.
+        return None;
+    }
+    let sets: Vec<(usize, Value)> = words.filter_map(parse_attribute).collect();
+    if sets.is_empty() {
+        return None;
+    }
+    let anchored = pattern.trim_start_matches('/');
+    let glob = if pattern.contains('/') {
+        format!("{dir}{anchored}")
+    } else {
+        format!("{dir}**/{pattern}")
+    };
+    let matcher = GlobBuilder::new(&glob)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .ok()?
+        .compile_matcher();
+    Some(Line { matcher, sets })
+}
+
+fn parse_attribute(word: &str) -> Option<(usize, Value)> {
+    let (name, state) = if let Some(n) = word.strip_prefix('-') {
+        (n, Some(Some(false)))
+    } else if let Some(n) = word.strip_prefix('!') {
+        (n, Some(None))
+    } else {
+        (word, None)
+    };
+    let (name, value) = match name.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (name, None),
+    };
+    let index = NAMES.iter().position(|n| *n == name)?;
+    if index == 3 {
+        let lang = match (state, value) {
+            (None, Some(v)) => paydown_annotations::language_by_alias(v),
+            _ => None,
+        };
+        return Some((3, Value::Language(lang)));
+    }
+    let flag = match (state, value) {
+        (Some(s), _) => s,
+        (None, None) => Some(true),
+        (None, Some(v)) => Some(!matches!(v, "false" | "0" | "no" | "off")),
+    };
+    Some((index, Value::Flag(flag)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(files: &[(&str, &str)]) -> Attributes {
+        let mut a = Attributes::default();
+        for (path, text) in files {
+            a.add(path, text);
+        }
+        a
+    }
+
+    #[test]
+    fn given_linguist_marks_then_set_unset_and_values_are_read() {
+        let a = attrs(&[(
+            ".gitattributes",
+            "# comment\n\
+             third_party/** linguist-vendored\n\
+             third_party/ours/** -linguist-vendored\n\
+             *.gen.go linguist-generated=true\n\
+             docs/*.md linguist-documentation\n\
+             *.inc linguist-language=PHP\n\
+             [attr]binary -diff\n\
+             !neg linguist-vendored\n",
+        )]);
+        assert_eq!(a.marks("third_party/x/a.c").vendored, Some(true));
+        assert_eq!(a.marks("third_party/ours/a.c").vendored, Some(false));
+        assert_eq!(a.marks("src/a.c").vendored, None);
+        assert_eq!(a.marks("deep/er/x.gen.go").generated, Some(true));
+        assert_eq!(a.marks("docs/a.md").documentation, Some(true));
+        // `*` does not cross `/` in a pattern with a slash.
+        assert_eq!(a.marks("docs/sub/a.md").documentation, None);
+        assert_eq!(a.marks("lib/a.inc").language.map(|l| l.name), Some("PHP"));
+    }
+
+    #[test]
+    fn given_nested_files_then_the_deeper_one_wins_and_applies_only_below_it() {
+        let a = attrs(&[
+            ("sub/.gitattributes", "*.js -linguist-generated\n"),
+            (".gitattributes", "*.js linguist-generated\n"),
+        ]);
+        assert_eq!(a.marks("a.js").generated, Some(true));
+        assert_eq!(a.marks("sub/a.js").generated, Some(false));
+        assert_eq!(a.marks("sub/x/a.js").generated, Some(false));
+        assert_eq!(a.marks("other/sub/a.js").generated, Some(true));
+    }
+
+    #[test]
+    fn given_a_reset_or_an_unknown_language_then_nothing_is_claimed() {
+        let a = attrs(&[(
+            ".gitattributes",
+            "*.x linguist-vendored\n*.x !linguist-vendored\n*.y linguist-language=Klingon\n",
+        )]);
+        assert_eq!(a.marks("a.x").vendored, None);
+        assert_eq!(a.marks("a.y").language, None);
+    }
+}
