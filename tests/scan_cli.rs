@@ -303,7 +303,11 @@ fn in_a_git_work_tree_tracked_files_are_scanned_even_when_gitignore_matches_them
     std::fs::write(root.join("junk.gen.sh"), "# TODO: ignored\n").unwrap();
     std::fs::write(root.join("new.sh"), "# TODO: untracked\n").unwrap();
     // and a .gitattributes mark, honoured before any commit of it.
-    std::fs::write(root.join(".gitattributes"), "new.sh linguist-language=Python\n").unwrap();
+    std::fs::write(
+        root.join(".gitattributes"),
+        "new.sh linguist-language=Python\n",
+    )
+    .unwrap();
 
     // When the work tree is scanned, then git's view decides.
     let report = scan_json(root);
