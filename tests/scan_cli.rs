@@ -279,3 +279,40 @@ fn the_configuration_reference_shows_the_init_template_verbatim() {
         "docs/configuration.md's block differs from `paydown init --stdout`; paste the new template"
     );
 }
+
+#[test]
+fn in_a_git_work_tree_tracked_files_are_scanned_even_when_gitignore_matches_them() {
+    // Given a repository with a committed file that .gitignore matches, an
+    // ignored untracked file and a new untracked file,
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q"]);
+    std::fs::write(root.join(".gitignore"), "*.gen.sh\n").unwrap();
+    std::fs::write(root.join("tracked.gen.sh"), "# TODO: tracked\n").unwrap();
+    git(&["add", "-f", ".gitignore", "tracked.gen.sh"]);
+    git(&["commit", "-qm", "init"]);
+    std::fs::write(root.join("junk.gen.sh"), "# TODO: ignored\n").unwrap();
+    std::fs::write(root.join("new.sh"), "# TODO: untracked\n").unwrap();
+    // and a .gitattributes mark, honoured before any commit of it.
+    std::fs::write(
+        root.join(".gitattributes"),
+        "new.sh linguist-language=Python\n",
+    )
+    .unwrap();
+
+    // When the work tree is scanned, then git's view decides.
+    let report = scan_json(root);
+    assert_eq!(
+        summarise(&report),
+        ["new.sh:1 TODO untracked", "tracked.gen.sh:1 TODO tracked"]
+    );
+}

@@ -615,8 +615,15 @@ const MATLAB: Syntax = Syntax {
     ],
     ..BASE
 };
+/// `;` (NASM, MASM), `//` and `#` (GNU as), `@` (GNU as for ARM; not
+/// `foo@PLT` or `,@function`).
 const ASSEMBLY: Syntax = Syntax {
-    line: &[lm(";"), SLASHES, lm_at("#", At::LineStart)],
+    line: &[
+        lm(";"),
+        SLASHES,
+        lm_at("#", At::LineStart),
+        lm_at("@", At::WordStart),
+    ],
     blocks: &[C_BLOCK],
     strings: &[DQ],
     ..BASE
@@ -1071,8 +1078,25 @@ pub fn language_by_alias(alias: &str) -> Option<Language> {
     })
 }
 
+/// Whether `language_for_path` would find a language with comments,
+/// without the content heuristics for extensions paydown's own table
+/// already maps: enough to count a file without keywords as scanned.
+pub fn is_known_type(path: &str, text: &str) -> bool {
+    detect_with(path, text, false).is_some_and(|l| l.has_comments())
+}
+
 fn detect(path: &str, text: &str) -> Option<Language> {
+    detect_with(path, text, true)
+}
+
+fn detect_with(path: &str, text: &str, heuristics: bool) -> Option<Language> {
     let name = path.rsplit('/').next().unwrap_or(path);
+    if heuristics
+        && by_file_name(name).is_none()
+        && let Some(decided) = overriding_heuristic(name, text)
+    {
+        return decided;
+    }
     by_file_name(name)
         .or_else(|| by_extension(name, text))
         .or_else(|| linguist_by_name_or_extension(name, Some(text)))
@@ -1147,6 +1171,22 @@ fn pick(ext: &str, candidates: &[u16], text: Option<&str>) -> Option<Language> {
     }
     let text = text?;
     heuristic(ext, candidates, text).unwrap_or(Some(first))
+}
+
+/// Linguist's content rules also decide for extensions paydown's own
+/// table maps to one language (`.f` is Forth or Fortran, `.r` R, Rebol or
+/// Rez, `.ts` TypeScript or a Qt translation, `.cls` TeX or Apex).
+fn overriding_heuristic(name: &str, text: &str) -> Option<Option<Language>> {
+    let ext = lower_extension(name)?;
+    let own = by_extension(name, text)?;
+    let candidates = lookup(linguist::EXTENSIONS, &ext);
+    let decided = heuristic(&ext, candidates, text)?;
+    // Where the syntax is the same (`.h` as C or C++), paydown's own name
+    // stands.
+    match decided {
+        Some(lang) if std::ptr::eq(lang.syntax, own.syntax) => None,
+        other => Some(other),
+    }
 }
 
 /// `Some(answer)` when one of Linguist's rules for `ext` decides; the

@@ -1443,6 +1443,11 @@ mod tests {
             &["c", "|block"],
         ),
         ("a.asm", "mov eax, 1 ; c\n", &["c"]),
+        (
+            "a.S",
+            "\tmov r0, r1 @ c\n.type f,@function\n\tbl f@PLT\n@ d\n",
+            &["c", "d"],
+        ),
         // Markup
         (
             "a.vue",

@@ -14,7 +14,9 @@ pub mod lexer;
 mod model;
 
 pub use comment::{Comment, CommentKind, CommentLine};
-pub use languages::{Language, PathClass, classify_path, language_by_alias, language_for_path};
+pub use languages::{
+    Language, PathClass, classify_path, is_known_type, language_by_alias, language_for_path,
+};
 pub use model::{Annotation, Cost, CostUnit, DEFAULT_KEYWORDS, Metadata, ScanOptions};
 
 /// Finds every annotation in one file's text.

@@ -157,6 +157,21 @@ fn given_a_shared_extension_then_linguist_heuristics_pick_by_content() {
         name("a.pp", "unit Foo;\ninterface\nimplementation\nend.\n"),
         Some("Pascal")
     );
+    // Linguist's rules also decide for extensions paydown's own table maps:
+    // `.f` and `.for` are Forth or Fortran, `.r` R, Rebol or Rez.
+    assert_eq!(
+        name("core.for", ": sq dup * ;\n\\ TODO: x\n"),
+        Some("Forth")
+    );
+    assert_eq!(
+        name("a.f", "C     comment\n      X = 1\n"),
+        Some("Fortran (fixed form)")
+    );
+    assert_eq!(
+        name("a.r", "REBOL [Title: \"x\"]\n; TODO: y\n"),
+        Some("Rebol")
+    );
+    assert_eq!(name("a.r", "x <- 1 # TODO: z\n"), Some("R"));
     // `.pro` is Prolog, IDL, QMake or INI by content.
     assert_eq!(
         name(

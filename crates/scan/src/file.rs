@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use paydown_annotations::{Annotation, language_for_path, scan_text_as};
+use paydown_annotations::{Annotation, is_known_type, language_for_path, scan_text_as};
 
 use crate::attributes::Marks;
 use crate::{ScanSettings, SkipReason};
@@ -33,14 +33,19 @@ pub(crate) fn scan_marked(
     if options.skip_generated && marks.generated.is_none() && looks_generated(&text) {
         return Err(SkipReason::Generated);
     }
+    // The prefilter runs before any copy or content heuristic: most files
+    // end here.
+    if !options.annotations.may_contain_keyword(&text) {
+        return if marks.language.is_some() || is_known_type(rel, &text) {
+            Ok(Vec::new())
+        } else {
+            Err(SkipReason::UnknownType)
+        };
+    }
     let language = marks
         .language
         .or_else(|| language_for_path(rel, &text))
         .ok_or(SkipReason::UnknownType)?;
-    // The prefilter runs before any copy: most files end here.
-    if !options.annotations.may_contain_keyword(&text) {
-        return Ok(Vec::new());
-    }
     let text = blank_long_lines(&text, options.max_line_length);
     Ok(scan_text_as(language, rel, &text, &options.annotations))
 }

@@ -46,10 +46,12 @@ pub fn scan_paths(
     let rules = PathRules::new(options)?;
     let mut report = ScanReport::default();
     let mut files = Vec::new();
+    let mut from_git = false;
     for root in roots {
         if !root.is_dir() {
             files.push((root.clone(), relative_path(root, base)));
         } else if let Some(tracked) = git_files(root) {
+            from_git = true;
             files.extend(tracked.into_iter().map(|p| {
                 let path = root.join(p);
                 let rel = relative_path(&path, base);
@@ -83,6 +85,13 @@ pub fn scan_paths(
                         let Some((path, rel)) = files.get(i) else {
                             break;
                         };
+                        // A tracked symlink is a link in the tarball too,
+                        // which is not scanned there.
+                        if from_git && path.is_symlink() {
+                            partial.skip(SkipReason::UnsafeEntry);
+                            progress.file_done();
+                            continue;
+                        }
                         let marks = attributes.marks(rel);
                         scan_one(path, rel, options, &rules, &marks, &mut partial);
                         progress.file_done();

@@ -93,6 +93,9 @@ fn given_one_commit_then_work_tree_and_tarball_scans_give_identical_items() {
     // a tracked file that .gitignore matches, forced in,
     write(repo, "build/keep.sh", "# TODO: tracked though ignored\n");
     write(repo, "data.json", "{\"TODO\": \"no comments in JSON\"}\n");
+    // a tracked symlink, a link in the tarball too,
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("src/main.rs", repo.join("link.rs")).unwrap();
     git(repo, &["add", "-A"]);
     git(repo, &["add", "-f", "build/keep.sh"]);
     git(repo, &["commit", "-qm", "init"]);
@@ -137,6 +140,8 @@ fn given_one_commit_then_work_tree_and_tarball_scans_give_identical_items() {
     assert_eq!(tree.skipped.get(&SkipReason::Documentation), Some(&1));
     assert_eq!(tree.skipped.get(&SkipReason::Generated), Some(&3));
     assert_eq!(tree.skipped.get(&SkipReason::Vendored), Some(&2));
+    #[cfg(unix)]
+    assert_eq!(tree.skipped.get(&SkipReason::UnsafeEntry), Some(&1));
 }
 
 #[test]
