@@ -1024,6 +1024,9 @@ pub fn language_for_path(path: &str, text: &str) -> Option<Language> {
 /// What the path alone says about a file, before it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathClass {
+    /// A binary format by its extension (images, archives, fonts,
+    /// compiled code): the file need not be read.
+    Binary,
     /// The name or extension settles it, and the type has no comments
     /// (JSON, CSV, images' text formats…): the file need not be read.
     NoComments,
@@ -1040,7 +1043,7 @@ pub fn classify_path(path: &str) -> PathClass {
         return PathClass::ReadIt;
     }
     if is_binary_extension(name) {
-        return PathClass::NoComments;
+        return PathClass::Binary;
     }
     match linguist_by_name_or_extension(name, None) {
         Some(lang) if !lang.has_comments() => PathClass::NoComments,

@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
-use paydown_annotations::{Annotation, is_known_type, language_for_path, scan_text_as};
+use paydown_annotations::{
+    Annotation, PathClass, classify_path, is_known_type, language_for_path, scan_text_as,
+};
 
 use crate::attributes::Marks;
 use crate::{ScanSettings, SkipReason};
@@ -48,6 +50,20 @@ pub(crate) fn scan_marked(
         .ok_or(SkipReason::UnknownType)?;
     let text = blank_long_lines(&text, options.max_line_length);
     Ok(scan_text_as(language, rel, &text, &options.annotations))
+}
+
+/// Whether a file can be skipped without reading it: its name or
+/// extension says binary, or a type without comments, and no
+/// `linguist-language` says otherwise.
+pub(crate) fn skip_unread(rel: &str, marks: &Marks) -> Option<SkipReason> {
+    if marks.language.is_some() {
+        return None;
+    }
+    match classify_path(rel) {
+        PathClass::Binary => Some(SkipReason::Binary),
+        PathClass::NoComments => Some(SkipReason::UnknownType),
+        PathClass::ReadIt => None,
+    }
 }
 
 /// Bytes to text: UTF-8 (BOM stripped), UTF-16 with a BOM, anything else

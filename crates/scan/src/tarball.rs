@@ -7,10 +7,8 @@
 use std::collections::HashSet;
 use std::io::{self, Read};
 
-use paydown_annotations::{PathClass, classify_path};
-
 use crate::attributes::Attributes;
-use crate::file::scan_marked;
+use crate::file::{scan_marked, skip_unread};
 use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
@@ -218,10 +216,9 @@ impl Ordering {
     /// The path-based decision, with the marks known now.
     fn skip(&self, rel: &str, rules: &PathRules) -> Option<SkipReason> {
         let marks = self.attributes.marks(rel);
-        rules.skip_marked(rel, &marks).or_else(|| {
-            (marks.language.is_none() && classify_path(rel) == PathClass::NoComments)
-                .then_some(SkipReason::UnknownType)
-        })
+        rules
+            .skip_marked(rel, &marks)
+            .or_else(|| skip_unread(rel, &marks))
     }
 
     fn ready(&self, rel: &str) -> bool {

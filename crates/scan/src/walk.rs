@@ -11,10 +11,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
-use paydown_annotations::{PathClass, classify_path};
 
 use crate::attributes::{Attributes, Marks};
-use crate::file::scan_marked;
+use crate::file::{scan_marked, skip_unread};
 use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
@@ -212,8 +211,8 @@ fn scan_one(
         out.skip(reason);
         return;
     }
-    if marks.language.is_none() && classify_path(rel) == PathClass::NoComments {
-        out.skip(SkipReason::UnknownType);
+    if let Some(reason) = skip_unread(rel, marks) {
+        out.skip(reason);
         return;
     }
     let bytes = match read_limited(path, options.max_file_bytes) {
