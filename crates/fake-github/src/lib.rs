@@ -61,7 +61,7 @@ pub use model::{
     PullData, Reaction, Repo, Tree, User, UserKind,
 };
 pub use webhook::{send_webhook, sign_webhook};
-pub use world::RecordedRequest;
+pub use world::{RecordedRequest, WriteOverlap};
 
 use server::{Shared, lock};
 use world::{Fault, FaultKind, Grant, IssuedToken, Scope, World};
@@ -270,6 +270,13 @@ impl FakeGitHub {
             .iter()
             .filter(|r| r.is_write())
             .count()
+    }
+
+    /// Every pair of writes to one repository that were in flight at the
+    /// same time (see [`WriteOverlap`]); widen the window with
+    /// [`FakeGitHub::delay_all`] on the writes to make overlaps visible.
+    pub fn write_overlaps(&self) -> Vec<WriteOverlap> {
+        self.world().write_overlaps.clone()
     }
 
     pub fn clear_requests(&self) {

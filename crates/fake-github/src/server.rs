@@ -40,7 +40,7 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (index, delay) = {
+    let (index, write, delay) = {
         let mut w = lock(&shared);
         let headers = parts
             .headers
@@ -56,16 +56,18 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
                 (n.as_str().to_owned(), v)
             })
             .collect();
-        w.requests.push(RecordedRequest {
+        let request = RecordedRequest {
             method: method.clone(),
             path: path.clone(),
             query: parts.uri.query().map(str::to_owned),
             headers,
             body: body.to_vec(),
             status: None,
-        });
+        };
+        let write = w.write_started(&request, &caller_digest(&header("authorization")));
+        w.requests.push(request);
         let index = w.requests.len() - 1;
-        (index, take_fault(&mut w, &method, &path, true))
+        (index, write, take_fault(&mut w, &method, &path, true))
     };
     if let Some(FaultKind::Delay(d)) = delay {
         tokio::time::sleep(d).await;
@@ -85,9 +87,21 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
         if let Some(r) = w.requests.get_mut(index) {
             r.status = Some(reply.status);
         }
+        if let Some(write) = write {
+            w.write_finished(write);
+        }
         reply
     };
     into_response(reply)
+}
+
+/// A short, stable name for whoever sent `authorization`, never the secret.
+fn caller_digest(authorization: &str) -> String {
+    if authorization.is_empty() {
+        return "anonymous".to_owned();
+    }
+    let digest = Sha256::digest(authorization.as_bytes());
+    format!("caller-{}", hex::encode(&digest[..4]))
 }
 
 /// Takes the first matching fault: delays when `delays`, else status faults.

@@ -125,6 +125,69 @@ pub(crate) struct World {
     next_request_id: u64,
     /// GitHub's content-creation secondary limit, when a test turns it on.
     pub content_limit: Option<ContentLimit>,
+    /// Writes being answered, by lower-cased `owner/name`: (id, `METHOD
+    /// path`, caller). See [`WriteOverlap`].
+    pub writes_in_flight: HashMap<String, Vec<(u64, String, String)>>,
+    next_write_id: u64,
+    pub write_overlaps: Vec<WriteOverlap>,
+}
+
+/// Two write requests to one repository in flight at the same time: what a
+/// bot that serialises its work per repository (across all its replicas)
+/// never does. Callers are told apart by a digest of their credential, so a
+/// test can see whether two processes (each with its own installation
+/// token) overlapped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteOverlap {
+    /// Lower-cased `owner/name`.
+    pub repo: String,
+    /// `METHOD path` of the write already in flight, and its caller.
+    pub first: String,
+    pub first_caller: String,
+    /// `METHOD path` of the write that started meanwhile, and its caller.
+    pub second: String,
+    pub second_caller: String,
+}
+
+impl World {
+    /// Registers a write starting on the repository in its path (if any),
+    /// recording an overlap with every write on it still in flight; returns
+    /// the id to pass to [`World::write_finished`].
+    pub(crate) fn write_started(&mut self, request: &RecordedRequest, caller: &str) -> Option<u64> {
+        if !request.is_write() {
+            return None;
+        }
+        let repo = repo_of_path(&request.path)?;
+        self.next_write_id += 1;
+        let id = self.next_write_id;
+        let what = format!("{} {}", request.method, request.path);
+        let in_flight = self.writes_in_flight.entry(repo.clone()).or_default();
+        for (_, first, first_caller) in in_flight.iter() {
+            self.write_overlaps.push(WriteOverlap {
+                repo: repo.clone(),
+                first: first.clone(),
+                first_caller: first_caller.clone(),
+                second: what.clone(),
+                second_caller: caller.to_owned(),
+            });
+        }
+        in_flight.push((id, what, caller.to_owned()));
+        Some(id)
+    }
+
+    pub(crate) fn write_finished(&mut self, id: u64) {
+        for in_flight in self.writes_in_flight.values_mut() {
+            in_flight.retain(|(i, _, _)| *i != id);
+        }
+    }
+}
+
+/// Lower-cased `owner/name` of a `/repos/{owner}/{name}/…` path.
+fn repo_of_path(path: &str) -> Option<String> {
+    let mut parts = path.strip_prefix("/repos/")?.split('/');
+    let owner = parts.next().filter(|s| !s.is_empty())?;
+    let name = parts.next().filter(|s| !s.is_empty())?;
+    Some(format!("{owner}/{name}").to_ascii_lowercase())
 }
 
 /// At most `max` content-creating requests per `window`; beyond that GitHub
@@ -159,6 +222,9 @@ impl World {
             primary_limit_status: 403,
             next_request_id: 0,
             content_limit: None,
+            writes_in_flight: HashMap::new(),
+            next_write_id: 0,
+            write_overlaps: Vec::new(),
         }
     }
 

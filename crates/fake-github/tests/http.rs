@@ -956,3 +956,39 @@ async fn given_an_installation_with_read_only_issues_then_writes_are_refused_403
     assert_eq!(inst["permissions"]["issues"], "read");
     assert!(inst["permissions"].get("checks").is_none());
 }
+
+#[tokio::test]
+async fn given_two_callers_writing_one_repository_at_once_then_the_overlap_is_recorded() {
+    // Given two installation tokens (two bot processes) and slow issue creation,
+    let fake = FakeGitHub::start().await;
+    let first = installation_client(&fake).await;
+    let second = installation_client(&fake).await;
+    let creates = format!("/repos/{REPO}/issues");
+    fake.delay_all(&creates, Duration::from_millis(200));
+
+    // when both create an issue one after the other, nothing overlaps,
+    first.post(&creates, json!({"title": "one"})).await;
+    second.post(&creates, json!({"title": "two"})).await;
+    assert!(fake.write_overlaps().is_empty());
+
+    // but when they write at the same time, the overlap is recorded with
+    // both callers (told apart, without their tokens),
+    tokio::join!(
+        first.post(&creates, json!({"title": "three"})),
+        second.post(&creates, json!({"title": "four"})),
+    );
+    let overlaps = fake.write_overlaps();
+    assert_eq!(overlaps.len(), 1, "{overlaps:#?}");
+    assert_eq!(overlaps[0].repo, REPO);
+    assert_eq!(overlaps[0].first, format!("POST {creates}"));
+    assert_ne!(overlaps[0].first_caller, overlaps[0].second_caller);
+    assert!(overlaps[0].first_caller.starts_with("caller-"));
+
+    // and reads never count.
+    let list = format!("/repos/{REPO}/issues");
+    tokio::join!(
+        first.get(&list),
+        second.post(&creates, json!({"title": "five"})),
+    );
+    assert_eq!(fake.write_overlaps().len(), 1);
+}

@@ -6,6 +6,7 @@ pub mod events;
 pub mod handlers;
 pub mod intake;
 pub mod metrics;
+pub mod periodic;
 pub mod router;
 mod server;
 pub mod settings;

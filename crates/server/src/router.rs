@@ -1,5 +1,5 @@
 //! HTTP surface: `POST /webhook` (verify, route, queue, acknowledge),
-//! `GET /healthz` and `GET /metrics`. The webhook endpoint never waits for
+//! `GET /healthz` (liveness), `GET /readyz` (readiness) and `GET /metrics`. The webhook endpoint never waits for
 //! the work itself; it answers as soon as the delivery is stored.
 
 use std::sync::Arc;
@@ -46,6 +46,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             post(webhook).layer(DefaultBodyLimit::max(max_body_bytes)),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -194,6 +195,38 @@ async fn healthz(State(state): State<AppState>) -> Response {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(json!({ "status": "unavailable", "error": "database unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Readiness for load balancers: 200 only when the database answers and
+/// its schema is migrated to this binary's version; `/healthz` stays the
+/// liveness probe (a process that cannot reach its database should not be
+/// sent webhooks, but restarting it does not help either).
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.readiness().await {
+        Ok(r) if r.is_ready() => (
+            StatusCode::OK,
+            axum::Json(json!({ "status": "ready", "schema_version": r.schema_version })),
+        )
+            .into_response(),
+        Ok(r) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({
+                "status": "not ready",
+                "error": "database schema not migrated",
+                "schema_version": r.schema_version,
+                "expected_version": r.expected_version,
+            })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "status": "not ready", "error": "database unavailable" })),
             )
                 .into_response()
         }

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::handlers::{GitHubHandler, Handler};
 use crate::intake::{Intake, WriteGate};
 use crate::metrics::Metrics;
+use crate::periodic::{Job, LeaderOptions, Periodic};
 use crate::router::{AppState, router};
 use crate::settings::{ServeArgs, Settings, SettingsError};
 use crate::signature::WebhookSecrets;
@@ -194,11 +195,26 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         workers = settings.workers,
         "paydown serve listening"
     );
+    // The worker lease doubles as the leader lease: both say how long a
+    // dead replica may hold work up.
+    let periodic = Periodic::spawn(
+        store.clone(),
+        periodic_jobs(&store),
+        LeaderOptions::for_this_process(settings.lease),
+    );
     shutdown_signal().await;
     tracing::info!("shutdown requested; draining");
+    periodic.shutdown().await;
     let result = server.shutdown().await;
     store.close().await;
     result.map(|_| ())
+}
+
+/// The jobs the elected replica runs periodically (see [`crate::periodic`]):
+/// each is a name, an interval and an async function, e.g.
+/// `Job::new("deliveries.recover", Duration::from_secs(300), move || recover(app.clone()))`.
+fn periodic_jobs(_store: &Store) -> Vec<Job> {
+    Vec::new()
 }
 
 async fn shutdown_signal() {

@@ -22,6 +22,11 @@ const SQLITE: &[Script] = &[
         "queue heads",
         include_str!("../../migrations/sqlite/0002_queue_heads.sql"),
     ),
+    (
+        3,
+        "leader",
+        include_str!("../../migrations/sqlite/0003_leader.sql"),
+    ),
 ];
 
 const POSTGRES: &[Script] = &[
@@ -34,6 +39,11 @@ const POSTGRES: &[Script] = &[
         2,
         "queue heads",
         include_str!("../../migrations/postgres/0002_queue_heads.sql"),
+    ),
+    (
+        3,
+        "leader",
+        include_str!("../../migrations/postgres/0003_leader.sql"),
     ),
 ];
 
@@ -69,6 +79,12 @@ mod futures_core_boxfuture {
     use std::pin::Pin;
 
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+}
+
+/// The newest schema version this binary migrates to (`/readyz` checks it).
+pub(crate) fn latest_version(postgres: bool) -> i64 {
+    let scripts = if postgres { POSTGRES } else { SQLITE };
+    scripts.iter().map(|s| s.0).max().unwrap_or(0)
 }
 
 pub(crate) async fn sqlite() -> Result<Migrator, sqlx::migrate::MigrateError> {

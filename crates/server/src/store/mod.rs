@@ -10,6 +10,7 @@
 //! (leases are long compared with NTP skew).
 
 mod batch;
+mod leader;
 mod migrations;
 mod postgres;
 mod queue;
@@ -23,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
 
+pub use leader::{LeaderLease, PeriodicRun, Readiness};
 pub use records::{Installation, InstallationRepo};
 pub use retry::{FailOutcome, RetryPolicy};
 pub use url::redact as redact_url;

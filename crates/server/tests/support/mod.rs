@@ -4,6 +4,8 @@
 // Each suite uses its own subset of these helpers.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
