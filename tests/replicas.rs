@@ -24,7 +24,7 @@ use sqlx::Connection;
 
 const SECRET: &str = "replicas-webhook-secret";
 /// Short leases, so a killed replica's work is retaken within the test.
-const LEASE_SECONDS: u64 = 2;
+const LEASE_SECONDS: u64 = 3;
 
 struct Replica {
     child: Child,
@@ -307,7 +307,7 @@ async fn three_replicas_process_each_delivery_once_despite_duplicates_bursts_and
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    let (victim, leased) = loop {
+    let (victim, leased_by_victim) = loop {
         let mut found = None;
         for (n, r) in replicas.iter().enumerate() {
             let leased = running_leased_by(&schema.url, &r.holder_prefix()).await;
@@ -324,7 +324,6 @@ async fn three_replicas_process_each_delivery_once_despite_duplicates_bursts_and
     };
     replicas[victim].kill();
     dead.store(victim, Ordering::SeqCst);
-    let killed = Some((victim, leased));
     while let Some(sender) = senders.join_next().await {
         sender.unwrap();
     }
@@ -332,12 +331,11 @@ async fn three_replicas_process_each_delivery_once_despite_duplicates_bursts_and
     let sent = unique + duplicates;
     assert_eq!(duplicates, 91);
     assert!(sent >= 1000);
-    let (victim, leased_by_victim) = killed.expect("a replica was killed");
     let sent_after = started.elapsed();
     let victim_prefix = format!("pid{}-", replicas[victim].child.id());
 
     // then the queue drains with nothing dead,
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let counts = store.counts_by_status().await.unwrap();
         if store.queue_depth().await.unwrap() == 0 {
