@@ -32,8 +32,9 @@ impl Progress for () {
 /// A directory inside a git work tree is scanned as git sees it: the files
 /// it tracks (even those a `.gitignore` pattern matches, as in the App's
 /// tarball) and the untracked files that are not ignored, listed by `git
-/// ls-files`. Elsewhere, or without git, the tree is walked with
-/// `.gitignore` and `.ignore` applied. Either way `.gitattributes` files
+/// ls-files`. Elsewhere, without git, or when git lists nothing there (a
+/// directory the repository ignores, named explicitly), the tree is walked
+/// with `.gitignore` and `.ignore` applied. Either way `.gitattributes` files
 /// among the scanned files mark files vendored, generated, documentation
 /// or of a given language.
 pub fn scan_paths(
@@ -49,7 +50,7 @@ pub fn scan_paths(
     for root in roots {
         if !root.is_dir() {
             files.push((root.clone(), relative_path(root, base)));
-        } else if let Some(tracked) = git_files(root) {
+        } else if let Some(tracked) = git_files(root).filter(|t| !t.is_empty()) {
             from_git = true;
             files.extend(tracked.into_iter().map(|p| {
                 let path = root.join(p);
