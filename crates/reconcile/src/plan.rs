@@ -16,10 +16,10 @@
 //! covers the issue's path, and only with `issues.close_when_removed`).
 //!
 //! Writes happen only when the rendered issue differs from the live one. The
-//! body's permalink stays pinned to the commit it was written at until
-//! something in the body changes, so an unrelated push writes nothing; a line
-//! move does change the body (new line numbers, new permalink): one write per
-//! moved item.
+//! body's permalink stays pinned to the commit and lines it was written at
+//! until something else in the body changes, so neither an unrelated push
+//! nor one that only moves lines writes anything: a push changing k items
+//! costs at most k item writes.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -751,8 +751,21 @@ impl<'a> Planner<'a> {
             }
         };
         let live_body = comparable(&issue.body);
-        let pinned_sha = meta.map_or(self.input.sha.as_str(), |m| m.sha.as_str());
-        let pinned = self.render(a, pinned_sha, first_seen, priority, adopted);
+        // The body as it was written, at the commit and lines it was written
+        // for: a permalink pinned to a commit stays true when code above the
+        // annotation moves, so a push that only shifts lines writes nothing.
+        // Its location is refreshed with the next write for another reason
+        // (text, keyword, file, metadata).
+        let pinned = match meta {
+            Some(m) if m.path == a.path => {
+                let mut at = a.clone();
+                at.line = m.line;
+                at.end_line = m.end_line;
+                self.render(&at, &m.sha, first_seen, priority, adopted)
+            }
+            Some(m) => self.render(a, &m.sha, first_seen, priority, adopted),
+            None => self.render(a, &self.input.sha, first_seen, priority, adopted),
+        };
         let (body, current) = if comparable(&full_body(&pinned.body)) == live_body {
             (None, pinned)
         } else {

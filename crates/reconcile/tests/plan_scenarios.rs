@@ -284,21 +284,32 @@ fn given_unrelated_push_when_planned_then_nothing_is_written() {
 }
 
 #[test]
-fn given_annotation_moved_within_file_then_same_issue_body_updated_with_new_permalink() {
+fn given_annotation_moved_within_file_then_nothing_is_written_until_it_changes() {
+    // Given an issue written for an annotation at line 3 of SHA1,
     let mut world = World::new();
     world.sync(
         SHA1,
         &scanned(vec![ann("src/a.rs", 3, "TODO", "flush the cache")]),
     );
+    // when a push only moves it to line 53,
     let moved = scanned(vec![ann("src/a.rs", 53, "TODO", "flush the cache")]);
-    let plan = world.sync(SHA2, &moved);
-    let (number, title, body, add, remove) = only_update(&plan);
+    // then nothing is written: the permalink to line 3 of SHA1 stays true;
+    assert!(world.plan(SHA2, &moved).is_empty());
+    assert!(
+        world
+            .issue(1)
+            .body
+            .contains(&format!("/blob/{SHA1}/src/a.rs#L3)"))
+    );
+
+    // and when its text changes later, the location is refreshed with it.
+    let edited = scanned(vec![ann("src/a.rs", 53, "TODO", "flush the cache twice")]);
+    let plan = world.sync(SHA3, &edited);
+    let (number, _title, body, _add, _remove) = only_update(&plan);
     assert_eq!(number, 1);
-    assert_eq!(title, None);
-    assert!(add.is_empty() && remove.is_empty());
     let body = body.unwrap();
     assert!(
-        body.contains(&format!("/blob/{SHA2}/src/a.rs#L53")),
+        body.contains(&format!("/blob/{SHA3}/src/a.rs#L53")),
         "{body}"
     );
     assert_eq!(world.issues.len(), 1);
