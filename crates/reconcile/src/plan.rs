@@ -242,6 +242,11 @@ pub struct Plan {
     pub summary: PlanSummary,
     /// Things worth telling a person (duplicate ids in the code, …).
     pub warnings: Vec<String>,
+    /// Items whose scan id differs from the id their issue carries (a
+    /// renamed file, a moved or edited annotation): scan id → the issue's,
+    /// which the item keeps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept_ids: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -667,8 +672,35 @@ impl<'a> Planner<'a> {
     }
 
     fn reconcile_pair(&mut self, item: usize, index: usize) {
-        let a = self.items[item];
         let issue = &self.issues[index];
+        // An item whose file was renamed (or that moved to another file,
+        // edited or not) keeps the id its issue carries: the derived id
+        // names the path, and SARIF fingerprints, `/debt link` and incident
+        // links key on the id. An explicit `id=` is the author's word and
+        // wins; an edit in place takes the new text's id as before.
+        let kept;
+        // Once kept, the id stays: the next scan derives the new path's id
+        // again for the same text and keyword.
+        let moved = |m: &ItemMarker| {
+            let a = self.items[item];
+            a.metadata.id.is_none()
+                && m.id != a.id
+                && m.meta.as_ref().is_some_and(|meta| {
+                    meta.path != a.path
+                        || (meta.keyword == a.keyword
+                            && normalise_text(&meta.text) == normalise_text(&a.text))
+                })
+        };
+        let a = match issue.marker.as_ref() {
+            Some(m) if moved(m) => {
+                let mut renamed = self.items[item].clone();
+                self.plan.kept_ids.insert(renamed.id.clone(), m.id.clone());
+                renamed.id = m.id.clone();
+                kept = renamed;
+                &kept
+            }
+            _ => self.items[item],
+        };
         if issue.has_label(LABEL_IGNORED) {
             self.plan.summary.ignored += 1;
             return;

@@ -325,6 +325,10 @@ fn given_file_renamed_in_the_push_then_same_issue_follows_it() {
             ann("src/old.rs", 8, "TODO", "flush the cache"),
         ]),
     );
+    let before: Vec<String> = [1, 2]
+        .iter()
+        .map(|&n| world.issue(n).marker.clone().unwrap().id)
+        .collect();
     let renamed = scanned(vec![
         ann("src/new.rs", 3, "TODO", "flush the cache"),
         ann("src/new.rs", 8, "TODO", "flush the cache"),
@@ -338,7 +342,10 @@ fn given_file_renamed_in_the_push_then_same_issue_follows_it() {
     world.apply(&plan);
     for (number, annotation) in [(1, &renamed[0]), (2, &renamed[1])] {
         let m = world.issue(number).marker.clone().unwrap();
-        assert_eq!(m.id, annotation.id, "order among identical ones is kept");
+        // The item keeps the id its issue carries, order among identical
+        // ones included, and the plan says which scan id it replaces.
+        assert_eq!(m.id, before[number as usize - 1]);
+        assert_eq!(plan.kept_ids.get(&annotation.id), Some(&m.id));
         assert_eq!(m.meta.unwrap().path, "src/new.rs");
     }
     assert!(world.plan(SHA2, &renamed).is_empty());
