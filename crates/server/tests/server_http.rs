@@ -482,6 +482,22 @@ async fn github_errors_are_retried_until_the_delivery_succeeds() {
 }
 
 #[tokio::test]
+async fn an_unparseable_payload_goes_dead_at_once_with_the_reason() {
+    // Given a signed push delivery whose payload is not a push,
+    let fake = FakeGitHub::start().await;
+    let mut h = Harness::github(&fake).await;
+    h.deliver("push", "d-garbage", &serde_json::json!({"ref": 42}))
+        .await;
+
+    // then it is dead after one attempt, saying where the payload is wrong.
+    let rec = h.wait_status("d-garbage", DeliveryStatus::Dead).await;
+    assert_eq!(rec.attempts, 1, "{rec:?}");
+    let reason = rec.last_error.as_deref().unwrap_or("");
+    assert!(reason.contains("push payload"), "{reason}");
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn a_delivery_that_always_fails_goes_dead_and_is_counted() {
     let fake = FakeGitHub::start().await;
     let mut h = Harness::github(&fake).await;

@@ -338,6 +338,34 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Records a failed attempt that no retry can fix (a payload that
+    /// cannot be parsed): the delivery is `dead` at once, with `error`.
+    pub async fn fail_permanently(
+        &self,
+        claim: &Claimed,
+        error: &str,
+    ) -> Result<FailOutcome, StoreError> {
+        let now = now_ms();
+        let attempts = claim.attempts.saturating_add(1);
+        self.finish_claim(
+            claim,
+            "record a permanently failed delivery",
+            "UPDATE deliveries
+                SET status = $3, attempts = $4, run_at = $5, last_error = $6,
+                    lease_expires_at = NULL, updated_at = $7, finished_at = $8
+              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            QueryBinds::default()
+                .bind(DeliveryStatus::Dead.as_str())
+                .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+                .bind(now)
+                .bind(error)
+                .bind(now)
+                .bind(Some(now)),
+        )
+        .await?;
+        Ok(FailOutcome::Dead { attempts })
+    }
+
     /// Gives the delivery back without counting an attempt (graceful
     /// shutdown); it is ready again at once.
     pub async fn release(&self, claim: &Claimed) -> Result<(), StoreError> {
