@@ -6,21 +6,10 @@ mod support;
 
 use fake_github::FakeGitHub;
 use paydown_github::{Client, Repo};
-use paydown_sync::fetch::Head;
-use paydown_sync::{SyncOptions, SyncState, sync_push};
-use support::{REPO, base_options, world};
+use paydown_sync::{SyncState, sync_push};
+use support::{REPO, at, world};
 
 const CONFIG: (&str, &str) = (".github/paydown.yml", "issues:\n  max_new_per_run: 100\n");
-
-fn at(sha: &str) -> SyncOptions {
-    SyncOptions {
-        head: Some(Head {
-            branch: "main".into(),
-            sha: sha.to_string(),
-        }),
-        ..base_options()
-    }
-}
 
 /// `header` lines, then `n` annotations numbered from `first`, one per function.
 fn code(header: usize, items: &[String]) -> String {

@@ -5,19 +5,8 @@ mod support;
 
 use fake_github::{FakeGitHub, NewIssue};
 use paydown_github::{Client, Repo};
-use paydown_sync::fetch::Head;
 use paydown_sync::{DashboardWrite, SyncMode, SyncOptions, SyncState, sync_push};
-use support::{REPO, base_options, world};
-
-fn at(sha: &str) -> SyncOptions {
-    SyncOptions {
-        head: Some(Head {
-            branch: "main".into(),
-            sha: sha.to_string(),
-        }),
-        ..base_options()
-    }
-}
+use support::{REPO, at, world};
 
 /// A first push of `files`: a full sync; returns its sha and state.
 async fn synced(

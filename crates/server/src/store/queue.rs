@@ -307,8 +307,29 @@ impl Store {
     /// again after the policy's backoff, or becomes `dead` when this was
     /// its last allowed attempt.
     pub async fn fail(&self, claim: &Claimed, error: &str) -> Result<FailOutcome, StoreError> {
-        let now = now_ms();
         let outcome = self.retry.after_failure(claim.attempts);
+        self.record_failure(claim, error, outcome).await
+    }
+
+    /// Records a failed attempt that no retry can fix (a payload that
+    /// cannot be parsed): the delivery is `dead` at once, with `error`.
+    pub async fn fail_permanently(
+        &self,
+        claim: &Claimed,
+        error: &str,
+    ) -> Result<FailOutcome, StoreError> {
+        let attempts = claim.attempts.saturating_add(1);
+        self.record_failure(claim, error, FailOutcome::Dead { attempts })
+            .await
+    }
+
+    async fn record_failure(
+        &self,
+        claim: &Claimed,
+        error: &str,
+        outcome: FailOutcome,
+    ) -> Result<FailOutcome, StoreError> {
+        let now = now_ms();
         let (status, attempts, run_at, finished_at) = match outcome {
             FailOutcome::Retry { attempts, delay } => (
                 DeliveryStatus::Retry,
@@ -336,34 +357,6 @@ impl Store {
         )
         .await?;
         Ok(outcome)
-    }
-
-    /// Records a failed attempt that no retry can fix (a payload that
-    /// cannot be parsed): the delivery is `dead` at once, with `error`.
-    pub async fn fail_permanently(
-        &self,
-        claim: &Claimed,
-        error: &str,
-    ) -> Result<FailOutcome, StoreError> {
-        let now = now_ms();
-        let attempts = claim.attempts.saturating_add(1);
-        self.finish_claim(
-            claim,
-            "record a permanently failed delivery",
-            "UPDATE deliveries
-                SET status = $3, attempts = $4, run_at = $5, last_error = $6,
-                    lease_expires_at = NULL, updated_at = $7, finished_at = $8
-              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
-            QueryBinds::default()
-                .bind(DeliveryStatus::Dead.as_str())
-                .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
-                .bind(now)
-                .bind(error)
-                .bind(now)
-                .bind(Some(now)),
-        )
-        .await?;
-        Ok(FailOutcome::Dead { attempts })
     }
 
     /// Gives the delivery back without counting an attempt (graceful
