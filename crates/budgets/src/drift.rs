@@ -270,12 +270,7 @@ async fn write_comment(
         (CommentAction::Nothing, None) => CommentWrite::None,
         (_, _) if dry_run => CommentWrite::WouldWrite,
         (CommentAction::Create(body), _) => {
-            let created: Created = client
-                .post_json(
-                    &repo.route(&format!("/issues/{number}/comments")),
-                    &json!({ "body": body }),
-                )
-                .await?;
+            let created: Created = client.create_comment(repo, number, &body).await?;
             // A run racing this one may have posted too: look again, keep
             // the oldest copy and delete the rest (ours included when it is
             // not the oldest). The later of two racers always sees both.
@@ -340,7 +335,7 @@ async fn write_check(
             CheckWrite::Updated(c.id)
         }
         None => {
-            let created: Created = client.post_json(&repo.route("/check-runs"), &body).await?;
+            let created: Created = client.create_check_run(repo, &body).await?;
             CheckWrite::Created(created.id)
         }
     })

@@ -215,9 +215,7 @@ pub async fn run_comment_with_note(
     }
     let mut reply_id = None;
     if let Some(body) = &reply.comment {
-        let posted: IdJson = client
-            .post_json(&repo.issue_comments(event.number), &json!({ "body": body }))
-            .await?;
+        let posted: IdJson = client.create_comment(repo, event.number, body).await?;
         reply_id = Some(posted.id);
     }
     // The reply (with every record) is on GitHub now, so the check is
@@ -457,7 +455,7 @@ impl Runner<'_> {
         let repo = &self.event.repo;
         let _: serde_json::Value = self
             .client
-            .post_json(
+            .post_idempotent_json(
                 &repo.route(&format!("/issues/{}/labels", self.event.number)),
                 &json!({ "labels": [IGNORED_LABEL] }),
             )
@@ -665,10 +663,7 @@ async fn react(
     content: &str,
 ) -> Result<(), GitHubError> {
     let _: serde_json::Value = client
-        .post_json(
-            &repo.route(&format!("/issues/comments/{comment_id}/reactions")),
-            &json!({ "content": content }),
-        )
+        .create_comment_reaction(repo, comment_id, content)
         .await?;
     Ok(())
 }

@@ -23,7 +23,7 @@
 //!   (`set_files`, `add_issue`, `add_pull_request`, `merge_pull_request`,
 //!   `add_comment`, `set_permission`, `snapshot`, …);
 //! - request log: [`FakeGitHub::requests`], `requests_matching`, `count_writes`;
-//! - faults: `fail_next(_on)`, `secondary_rate_limit_next(_on)`,
+//! - faults: `fail_next(_on)`, `apply_then_fail_next_on`, `secondary_rate_limit_next(_on)`,
 //!   `limit_content_creation`, `set_rate_limit`, `exhaust_rate_limit`,
 //!   `delay_next`, `delay_all`, `uninstall`, `expire_installation_tokens`;
 //! - webhooks: [`sign_webhook`], [`send_webhook`] and payloads rendered from
@@ -318,6 +318,19 @@ impl FakeGitHub {
             method,
             Some(path_prefix),
             FaultKind::Status(status),
+            Some(n),
+        );
+    }
+
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are served (a create is applied) and then answered
+    /// `status` instead, as GitHub sometimes does with a 502.
+    pub fn apply_then_fail_next_on(&self, method: &str, path_prefix: &str, n: usize, status: u16) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(
+            method,
+            Some(path_prefix),
+            FaultKind::AppliedThen(status),
             Some(n),
         );
     }

@@ -198,13 +198,23 @@ fn process(
     if counts {
         w.bucket(&key).remaining -= 1;
     }
-    if let Some(kind) = take_fault(w, method, path, false) {
+    let fault = take_fault(w, method, path, false);
+    let mut applied_then = None;
+    if let Some(kind) = fault {
         let reply = match kind {
-            FaultKind::Status(status) => Reply::error(status, "fake-github: injected fault"),
-            FaultKind::SecondaryRateLimit { retry_after_secs } => secondary_limit(retry_after_secs),
-            FaultKind::Delay(_) => Reply::error(500, "fake-github: misrouted delay fault"),
+            FaultKind::AppliedThen(status) => {
+                applied_then = Some(status);
+                None
+            }
+            FaultKind::Status(status) => Some(Reply::error(status, "fake-github: injected fault")),
+            FaultKind::SecondaryRateLimit { retry_after_secs } => {
+                Some(secondary_limit(retry_after_secs))
+            }
+            FaultKind::Delay(_) => Some(Reply::error(500, "fake-github: misrouted delay fault")),
         };
-        return with_rate_headers(w, &key, reply);
+        if let Some(reply) = reply {
+            return with_rate_headers(w, &key, reply);
+        }
     }
     if let Err(reply) = auth {
         return with_rate_headers(w, &key, reply);
@@ -240,6 +250,12 @@ fn process(
         identity,
     };
     let mut reply = api::route(w, &req).unwrap_or_else(|e| e);
+    if let Some(status) = applied_then {
+        reply = Reply::error(
+            status,
+            "fake-github: injected fault after applying the request",
+        );
+    }
     if method == "GET" && reply.status == 200 {
         let etag = format!("\"{}\"", hex::encode(Sha256::digest(&reply.body)));
         if !if_none_match.is_empty() && if_none_match.split(',').any(|t| t.trim() == etag) {

@@ -73,7 +73,12 @@ impl Scope {
 #[derive(Clone, Debug)]
 pub(crate) enum FaultKind {
     Status(u16),
-    SecondaryRateLimit { retry_after_secs: u64 },
+    /// The request is served (a create is applied), then answered `status`
+    /// as if the answer had been lost: GitHub does this with 502s.
+    AppliedThen(u16),
+    SecondaryRateLimit {
+        retry_after_secs: u64,
+    },
     Delay(Duration),
 }
 

@@ -132,7 +132,10 @@ impl Client {
         for (batch, chunk) in paths.chunks(FILES_PER_QUERY).enumerate() {
             let first = batch * FILES_PER_QUERY;
             let query = blob_query(&repo.owner, &repo.name, sha, chunk, first);
-            let objects = match self.post_json::<_, GraphQlBlobs>("/graphql", &query).await {
+            let objects = match self
+                .post_idempotent_json::<_, GraphQlBlobs>("/graphql", &query)
+                .await
+            {
                 Ok(answer) => {
                     if let Some(errors) = &answer.errors {
                         tracing::warn!(repo = %repo, errors = %errors, "GraphQL blob query answered with errors; files it gave nothing for are read alone");

@@ -800,8 +800,20 @@ impl Client {
         body: Option<Bytes>,
         accept: &str,
     ) -> Result<Response> {
+        let idempotent = method != Method::POST;
+        self.call_as(method, route, body, accept, idempotent).await
+    }
+
+    async fn call_as(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<Bytes>,
+        accept: &str,
+        idempotent: bool,
+    ) -> Result<Response> {
         let req = Request {
-            idempotent: method != Method::POST,
+            idempotent,
             method,
             route,
             body,
@@ -857,6 +869,73 @@ impl Client {
             .call(Method::POST, route, Some(encode(route, body)?), JSON)
             .await?;
         decode(route, &resp.body)
+    }
+
+    /// A POST that is safe to repeat (a GraphQL query, adding labels or
+    /// assignees that are then simply there): retried like a PATCH.
+    pub async fn post_idempotent_json<B, T>(&self, route: &str, body: &B) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let resp = self
+            .call_as(Method::POST, route, Some(encode(route, body)?), JSON, true)
+            .await?;
+        decode(route, &resp.body)
+    }
+
+    /// A POST that creates something (an issue, a comment, a check run, a
+    /// reaction), never repeated blindly. When an attempt fails in a way
+    /// that may have applied it ([`GitHubError::maybe_applied`]: a 5xx, a
+    /// timeout, a reset), `find` looks for what it wrote (the bot's marker
+    /// in recent issues, its comment, the check run on the head sha): what
+    /// it finds is adopted, and only when it finds nothing is the create
+    /// sent again. A lookup that fails itself ends the call with the
+    /// create's error, so the caller's retry plans again from GitHub.
+    pub async fn create_json<B, T, F, Fut>(&self, route: &str, body: &B, find: F) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let body = encode(route, body)?;
+        let limits = self.transport.options.limits();
+        let mut number = 0u32;
+        loop {
+            number += 1;
+            let error = match self
+                .call_as(Method::POST, route, Some(body.clone()), JSON, false)
+                .await
+            {
+                Ok(resp) => return decode(route, &resp.body),
+                Err(e) if e.maybe_applied() && number < limits.max_attempts => e,
+                Err(e) => return Err(e),
+            };
+            self.transport.stats.retried();
+            // GitHub's listings lag its writes a little: wait as a retry
+            // would before looking.
+            let wait = retry::backoff(number, &limits, jitter());
+            tracing::warn!(
+                route,
+                attempt = number,
+                wait_ms = wait.as_millis() as u64,
+                %error,
+                "a create may have been applied; looking for it before writing again"
+            );
+            tokio::time::sleep(wait).await;
+            match find().await {
+                Ok(Some(found)) => {
+                    tracing::info!(route, "adopted what the failed create had written");
+                    return Ok(found);
+                }
+                Ok(None) => {}
+                Err(lookup) => {
+                    tracing::warn!(route, %lookup, "cannot tell whether the create was applied");
+                    return Err(error);
+                }
+            }
+        }
     }
 
     pub async fn patch_json<B, T>(&self, route: &str, body: &B) -> Result<T>

@@ -55,6 +55,18 @@ impl GitHubError {
         matches!(self, GitHubError::RateLimited { .. }) || matches!(self.status(), Some(401 | 403))
     }
 
+    /// True when a write that failed this way may nonetheless have been
+    /// applied: GitHub answered 5xx, or the answer never came (timeout,
+    /// connection reset). Repeating a create after one of these can
+    /// duplicate it; look for it first.
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            GitHubError::Timeout { .. } | GitHubError::Transport { .. } => true,
+            GitHubError::Http { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     /// True for failures that may succeed later (rate limits, timeouts, transport, 5xx):
     /// worth re-queueing a job rather than reporting a user error.
     pub fn is_transient(&self) -> bool {

@@ -29,6 +29,7 @@ mod auth;
 mod blobs;
 mod checks;
 mod client;
+mod create;
 mod error;
 mod identity;
 mod repo;

@@ -3,8 +3,10 @@
 //!
 //! Rules (GitHub's "best practices for using the REST API"):
 //! - 5xx and connection failures: exponential backoff with jitter, `Retry-After` if sent.
-//! - Timeouts and other transport errors after the request may have left: retried only for
-//!   idempotent requests, so a slow `POST /issues` never creates a duplicate issue.
+//! - Timeouts, other transport errors after the request may have left, and 5xx answers to a
+//!   request that is not idempotent: retried only for idempotent requests. GitHub answers
+//!   502 to creates it has applied, so a `POST /issues` is never repeated blindly; the
+//!   caller looks for what it wrote first ([`crate::Client::create_json`]).
 //! - 403/429 with `x-ratelimit-remaining: 0` (primary limit): wait for `x-ratelimit-reset`
 //!   when it falls within the wait budget, else report `RateLimited`.
 //! - 403/429 with `Retry-After`, any 429, or a body naming a secondary rate limit:
@@ -140,7 +142,7 @@ pub fn decide(
                 }
                 return Decision::Fail;
             }
-            if status >= 500 && attempts_left {
+            if status >= 500 && attempts_left && attempt.idempotent {
                 let wait = retry_after.unwrap_or_else(backoff);
                 if !budget.is_zero() && wait <= budget {
                     return Decision::Retry {
@@ -273,6 +275,22 @@ mod tests {
         assert_eq!(backoff(3, &l, 0.0), Duration::from_millis(1000));
         assert_eq!(backoff(30, &l, 1.0), Duration::from_secs(30));
         assert!(backoff(2, &l, 0.3) > backoff(1, &l, 0.3));
+    }
+
+    #[test]
+    fn given_5xx_to_a_create_then_give_up_since_it_may_have_been_applied() {
+        let h = HeaderMap::new();
+        for code in [500, 502, 503, 504] {
+            let f = Failure::Status {
+                status: code,
+                headers: &h,
+                body: b"",
+            };
+            assert_eq!(
+                decide(&f, &first(false), &limits(), now(), 0.5),
+                Decision::Fail
+            );
+        }
     }
 
     #[test]

@@ -16,10 +16,10 @@
 //! covers the issue's path, and only with `issues.close_when_removed`).
 //!
 //! Writes happen only when the rendered issue differs from the live one. The
-//! body's permalink stays pinned to the commit it was written at until
-//! something in the body changes, so an unrelated push writes nothing; a line
-//! move does change the body (new line numbers, new permalink): one write per
-//! moved item.
+//! body's permalink stays pinned to the commit and lines it was written at
+//! until something else in the body changes, so neither an unrelated push
+//! nor one that only moves lines writes anything: a push changing k items
+//! costs at most k item writes.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -242,6 +242,11 @@ pub struct Plan {
     pub summary: PlanSummary,
     /// Things worth telling a person (duplicate ids in the code, …).
     pub warnings: Vec<String>,
+    /// Items whose scan id differs from the id their issue carries (a
+    /// renamed file, a moved or edited annotation): scan id → the issue's,
+    /// which the item keeps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept_ids: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -667,8 +672,35 @@ impl<'a> Planner<'a> {
     }
 
     fn reconcile_pair(&mut self, item: usize, index: usize) {
-        let a = self.items[item];
         let issue = &self.issues[index];
+        // An item whose file was renamed (or that moved to another file,
+        // edited or not) keeps the id its issue carries: the derived id
+        // names the path, and SARIF fingerprints, `/debt link` and incident
+        // links key on the id. An explicit `id=` is the author's word and
+        // wins; an edit in place takes the new text's id as before.
+        let kept;
+        // Once kept, the id stays: the next scan derives the new path's id
+        // again for the same text and keyword.
+        let moved = |m: &ItemMarker| {
+            let a = self.items[item];
+            a.metadata.id.is_none()
+                && m.id != a.id
+                && m.meta.as_ref().is_some_and(|meta| {
+                    meta.path != a.path
+                        || (meta.keyword == a.keyword
+                            && normalise_text(&meta.text) == normalise_text(&a.text))
+                })
+        };
+        let a = match issue.marker.as_ref() {
+            Some(m) if moved(m) => {
+                let mut renamed = self.items[item].clone();
+                self.plan.kept_ids.insert(renamed.id.clone(), m.id.clone());
+                renamed.id = m.id.clone();
+                kept = renamed;
+                &kept
+            }
+            _ => self.items[item],
+        };
         if issue.has_label(LABEL_IGNORED) {
             self.plan.summary.ignored += 1;
             return;
@@ -751,8 +783,21 @@ impl<'a> Planner<'a> {
             }
         };
         let live_body = comparable(&issue.body);
-        let pinned_sha = meta.map_or(self.input.sha.as_str(), |m| m.sha.as_str());
-        let pinned = self.render(a, pinned_sha, first_seen, priority, adopted);
+        // The body as it was written, at the commit and lines it was written
+        // for: a permalink pinned to a commit stays true when code above the
+        // annotation moves, so a push that only shifts lines writes nothing.
+        // Its location is refreshed with the next write for another reason
+        // (text, keyword, file, metadata).
+        let pinned = match meta {
+            Some(m) if m.path == a.path => {
+                let mut at = a.clone();
+                at.line = m.line;
+                at.end_line = m.end_line;
+                self.render(&at, &m.sha, first_seen, priority, adopted)
+            }
+            Some(m) => self.render(a, &m.sha, first_seen, priority, adopted),
+            None => self.render(a, &self.input.sha, first_seen, priority, adopted),
+        };
         let (body, current) = if comparable(&full_body(&pinned.body)) == live_body {
             (None, pinned)
         } else {

@@ -284,21 +284,32 @@ fn given_unrelated_push_when_planned_then_nothing_is_written() {
 }
 
 #[test]
-fn given_annotation_moved_within_file_then_same_issue_body_updated_with_new_permalink() {
+fn given_annotation_moved_within_file_then_nothing_is_written_until_it_changes() {
+    // Given an issue written for an annotation at line 3 of SHA1,
     let mut world = World::new();
     world.sync(
         SHA1,
         &scanned(vec![ann("src/a.rs", 3, "TODO", "flush the cache")]),
     );
+    // when a push only moves it to line 53,
     let moved = scanned(vec![ann("src/a.rs", 53, "TODO", "flush the cache")]);
-    let plan = world.sync(SHA2, &moved);
-    let (number, title, body, add, remove) = only_update(&plan);
+    // then nothing is written: the permalink to line 3 of SHA1 stays true;
+    assert!(world.plan(SHA2, &moved).is_empty());
+    assert!(
+        world
+            .issue(1)
+            .body
+            .contains(&format!("/blob/{SHA1}/src/a.rs#L3)"))
+    );
+
+    // and when its text changes later, the location is refreshed with it.
+    let edited = scanned(vec![ann("src/a.rs", 53, "TODO", "flush the cache twice")]);
+    let plan = world.sync(SHA3, &edited);
+    let (number, _title, body, _add, _remove) = only_update(&plan);
     assert_eq!(number, 1);
-    assert_eq!(title, None);
-    assert!(add.is_empty() && remove.is_empty());
     let body = body.unwrap();
     assert!(
-        body.contains(&format!("/blob/{SHA2}/src/a.rs#L53")),
+        body.contains(&format!("/blob/{SHA3}/src/a.rs#L53")),
         "{body}"
     );
     assert_eq!(world.issues.len(), 1);
@@ -314,6 +325,10 @@ fn given_file_renamed_in_the_push_then_same_issue_follows_it() {
             ann("src/old.rs", 8, "TODO", "flush the cache"),
         ]),
     );
+    let before: Vec<String> = [1, 2]
+        .iter()
+        .map(|&n| world.issue(n).marker.clone().unwrap().id)
+        .collect();
     let renamed = scanned(vec![
         ann("src/new.rs", 3, "TODO", "flush the cache"),
         ann("src/new.rs", 8, "TODO", "flush the cache"),
@@ -327,7 +342,10 @@ fn given_file_renamed_in_the_push_then_same_issue_follows_it() {
     world.apply(&plan);
     for (number, annotation) in [(1, &renamed[0]), (2, &renamed[1])] {
         let m = world.issue(number).marker.clone().unwrap();
-        assert_eq!(m.id, annotation.id, "order among identical ones is kept");
+        // The item keeps the id its issue carries, order among identical
+        // ones included, and the plan says which scan id it replaces.
+        assert_eq!(m.id, before[number as usize - 1]);
+        assert_eq!(plan.kept_ids.get(&annotation.id), Some(&m.id));
         assert_eq!(m.meta.unwrap().path, "src/new.rs");
     }
     assert!(world.plan(SHA2, &renamed).is_empty());

@@ -90,9 +90,8 @@ pub(crate) async fn sticky_comment(
             let id = if outcome.dry_run {
                 None
             } else {
-                let created: Result<Created, _> = client
-                    .post_json(&repo.issue_comments(pr.number), &json!({ "body": body }))
-                    .await;
+                let created: Result<Created, _> =
+                    client.create_comment(repo, pr.number, &body).await;
                 match refused(created, outcome)? {
                     Some(created) => Some(created.id),
                     None => return Ok(()),
@@ -214,7 +213,7 @@ pub(crate) async fn check_run(
                 "output": output(first),
             });
             client
-                .post_json::<_, Created>(&repo.route("/check-runs"), &body)
+                .create_check_run::<Created>(repo, &body)
                 .await
                 .map(|c| c.id)
         }

@@ -215,7 +215,14 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
         Some(Err(err)) => {
             ctx.metrics.failed(&claim.event, seconds);
             let message = err.to_string();
-            match ctx.gated(ctx.store.fail(&claim, &message)).await {
+            let record = async {
+                if err.is_permanent() {
+                    ctx.store.fail_permanently(&claim, &message).await
+                } else {
+                    ctx.store.fail(&claim, &message).await
+                }
+            };
+            match ctx.gated(record).await {
                 Ok(FailOutcome::Retry { attempts, delay }) => tracing::warn!(
                     delivery = %claim.delivery_id, event = %claim.event, attempts,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),

@@ -481,6 +481,104 @@ async fn github_errors_are_retried_until_the_delivery_succeeds() {
     h.stop().await;
 }
 
+/// A `MakeWriter` appending every log line to one buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn debug_logs_of_a_full_scenario_hold_no_secret_token_or_key() {
+    // Given every log line at trace level captured (this test's runtime is
+    // single-threaded, so the server, workers and fake all log here),
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // when an installation is delivered (a JWT, a token exchange, API
+    // calls), a forged delivery is refused and a GitHub failure retried,
+    let fake = FakeGitHub::start().await;
+    let mut h = Harness::github(&fake).await;
+    let body = serde_json::to_vec(&installation_created(1, "octo-org")).unwrap();
+    let (status, _) = h
+        .post("installation", "d-forged", &body, Some("sha256=00".into()))
+        .await;
+    assert_eq!(status, 401);
+    fake.fail_next_on("GET", "/installation/repositories", 1, 502);
+    h.deliver(
+        "installation",
+        "d-logs",
+        &installation_created(1, "octo-org"),
+    )
+    .await;
+    h.wait_status("d-logs", DeliveryStatus::Done).await;
+    fake.expire_installation_tokens();
+    h.deliver(
+        "installation",
+        "d-logs-2",
+        &installation_created(1, "octo-org"),
+    )
+    .await;
+    h.wait_status("d-logs-2", DeliveryStatus::Done).await;
+    h.stop().await;
+
+    // then the logs say what happened without any credential.
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        text.contains("d-logs"),
+        "the capture saw the scenario:\n{text}"
+    );
+    let key = fake_github::app_private_key_pem();
+    let key_line = key.lines().nth(1).unwrap();
+    let signature = sign(SECRET.as_bytes(), &body);
+    let signature = signature.trim_start_matches("sha256=").to_string();
+    for (what, needle) in [
+        ("webhook secret", SECRET),
+        ("installation token", "ghs_"),
+        ("JWT", "eyJ"),
+        ("private key header", "PRIVATE KEY"),
+        ("private key material", key_line),
+        ("webhook signature", &signature),
+    ] {
+        assert!(!text.contains(needle), "the logs show a {what}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn an_unparseable_payload_goes_dead_at_once_with_the_reason() {
+    // Given a signed push delivery whose payload is not a push,
+    let fake = FakeGitHub::start().await;
+    let mut h = Harness::github(&fake).await;
+    h.deliver("push", "d-garbage", &serde_json::json!({"ref": 42}))
+        .await;
+
+    // then it is dead after one attempt, saying where the payload is wrong.
+    let rec = h.wait_status("d-garbage", DeliveryStatus::Dead).await;
+    assert_eq!(rec.attempts, 1, "{rec:?}");
+    let reason = rec.last_error.as_deref().unwrap_or("");
+    assert!(reason.contains("push payload"), "{reason}");
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_delivery_that_always_fails_goes_dead_and_is_counted() {
     let fake = FakeGitHub::start().await;

@@ -102,6 +102,7 @@ async fn apply_one(
 ) -> Result<Option<u64>, GitHubError> {
     match effect {
         Effect::Create {
+            id,
             title,
             body,
             labels,
@@ -112,12 +113,13 @@ async fn apply_one(
             if !assignees.is_empty() {
                 request["assignees"] = json!(assignees);
             }
-            let number = match create_issue(client, repo, &request).await {
+            let marker = paydown_reconcile::marker::item_line(id);
+            let number = match create_issue(client, repo, &request, &marker).await {
                 // An owner who can't be assigned (not a collaborator, a
                 // typo) must not cost the item its issue.
                 Err(e) if e.status() == Some(422) && !assignees.is_empty() => {
                     request.as_object_mut().map(|o| o.remove("assignees"));
-                    create_issue(client, repo, &request).await?
+                    create_issue(client, repo, &request, &marker).await?
                 }
                 other => other?,
             };
@@ -159,7 +161,7 @@ async fn apply_one(
             if !add_assignees.is_empty() {
                 let route = repo.route(&format!("/issues/{number}/assignees"));
                 match client
-                    .post_json::<_, Value>(&route, &json!({"assignees": add_assignees}))
+                    .post_idempotent_json::<_, Value>(&route, &json!({"assignees": add_assignees}))
                     .await
                 {
                     Err(e) if e.status() == Some(422) => {}
@@ -232,13 +234,18 @@ fn body_of(existing: &[ExistingIssue], number: u64) -> Option<String> {
         .map(|i| i.body.clone())
 }
 
-/// `POST /repos/{o}/{r}/issues`; the new issue's number.
+/// `POST /repos/{o}/{r}/issues`; the new issue's number. `marker` is the
+/// hidden line of the body that finds the issue again when GitHub's answer
+/// is lost (see [`Client::create_issue`]).
 pub(crate) async fn create_issue(
     client: &Client,
     repo: &Repo,
     request: &Value,
+    marker: &str,
 ) -> Result<u64, GitHubError> {
-    Ok(create_issue_node(client, repo, request).await?.number)
+    Ok(create_issue_node(client, repo, request, marker)
+        .await?
+        .number)
 }
 
 #[derive(serde::Deserialize)]
@@ -254,8 +261,11 @@ pub(crate) async fn create_issue_node(
     client: &Client,
     repo: &Repo,
     request: &Value,
+    marker: &str,
 ) -> Result<CreatedNode, GitHubError> {
-    client.post_json(&repo.issues(), request).await
+    client
+        .create_issue(repo, request, marker, Some(crate::TRACKING_LABEL))
+        .await
 }
 
 async fn add_labels_to(
@@ -268,7 +278,9 @@ async fn add_labels_to(
         return Ok(());
     }
     let route = repo.route(&format!("/issues/{number}/labels"));
-    let _: Value = client.post_json(&route, &json!({"labels": labels})).await?;
+    let _: Value = client
+        .post_idempotent_json(&route, &json!({"labels": labels}))
+        .await?;
     Ok(())
 }
 
@@ -278,8 +290,6 @@ async fn comment_on(
     number: u64,
     body: &str,
 ) -> Result<(), GitHubError> {
-    let _: Value = client
-        .post_json(&repo.issue_comments(number), &json!({"body": body}))
-        .await?;
+    let _: Value = client.create_comment(repo, number, body).await?;
     Ok(())
 }

@@ -225,7 +225,13 @@ pub async fn write_dashboard(
                 "body": body,
                 "labels": [TRACKING_LABEL],
             });
-            let created = crate::apply::create_issue_node(client, repo, &request).await?;
+            let created = crate::apply::create_issue_node(
+                client,
+                repo,
+                &request,
+                paydown_reconcile::dashboard::DASHBOARD_MARKER,
+            )
+            .await?;
             match &created.node_id {
                 Some(node_id) => {
                     if let Err(error) = pin_issue(client, node_id).await {
@@ -261,7 +267,8 @@ pub async fn pin_issue(client: &Client, node_id: &str) -> Result<(), PinError> {
         "query": "mutation($id: ID!) { pinIssue(input: {issueId: $id}) { issue { number } } }",
         "variables": {"id": node_id},
     });
-    let answer: Value = client.post_json("/graphql", &request).await?;
+    // Pinning a pinned issue changes nothing: safe to repeat.
+    let answer: Value = client.post_idempotent_json("/graphql", &request).await?;
     match answer.get("errors").and_then(Value::as_array) {
         Some(errors) if !errors.is_empty() => Err(PinError::Refused(
             errors

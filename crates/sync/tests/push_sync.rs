@@ -5,19 +5,8 @@ mod support;
 
 use fake_github::{FakeGitHub, NewIssue};
 use paydown_github::{Client, Repo};
-use paydown_sync::fetch::Head;
 use paydown_sync::{DashboardWrite, SyncMode, SyncOptions, SyncState, sync_push};
-use support::{REPO, base_options, world};
-
-fn at(sha: &str) -> SyncOptions {
-    SyncOptions {
-        head: Some(Head {
-            branch: "main".into(),
-            sha: sha.to_string(),
-        }),
-        ..base_options()
-    }
-}
+use support::{REPO, at, world};
 
 /// A first push of `files`: a full sync; returns its sha and state.
 async fn synced(
@@ -60,6 +49,7 @@ async fn a_renamed_file_keeps_its_items_issues() {
     let code = "// TODO: first thing\nfn a() {}\n// FIXME: second thing\n";
     let (before, state) = synced(&fake, &client, &repo, &[("src/old.rs", code)]).await;
     let numbers: Vec<u64> = fake.repo(REPO).issues().iter().map(|i| i.number).collect();
+    let ids = marker_ids(&fake);
 
     // when a push renames the file,
     let after = fake.repo(REPO).set_files("main", &[("src/new.rs", code)]);
@@ -94,6 +84,28 @@ async fn a_renamed_file_keeps_its_items_issues() {
     );
     assert!(push.state.files.contains_key("src/new.rs"));
     assert!(!push.state.files.contains_key("src/old.rs"));
+    // and the items keep the ids their issues carry (SPEC §1).
+    assert_eq!(marker_ids(&fake), ids);
+    assert_eq!(push.outcome.plan.kept_ids.len(), 2);
+    assert!(
+        push.outcome
+            .plan
+            .kept_ids
+            .values()
+            .all(|id| ids.values().any(|i| i == id))
+    );
+}
+
+/// Issue number → the item id in its marker.
+fn marker_ids(fake: &FakeGitHub) -> std::collections::BTreeMap<u64, String> {
+    fake.repo(REPO)
+        .issues()
+        .into_iter()
+        .filter_map(|i| {
+            let marker = paydown_reconcile::marker::parse(i.body.as_deref()?)?;
+            Some((i.number, marker.id))
+        })
+        .collect()
 }
 
 #[tokio::test]

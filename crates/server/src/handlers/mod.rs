@@ -56,6 +56,15 @@ pub enum HandlerError {
     Other(String),
 }
 
+impl HandlerError {
+    /// A failure no retry can fix: the payload itself cannot be read. The
+    /// delivery goes dead at once, with the reason, instead of being tried
+    /// again until its attempts run out.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, HandlerError::Payload(_))
+    }
+}
+
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'a>>;
 
 /// Processes one claimed delivery. Must be idempotent: a delivery whose
@@ -78,8 +87,12 @@ impl GitHubHandler {
 
     async fn dispatch(&self, delivery: &Claimed) -> Result<(), HandlerError> {
         if delivery.event == SYNC_EVENT {
-            let job: SyncJob = serde_json::from_slice(&delivery.payload)
-                .map_err(|e| HandlerError::Other(format!("bad {SYNC_EVENT} job: {e}")))?;
+            let job: SyncJob =
+                serde_json::from_slice(&delivery.payload).map_err(|e| EventError {
+                    event: SYNC_EVENT.to_string(),
+                    path: ".".to_string(),
+                    message: e.to_string(),
+                })?;
             return self
                 .sync(&job.repository, job.installation, None, None)
                 .await;

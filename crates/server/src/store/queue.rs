@@ -307,8 +307,29 @@ impl Store {
     /// again after the policy's backoff, or becomes `dead` when this was
     /// its last allowed attempt.
     pub async fn fail(&self, claim: &Claimed, error: &str) -> Result<FailOutcome, StoreError> {
-        let now = now_ms();
         let outcome = self.retry.after_failure(claim.attempts);
+        self.record_failure(claim, error, outcome).await
+    }
+
+    /// Records a failed attempt that no retry can fix (a payload that
+    /// cannot be parsed): the delivery is `dead` at once, with `error`.
+    pub async fn fail_permanently(
+        &self,
+        claim: &Claimed,
+        error: &str,
+    ) -> Result<FailOutcome, StoreError> {
+        let attempts = claim.attempts.saturating_add(1);
+        self.record_failure(claim, error, FailOutcome::Dead { attempts })
+            .await
+    }
+
+    async fn record_failure(
+        &self,
+        claim: &Claimed,
+        error: &str,
+        outcome: FailOutcome,
+    ) -> Result<FailOutcome, StoreError> {
+        let now = now_ms();
         let (status, attempts, run_at, finished_at) = match outcome {
             FailOutcome::Retry { attempts, delay } => (
                 DeliveryStatus::Retry,

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use fake_github::FakeGitHub;
 use paydown_github::{Client, ClientOptions, Repo};
 use paydown_sync::SyncOptions;
+use paydown_sync::fetch::Head;
 
 pub const TOKEN: &str = "ghp_test_token";
 pub const REPO: &str = "octo-org/octo-repo";
@@ -24,5 +25,16 @@ pub fn base_options() -> SyncOptions {
         html_base: "https://github.com".into(),
         today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         ..SyncOptions::for_api("https://api.github.com")
+    }
+}
+
+/// [`base_options`] for a push whose head is `sha` on `main`.
+pub fn at(sha: &str) -> SyncOptions {
+    SyncOptions {
+        head: Some(Head {
+            branch: "main".into(),
+            sha: sha.to_string(),
+        }),
+        ..base_options()
     }
 }
