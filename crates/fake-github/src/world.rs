@@ -125,6 +125,10 @@ pub(crate) struct World {
     next_request_id: u64,
     /// GitHub's content-creation secondary limit, when a test turns it on.
     pub content_limit: Option<ContentLimit>,
+    /// Users whose tokens may do only this (key: lower-cased login; value:
+    /// permission name -> level), as a workflow's `permissions:` block
+    /// limits GITHUB_TOKEN.
+    pub restricted_users: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// At most `max` content-creating requests per `window`; beyond that GitHub
@@ -159,6 +163,7 @@ impl World {
             primary_limit_status: 403,
             next_request_id: 0,
             content_limit: None,
+            restricted_users: BTreeMap::new(),
         }
     }
 
