@@ -425,7 +425,7 @@ fn attestation_verification_refuses_an_archive_gh_rejects() {
     let error = assert_refused(&output);
     assert!(error.contains("gh attestation verify refused"), "{error}");
     let log = runner.read("tools.log");
-    assert!(log.contains(&format!("attestation verify")), "{log}");
+    assert!(log.contains("attestation verify"), "{log}");
     assert!(
         log.contains(LINUX_ASSET) && log.contains("--repo octo-org/paydown"),
         "{log}"
