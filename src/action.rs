@@ -367,7 +367,8 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
                     .await
                     .map_err(|e| ActionError::GitHub(e.to_string()))?;
                     let config = config_with_inputs(text.as_deref(), &env.inputs)?;
-                    pull_request(&client, &repo, env, &config, &pr).await
+                    let from_fork = head_is_fork(&payload);
+                    pull_request(&client, &repo, env, &config, &pr, from_fork).await
                 }
                 Event::IssueComment(_) => {
                     comment(&client, env, &workspace_config()?, &payload).await
@@ -448,8 +449,12 @@ async fn pull_request(
     env: &ActionEnv,
     config: &Config,
     ev: &PullRequestEvent,
+    from_fork: bool,
 ) -> Result<ActionReport, ActionError> {
     let pr = &ev.pull_request;
+    // A fork's pull_request runs with a read-only token: report through the
+    // job summary and annotations, write nothing (SPEC §8).
+    let dry_run = env.inputs.dry_run || from_fork;
     let reviews = matches!(ev.action.as_str(), "opened" | "reopened" | "synchronize");
     // A merge is checked against the budget once more (the sprint it lands
     // in decides); its debt issues are synced by the push it makes.
@@ -466,6 +471,15 @@ async fn pull_request(
         total: workspace_total(env, config)?,
         ..ActionReport::default()
     };
+    if from_fork {
+        let why = "this pull request comes from a fork, so the workflow token is read-only: \
+                   the sticky comment and the check runs are skipped; the report is in this \
+                   job summary and the annotations.";
+        let _ = writeln!(report.summary, "> **Note:** {why}\n");
+        report
+            .annotations
+            .push(format!("::notice title=paydown::{}", command_data(why)));
+    }
     let mut debt_items_paid = None;
     if reviews {
         let context = paydown_review::PullContext {
@@ -474,7 +488,7 @@ async fn pull_request(
             base_sha: pr.base.sha.clone(),
         };
         let options = paydown_review::ReviewOptions {
-            dry_run: env.inputs.dry_run,
+            dry_run,
             html_base: paydown_sync::html_base_for(&env.api_url),
         };
         match paydown_review::review_pull_request(client, repo, &context, config, &options).await {
@@ -509,7 +523,7 @@ async fn pull_request(
         &records,
         &record,
         &pr.head.sha,
-        env.inputs.dry_run,
+        dry_run,
     )
     .await
     .map_err(budget_error)?;
@@ -533,6 +547,25 @@ async fn pull_request(
         report.warn(warning);
     }
     Ok(report)
+}
+
+/// Whether the pull request's head lives in another repository (a fork,
+/// or a deleted one): GitHub then gives the workflow a read-only token.
+fn head_is_fork(payload: &[u8]) -> bool {
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return false;
+    };
+    let base = event
+        .pointer("/repository/full_name")
+        .and_then(|v| v.as_str());
+    match event.pointer("/pull_request/head/repo") {
+        Some(serde_json::Value::Null) => true,
+        Some(head) => match (head.get("full_name").and_then(|v| v.as_str()), base) {
+            (Some(head), Some(base)) => !head.eq_ignore_ascii_case(base),
+            _ => false,
+        },
+        None => false,
+    }
 }
 
 /// The PR review's counts, line annotations, summary and warnings.

@@ -326,6 +326,87 @@ async fn a_pull_request_gets_its_debt_report_annotations_and_outputs() {
 }
 
 #[tokio::test]
+async fn a_fork_pull_request_reports_in_the_summary_and_writes_nothing() {
+    // Given a PR from a fork, whose workflow token can only read,
+    let fake = workflow_fake().await;
+    fake.restrict_user_permissions(
+        "github-actions[bot]",
+        &[
+            ("contents", "read"),
+            ("issues", "read"),
+            ("pull_requests", "read"),
+            ("checks", "read"),
+            ("metadata", "read"),
+        ],
+    );
+    let repo = fake.repo(REPO);
+    repo.set_files("main", &[("src/lib.rs", "fn a() {}\n")]);
+    let main = repo.head("main").expect("main");
+    repo.set_branch("feature", &main);
+    let head = repo.set_files(
+        "feature",
+        &[("src/lib.rs", "fn a() {}\n// HACK: from a fork\n")],
+    );
+    let number = repo.add_pull_request(NewIssue::new("Fork change"), "feature");
+    let mut payload = fake.pull_request_payload(REPO, number, "opened", "mallory", None);
+    payload["pull_request"]["head"]["repo"] = serde_json::json!({"full_name": "mallory/octo-repo"});
+    let runner = Runner::new();
+    write(
+        &runner.workspace(),
+        "src/lib.rs",
+        "fn a() {}\n// HACK: from a fork\n",
+    );
+
+    // when the Action runs on its `pull_request`,
+    let output = runner
+        .run(&fake, "pull_request", &payload, &head, &[])
+        .await;
+
+    // then the step passes, annotates the added line, explains the skip,
+    // and neither comments nor creates a check run.
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("::notice file=src/lib.rs,line=2,"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("::notice title=paydown::this pull request comes from a fork"),
+        "{stdout}"
+    );
+    assert_eq!(
+        outputs(&runner),
+        ["total=1", "added=1", "removed=0", "drift=false"]
+    );
+    let summary = runner.read("summary.md");
+    assert!(
+        summary.contains("HACK") && summary.contains("read-only"),
+        "{summary}"
+    );
+    assert_eq!(fake.count_writes(), 0);
+    assert!(fake.repo(REPO).comments(number).is_empty());
+    assert!(fake.repo(REPO).check_runs().is_empty());
+
+    // And `fail-on: new-debt` still decides the exit.
+    let failing = Runner::new();
+    write(
+        &failing.workspace(),
+        "src/lib.rs",
+        "fn a() {}\n// HACK: from a fork\n",
+    );
+    let output = failing
+        .run(
+            &fake,
+            "pull_request",
+            &payload,
+            &head,
+            &[("fail-on", "new-debt")],
+        )
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[tokio::test]
 async fn a_slash_command_in_a_comment_is_answered_through_the_action() {
     // Given a maintainer asking for help on a PR,
     let fake = workflow_fake().await;

@@ -362,17 +362,20 @@ fn required_permission(method: &str, rest: &[&str]) -> (&'static str, bool) {
 }
 
 /// GitHub refuses an installation token whose installation lacks the
-/// permission with 403 "Resource not accessible by integration".
+/// permission (and a workflow token its `permissions:` block leaves out)
+/// with 403 "Resource not accessible by integration", naming what it
+/// accepts in `X-Accepted-GitHub-Permissions`.
 fn check_installation_permission(w: &World, req: &Req, rest: &[&str]) -> Result<(), Reply> {
-    let Identity::Installation(id) = &req.identity else {
-        return Ok(());
+    let permissions = match &req.identity {
+        Identity::Installation(id) => w.installations.get(id).map(|i| &i.permissions),
+        Identity::User(login) => match w.restricted_users.get(&login.to_ascii_lowercase()) {
+            Some(permissions) => Some(permissions),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
     };
     let (name, write) = required_permission(req.method, rest);
-    let granted = w
-        .installations
-        .get(id)
-        .and_then(|i| i.permissions.get(name))
-        .map(String::as_str);
+    let granted = permissions.and_then(|p| p.get(name)).map(String::as_str);
     let ok = match granted {
         Some("write" | "admin") => true,
         Some("read") => !write,
@@ -381,7 +384,9 @@ fn check_installation_permission(w: &World, req: &Req, rest: &[&str]) -> Result<
     if ok {
         Ok(())
     } else {
-        Err(Reply::error(403, "Resource not accessible by integration"))
+        let level = if write { "write" } else { "read" };
+        Err(Reply::error(403, "Resource not accessible by integration")
+            .header("x-accepted-github-permissions", format!("{name}={level}")))
     }
 }
 

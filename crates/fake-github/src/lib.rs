@@ -211,6 +211,21 @@ impl FakeGitHub {
         }
     }
 
+    /// Limits every token of `login` to `permissions` (GitHub's names and
+    /// levels: `("issues", "read")`, `("pull_requests", "write")`, ...), as
+    /// a workflow's `permissions:` block limits GITHUB_TOKEN; a permission
+    /// left out is `none`. A request needing more gets 403 "Resource not
+    /// accessible by integration" with `X-Accepted-GitHub-Permissions`.
+    pub fn restrict_user_permissions(&self, login: &str, permissions: &[(&str, &str)]) {
+        self.world().restricted_users.insert(
+            login.to_ascii_lowercase(),
+            permissions
+                .iter()
+                .map(|(name, level)| ((*name).to_owned(), (*level).to_owned()))
+                .collect(),
+        );
+    }
+
     pub fn installations(&self) -> Vec<Installation> {
         self.world().installations.values().cloned().collect()
     }

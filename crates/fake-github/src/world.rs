@@ -135,6 +135,10 @@ pub(crate) struct World {
     pub writes_in_flight: HashMap<String, Vec<(u64, String, String)>>,
     next_write_id: u64,
     pub write_overlaps: Vec<WriteOverlap>,
+    /// Users whose tokens may do only this (key: lower-cased login; value:
+    /// permission name -> level), as a workflow's `permissions:` block
+    /// limits GITHUB_TOKEN.
+    pub restricted_users: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Two write requests to one repository in flight at the same time: what a
@@ -230,6 +234,7 @@ impl World {
             writes_in_flight: HashMap::new(),
             next_write_id: 0,
             write_overlaps: Vec::new(),
+            restricted_users: BTreeMap::new(),
         }
     }
 

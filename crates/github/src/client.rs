@@ -348,11 +348,12 @@ impl Transport {
                 Decision::Fail => {
                     self.stats.failed();
                     let err = match (failure_kind, response) {
-                        (Some(status), Ok(resp)) => GitHubError::Http {
-                            status: status.as_u16(),
-                            message: github_message(&resp.body, status),
-                            route: route.to_string(),
-                        },
+                        (Some(status), Ok(resp)) => crate::error::refused(
+                            status.as_u16(),
+                            &resp.headers,
+                            github_message(&resp.body, status),
+                            route,
+                        ),
                         (_, Err(kind)) => kind.into_error(route),
                         (None, Ok(_)) => GitHubError::Transport {
                             route: route.to_string(),

@@ -15,6 +15,15 @@ pub enum GitHubError {
         message: String,
         route: String,
     },
+    /// A 403 for a permission the token lacks: GitHub names what it accepts
+    /// in `X-Accepted-GitHub-Permissions` (`issues=write`; alternatives
+    /// separated by `;`), kept verbatim in `accepted`.
+    #[error("GitHub answered 403 for {route}: {message} (the token needs {accepted})")]
+    MissingPermission {
+        message: String,
+        route: String,
+        accepted: String,
+    },
     /// A rate limit that does not reset within the configured maximum wait.
     #[error("GitHub rate limit exhausted until {reset_at}")]
     RateLimited { reset_at: DateTime<Utc> },
@@ -44,6 +53,7 @@ impl GitHubError {
     pub fn status(&self) -> Option<u16> {
         match self {
             GitHubError::Http { status, .. } => Some(*status),
+            GitHubError::MissingPermission { .. } => Some(403),
             _ => None,
         }
     }
@@ -80,4 +90,90 @@ impl GitHubError {
     }
 }
 
+/// The error for a refused answer: a 403 naming the permission it needs
+/// becomes [`GitHubError::MissingPermission`], anything else
+/// [`GitHubError::Http`].
+pub(crate) fn refused(
+    status: u16,
+    headers: &http::HeaderMap,
+    message: String,
+    route: &str,
+) -> GitHubError {
+    let accepted = headers
+        .get("x-accepted-github-permissions")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    match accepted {
+        Some(accepted) if status == 403 => GitHubError::MissingPermission {
+            message,
+            route: route.to_string(),
+            accepted: accepted.to_string(),
+        },
+        _ => GitHubError::Http {
+            status,
+            message,
+            route: route.to_string(),
+        },
+    }
+}
+
+/// The workflow permissions GitHub accepts in place of a missing one, from
+/// `X-Accepted-GitHub-Permissions`: the first alternative, as `permissions:`
+/// keys (`pull_requests=write` becomes `("pull-requests", "write")`).
+pub fn workflow_permissions(accepted: &str) -> Vec<(String, String)> {
+    accepted
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|pair| {
+            let (name, level) = pair.trim().split_once('=')?;
+            Some((name.trim().replace('_', "-"), level.trim().to_string()))
+        })
+        .filter(|(name, level)| !name.is_empty() && !level.is_empty())
+        .collect()
+}
+
 pub type Result<T, E = GitHubError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_403_naming_a_permission_says_which() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "x-accepted-github-permissions",
+            http::HeaderValue::from_static("issues=write"),
+        );
+        let err = refused(
+            403,
+            &headers,
+            "Resource not accessible by integration".into(),
+            "/repos/o/r/issues",
+        );
+        assert_eq!(
+            err.to_string(),
+            "GitHub answered 403 for /repos/o/r/issues: Resource not accessible by integration (the token needs issues=write)"
+        );
+        assert_eq!(err.status(), Some(403));
+        assert!(err.stops_every_request() && !err.is_transient());
+
+        let plain = refused(403, &http::HeaderMap::new(), "Forbidden".into(), "/x");
+        assert!(matches!(plain, GitHubError::Http { status: 403, .. }));
+    }
+
+    #[test]
+    fn accepted_permissions_become_workflow_keys() {
+        assert_eq!(
+            workflow_permissions("pull_requests=write,contents=read; issues=write"),
+            [
+                ("pull-requests".to_string(), "write".to_string()),
+                ("contents".to_string(), "read".to_string())
+            ]
+        );
+        assert!(workflow_permissions("").is_empty());
+    }
+}

@@ -42,7 +42,7 @@ pub use auth::{AppClaims, AppCredentials};
 pub use blobs::{FILES_PER_QUERY, FileAt};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
 pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
-pub use error::{GitHubError, Result};
+pub use error::{GitHubError, Result, workflow_permissions};
 pub use identity::BotIdentity;
 pub use octocrab;
 pub use repo::{Repo, encode_path, encode_segment};
