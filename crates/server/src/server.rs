@@ -11,9 +11,10 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{GitHubHandler, Handler};
+use crate::http::HttpLimits;
 use crate::intake::{Intake, WriteGate};
 use crate::metrics::Metrics;
-use crate::router::{AppState, router};
+use crate::router::{AppState, BodyLimits, router};
 use crate::settings::{ServeArgs, Settings, SettingsError};
 use crate::signature::WebhookSecrets;
 use crate::store::{Store, StoreError};
@@ -28,6 +29,8 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
     pub idle_poll: Duration,
+    /// Timeouts, connection cap and the memory budget for webhook bodies.
+    pub http: HttpLimits,
 }
 
 impl ServerOptions {
@@ -39,6 +42,7 @@ impl ServerOptions {
             max_body_bytes: settings.max_body_bytes,
             shutdown_grace: settings.shutdown_grace,
             idle_poll: Duration::from_millis(250),
+            http: settings.http.clone(),
         }
     }
 }
@@ -100,16 +104,16 @@ impl Server {
             metrics: metrics.clone(),
             kick: kick.clone(),
             github_stats,
+            body_limits: Arc::new(BodyLimits::new(opts.max_body_bytes, &opts.http)),
         };
-        let app = router(state, opts.max_body_bytes);
+        let app = router(state);
         let (stop_http, stopped) = oneshot::channel::<()>();
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let http = tokio::spawn(crate::http::serve(
+            listener,
+            app,
+            opts.http.clone(),
+            stopped,
+        ));
         let workers = WorkerPool::spawn(
             store.clone(),
             handler,
@@ -167,7 +171,10 @@ impl Server {
 /// `paydown serve`: validates settings, opens the database, starts the
 /// server and runs until SIGTERM/SIGINT, then shuts down gracefully.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
-    let settings = Settings::from_args(&args)?;
+    let mut settings = Settings::from_args(&args)?;
+    let fd_limit = crate::http::raise_fd_limit();
+    settings.http.max_connections =
+        crate::http::connection_cap(settings.http.max_connections, fd_limit);
     let store = Store::connect(settings.database_url.expose()).await?;
     let creds = AppCredentials::from_pem(settings.app_id, settings.private_key.expose())?;
     let app = GitHubApp::new(&settings.github_api_url, creds, ClientOptions::default())?;
@@ -192,6 +199,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         database = store.url(),
         github = %settings.github_api_url,
         workers = settings.workers,
+        max_connections = settings.http.max_connections,
+        fd_limit = fd_limit.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into()),
+        max_body_bytes = settings.max_body_bytes,
         "paydown serve listening"
     );
     shutdown_signal().await;
