@@ -378,3 +378,20 @@ async fn the_connection_cap_keeps_descriptors_bounded_and_timeouts_free_the_slot
     eprintln!("fds: /healthz answered after {took:?} behind 300 stalled connections");
     drop(conns);
 }
+
+#[tokio::test]
+async fn the_database_and_its_wal_and_shm_files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeGitHub::start().await;
+    // Given a server that created its SQLite database on start,
+    let served = Served::start(&fake, &[]).await;
+    // then the database and its WAL and shared-memory files are 0600.
+    for name in ["paydown.sqlite", "paydown.sqlite-wal", "paydown.sqlite-shm"] {
+        let path = served._dir.path().join(name);
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
+    }
+}

@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod http;
 pub mod intake;
 pub mod metrics;
+pub mod retention;
 pub mod router;
 mod server;
 pub mod settings;

@@ -198,6 +198,14 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         );
     };
     let Some(delivery_id) = header_str(&headers, "x-github-delivery") else {
+        if headers.contains_key("x-github-delivery") {
+            return reject(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "bad_headers",
+                "X-GitHub-Delivery must be printable ASCII (GitHub sends a GUID)",
+            );
+        }
         return reject(
             &state,
             StatusCode::BAD_REQUEST,

@@ -172,6 +172,10 @@ impl Server {
 /// server and runs until SIGTERM/SIGINT, then shuts down gracefully.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let mut settings = Settings::from_args(&args)?;
+    let argv: Vec<String> = std::env::args().collect();
+    for warning in crate::settings::warnings(&settings, &argv) {
+        tracing::warn!("{warning}");
+    }
     let fd_limit = crate::http::raise_fd_limit();
     settings.http.max_connections =
         crate::http::connection_cap(settings.http.max_connections, fd_limit);
@@ -197,7 +201,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     tracing::info!(
         addr = %server.local_addr(),
         database = store.url(),
-        github = %settings.github_api_url,
+        github = %crate::settings::url_for_logs(&settings.github_api_url),
         workers = settings.workers,
         max_connections = settings.http.max_connections,
         fd_limit = fd_limit.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into()),

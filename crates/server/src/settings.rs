@@ -207,6 +207,53 @@ where
     }
 }
 
+/// `url` for logs: any `user:password@` is dropped, since an Enterprise
+/// proxy URL can carry credentials.
+pub fn url_for_logs(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Warnings about settings that work but expose something: a plain-HTTP
+/// API URL off loopback (tokens and webhooks' work in clear text), and
+/// secrets given as flags (visible to every user in `ps`). `argv` is the
+/// process's command line.
+pub fn warnings(settings: &Settings, argv: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(rest) = settings.github_api_url.strip_prefix("http://") {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let loopback = name == "localhost"
+            || name
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            out.push(format!(
+                "PAYDOWN_GITHUB_API_URL uses plain http:// to {name}: installation tokens travel unencrypted"
+            ));
+        }
+    }
+    for flag in ["--private-key", "--webhook-secret", "--database-url"] {
+        if argv
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+        {
+            out.push(format!(
+                "{flag} was given on the command line, where every local user can read it (ps, /proc); use its environment variable or a file instead"
+            ));
+        }
+    }
+    out
+}
+
 fn parse_addr(var: &'static str, text: &str) -> Result<SocketAddr, SettingsError> {
     text.parse::<SocketAddr>()
         .map_err(|_| SettingsError::Invalid {
@@ -466,6 +513,31 @@ mod tests {
             !dbg.contains("hunter2") && !dbg.contains("s3cr3t") && !dbg.contains("MIIB"),
             "{dbg}"
         );
+    }
+
+    #[test]
+    fn credentials_in_the_api_url_are_never_logged_and_plain_http_warns() {
+        assert_eq!(
+            url_for_logs("https://u:hunter2@ghe.example/api/v3"),
+            "https://<redacted>@ghe.example/api/v3"
+        );
+        assert_eq!(
+            url_for_logs("https://api.github.com"),
+            "https://api.github.com"
+        );
+        let mut a = minimal();
+        a.github_api_url = Some("http://ghe.example/api/v3".into());
+        let s = Settings::from_args(&a).unwrap();
+        assert_eq!(warnings(&s, &[]).len(), 1);
+        a.github_api_url = Some("http://127.0.0.1:8080".into());
+        let s = Settings::from_args(&a).unwrap();
+        assert!(warnings(&s, &[]).is_empty());
+        let argv = [
+            "paydown".to_string(),
+            "serve".into(),
+            "--webhook-secret=x".into(),
+        ];
+        assert!(warnings(&s, &argv)[0].contains("--webhook-secret"));
     }
 
     #[test]
