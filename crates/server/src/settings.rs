@@ -95,9 +95,6 @@ pub struct ServeArgs {
     /// Days processed deliveries are kept before pruning [default: 14].
     #[arg(long, env = "PAYDOWN_RETENTION_DAYS", value_name = "DAYS")]
     pub retention_days: Option<String>,
-    /// Separate address for /metrics (then not served on PAYDOWN_LISTEN).
-    #[arg(long, env = "PAYDOWN_METRICS_LISTEN", value_name = "ADDR")]
-    pub metrics_listen: Option<String>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -120,7 +117,6 @@ impl std::fmt::Debug for ServeArgs {
             .field("max_connections", &self.max_connections)
             .field("max_inflight_body_bytes", &self.max_inflight_body_bytes)
             .field("retention_days", &self.retention_days)
-            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -174,8 +170,6 @@ pub struct Settings {
     pub http: HttpLimits,
     /// Processed deliveries older than this are pruned.
     pub retention: Duration,
-    /// Where `/metrics` is served when not on `listen`.
-    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -351,9 +345,6 @@ impl Settings {
             "PAYDOWN_LISTEN",
             non_empty(&args.listen).unwrap_or(DEFAULT_LISTEN),
         )?;
-        let metrics_listen = non_empty(&args.metrics_listen)
-            .map(|a| parse_addr("PAYDOWN_METRICS_LISTEN", a))
-            .transpose()?;
 
         let workers = parse_num("PAYDOWN_WORKERS", &args.workers, 4usize, 1)?;
         let lease = parse_num("PAYDOWN_LEASE_SECONDS", &args.lease_seconds, 60u64, 1)?;
@@ -417,7 +408,6 @@ impl Settings {
             shutdown_grace: Duration::from_secs(grace),
             http,
             retention: Duration::from_secs(retention_days.saturating_mul(86_400)),
-            metrics_listen,
         })
     }
 }
@@ -449,7 +439,6 @@ mod tests {
         assert_eq!(s.max_body_bytes, 4 * 1024 * 1024);
         assert_eq!(s.retention, Duration::from_secs(14 * 86_400));
         assert_eq!(s.http.header_timeout, Duration::from_secs(10));
-        assert!(s.metrics_listen.is_none());
     }
 
     #[test]
