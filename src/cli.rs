@@ -41,7 +41,7 @@ enum Command {
     /// (needs GITHUB_TOKEN).
     Sync(SyncArgs),
     /// Run the GitHub App: receive webhooks, queue them durably, process them.
-    Serve(paydown_server::ServeArgs),
+    Serve(Box<paydown_server::ServeArgs>),
     /// Run as a GitHub Action step (reads GITHUB_* and INPUT_* variables).
     Action,
     /// Print a repository's sprint ledger (debt vs feature points per
@@ -176,7 +176,7 @@ pub fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check { path }) => run_config_check(path),
         Command::Init(args) => run_init(args),
         Command::Sync(args) => run_sync(args),
-        Command::Serve(args) => run_serve(args),
+        Command::Serve(args) => run_serve(*args),
         Command::Action => run_action(),
         Command::Report(args) => run_report(args),
     };

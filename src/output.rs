@@ -257,8 +257,15 @@ pub fn sync_text(outcome: &paydown_sync::SyncOutcome) -> String {
     out
 }
 
+/// Code text in a table cell, escaped like the bot's bodies: no HTML,
+/// mention, reference, link or bidi control, and no way out of the cell.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', "<br>")
+    paydown_markdown::table_cell(s)
+}
+
+/// A code span in a table cell.
+fn md_code(s: &str) -> String {
+    format!("`{}`", paydown_markdown::table_code_span(s))
 }
 
 /// A Markdown table, for job summaries and pasting into issues.
@@ -269,21 +276,18 @@ pub fn markdown(report: &ScanReport) -> String {
         let m = &a.metadata;
         let _ = writeln!(
             out,
-            "| {} | `{}:{}` | {} | {} | {} | {} | `{}` |",
-            a.keyword,
-            md_cell(&a.path),
-            a.line,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            md_cell(&a.keyword),
+            md_code(&format!("{}:{}", a.path, a.line)),
             md_cell(&a.text),
-            md_cell(
-                &m.owners
-                    .iter()
-                    .map(|o| format!("@{o}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            m.owners
+                .iter()
+                .map(|o| paydown_markdown::user(o, false))
+                .collect::<Vec<_>>()
+                .join(" "),
             m.cost.as_ref().map(cost_string).unwrap_or_default(),
             md_cell(m.area.as_deref().unwrap_or("")),
-            a.id,
+            md_code(&a.id),
         );
     }
     let _ = writeln!(out, "\n_{}_", summary(report));
@@ -311,7 +315,12 @@ pub fn csv(report: &ScanReport) -> String {
         "id",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    rows.extend(report.annotations.iter().map(csv_row));
+    rows.extend(
+        report
+            .annotations
+            .iter()
+            .map(|a| csv_row(a).into_iter().map(spreadsheet_safe).collect()),
+    );
     for row in rows {
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(&row);
@@ -321,6 +330,17 @@ pub fn csv(report: &ScanReport) -> String {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .unwrap_or_default()
+}
+
+/// A cell a spreadsheet will not run as a formula: one starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's
+/// CSV-injection advice), which spreadsheets show as text.
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 fn csv_row(a: &Annotation) -> Vec<String> {
@@ -420,6 +440,46 @@ mod tests {
         let out = markdown(&report());
         assert!(out.contains("retries \\| double-charge"), "{out}");
         assert!(out.contains("| FIXME | `src/a b.rs:7` |"), "{out}");
+    }
+
+    #[test]
+    fn markdown_is_escaped_like_the_bots_bodies() {
+        let mut r = report();
+        r.annotations[0].text = paydown_markdown::testing::hostile_line();
+        r.annotations[0].path = format!("src/{}.rs", paydown_markdown::testing::hostile_line());
+        r.annotations[0].metadata.owners = vec!["@org/everyone".into()];
+        let out = markdown(&r);
+        assert_eq!(
+            paydown_markdown::testing::leaks(&out),
+            Vec::<String>::new(),
+            "{out}"
+        );
+        let row = out.lines().nth(2).unwrap();
+        let cells = row
+            .replace("\\\\", "")
+            .replace("\\|", "")
+            .matches('|')
+            .count();
+        assert_eq!(cells, 8, "{row}");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text() {
+        let mut r = report();
+        r.annotations[0].text = "=HYPERLINK(\"https://evil.example\")".into();
+        r.annotations[0].metadata.area = Some("+1".into());
+        r.annotations[0].metadata.owners = vec!["@alice".into()];
+        r.annotations[0].body = "-2".into();
+        let out = csv(&r);
+        let row = out.lines().nth(1).unwrap();
+        assert!(
+            row.contains("\"'=HYPERLINK(\"\"https://evil.example\"\")\""),
+            "{row}"
+        );
+        assert!(
+            row.contains(",'+1,") && row.contains(",'-2,") && row.contains(",'@alice,"),
+            "{row}"
+        );
     }
 
     #[test]

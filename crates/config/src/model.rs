@@ -217,6 +217,10 @@ pub struct Issues {
     pub title_prefix: String,
     /// Assign the annotation's owner to the issue when possible. Default: `true`.
     pub assign_owner: bool,
+    /// Write owners as `@login` mentions in what the bot posts (issues, the
+    /// PR report), which notifies them. Default: `false`: owners are shown
+    /// without a ping and assignment is the notification.
+    pub mention_owners: bool,
     /// Close the issue when its annotation leaves the default branch. Default: `true`.
     pub close_when_removed: bool,
     /// At most this many new issues per run; the rest follow in later runs. Default: `50`.
@@ -229,6 +233,7 @@ impl Default for Issues {
             labels: vec!["tech-debt".to_string()],
             title_prefix: String::new(),
             assign_owner: true,
+            mention_owners: false,
             close_when_removed: true,
             max_new_per_run: 50,
         }

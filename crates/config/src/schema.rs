@@ -179,6 +179,11 @@ const ISSUES: &[Field] = &[
         "Assign the annotation's owner to its issue when they can be assigned.",
     ),
     field(
+        "mention_owners",
+        Kind::Bool,
+        "Write owners as @mentions (which notify them) instead of plain names.",
+    ),
+    field(
         "close_when_removed",
         Kind::Bool,
         "Close the issue when its annotation leaves the default branch.",

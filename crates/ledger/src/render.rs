@@ -46,8 +46,8 @@ pub fn sticky_comment(
             out.push_str("### ✅ Drift accepted\n\n");
             let _ = writeln!(
                 out,
-                "@{} accepted this drift on {}: “{}”.\n",
-                cell(&acceptance.by),
+                "{} accepted this drift on {}: “{}”.\n",
+                user(&acceptance.by),
                 acceptance.at.format("%Y-%m-%d"),
                 cell(&acceptance.reason)
             );
@@ -132,14 +132,20 @@ pub fn status_reply(verdict: &DriftVerdict, classification: &Classification) -> 
     let state = match (&verdict.accepted, verdict.drifting) {
         (_, false) => "Within budget.".to_string(),
         (Some(a), true) => format!(
-            "Drifting; accepted by @{}: “{}”.",
-            cell(&a.by),
+            "Drifting; accepted by {}: “{}”.",
+            user(&a.by),
             cell(&a.reason)
         ),
         (None, true) => "⚠️ Drifting: see the drift comment on this PR.".to_string(),
     };
     let _ = writeln!(out, "\n{state}");
     out
+}
+
+/// Who accepted a drift, named without a mention: the acceptance already
+/// happened in their own comment, and re-rendered bodies should not ping.
+fn user(login: &str) -> String {
+    paydown_markdown::user(login, false)
 }
 
 /// Text safe inside a code span (backticks cannot be escaped there, and
@@ -254,10 +260,10 @@ pub fn accepted_drifts_section(ledger: &Ledger, now: DateTime<Utc>) -> Option<St
         for a in &sprint.accepted {
             let _ = writeln!(
                 out,
-                "- #{} {} — accepted by @{} on {} ({}): {}",
+                "- #{} {} — accepted by {} on {} ({}): {}",
                 a.number,
                 cell(&a.title),
-                cell(&a.acceptance.by),
+                user(&a.acceptance.by),
                 a.acceptance.at.format("%Y-%m-%d"),
                 cell(&sprint.sprint.name),
                 cell(&a.acceptance.reason)
@@ -497,9 +503,9 @@ pub fn report_markdown(ledger: &Ledger, now: DateTime<Utc>, count: usize) -> Str
         for a in &s.accepted {
             let _ = writeln!(
                 out,
-                "\n- Drift accepted on #{} by @{} ({}): {}",
+                "\n- Drift accepted on #{} by {} ({}): {}",
                 a.number,
-                cell(&a.acceptance.by),
+                user(&a.acceptance.by),
                 a.acceptance.at.format("%Y-%m-%d"),
                 cell(&a.acceptance.reason)
             );
@@ -685,7 +691,7 @@ mod tests {
         assert!(body.contains("### ✅ Drift accepted"));
         assert!(
             body.contains(
-                "@lead accepted this drift on 2026-01-09: “launch &lt;week&gt; \\| big”."
+                "`lead` accepted this drift on 2026-01-09: “launch &lt;week&gt; \\| big”."
             )
         );
         assert!(!body.contains("accept-drift <reason>"));
@@ -769,7 +775,7 @@ _Bars: feature points. Line: debt points._
         assert_eq!(body, expected);
         assert_eq!(
             accepted_drifts_section(&ledger, day(22, 0)).unwrap(),
-            "- #3 PR 3 — accepted by @lead on 2026-01-09 (Sprint 1): launch week\n"
+            "- #3 PR 3 — accepted by `lead` on 2026-01-09 (Sprint 1): launch week\n"
         );
     }
 

@@ -216,7 +216,15 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b'?')
     .add(b'`')
     .add(b'{')
-    .add(b'}');
+    .add(b'}')
+    // Markdown link syntax and table cells: `)` would end the link, `]`
+    // and `[` confuse it, `|` would end a table cell.
+    .add(b'(')
+    .add(b')')
+    .add(b'[')
+    .add(b']')
+    .add(b'|')
+    .add(b'\\');
 
 /// `{html_base}/{owner}/{repo}/blob/{sha}/{path}#L{line}-L{end_line}`
 /// (`#L{line}` alone for a one-line annotation).
@@ -318,7 +326,13 @@ fn body(annotation: &Annotation, ctx: &RenderContext<'_>, facts: &ItemFacts<'_>)
     let m = &a.metadata;
     let mut row = |name: &str, value: String| out.push_str(&format!("| {name} | {value} |\n"));
     if !m.owners.is_empty() {
-        row("Owner", cell(&m.owners.join(", ")));
+        let mention = ctx.config.issues.mention_owners;
+        let owners: Vec<String> = m
+            .owners
+            .iter()
+            .map(|o| paydown_markdown::user(o, mention))
+            .collect();
+        row("Owner", owners.join(", "));
     }
     if let Some(cost) = cost_text(a) {
         row("Cost", cost);
@@ -442,7 +456,7 @@ mod tests {
             "https://github.com/acme/shop/blob/0123456789abcdef0123456789abcdef01234567/src/billing/retry.rs#L12-L14"
         ));
         for row in [
-            "| Owner | alice, bob |",
+            "| Owner | `alice`, `bob` |",
             "| Cost | 3d |",
             "| Area | billing |",
             "| Tier | 1 |",
@@ -545,6 +559,23 @@ mod tests {
         assert!(issue.body.len() < 30_000, "{}", issue.body.len());
         assert!(issue.body.contains("…(truncated; see the permalink)"));
         assert!(marker::parse(&issue.body).unwrap().meta.is_some());
+    }
+
+    #[test]
+    fn given_hostile_text_everywhere_then_the_issue_body_notifies_and_links_nothing() {
+        use paydown_markdown::testing::{hostile_line, leaks};
+        let mut a = annotation();
+        a.text = hostile_line();
+        a.body = paydown_markdown::testing::HOSTILE.join("\n");
+        a.path = format!("src/{}.rs", hostile_line());
+        a.metadata.owners = vec!["mallory".into(), "evil-org/everyone".into()];
+        a.metadata.area = Some(hostile_line());
+        let issue = render(&a, &Config::default(), &BTreeMap::new());
+        assert_eq!(leaks(&issue.body), Vec::<String>::new(), "{}", issue.body);
+        // The permalink stays one link: nothing in the path can end it.
+        let link = issue.body.split("](").nth(1).unwrap();
+        let link = &link[..link.find(')').unwrap()];
+        assert!(!link.contains(['(', '[', ']', '|', ' ']), "{link}");
     }
 
     #[test]

@@ -159,6 +159,7 @@ pub async fn review_pull_request(
         name: repo.name.clone(),
         head_sha: pr.head_sha.clone(),
         base_sha: read.base_sha.clone(),
+        mention_owners: config.issues.mention_owners,
     };
     let mut outcome = ReviewOutcome {
         warnings: read

@@ -43,6 +43,9 @@ pub struct Links {
     pub head_sha: String,
     /// The merge base the base versions were read at (links to removed items).
     pub base_sha: String,
+    /// `issues.mention_owners`: owners are written as `@login` mentions,
+    /// which notify them; otherwise as names that notify nobody.
+    pub mention_owners: bool,
 }
 
 /// Which of the PR's files the report covers.
@@ -162,7 +165,7 @@ fn summary_with_rows(report: &Report<'_>, rows: usize) -> String {
                 at_head(a),
                 cell(&a.keyword),
                 cell(&a.text),
-                owners(a)
+                owners(a, links.mention_owners)
             );
         }
         more(&mut out, delta.added.len(), rows);
@@ -181,7 +184,7 @@ fn summary_with_rows(report: &Report<'_>, rows: usize) -> String {
                 at_base(a),
                 cell(&a.keyword),
                 cell(&a.text),
-                owners(a)
+                owners(a, links.mention_owners)
             );
         }
         more(&mut out, delta.removed.len(), rows);
@@ -195,8 +198,8 @@ fn summary_with_rows(report: &Report<'_>, rows: usize) -> String {
                 "| {} | {} | {} | {} |",
                 at_head(new),
                 cell(&new.keyword),
-                describe(old),
-                describe(new)
+                describe(old, links.mention_owners),
+                describe(new, links.mention_owners)
             );
         }
         more(&mut out, delta.edited.len(), rows);
@@ -301,14 +304,16 @@ fn where_link(links: &Links, repo: &RepoRef, sha: &str, a: &Annotation) -> Strin
     format!("[{}:{}]({url})", cell(&a.path), a.line)
 }
 
-fn owners(a: &Annotation) -> String {
+/// The owners for a table cell: mentions only when the config asks for
+/// them, since an annotation in a fork's PR can name any user or team.
+fn owners(a: &Annotation, mention: bool) -> String {
     if a.metadata.owners.is_empty() {
         "—".to_string()
     } else {
         a.metadata
             .owners
             .iter()
-            .map(|o| format!("@{}", cell(o)))
+            .map(|o| paydown_markdown::user(o, mention))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -316,10 +321,10 @@ fn owners(a: &Annotation) -> String {
 
 /// Text plus the metadata that identifies ownership and effort, for the
 /// edited table's was/now columns.
-fn describe(a: &Annotation) -> String {
+fn describe(a: &Annotation, mention: bool) -> String {
     let mut parts = vec![cell(&a.text)];
     if !a.metadata.owners.is_empty() {
-        parts.push(format!("(owner {})", owners(a)));
+        parts.push(format!("(owner {})", owners(a, mention)));
     }
     if let Some(cost) = a.metadata.cost {
         let unit = match cost.unit {
@@ -410,7 +415,8 @@ pub fn check_annotations(report: &Report<'_>) -> Vec<CheckAnnotation> {
         .map(|a| {
             let mut message = format!("{}: {}", a.keyword, a.text.trim());
             if !a.metadata.owners.is_empty() {
-                let _ = write!(message, " (owner {})", owners(a));
+                // Plain text: GitHub renders no Markdown or mentions here.
+                let _ = write!(message, " (owner {})", a.metadata.owners.join(", "));
             }
             message.push_str(
                 "\nThis pull request adds a debt item; paydown tracks it as an issue once merged.",
@@ -459,6 +465,7 @@ mod tests {
             name: "r".into(),
             head_sha: "h".repeat(40),
             base_sha: "b".repeat(40),
+            mention_owners: false,
         }
     }
 
@@ -527,6 +534,39 @@ mod tests {
     }
 
     #[test]
+    fn given_hostile_text_owners_and_file_names_then_the_report_notifies_and_links_nothing() {
+        use paydown_markdown::testing::{hostile_line, leaks};
+        let mut added = items(2);
+        for a in &mut added {
+            a.text = hostile_line();
+            a.path = format!("src/{}.rs", hostile_line());
+            a.metadata.owners = vec!["@mallory".into(), "@evil-org/everyone".into()];
+        }
+        let coverage = Coverage {
+            unreadable: vec![(hostile_line(), "boom".into())],
+            skipped: vec![(hostile_line(), hostile_line())],
+            ..Coverage::default()
+        };
+        let delta = DebtDelta {
+            edited: vec![(added[0].clone(), added[1].clone())],
+            added,
+            ..DebtDelta::default()
+        };
+        let links = links();
+        let body = comment_body(&report(&delta, &coverage, &links));
+        assert_eq!(leaks(&body), Vec::<String>::new(), "{body}");
+        // Every table row keeps its four cells.
+        for row in body.lines().filter(|l| l.starts_with("| [")) {
+            let cells = row
+                .replace("\\\\", "")
+                .replace("\\|", "")
+                .matches('|')
+                .count();
+            assert_eq!(cells, 5, "{row}");
+        }
+    }
+
+    #[test]
     fn given_added_items_then_the_comment_links_them_at_the_head_commit() {
         let delta = DebtDelta {
             added: items(1),
@@ -542,7 +582,17 @@ mod tests {
             )),
             "{body}"
         );
-        assert!(body.contains("@alice"), "{body}");
+        // The owner is named without a mention unless the config asks.
+        assert!(
+            body.contains("| `alice` |") && !body.contains("@alice"),
+            "{body}"
+        );
+        let mentioning = Links {
+            mention_owners: true,
+            ..links.clone()
+        };
+        let body = comment_body(&report(&delta, &coverage, &mentioning));
+        assert!(body.contains("| @alice |"), "{body}");
     }
 
     #[test]

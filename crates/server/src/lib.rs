@@ -4,9 +4,11 @@
 
 pub mod events;
 pub mod handlers;
+pub mod http;
 pub mod intake;
 pub mod metrics;
 pub mod periodic;
+pub mod retention;
 pub mod router;
 mod server;
 pub mod settings;

@@ -5,15 +5,15 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use paydown_github::ApiStats;
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::events::RoutingFields;
 use crate::intake::Intake;
@@ -36,15 +36,56 @@ pub struct AppState {
     pub kick: Arc<Notify>,
     /// GitHub API statistics shown on `/metrics`, when a client exists.
     pub github_stats: Option<Arc<ApiStats>>,
+    /// What an unauthenticated webhook body may cost.
+    pub body_limits: Arc<BodyLimits>,
 }
 
-/// The axum router; `max_body_bytes` bounds webhook bodies (413 beyond).
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// How long a webhook caller may wait for the body budget before 503.
+const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Bounds on webhook bodies, which must be held whole before their
+/// signature can be checked: a size cap per body, a time cap on sending
+/// it, and a budget of bytes shared by every request in flight, counted in
+/// KiB (a semaphore's permits are `u32`).
+#[derive(Debug)]
+pub struct BodyLimits {
+    pub max_body_bytes: usize,
+    pub body_timeout: std::time::Duration,
+    budget: Arc<Semaphore>,
+    budget_kib: u32,
+}
+
+impl BodyLimits {
+    pub fn new(max_body_bytes: usize, http: &crate::http::HttpLimits) -> BodyLimits {
+        let budget_kib = u32::try_from(http.max_inflight_body_bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        BodyLimits {
+            max_body_bytes,
+            body_timeout: http.body_timeout,
+            budget: Arc::new(Semaphore::new(budget_kib as usize)),
+            budget_kib,
+        }
+    }
+
+    /// Reserves room for `bytes` (at least 1 KiB, at most the whole
+    /// budget), waiting up to [`BUDGET_WAIT`]; `None` when the budget stays
+    /// spent. The reservation is released when the permit drops.
+    async fn reserve(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.budget_kib);
+        tokio::time::timeout(BUDGET_WAIT, self.budget.clone().acquire_many_owned(kib))
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+/// The axum router; webhook bodies are bounded by the state's [`BodyLimits`].
+pub fn router(state: AppState) -> Router {
     Router::new()
-        .route(
-            "/webhook",
-            post(webhook).layer(DefaultBodyLimit::max(max_body_bytes)),
-        )
+        .route("/webhook", post(webhook))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -64,29 +105,82 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .filter(|v| !v.is_empty())
 }
 
-async fn webhook(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return reject(
-                &state,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "payload too large",
-            );
-        }
-        Err(rejection) => {
-            return reject(
-                &state,
-                rejection.status(),
-                "body_unreadable",
-                "cannot read the request body",
-            );
-        }
+/// Reads a webhook body within the limits: a declared `Content-Length` over
+/// the cap is refused before a byte is read, room in the shared budget is
+/// reserved before reading (the declared length, or the cap for a chunked
+/// body), and the body must arrive within the body timeout. The permit
+/// returned keeps the reservation until the request is done with the body.
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, OwnedSemaphorePermit), Response> {
+    let limits = &state.body_limits;
+    let too_large = || {
+        reject(
+            state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            &format!("payload larger than {} bytes", limits.max_body_bytes),
+        )
+    };
+    let declared = match headers.get(header::CONTENT_LENGTH) {
+        None => None,
+        Some(v) => match v.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+            Some(n) => Some(n),
+            None => {
+                return Err(reject(
+                    state,
+                    StatusCode::BAD_REQUEST,
+                    "bad_content_length",
+                    "Content-Length is not a number",
+                ));
+            }
+        },
+    };
+    let reserve = match declared {
+        Some(n) if n > limits.max_body_bytes as u64 => return Err(too_large()),
+        Some(n) => n as usize,
+        None => limits.max_body_bytes,
+    };
+    let Some(permit) = limits.reserve(reserve).await else {
+        tracing::warn!(
+            bytes = reserve,
+            "webhook refused: too many bodies in flight"
+        );
+        let mut resp = reject(
+            state,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many webhook bodies in flight; retry later",
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return Err(resp);
+    };
+    let read = Limited::new(body, limits.max_body_bytes).collect();
+    match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(collected)) => Ok((collected.to_bytes(), permit)),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(_)) => Err(reject(
+            state,
+            StatusCode::BAD_REQUEST,
+            "body_unreadable",
+            "cannot read the request body",
+        )),
+        Err(_) => Err(reject(
+            state,
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body did not arrive in time",
+        )),
+    }
+}
+
+async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let (body, _budget) = match read_body(&state, &headers, body).await {
+        Ok(read) => read,
+        Err(response) => return response,
     };
 
     // Authenticate before looking at anything the sender controls.
@@ -105,6 +199,14 @@ async fn webhook(
         );
     };
     let Some(delivery_id) = header_str(&headers, "x-github-delivery") else {
+        if headers.contains_key("x-github-delivery") {
+            return reject(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "bad_headers",
+                "X-GitHub-Delivery must be printable ASCII (GitHub sends a GUID)",
+            );
+        }
         return reject(
             &state,
             StatusCode::BAD_REQUEST,
@@ -146,7 +248,7 @@ async fn webhook(
         action: routing.action.clone(),
         repo_key: Some(routing.repo_key()),
         installation_id: routing.installation.and_then(|i| i64::try_from(i.id).ok()),
-        payload: body.to_vec(),
+        payload: Vec::from(body),
     };
     match state.intake.enqueue(new).await {
         Ok(Enqueued::New) => {

@@ -11,10 +11,11 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{GitHubHandler, Handler};
+use crate::http::HttpLimits;
 use crate::intake::{Intake, WriteGate};
 use crate::metrics::Metrics;
 use crate::periodic::{Job, LeaderOptions, Periodic};
-use crate::router::{AppState, router};
+use crate::router::{AppState, BodyLimits, router};
 use crate::settings::{ServeArgs, Settings, SettingsError};
 use crate::signature::WebhookSecrets;
 use crate::store::{Store, StoreError};
@@ -29,6 +30,8 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
     pub idle_poll: Duration,
+    /// Timeouts, connection cap and the memory budget for webhook bodies.
+    pub http: HttpLimits,
 }
 
 impl ServerOptions {
@@ -40,6 +43,7 @@ impl ServerOptions {
             max_body_bytes: settings.max_body_bytes,
             shutdown_grace: settings.shutdown_grace,
             idle_poll: Duration::from_millis(250),
+            http: settings.http.clone(),
         }
     }
 }
@@ -101,16 +105,16 @@ impl Server {
             metrics: metrics.clone(),
             kick: kick.clone(),
             github_stats,
+            body_limits: Arc::new(BodyLimits::new(opts.max_body_bytes, &opts.http)),
         };
-        let app = router(state, opts.max_body_bytes);
+        let app = router(state);
         let (stop_http, stopped) = oneshot::channel::<()>();
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let http = tokio::spawn(crate::http::serve(
+            listener,
+            app,
+            opts.http.clone(),
+            stopped,
+        ));
         let workers = WorkerPool::spawn(
             store.clone(),
             handler,
@@ -168,7 +172,14 @@ impl Server {
 /// `paydown serve`: validates settings, opens the database, starts the
 /// server and runs until SIGTERM/SIGINT, then shuts down gracefully.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
-    let settings = Settings::from_args(&args)?;
+    let mut settings = Settings::from_args(&args)?;
+    let argv: Vec<String> = std::env::args().collect();
+    for warning in crate::settings::warnings(&settings, &argv) {
+        tracing::warn!("{warning}");
+    }
+    let fd_limit = crate::http::raise_fd_limit();
+    settings.http.max_connections =
+        crate::http::connection_cap(settings.http.max_connections, fd_limit);
     let store = Store::connect(settings.database_url.expose()).await?;
     let creds = AppCredentials::from_pem(settings.app_id, settings.private_key.expose())?;
     let app = GitHubApp::new(&settings.github_api_url, creds, ClientOptions::default())?;
@@ -191,15 +202,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     tracing::info!(
         addr = %server.local_addr(),
         database = store.url(),
-        github = %settings.github_api_url,
+        github = %crate::settings::url_for_logs(&settings.github_api_url),
         workers = settings.workers,
+        max_connections = settings.http.max_connections,
+        fd_limit = fd_limit.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into()),
+        max_body_bytes = settings.max_body_bytes,
         "paydown serve listening"
     );
     // The worker lease doubles as the leader lease: both say how long a
     // dead replica may hold work up.
     let periodic = Periodic::spawn(
         store.clone(),
-        periodic_jobs(&store),
+        periodic_jobs(&store, settings.retention),
         LeaderOptions::for_this_process(settings.lease),
     );
     shutdown_signal().await;
@@ -211,10 +225,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
 }
 
 /// The jobs the elected replica runs periodically (see [`crate::periodic`]):
-/// each is a name, an interval and an async function, e.g.
-/// `Job::new("deliveries.recover", Duration::from_secs(300), move || recover(app.clone()))`.
-fn periodic_jobs(_store: &Store) -> Vec<Job> {
-    Vec::new()
+/// each is a name, an interval and an async function.
+fn periodic_jobs(store: &Store, retention: Duration) -> Vec<Job> {
+    vec![crate::retention::job(
+        store,
+        retention,
+        crate::retention::DEFAULT_INTERVAL,
+    )]
 }
 
 async fn shutdown_signal() {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::http::HttpLimits;
 use crate::signature::WebhookSecrets;
 
 /// Default database: an SQLite file `paydown.sqlite` in the working
@@ -13,8 +14,16 @@ use crate::signature::WebhookSecrets;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://paydown.sqlite?mode=rwc";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
-/// GitHub caps webhook payloads at 25 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+/// Largest accepted webhook body. GitHub caps payloads at 25 MB, but what
+/// it sends is far smaller: the 69 payloads of `tests/fixtures` (GitHub's
+/// published examples, pretty-printed) are 2.6 KB to 29 KB, median 11 KB.
+/// The big ones are pushes, whose payload lists at most 2048 commits; at
+/// about 2 KB a commit that stays under 4 MiB. Every byte allowed here is a
+/// byte a stranger can make the server hold before the signature is
+/// checked, so the default is 4 MiB, not 25.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Default days a processed delivery (payload included) is kept.
+pub const DEFAULT_RETENTION_DAYS: u64 = 14;
 
 /// Flags and environment variables of `paydown serve`. Every value is taken
 /// as text and checked by [`Settings::from_args`] so errors can name the
@@ -64,12 +73,28 @@ pub struct ServeArgs {
     /// Seconds a worker holds a delivery before another may retake it [default: 60].
     #[arg(long, env = "PAYDOWN_LEASE_SECONDS", value_name = "SECONDS")]
     pub lease_seconds: Option<String>,
-    /// Largest accepted webhook body in bytes [default: 26214400, GitHub's cap].
+    /// Largest accepted webhook body in bytes [default: 4194304].
     #[arg(long, env = "PAYDOWN_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<String>,
     /// Seconds in-flight work may take to finish on shutdown [default: 10].
     #[arg(long, env = "PAYDOWN_SHUTDOWN_GRACE_SECONDS", value_name = "SECONDS")]
     pub shutdown_grace_seconds: Option<String>,
+    /// Seconds a client has to send request headers; also the longest idle
+    /// keep-alive [default: 10].
+    #[arg(long, env = "PAYDOWN_HEADER_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub header_timeout_seconds: Option<String>,
+    /// Seconds a client has to send a webhook body [default: 10].
+    #[arg(long, env = "PAYDOWN_BODY_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub body_timeout_seconds: Option<String>,
+    /// Most open HTTP connections, lowered to fit the fd limit [default: 4096].
+    #[arg(long, env = "PAYDOWN_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<String>,
+    /// Bytes of unauthenticated webhook bodies held at once [default: 67108864].
+    #[arg(long, env = "PAYDOWN_MAX_INFLIGHT_BODY_BYTES", value_name = "BYTES")]
+    pub max_inflight_body_bytes: Option<String>,
+    /// Days processed deliveries are kept before pruning [default: 14].
+    #[arg(long, env = "PAYDOWN_RETENTION_DAYS", value_name = "DAYS")]
+    pub retention_days: Option<String>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -87,6 +112,11 @@ impl std::fmt::Debug for ServeArgs {
             .field("lease_seconds", &self.lease_seconds)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("header_timeout_seconds", &self.header_timeout_seconds)
+            .field("body_timeout_seconds", &self.body_timeout_seconds)
+            .field("max_connections", &self.max_connections)
+            .field("max_inflight_body_bytes", &self.max_inflight_body_bytes)
+            .field("retention_days", &self.retention_days)
             .finish()
     }
 }
@@ -137,6 +167,9 @@ pub struct Settings {
     pub lease: Duration,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
+    pub http: HttpLimits,
+    /// Processed deliveries older than this are pruned.
+    pub retention: Duration,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -166,6 +199,61 @@ where
             }),
         },
     }
+}
+
+/// `url` for logs: any `user:password@` is dropped, since an Enterprise
+/// proxy URL can carry credentials.
+pub fn url_for_logs(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Warnings about settings that work but expose something: a plain-HTTP
+/// API URL off loopback (tokens and webhooks' work in clear text), and
+/// secrets given as flags (visible to every user in `ps`). `argv` is the
+/// process's command line.
+pub fn warnings(settings: &Settings, argv: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(rest) = settings.github_api_url.strip_prefix("http://") {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let loopback = name == "localhost"
+            || name
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            out.push(format!(
+                "PAYDOWN_GITHUB_API_URL uses plain http:// to {name}: installation tokens travel unencrypted"
+            ));
+        }
+    }
+    for flag in ["--private-key", "--webhook-secret", "--database-url"] {
+        if argv
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+        {
+            out.push(format!(
+                "{flag} was given on the command line, where every local user can read it (ps, /proc); use its environment variable or a file instead"
+            ));
+        }
+    }
+    out
+}
+
+fn parse_addr(var: &'static str, text: &str) -> Result<SocketAddr, SettingsError> {
+    text.parse::<SocketAddr>()
+        .map_err(|_| SettingsError::Invalid {
+            var,
+            reason: format!("expected HOST:PORT with an IP host, got {text:?}"),
+        })
 }
 
 impl Settings {
@@ -253,13 +341,10 @@ impl Settings {
             });
         }
 
-        let listen_text = non_empty(&args.listen).unwrap_or(DEFAULT_LISTEN);
-        let listen = listen_text
-            .parse::<SocketAddr>()
-            .map_err(|_| SettingsError::Invalid {
-                var: "PAYDOWN_LISTEN",
-                reason: format!("expected HOST:PORT with an IP host, got {listen_text:?}"),
-            })?;
+        let listen = parse_addr(
+            "PAYDOWN_LISTEN",
+            non_empty(&args.listen).unwrap_or(DEFAULT_LISTEN),
+        )?;
 
         let workers = parse_num("PAYDOWN_WORKERS", &args.workers, 4usize, 1)?;
         let lease = parse_num("PAYDOWN_LEASE_SECONDS", &args.lease_seconds, 60u64, 1)?;
@@ -276,6 +361,40 @@ impl Settings {
             0,
         )?;
 
+        let defaults = HttpLimits::default();
+        let http = HttpLimits {
+            header_timeout: Duration::from_secs(parse_num(
+                "PAYDOWN_HEADER_TIMEOUT_SECONDS",
+                &args.header_timeout_seconds,
+                defaults.header_timeout.as_secs(),
+                1,
+            )?),
+            body_timeout: Duration::from_secs(parse_num(
+                "PAYDOWN_BODY_TIMEOUT_SECONDS",
+                &args.body_timeout_seconds,
+                defaults.body_timeout.as_secs(),
+                1,
+            )?),
+            max_connections: parse_num(
+                "PAYDOWN_MAX_CONNECTIONS",
+                &args.max_connections,
+                defaults.max_connections,
+                1,
+            )?,
+            max_inflight_body_bytes: parse_num(
+                "PAYDOWN_MAX_INFLIGHT_BODY_BYTES",
+                &args.max_inflight_body_bytes,
+                defaults.max_inflight_body_bytes,
+                1,
+            )?,
+        };
+        let retention_days = parse_num(
+            "PAYDOWN_RETENTION_DAYS",
+            &args.retention_days,
+            DEFAULT_RETENTION_DAYS,
+            1,
+        )?;
+
         Ok(Settings {
             app_id,
             private_key: Secret::new(pem),
@@ -287,6 +406,8 @@ impl Settings {
             lease: Duration::from_secs(lease),
             max_body_bytes,
             shutdown_grace: Duration::from_secs(grace),
+            http,
+            retention: Duration::from_secs(retention_days.saturating_mul(86_400)),
         })
     }
 }
@@ -315,7 +436,9 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(s.workers, 4);
         assert_eq!(s.lease, Duration::from_secs(60));
-        assert_eq!(s.max_body_bytes, 25 * 1024 * 1024);
+        assert_eq!(s.max_body_bytes, 4 * 1024 * 1024);
+        assert_eq!(s.retention, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.http.header_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -379,6 +502,31 @@ mod tests {
             !dbg.contains("hunter2") && !dbg.contains("s3cr3t") && !dbg.contains("MIIB"),
             "{dbg}"
         );
+    }
+
+    #[test]
+    fn credentials_in_the_api_url_are_never_logged_and_plain_http_warns() {
+        assert_eq!(
+            url_for_logs("https://u:hunter2@ghe.example/api/v3"),
+            "https://<redacted>@ghe.example/api/v3"
+        );
+        assert_eq!(
+            url_for_logs("https://api.github.com"),
+            "https://api.github.com"
+        );
+        let mut a = minimal();
+        a.github_api_url = Some("http://ghe.example/api/v3".into());
+        let s = Settings::from_args(&a).unwrap();
+        assert_eq!(warnings(&s, &[]).len(), 1);
+        a.github_api_url = Some("http://127.0.0.1:8080".into());
+        let s = Settings::from_args(&a).unwrap();
+        assert!(warnings(&s, &[]).is_empty());
+        let argv = [
+            "paydown".to_string(),
+            "serve".into(),
+            "--webhook-secret=x".into(),
+        ];
+        assert!(warnings(&s, &argv)[0].contains("--webhook-secret"));
     }
 
     #[test]

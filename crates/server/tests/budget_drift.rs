@@ -308,7 +308,7 @@ async fn an_accepted_drift_turns_the_check_green_and_the_dashboard_lists_it() {
     app.settle().await;
     let dashboard = dashboard_body(&fake);
     assert!(dashboard.contains("launch week"), "{dashboard}");
-    assert!(dashboard.contains("@alice"), "{dashboard}");
+    assert!(dashboard.contains("`alice`"), "{dashboard}");
 
     // A later label event on the PR keeps the acceptance (read back from
     // the record in the comments): nothing is written.

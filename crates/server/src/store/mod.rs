@@ -36,6 +36,11 @@ pub enum StoreError {
     UnsupportedUrl { url: String },
     #[error("invalid database URL {url}: {source}")]
     InvalidUrl { url: String, source: sqlx::Error },
+    #[error("cannot create the SQLite database file {path}: {source}")]
+    CreateFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot create the directory {path} for the SQLite database: {source}")]
     CreateDir {
         path: String,

@@ -31,6 +31,22 @@ pub(super) struct Pools {
 /// each checkpoint.
 const LEASE_POOL_CONNECTIONS: u32 = 4;
 
+/// Creates the database file readable by its owner only (0600) when it does
+/// not exist yet: it holds webhook payloads with private repositories'
+/// text. SQLite creates the `-wal` and `-shm` files with the database
+/// file's permissions, so they are private too.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn connect(url: &str, redacted: &str) -> Result<Pools, StoreError> {
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let options = if url.trim_start().to_ascii_lowercase().starts_with("sqlite:") {
@@ -61,6 +77,10 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<Pools, StoreErr
                 source,
             })?;
         }
+        create_private(options.get_filename()).map_err(|source| StoreError::CreateFile {
+            path: options.get_filename().display().to_string(),
+            source,
+        })?;
         SqlitePoolOptions::new().max_connections(8)
     };
     // FULL rather than NORMAL: an acknowledged webhook must survive a power
