@@ -130,6 +130,7 @@ async fn apply_one(
             add_labels,
             remove_labels,
             add_assignees,
+            comment,
             ..
         } => {
             let mut patch = serde_json::Map::new();
@@ -167,6 +168,14 @@ async fn apply_one(
                         other?;
                     }
                 }
+            }
+            // After the labels: a failed comment is not retried by the next
+            // run (the label says the episode is known), so it is at most once.
+            if let Some(comment) = comment {
+                let route = repo.route(&format!("/issues/{number}/comments"));
+                let _: Value = client
+                    .post_json(&route, &json!({ "body": comment }))
+                    .await?;
             }
             Ok(None)
         }

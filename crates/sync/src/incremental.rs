@@ -399,6 +399,7 @@ async fn incremental(
         first_seen: BTreeMap::new(),
         incident_counts: BTreeMap::new(),
         priorities: BTreeMap::new(),
+        impact: None,
         today: options.today,
     };
     state.sha = head.sha.clone();
