@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod handlers;
+pub mod incident_endpoints;
 pub mod intake;
 pub mod metrics;
 pub mod router;

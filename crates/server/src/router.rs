@@ -36,6 +36,8 @@ pub struct AppState {
     pub kick: Arc<Notify>,
     /// GitHub API statistics shown on `/metrics`, when a client exists.
     pub github_stats: Option<Arc<ApiStats>>,
+    /// Secrets of `POST /incidents/pagerduty` and `POST /incidents`.
+    pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
 }
 
 /// The axum router; `max_body_bytes` bounds webhook bodies (413 beyond).
@@ -44,6 +46,14 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route(
             "/webhook",
             post(webhook).layer(DefaultBodyLimit::max(max_body_bytes)),
+        )
+        .route(
+            "/incidents/pagerduty",
+            post(crate::incident_endpoints::pagerduty).layer(DefaultBodyLimit::max(max_body_bytes)),
+        )
+        .route(
+            "/incidents",
+            post(crate::incident_endpoints::generic).layer(DefaultBodyLimit::max(max_body_bytes)),
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

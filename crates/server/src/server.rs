@@ -28,6 +28,8 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
     pub idle_poll: Duration,
+    /// Secrets of the incident endpoints (unset: those endpoints answer 404).
+    pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
 }
 
 impl ServerOptions {
@@ -39,6 +41,7 @@ impl ServerOptions {
             max_body_bytes: settings.max_body_bytes,
             shutdown_grace: settings.shutdown_grace,
             idle_poll: Duration::from_millis(250),
+            incident_secrets: settings.incident_secrets.clone(),
         }
     }
 }
@@ -100,6 +103,7 @@ impl Server {
             metrics: metrics.clone(),
             kick: kick.clone(),
             github_stats,
+            incident_secrets: opts.incident_secrets.clone(),
         };
         let app = router(state, opts.max_body_bytes);
         let (stop_http, stopped) = oneshot::channel::<()>();

@@ -43,6 +43,24 @@ pub struct ServeArgs {
         value_name = "SECRET"
     )]
     pub webhook_secret: Option<String>,
+    /// Secret of `POST /incidents/pagerduty` (PagerDuty webhooks v3);
+    /// several comma-separated while rotating. Unset: the endpoint is off.
+    #[arg(
+        long,
+        env = "PAYDOWN_PAGERDUTY_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub pagerduty_secret: Option<String>,
+    /// Secret of `POST /incidents` (Standard Webhooks, `whsec_…` accepted);
+    /// several comma-separated while rotating. Unset: the endpoint is off.
+    #[arg(
+        long,
+        env = "PAYDOWN_INCIDENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub incident_secret: Option<String>,
     /// Database URL: sqlite://… or postgres://… [default: sqlite://paydown.sqlite?mode=rwc,
     /// a file in the working directory]
     #[arg(
@@ -137,6 +155,7 @@ pub struct Settings {
     pub lease: Duration,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
+    pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -287,6 +306,10 @@ impl Settings {
             lease: Duration::from_secs(lease),
             max_body_bytes,
             shutdown_grace: Duration::from_secs(grace),
+            incident_secrets: crate::incident_endpoints::IncidentSecrets::from_values(
+                non_empty(&args.pagerduty_secret),
+                non_empty(&args.incident_secret),
+            ),
         })
     }
 }

@@ -33,6 +33,7 @@ fn options(secrets: &[&str]) -> ServerOptions {
         max_body_bytes: 64 * 1024,
         shutdown_grace: Duration::from_secs(5),
         idle_poll: Duration::from_millis(50),
+        incident_secrets: Default::default(),
     }
 }
 

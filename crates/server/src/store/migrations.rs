@@ -22,6 +22,11 @@ const SQLITE: &[Script] = &[
         "queue heads",
         include_str!("../../migrations/sqlite/0002_queue_heads.sql"),
     ),
+    (
+        5,
+        "incidents",
+        include_str!("../../migrations/sqlite/0005_incidents.sql"),
+    ),
 ];
 
 const POSTGRES: &[Script] = &[
@@ -34,6 +39,11 @@ const POSTGRES: &[Script] = &[
         2,
         "queue heads",
         include_str!("../../migrations/postgres/0002_queue_heads.sql"),
+    ),
+    (
+        5,
+        "incidents",
+        include_str!("../../migrations/postgres/0005_incidents.sql"),
     ),
 ];
 

@@ -10,6 +10,7 @@
 //! (leases are long compared with NTP skew).
 
 mod batch;
+mod incidents;
 mod migrations;
 mod postgres;
 mod queue;
@@ -57,6 +58,8 @@ pub enum StoreError {
     LeaseLost { delivery_id: String },
     #[error("delivery {delivery_id}: unknown status {status:?} in the database")]
     UnknownStatus { delivery_id: String, status: String },
+    #[error("unreadable record: {0}")]
+    Corrupt(String),
 }
 
 impl StoreError {

@@ -37,6 +37,7 @@ pub fn server_options(lease: Duration) -> ServerOptions {
         max_body_bytes: 25 * 1024 * 1024,
         shutdown_grace: Duration::from_secs(5),
         idle_poll: Duration::from_millis(20),
+        incident_secrets: Default::default(),
     }
 }
 
