@@ -95,12 +95,15 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .filter(|v| !v.is_empty())
 }
 
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
+/// A refusal: the status and the message of the JSON error body.
+type Refusal = (StatusCode, String);
+
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refusal> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            answer(StatusCode::PAYLOAD_TOO_LARGE, "payload too large")
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload too large".into())
         } else {
-            answer(rejection.status(), "cannot read the request body")
+            (rejection.status(), "cannot read the request body".into())
         }
     })
 }
@@ -120,7 +123,7 @@ pub async fn pagerduty(
     };
     let body = match read_body(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err((status, message)) => return answer(status, &message),
     };
     if !verify_pagerduty(&secrets, header(&headers, "x-pagerduty-signature"), &body) {
         state.metrics.rejected("signature_mismatch");
@@ -131,7 +134,7 @@ pub async fn pagerduty(
     }
     let envelope: PdEnvelope = match parse(&body) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err((status, message)) => return answer(status, &message),
     };
     if envelope.event.event_type == "pagey.ping" {
         return (StatusCode::OK, axum::Json(json!({ "status": "pong" }))).into_response();
@@ -156,7 +159,7 @@ pub async fn generic(
     };
     let body = match read_body(body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err((status, message)) => return answer(status, &message),
     };
     let id = header(&headers, "webhook-id");
     let timestamp = header(&headers, "webhook-timestamp");
@@ -170,7 +173,7 @@ pub async fn generic(
     };
     let value: Value = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err((status, message)) => return answer(status, &message),
     };
     if let Err(message) = generic_incident(&value) {
         return answer(StatusCode::BAD_REQUEST, &message);
@@ -178,13 +181,13 @@ pub async fn generic(
     enqueue(&state, format!("incident:{id}"), GENERIC_EVENT, &body).await
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        answer(
+        (
             StatusCode::BAD_REQUEST,
-            &format!("malformed JSON at {path}: {}", e.inner()),
+            format!("malformed JSON at {path}: {}", e.inner()),
         )
     })
 }

@@ -115,3 +115,57 @@ async fn three_incident_issues_make_the_debt_issue_p1_and_hot_with_one_comment()
     assert_eq!(fake.count_writes(), 0);
     app.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_incident_issue_in_a_listed_ops_repository_counts_for_the_debt_repository() {
+    // Given octo-repo lists octo-org/ops under incidents.repositories, and
+    // both are installed,
+    const OPS: &str = "octo-org/ops";
+    let fake = FakeGitHub::start().await;
+    let repo = fake.repo(REPO);
+    repo.set_files(
+        "main",
+        &[
+            ("src/pay.rs", "// TODO: retries double-charge\n"),
+            (
+                ".github/paydown.yml",
+                "incidents:\n  repositories: [octo-org/ops]\n",
+            ),
+        ],
+    );
+    let ops = fake.add_repo("octo-org", "ops", 1);
+    ops.set_files("main", &[("README.md", "runbooks\n")]);
+    let app = TestApp::start(&fake).await;
+    let install = json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
+        "repositories": [
+            {"id": 1, "name": "octo-repo", "full_name": REPO, "private": false},
+            {"id": 2, "name": "ops", "full_name": OPS, "private": false},
+        ],
+        "sender": {"login": "alice", "id": 2, "type": "User"},
+    });
+    app.deliver("installation", &install).await;
+    let n = debt_issues(&fake)[0].number;
+
+    // when an incident issue in ops references the debt issue by its full name,
+    let number = ops.add_issue(
+        NewIssue::new("Payments outage")
+            .body(&format!("Root cause: {REPO}#{n}"))
+            .labels(&["incident"]),
+    );
+    app.deliver(
+        "issues",
+        &fake.issues_payload(OPS, number, "opened", "alice", None),
+    )
+    .await;
+
+    // then it counts for octo-repo's debt issue.
+    let body = repo.issue(n).unwrap().body.unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 1 in 90 days, 1 all time"),
+        "{body}"
+    );
+    assert!(body.contains("Payments outage"), "{body}");
+    app.server.shutdown().await.unwrap();
+}
