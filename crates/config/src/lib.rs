@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub use model::{
     Annotations, Cadence, CheckMode, Commands, Config, DEFAULT_VENDORED, Dashboard, Drift,
     Incidents, Issues, MetadataField, Paths, Permission, Priority, Severity, Spike, SprintSource,
-    Sprints, TimeZone, Work,
+    Sprints, Thresholds, TimeZone, Work,
 };
 
 /// Where the configuration lives in a repository.

@@ -31,6 +31,9 @@ pub struct Config {
     pub incidents: Incidents,
     /// Weights of the priority score.
     pub priority: Priority,
+    /// Names of the customer segments behind `tier=1..N`, e.g.
+    /// `{1: enterprise, 2: team, 3: free}`. Default: `{}` (shown as `tier N`).
+    pub tiers: BTreeMap<u32, String>,
     /// Slash commands in comments.
     pub commands: Commands,
 }
@@ -315,6 +318,9 @@ pub struct Sprints {
     pub tolerance: f64,
     /// Time zone of sprint boundaries: `UTC` or a fixed offset like `+02:00`. Default: `UTC`.
     pub timezone: TimeZone,
+    /// Added to `debt_share` while any debt item is hot (`debt:hot`), 0 to 1.
+    /// Default: `0` (off).
+    pub hot_share_boost: f64,
 }
 
 impl Default for Sprints {
@@ -326,6 +332,7 @@ impl Default for Sprints {
             debt_share: 0.2,
             tolerance: 0.05,
             timezone: TimeZone::default(),
+            hot_share_boost: 0.0,
         }
     }
 }
@@ -520,6 +527,11 @@ impl Permission {
 pub struct Incidents {
     /// Issues with any of these labels are incidents. Default: `[incident]`.
     pub labels: Vec<String>,
+    /// Other repositories (`owner/name`) of the same installation whose
+    /// incident issues count here. Default: `[]`.
+    pub repositories: Vec<String>,
+    /// PagerDuty service ids whose incidents are routed to this repository. Default: `[]`.
+    pub pagerduty_services: Vec<String>,
     /// Incidents older than this many days no longer count. Default: `90`.
     pub window_days: u32,
     /// Spike detection (the `debt:hot` label).
@@ -530,6 +542,8 @@ impl Default for Incidents {
     fn default() -> Self {
         Self {
             labels: vec!["incident".to_string()],
+            repositories: Vec::new(),
+            pagerduty_services: Vec::new(),
             window_days: 90,
             spike: Spike::default(),
         }
@@ -573,6 +587,33 @@ pub struct Priority {
     pub cost: f64,
     /// Weight of the keyword severity. Default: `1.0`.
     pub severity: f64,
+    /// Weight of an overdue `due` date (per week overdue, capped). Default: `1.0`.
+    pub due: f64,
+    /// Lowest scores of the bands `debt:P1`..`debt:P3`; lower is `debt:P4`.
+    /// Default: `{p1: 15, p2: 8, p3: 4}`.
+    pub thresholds: Thresholds,
+}
+
+/// `priority.thresholds`: the lowest score of each band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Thresholds {
+    /// Default: `15`.
+    pub p1: f64,
+    /// Default: `8`.
+    pub p2: f64,
+    /// Default: `4`.
+    pub p3: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            p1: 15.0,
+            p2: 8.0,
+            p3: 4.0,
+        }
+    }
 }
 
 impl Default for Priority {
@@ -583,6 +624,8 @@ impl Default for Priority {
             tier: 2.0,
             cost: 1.0,
             severity: 1.0,
+            due: 1.0,
+            thresholds: Thresholds::default(),
         }
     }
 }

@@ -32,6 +32,10 @@ pub(crate) enum Kind {
     Date,
     /// `UTC` or a fixed offset like `+02:00`.
     TimeZone,
+    /// A repository `owner/name`.
+    Repository,
+    /// A tier number, 1 to 255 (a mapping key).
+    TierNumber,
     /// One of the listed strings.
     Enum(&'static [&'static str]),
     /// A list of values; `min_len` items at least.
@@ -290,6 +294,11 @@ const SPRINTS: &[Field] = &[
         Kind::TimeZone,
         "Time zone of sprint boundaries: UTC or a fixed offset like +02:00.",
     ),
+    field(
+        "hot_share_boost",
+        SHARE,
+        "Added to debt_share while any debt item is hot (debt:hot); 0 turns it off.",
+    ),
 ];
 
 const DRIFT: &[Field] = &[
@@ -341,6 +350,22 @@ const INCIDENTS: &[Field] = &[
         "Issues with any of these labels are incidents.",
     ),
     field(
+        "repositories",
+        Kind::List {
+            item: &Kind::Repository,
+            min_len: 0,
+        },
+        "Other repositories (owner/name) of the installation whose incident issues count here.",
+    ),
+    field(
+        "pagerduty_services",
+        Kind::List {
+            item: &Kind::Str { non_empty: true },
+            min_len: 0,
+        },
+        "PagerDuty service ids whose incidents are routed to this repository.",
+    ),
+    field(
         "window_days",
         DAYS,
         "Incidents older than this many days no longer count.",
@@ -362,6 +387,26 @@ const PRIORITY: &[Field] = &[
     field("tier", WEIGHT, "Weight of the tier (tier 1 is highest)."),
     field("cost", WEIGHT, "Weight of the cost (cheaper items rise)."),
     field("severity", WEIGHT, "Weight of the keyword severity."),
+    field(
+        "due",
+        WEIGHT,
+        "Weight of an overdue due date (per week overdue, capped at 12).",
+    ),
+    field(
+        "thresholds",
+        Kind::Section(THRESHOLDS),
+        "Lowest score of each band; below p3 is debt:P4.",
+    ),
+];
+
+const SCORE: Kind = Kind::Float {
+    min: 0.0,
+    max: 100_000.0,
+};
+const THRESHOLDS: &[Field] = &[
+    field("p1", SCORE, "Lowest score labelled debt:P1."),
+    field("p2", SCORE, "Lowest score labelled debt:P2."),
+    field("p3", SCORE, "Lowest score labelled debt:P3."),
 ];
 
 const COMMANDS: &[Field] = &[
@@ -421,6 +466,14 @@ pub(crate) const ROOT: &[Field] = &[
         "Weights (0 to 100) of the priority score's terms.",
     ),
     field(
+        "tiers",
+        Kind::Map {
+            key: &Kind::TierNumber,
+            value: &Kind::Str { non_empty: true },
+        },
+        "Names of the customer segments behind tier=1..N, e.g. {1: enterprise, 2: team}.",
+    ),
+    field(
         "commands",
         Kind::Section(COMMANDS),
         "Slash commands in comments.",
@@ -450,6 +503,8 @@ impl Kind {
             Kind::Glob => "a glob pattern".into(),
             Kind::Date => "a date (YYYY-MM-DD)".into(),
             Kind::TimeZone => "a time zone (UTC or an offset like +02:00)".into(),
+            Kind::Repository => "a repository (owner/name)".into(),
+            Kind::TierNumber => "a tier number from 1 to 255".into(),
             Kind::Enum(names) => format!("one of {}", names.join(", ")),
             Kind::List { item, .. } => format!("a list of {}s", item.noun()),
             Kind::Map { .. } | Kind::Section(_) => "a mapping".into(),

@@ -430,6 +430,8 @@ impl Walk {
             | Kind::Glob
             | Kind::Date
             | Kind::TimeZone
+            | Kind::Repository
+            | Kind::TierNumber
             | Kind::Enum(_) => {
                 let Some(Scalar::String(text)) = s else {
                     return self.type_error(node, path, kind);
@@ -684,6 +686,14 @@ fn check_text(text: &str, kind: &Kind) -> Result<(), String> {
              (names like Europe/Berlin are not supported)",
             quote(text)
         ),
+        Kind::Repository if !is_repository(text) => format!(
+            "{} is not a repository; write owner/name, like acme/ops",
+            quote(text)
+        ),
+        Kind::TierNumber if !text.parse::<u8>().is_ok_and(|n| n >= 1) => format!(
+            "{} is not a tier; tiers are numbered from 1 (highest) to 255",
+            quote(text)
+        ),
         Kind::Enum(names) if !names.contains(&text) => {
             let mut message = format!(
                 "{} is not valid; expected one of {}",
@@ -698,6 +708,18 @@ fn check_text(text: &str, kind: &Kind) -> Result<(), String> {
         _ => return Ok(()),
     };
     Err(problem)
+}
+
+/// `owner/name` with GitHub's characters: letters, digits, `-`, `_`, `.`.
+fn is_repository(text: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    matches!(text.split_once('/'), Some((o, n)) if part(o) && part(n))
 }
 
 /// Exactly `YYYY-MM-DD` and a real calendar date (chrono alone also takes `2026-1-5`).

@@ -753,3 +753,49 @@ fn given_flow_collections_nested_past_the_limit_when_parsed_then_the_depth_error
     assert_eq!((found[0].0, found[0].1), (2, 13 + 62));
     assert!(found[0].2.contains("deeper than 64 levels"), "{found:?}");
 }
+
+#[test]
+fn given_the_incident_keys_of_the_spec_when_parsed_then_routing_tiers_and_bands_are_read() {
+    let c = ok("\
+incidents:
+  labels: [incident, sev1]
+  repositories: [acme/ops]
+  pagerduty_services: [PABC123]
+  spike: {window_days: 7, factor: 3, min: 3}
+tiers: {1: enterprise, 2: team, 3: free}
+priority:
+  due: 2
+  thresholds: {p1: 20, p2: 10, p3: 5}
+sprints:
+  hot_share_boost: 0.1
+");
+    assert_eq!(c.incidents.repositories, ["acme/ops"]);
+    assert_eq!(c.incidents.pagerduty_services, ["PABC123"]);
+    assert_eq!(c.tiers.get(&1).map(String::as_str), Some("enterprise"));
+    assert_eq!(c.tiers.len(), 3);
+    assert_eq!(c.priority.due, 2.0);
+    assert_eq!(c.priority.thresholds.p1, 20.0);
+    assert_eq!(c.sprints.hot_share_boost, 0.1);
+    // Off unless asked for.
+    assert_eq!(Config::default().sprints.hot_share_boost, 0.0);
+}
+
+#[test]
+fn given_a_bad_repository_or_tier_when_parsed_then_each_is_reported_where_it_is() {
+    let errs = positioned(
+        "\
+incidents:
+  repositories: [ops]
+tiers: {0: nobody, x: who}
+",
+    );
+    assert_eq!(errs.len(), 3, "{errs:#?}");
+    assert!(errs[0].2.contains("write owner/name"), "{}", errs[0].2);
+    assert_eq!(errs[0].0, 2);
+    assert!(errs[1].2.contains("numbered from 1"), "{}", errs[1].2);
+    assert!(
+        errs[2].2.contains("`x`") || errs[2].2.contains("x"),
+        "{}",
+        errs[2].2
+    );
+}

@@ -9,11 +9,13 @@
 //! resulting [`plan::Plan`].
 
 pub mod dashboard;
+pub mod impact;
 pub mod marker;
 pub mod plan;
 pub mod render;
 
 pub use dashboard::{DashboardInput, DashboardItem, PaidDownItem, render_dashboard};
+pub use impact::{HOT_LABEL, Impact, IncidentLink};
 pub use marker::{ItemMarker, ItemMeta};
 pub use plan::{Coverage, Effect, ExistingIssue, IssueState, Plan, PlanInput, PlanSummary, plan};
 pub use render::{RenderedIssue, RepoRef, TRACKING_LABEL};

@@ -31,6 +31,7 @@ use paydown_annotations::id::{normalise_text, similarity};
 use paydown_config::Config;
 use serde::{Deserialize, Serialize};
 
+use crate::impact::{self, Impact};
 use crate::marker::{self, ItemMarker};
 use crate::render::{
     self, AREA_LABEL_PREFIX, ItemFacts, LABEL_IGNORED, LABEL_PREFIX, LABEL_WONTFIX, RenderContext,
@@ -131,6 +132,9 @@ pub struct PlanInput {
     pub incident_counts: BTreeMap<String, BTreeMap<String, u32>>,
     /// `P1`…`P4` by item id (the priority feature fills this).
     pub priorities: BTreeMap<String, String>,
+    /// Incident counts, score and links by item id. `None`: incidents are
+    /// not read here, and the priority and `debt:hot` labels are left alone.
+    pub impact: Option<BTreeMap<String, Impact>>,
     pub today: NaiveDate,
 }
 
@@ -150,6 +154,7 @@ impl PlanInput {
             first_seen: BTreeMap::new(),
             incident_counts: BTreeMap::new(),
             priorities: BTreeMap::new(),
+            impact: None,
             today,
         }
     }
@@ -180,6 +185,9 @@ pub enum Effect {
         remove_labels: Vec<String>,
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         add_assignees: Vec<String>,
+        /// Posted after the edit: the one comment that opens a spike episode.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        comment: Option<String>,
     },
     /// The annotation left the default branch: comment, then close as completed.
     Close {
@@ -269,6 +277,7 @@ impl Plan {
                     add_labels,
                     remove_labels,
                     add_assignees,
+                    comment,
                 } => {
                     let mut what: Vec<String> = Vec::new();
                     if let Some(title) = title {
@@ -285,6 +294,9 @@ impl Plan {
                     }
                     if !add_assignees.is_empty() {
                         what.push(format!("+assignees {}", add_assignees.join(",")));
+                    }
+                    if comment.is_some() {
+                        what.push("+comment".to_string());
                     }
                     format!("update     #{number} {}  [{id}]", what.join("; "))
                 }
@@ -667,8 +679,30 @@ impl<'a> Planner<'a> {
             priority,
             incident_counts: self.input.incident_counts.get(&a.id).unwrap_or(&empty),
             adopted,
+            impact: self.impact_of(a),
         };
         render::render_issue(a, &ctx, &facts)
+    }
+
+    fn impact_of(&self, a: &Annotation) -> Option<&'a Impact> {
+        self.input.impact.as_ref()?.get(&a.id)
+    }
+
+    /// Adds the priority and hot labels to `rendered`; returns the comment
+    /// that opens a spike episode, when this run opens one.
+    fn add_impact_labels(
+        &self,
+        a: &Annotation,
+        issue: Option<&ExistingIssue>,
+        rendered: &mut render::RenderedIssue,
+    ) -> Option<String> {
+        let impact = self.impact_of(a)?;
+        let was_hot = issue.is_some_and(|i| i.has_label(impact::HOT_LABEL));
+        let decision = impact::decide(impact, &self.input.config, was_hot);
+        rendered.labels.extend(impact::labels(impact, decision.hot));
+        decision
+            .entered
+            .then(|| impact::hot_comment(impact, &decision))
     }
 
     fn reconcile_pair(&mut self, item: usize, index: usize) {
@@ -804,6 +838,9 @@ impl<'a> Planner<'a> {
             let current = self.render(a, &self.input.sha, first_seen, priority, adopted);
             (Some(full_body(&current.body)), current)
         };
+        let mut current = current;
+        let comment = self.add_impact_labels(a, Some(issue), &mut current);
+        let manages_impact = self.impact_of(a).is_some();
         let title = (!adopted && current.title != issue.title).then(|| current.title.clone());
 
         let add_labels: Vec<String> = current
@@ -827,7 +864,8 @@ impl<'a> Planner<'a> {
             .filter(|label| {
                 let lower = label.to_lowercase();
                 let managed = lower.starts_with(AREA_LABEL_PREFIX)
-                    || (lower.starts_with(LABEL_PREFIX) && managed_keywords.contains(&lower));
+                    || (lower.starts_with(LABEL_PREFIX) && managed_keywords.contains(&lower))
+                    || (manages_impact && impact::is_managed_label(&lower));
                 managed && !current.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
             })
             .cloned()
@@ -853,6 +891,7 @@ impl<'a> Planner<'a> {
             && add_labels.is_empty()
             && remove_labels.is_empty()
             && add_assignees.is_empty()
+            && comment.is_none()
         {
             return None;
         }
@@ -864,6 +903,7 @@ impl<'a> Planner<'a> {
             add_labels,
             remove_labels,
             add_assignees,
+            comment,
         })
     }
 
@@ -945,7 +985,10 @@ impl<'a> Planner<'a> {
             }
             let a = self.items[item];
             let (first_seen, priority) = self.facts_for(a, None);
-            let r = self.render(a, &self.input.sha, first_seen, priority, false);
+            let mut r = self.render(a, &self.input.sha, first_seen, priority, false);
+            // A new issue has no number to comment on yet; its body and
+            // `debt:hot` label carry the spike.
+            let _ = self.add_impact_labels(a, None, &mut r);
             self.plan.summary.create += 1;
             self.plan.effects.push(Effect::Create {
                 id: r.id,

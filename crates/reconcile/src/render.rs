@@ -87,6 +87,9 @@ pub struct ItemFacts<'a> {
     pub incident_counts: &'a BTreeMap<String, u32>,
     /// The issue predates paydown (see [`ItemMeta::adopted`]).
     pub adopted: bool,
+    /// Incident counts and the priority score, when incidents are read;
+    /// they replace the Incidents and Priority rows.
+    pub impact: Option<&'a crate::impact::Impact>,
 }
 
 /// The issue paydown wants for one item.
@@ -278,6 +281,45 @@ fn cost_text(annotation: &Annotation) -> Option<String> {
     Some(format!("{}{unit}", cost.amount))
 }
 
+/// The Incidents, Due and Priority rows when incidents are not read: the
+/// annotation's `incident=` names with the counts given, and the priority
+/// placeholder.
+fn incident_due_and_priority_rows(
+    a: &Annotation,
+    facts: &ItemFacts<'_>,
+    row: &mut impl FnMut(&str, String),
+) {
+    let m = &a.metadata;
+    let mut incidents: Vec<(String, u32)> = Vec::new();
+    for name in &m.incidents {
+        if !incidents.iter().any(|(n, _)| n == name) {
+            incidents.push((
+                name.clone(),
+                facts.incident_counts.get(name).copied().unwrap_or(0),
+            ));
+        }
+    }
+    for (name, count) in facts.incident_counts {
+        if !incidents.iter().any(|(n, _)| n == name) {
+            incidents.push((name.clone(), *count));
+        }
+    }
+    if !incidents.is_empty() {
+        let list: Vec<String> = incidents
+            .iter()
+            .map(|(name, count)| format!("{} ({count})", cell(name)))
+            .collect();
+        row("Incidents", list.join(", "));
+    }
+    if let Some(due) = &m.due {
+        row("Due", cell(due));
+    }
+    row(
+        "Priority",
+        cell(facts.priority.unwrap_or(PRIORITY_PLACEHOLDER)),
+    );
+}
+
 fn body(annotation: &Annotation, ctx: &RenderContext<'_>, facts: &ItemFacts<'_>) -> String {
     let a = annotation;
     let mut out = String::new();
@@ -343,34 +385,15 @@ fn body(annotation: &Annotation, ctx: &RenderContext<'_>, facts: &ItemFacts<'_>)
     if let Some(tier) = m.tier {
         row("Tier", tier.to_string());
     }
-    let mut incidents: Vec<(String, u32)> = Vec::new();
-    for name in &m.incidents {
-        if !incidents.iter().any(|(n, _)| n == name) {
-            incidents.push((
-                name.clone(),
-                facts.incident_counts.get(name).copied().unwrap_or(0),
-            ));
+    match facts.impact {
+        Some(impact) => {
+            if let Some(due) = &m.due {
+                row("Due", cell(due));
+            }
+            crate::impact::rows(impact, ctx.config, &mut row)
         }
+        None => incident_due_and_priority_rows(a, facts, &mut row),
     }
-    for (name, count) in facts.incident_counts {
-        if !incidents.iter().any(|(n, _)| n == name) {
-            incidents.push((name.clone(), *count));
-        }
-    }
-    if !incidents.is_empty() {
-        let list: Vec<String> = incidents
-            .iter()
-            .map(|(name, count)| format!("{} ({count})", cell(name)))
-            .collect();
-        row("Incidents", list.join(", "));
-    }
-    if let Some(due) = &m.due {
-        row("Due", cell(due));
-    }
-    row(
-        "Priority",
-        cell(facts.priority.unwrap_or(PRIORITY_PLACEHOLDER)),
-    );
     row("First seen", facts.first_seen.to_string());
     for (key, value) in &m.extra {
         row(&cell(key), cell(value));
@@ -440,6 +463,7 @@ mod tests {
             first_seen: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             priority: None,
             incident_counts: counts,
+            impact: None,
             adopted: false,
         };
         render_issue(a, &ctx, &facts)

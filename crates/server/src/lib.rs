@@ -5,6 +5,7 @@
 pub mod events;
 pub mod handlers;
 pub mod http;
+pub mod incident_endpoints;
 pub mod intake;
 pub mod metrics;
 pub mod periodic;

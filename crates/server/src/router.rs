@@ -38,6 +38,8 @@ pub struct AppState {
     pub github_stats: Option<Arc<ApiStats>>,
     /// What an unauthenticated webhook body may cost.
     pub body_limits: Arc<BodyLimits>,
+    /// Secrets of `POST /incidents/pagerduty` and `POST /incidents`.
+    pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
 }
 
 /// How long a webhook caller may wait for the body budget before 503.
@@ -86,6 +88,11 @@ impl BodyLimits {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhook", post(webhook))
+        .route(
+            "/incidents/pagerduty",
+            post(crate::incident_endpoints::pagerduty),
+        )
+        .route("/incidents", post(crate::incident_endpoints::generic))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -110,7 +117,7 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// reserved before reading (the declared length, or the cap for a chunked
 /// body), and the body must arrive within the body timeout. The permit
 /// returned keeps the reservation until the request is done with the body.
-async fn read_body(
+pub(crate) async fn read_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,

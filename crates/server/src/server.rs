@@ -32,6 +32,8 @@ pub struct ServerOptions {
     pub idle_poll: Duration,
     /// Timeouts, connection cap and the memory budget for webhook bodies.
     pub http: HttpLimits,
+    /// Secrets of the incident endpoints (unset: those endpoints answer 404).
+    pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
 }
 
 impl ServerOptions {
@@ -44,6 +46,7 @@ impl ServerOptions {
             shutdown_grace: settings.shutdown_grace,
             idle_poll: Duration::from_millis(250),
             http: settings.http.clone(),
+            incident_secrets: settings.incident_secrets.clone(),
         }
     }
 }
@@ -106,6 +109,7 @@ impl Server {
             kick: kick.clone(),
             github_stats,
             body_limits: Arc::new(BodyLimits::new(opts.max_body_bytes, &opts.http)),
+            incident_secrets: opts.incident_secrets.clone(),
         };
         let app = router(state);
         let (stop_http, stopped) = oneshot::channel::<()>();

@@ -52,6 +52,24 @@ pub struct ServeArgs {
         value_name = "SECRET"
     )]
     pub webhook_secret: Option<String>,
+    /// Secret of `POST /incidents/pagerduty` (PagerDuty webhooks v3);
+    /// several comma-separated while rotating. Unset: the endpoint is off.
+    #[arg(
+        long,
+        env = "PAYDOWN_PAGERDUTY_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub pagerduty_secret: Option<String>,
+    /// Secret of `POST /incidents` (Standard Webhooks, `whsec_…` accepted);
+    /// several comma-separated while rotating. Unset: the endpoint is off.
+    #[arg(
+        long,
+        env = "PAYDOWN_INCIDENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub incident_secret: Option<String>,
     /// Database URL: sqlite://… or postgres://… [default: sqlite://paydown.sqlite?mode=rwc,
     /// a file in the working directory]
     #[arg(
@@ -170,6 +188,7 @@ pub struct Settings {
     pub http: HttpLimits,
     /// Processed deliveries older than this are pruned.
     pub retention: Duration,
+    pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -408,6 +427,10 @@ impl Settings {
             shutdown_grace: Duration::from_secs(grace),
             http,
             retention: Duration::from_secs(retention_days.saturating_mul(86_400)),
+            incident_secrets: crate::incident_endpoints::IncidentSecrets::from_values(
+                non_empty(&args.pagerduty_secret),
+                non_empty(&args.incident_secret),
+            ),
         })
     }
 }

@@ -34,6 +34,7 @@ fn options(secrets: &[&str]) -> ServerOptions {
         shutdown_grace: Duration::from_secs(5),
         idle_poll: Duration::from_millis(50),
         http: paydown_server::http::HttpLimits::default(),
+        incident_secrets: Default::default(),
     }
 }
 

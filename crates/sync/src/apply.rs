@@ -132,6 +132,7 @@ async fn apply_one(
             add_labels,
             remove_labels,
             add_assignees,
+            comment,
             ..
         } => {
             let mut patch = serde_json::Map::new();
@@ -169,6 +170,13 @@ async fn apply_one(
                         other?;
                     }
                 }
+            }
+            // After the labels: a failed comment is not retried by the next
+            // run (the label says the episode is known), so it is at most once.
+            if let Some(comment) = comment {
+                // A 5xx is "maybe applied": create_comment looks before it
+                // posts again, so a spike never gets two comments.
+                comment_on(client, repo, number, &comment).await?;
             }
             Ok(None)
         }

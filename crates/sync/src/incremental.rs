@@ -95,6 +95,12 @@ pub async fn sync_push(
         .map(|state| state.tracked.issues.iter().map(|i| i.number).collect())
         .unwrap_or_default();
     let reason = match (decision, previous, &options.head) {
+        // Incident counts change without a commit: with incidents, an
+        // up-to-date tree is still planned again in full (the planner
+        // writes only what differs).
+        (Decision::UpToDate, Some(_), Some(_)) if options.incidents.is_some() => {
+            "incidents are read".to_string()
+        }
         (Decision::UpToDate, Some(state), Some(head)) => {
             return up_to_date(client, repo, options, head, state).await;
         }
@@ -399,6 +405,7 @@ async fn incremental(
         first_seen: BTreeMap::new(),
         incident_counts: BTreeMap::new(),
         priorities: BTreeMap::new(),
+        impact: None,
         today: options.today,
     };
     state.sha = head.sha.clone();

@@ -66,6 +66,10 @@ pub struct SyncOptions {
     pub last_valid_config: Option<String>,
     /// Sections of the dashboard that other features render.
     pub dashboard_sections: DashboardSections,
+    /// The incidents this repository reads (its own incident issues, those
+    /// of `incidents.repositories`, external ones routed here), for the
+    /// counts, priority and `debt:hot`. `None` leaves those labels alone.
+    pub incidents: Option<Vec<paydown_incidents::Incident>>,
 }
 
 /// What a sync saw, decided and did.
@@ -118,6 +122,7 @@ impl SyncOptions {
             config_errors: Vec::new(),
             last_valid_config: None,
             dashboard_sections: DashboardSections::default(),
+            incidents: None,
         }
     }
 }
@@ -267,6 +272,7 @@ pub(crate) async fn full_sync(
         first_seen: BTreeMap::new(),
         incident_counts: BTreeMap::new(),
         priorities: BTreeMap::new(),
+        impact: None,
         today: options.today,
     };
     let annotations = input.annotations.len();
@@ -328,6 +334,13 @@ pub(crate) async fn plan_apply_and_show(
     state: &mut SyncState,
     dashboard_annotations: Option<&[paydown_annotations::Annotation]>,
 ) -> Result<Finished, SyncError> {
+    if let Some(incidents) = &options.incidents {
+        input.impact = Some(paydown_reconcile::impact::compute(
+            &input,
+            incidents,
+            chrono::Utc::now(),
+        ));
+    }
     let mut plan = paydown_reconcile::plan(&input);
     // Close comments name the merged PR that paid the debt down. Asking
     // GitHub costs a request, so only when something is being closed.

@@ -271,6 +271,12 @@ pub struct Issue {
     pub milestone: Option<MilestoneRef>,
     #[serde(default)]
     pub pull_request: Option<PullRequestLink>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

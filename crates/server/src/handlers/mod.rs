@@ -22,6 +22,7 @@ use crate::store::{Claimed, Store, StoreError};
 
 mod installation;
 mod issue_comment;
+mod issues;
 mod pull_request;
 mod push;
 
@@ -97,6 +98,11 @@ impl GitHubHandler {
                 .sync(&job.repository, job.installation, None, None)
                 .await;
         }
+        if delivery.event == crate::incident_endpoints::PAGERDUTY_EVENT
+            || delivery.event == crate::incident_endpoints::GENERIC_EVENT
+        {
+            return self.incident_delivery(delivery).await;
+        }
         match parse_event(&delivery.event, &delivery.payload)? {
             Event::Ping(ping) => {
                 tracing::info!(delivery = %delivery.delivery_id, hook_id = ?ping.hook_id, "ping");
@@ -110,6 +116,7 @@ impl GitHubHandler {
             Event::Push(ev) => self.push(&ev).await,
             Event::PullRequest(ev) => self.pull_request(&ev, &delivery.delivery_id).await,
             Event::IssueComment(ev) => self.issue_comment(&ev, &delivery.delivery_id).await,
+            Event::Issues(ev) => self.issues(&ev, &delivery.delivery_id).await,
             Event::Unknown { name } => {
                 tracing::debug!(delivery = %delivery.delivery_id, event = %name, "event not handled by paydown; ignored");
                 Ok(())

@@ -128,10 +128,14 @@ impl GitHubHandler {
         let dashboard_sections = self
             .budget_sections(&client, &repo, full_name, &head, kept_config)
             .await?;
+        let incidents = self
+            .incidents_for_kept(full_name, last_valid.as_deref())
+            .await?;
         let options = SyncOptions {
             head: Some(head),
             pull_request,
             dashboard_sections,
+            incidents,
             last_valid_config: last_valid,
             ..SyncOptions::for_api(client.api_base())
         };

@@ -27,6 +27,11 @@ const SQLITE: &[Script] = &[
         "leader",
         include_str!("../../migrations/sqlite/0003_leader.sql"),
     ),
+    (
+        5,
+        "incidents",
+        include_str!("../../migrations/sqlite/0005_incidents.sql"),
+    ),
 ];
 
 const POSTGRES: &[Script] = &[
@@ -44,6 +49,11 @@ const POSTGRES: &[Script] = &[
         3,
         "leader",
         include_str!("../../migrations/postgres/0003_leader.sql"),
+    ),
+    (
+        5,
+        "incidents",
+        include_str!("../../migrations/postgres/0005_incidents.sql"),
     ),
 ];
 

@@ -10,6 +10,7 @@
 //! (leases are long compared with NTP skew).
 
 mod batch;
+mod incidents;
 mod leader;
 mod migrations;
 mod postgres;
@@ -64,6 +65,8 @@ pub enum StoreError {
     LeaseLost { delivery_id: String },
     #[error("delivery {delivery_id}: unknown status {status:?} in the database")]
     UnknownStatus { delivery_id: String, status: String },
+    #[error("unreadable record: {0}")]
+    Corrupt(String),
 }
 
 impl StoreError {

@@ -40,6 +40,7 @@ pub fn server_options(lease: Duration) -> ServerOptions {
         shutdown_grace: Duration::from_secs(5),
         idle_poll: Duration::from_millis(20),
         http: paydown_server::http::HttpLimits::default(),
+        incident_secrets: Default::default(),
     }
 }
 

@@ -1,0 +1,229 @@
+//! Incidents in the App: GitHub issues carrying `incidents.labels` (`issues`
+//! events), and the deliveries of the incident endpoints. Each change is
+//! stored (keyed by the source's own id) and then every repository that
+//! reads the incident gets a full sync, whose planner renders the counts,
+//! priority and `debt:hot` like everything else (so an unchanged count
+//! writes nothing).
+
+use std::collections::BTreeSet;
+
+use paydown_config::Config;
+use paydown_incidents::{Incident, Status, extract_references, parse_severity};
+
+use super::{GitHubHandler, HandlerError};
+use crate::events::IssuesEvent;
+use crate::incident_endpoints::{IncidentChange, parse_delivery};
+use crate::store::Claimed;
+
+/// A repository of an installation and the config it goes by.
+struct Reader {
+    full_name: String,
+    installation: u64,
+    config: Config,
+}
+
+impl GitHubHandler {
+    /// The config a repository goes by: its last valid one, else the defaults.
+    async fn kept_config(&self, full_name: &str) -> Result<Config, HandlerError> {
+        let text = self.last_valid_config(full_name).await?;
+        Ok(paydown_sync::resolve_config(text.as_deref(), None).config)
+    }
+
+    /// Every installed repository with its config (for routing).
+    async fn readers(&self) -> Result<Vec<Reader>, HandlerError> {
+        let mut out = Vec::new();
+        for installation in self.store.installations().await? {
+            let Ok(id) = u64::try_from(installation.id) else {
+                continue;
+            };
+            for repo in self.store.installation_repos(installation.id).await? {
+                let config = self.kept_config(&repo.full_name).await?;
+                out.push(Reader {
+                    full_name: repo.full_name,
+                    installation: id,
+                    config,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The incidents `full_name` reads under `config`: its own incident
+    /// issues, those of `incidents.repositories`, external incidents routed
+    /// to it by name, and PagerDuty incidents of its services. `None` while
+    /// there are none, so repositories without incidents keep their labels
+    /// exactly as before this feature.
+    pub(super) async fn incidents_for_sync(
+        &self,
+        full_name: &str,
+        config: &Config,
+    ) -> Result<Option<Vec<Incident>>, HandlerError> {
+        let mut repositories = vec![full_name.to_string()];
+        repositories.extend(config.incidents.repositories.iter().cloned());
+        let incidents = self
+            .store
+            .incidents_for(&repositories, &config.incidents.pagerduty_services)
+            .await?;
+        Ok((!incidents.is_empty()).then_some(incidents))
+    }
+
+    /// The config in force for a sync of `full_name` when the caller has
+    /// only the kept text.
+    pub(super) async fn incidents_for_kept(
+        &self,
+        full_name: &str,
+        kept: Option<&str>,
+    ) -> Result<Option<Vec<Incident>>, HandlerError> {
+        let config = paydown_sync::resolve_config(kept, None).config;
+        self.incidents_for_sync(full_name, &config).await
+    }
+
+    /// An `issues` event: the issue is an incident while it carries one of
+    /// the `incidents.labels` of a repository that reads it.
+    pub(super) async fn issues(
+        &self,
+        ev: &IssuesEvent,
+        delivery_id: &str,
+    ) -> Result<(), HandlerError> {
+        if ev.issue.pull_request.is_some() {
+            return Ok(());
+        }
+        let home = ev.repository.full_name.clone();
+        let readers: Vec<Reader> = self
+            .readers()
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.full_name.eq_ignore_ascii_case(&home)
+                    || r.config
+                        .incidents
+                        .repositories
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(&home))
+            })
+            .collect();
+        let labels: BTreeSet<String> = readers
+            .iter()
+            .flat_map(|r| r.config.incidents.labels.iter().map(|l| l.to_lowercase()))
+            .collect();
+        let id = format!("{}#{}", home.to_ascii_lowercase(), ev.issue.number);
+        let gone = matches!(ev.action.as_str(), "deleted" | "transferred");
+        let is_incident = !gone
+            && ev
+                .issue
+                .labels
+                .iter()
+                .any(|l| labels.contains(&l.name.to_lowercase()));
+        let changed = if is_incident {
+            let incident = issue_incident(ev, &id);
+            let before = self.store.incident("github", &id).await?;
+            if before.is_some_and(|(b, _)| b == incident) {
+                false
+            } else {
+                self.store.upsert_incident(&incident, None).await?;
+                true
+            }
+        } else {
+            self.store.delete_incident("github", &id).await?
+        };
+        if changed {
+            for r in &readers {
+                self.queue_sync(&r.full_name, r.installation, delivery_id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A delivery of `POST /incidents/pagerduty` or `POST /incidents`.
+    pub(super) async fn incident_delivery(&self, delivery: &Claimed) -> Result<(), HandlerError> {
+        let change = parse_delivery(&delivery.event, &delivery.payload).map_err(|e| {
+            HandlerError::Other(format!("incident delivery {}: {e}", delivery.delivery_id))
+        })?;
+        let (affected, service) = match &change {
+            IncidentChange::Ignore => return Ok(()),
+            IncidentChange::Upsert { incident, service } => {
+                let before = self.store.incident(&incident.source, &incident.id).await?;
+                // A PagerDuty event about a known incident may carry only a
+                // reference (`data.incident`): keep what the first told us.
+                let mut incident = (**incident).clone();
+                if let Some((old, _)) = &before
+                    && incident.source == "pagerduty"
+                {
+                    incident.number = incident.number.or(old.number);
+                    if incident.title == incident.id {
+                        incident.title = old.title.clone();
+                        incident.references = old.references.clone();
+                    }
+                    incident.url = incident.url.or(old.url.clone());
+                    incident.severity = incident.severity.or(old.severity);
+                    incident.started_at = incident.started_at.min(old.started_at);
+                }
+                // Events that name only the incident keep its routing.
+                let service = service.clone().or(before.and_then(|(_, s)| s));
+                self.store
+                    .upsert_incident(&incident, service.as_deref())
+                    .await?;
+                (Some(incident), service)
+            }
+            IncidentChange::Delete { source, id } => {
+                let before = self.store.incident(source, id).await?;
+                self.store.delete_incident(source, id).await?;
+                match before {
+                    Some((incident, service)) => (Some(incident), service),
+                    None => (None, None),
+                }
+            }
+        };
+        let Some(incident) = affected else {
+            return Ok(());
+        };
+        for r in self.readers().await? {
+            let by_name = incident
+                .repository
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&r.full_name));
+            let by_service = incident.source == "pagerduty"
+                && service
+                    .as_deref()
+                    .is_some_and(|s| r.config.incidents.pagerduty_services.iter().any(|x| x == s));
+            if by_name || by_service {
+                self.queue_sync(&r.full_name, r.installation, &delivery.delivery_id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The incident an incident issue is.
+fn issue_incident(ev: &IssuesEvent, id: &str) -> Incident {
+    let issue = &ev.issue;
+    let body = issue.body.as_deref().unwrap_or("");
+    let closed = issue.state.as_deref() == Some("closed");
+    let severity = issue.labels.iter().find_map(|l| {
+        let name = l.name.to_lowercase();
+        parse_severity(
+            name.strip_prefix("severity:")
+                .or(name.strip_prefix("sev:"))
+                .unwrap_or(&name),
+        )
+    });
+    Incident {
+        source: "github".into(),
+        id: id.to_string(),
+        number: Some(issue.number),
+        title: issue.title.clone(),
+        url: issue.html_url.clone(),
+        repository: Some(ev.repository.full_name.to_ascii_lowercase()),
+        status: if closed {
+            Status::Resolved
+        } else {
+            Status::Triggered
+        },
+        severity,
+        started_at: issue.created_at.unwrap_or_else(chrono::Utc::now),
+        resolved_at: if closed { issue.closed_at } else { None },
+        references: extract_references(&format!("{}\n{body}", issue.title)),
+    }
+}

@@ -1,0 +1,171 @@
+//! Incident issues through the App: signed `installation` and `issues`
+//! webhooks, the real router, workers and client, and the fake GitHub.
+
+mod support;
+
+use fake_github::{FakeGitHub, NewIssue};
+use serde_json::json;
+use support::{REPO, TestApp, debt_issues};
+
+#[tokio::test]
+async fn three_incident_issues_make_the_debt_issue_p1_and_hot_with_one_comment() {
+    // Given an installed repository whose one TODO has its debt issue,
+    let fake = FakeGitHub::start().await;
+    let repo = fake.repo(REPO);
+    repo.set_files(
+        "main",
+        &[("src/pay.rs", "// TODO: retries double-charge\n")],
+    );
+    let app = TestApp::start(&fake).await;
+    let install = json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
+        "repositories": [{"id": 1, "name": "octo-repo", "full_name": REPO, "private": false}],
+        "sender": {"login": "alice", "id": 2, "type": "User"},
+    });
+    app.deliver("installation", &install).await;
+    let debt = debt_issues(&fake);
+    assert_eq!(debt.len(), 1, "{debt:#?}");
+    let n = debt[0].number;
+
+    // when three incident issues referencing it are opened within a day,
+    let mut incidents = Vec::new();
+    for i in 1..=3 {
+        let number = repo.add_issue(
+            NewIssue::new(&format!("Checkout down {i}"))
+                .body(&format!("Caused by #{n} again. cc @oncall"))
+                .labels(&["incident"]),
+        );
+        // Started hours apart (within 30 minutes they would be one storm).
+        repo.edit_issue(number, |issue| {
+            issue.created_at = chrono::Utc::now() - chrono::Duration::hours(10 * (4 - i));
+        });
+        incidents.push(number);
+        app.deliver(
+            "issues",
+            &fake.issues_payload(REPO, number, "opened", "alice", None),
+        )
+        .await;
+    }
+
+    // then the debt issue shows the counts, is P1 and hot, with one comment,
+    let issue = repo.issue(n).unwrap();
+    let labels: Vec<&str> = issue.labels.iter().map(|l| l.as_str()).collect();
+    assert!(labels.contains(&"debt:P1"), "{labels:?}");
+    assert!(labels.contains(&"debt:hot"), "{labels:?}");
+    let body = issue.body.clone().unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 3 in 90 days, 3 all time"),
+        "{body}"
+    );
+    let hot = fake.take_comments(REPO, n);
+    assert_eq!(hot.len(), 1, "{hot:#?}");
+    assert!(
+        hot[0]
+            .body
+            .contains("is **hot**: 3 incidents in the last 7 days"),
+        "{}",
+        hot[0].body
+    );
+
+    // a fourth incident in the same episode adds no second comment,
+    let fourth = repo.add_issue(
+        NewIssue::new("Checkout down 4")
+            .body(&format!("see #{n}"))
+            .labels(&["incident"]),
+    );
+    app.deliver(
+        "issues",
+        &fake.issues_payload(REPO, fourth, "opened", "alice", None),
+    )
+    .await;
+    assert!(fake.take_comments(REPO, n).is_empty(), "no second comment");
+    assert!(
+        repo.issue(n)
+            .unwrap()
+            .body
+            .unwrap_or_default()
+            .contains("| Incidents | 4 in 90 days")
+    );
+
+    // an incident edited to drop the reference lowers the count,
+    repo.edit_issue(incidents[0], |i| {
+        i.body = Some("unrelated after all".into())
+    });
+    app.deliver(
+        "issues",
+        &fake.issues_payload(REPO, incidents[0], "edited", "alice", None),
+    )
+    .await;
+    assert!(
+        repo.issue(n)
+            .unwrap()
+            .body
+            .unwrap_or_default()
+            .contains("| Incidents | 3 in 90 days")
+    );
+
+    // and the same delivery again writes nothing.
+    fake.clear_requests();
+    app.deliver(
+        "issues",
+        &fake.issues_payload(REPO, incidents[0], "edited", "alice", None),
+    )
+    .await;
+    assert_eq!(fake.count_writes(), 0);
+    app.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_incident_issue_in_a_listed_ops_repository_counts_for_the_debt_repository() {
+    // Given octo-repo lists octo-org/ops under incidents.repositories, and
+    // both are installed,
+    const OPS: &str = "octo-org/ops";
+    let fake = FakeGitHub::start().await;
+    let repo = fake.repo(REPO);
+    repo.set_files(
+        "main",
+        &[
+            ("src/pay.rs", "// TODO: retries double-charge\n"),
+            (
+                ".github/paydown.yml",
+                "incidents:\n  repositories: [octo-org/ops]\n",
+            ),
+        ],
+    );
+    let ops = fake.add_repo("octo-org", "ops", 1);
+    ops.set_files("main", &[("README.md", "runbooks\n")]);
+    let app = TestApp::start(&fake).await;
+    let install = json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
+        "repositories": [
+            {"id": 1, "name": "octo-repo", "full_name": REPO, "private": false},
+            {"id": 2, "name": "ops", "full_name": OPS, "private": false},
+        ],
+        "sender": {"login": "alice", "id": 2, "type": "User"},
+    });
+    app.deliver("installation", &install).await;
+    let n = debt_issues(&fake)[0].number;
+
+    // when an incident issue in ops references the debt issue by its full name,
+    let number = ops.add_issue(
+        NewIssue::new("Payments outage")
+            .body(&format!("Root cause: {REPO}#{n}"))
+            .labels(&["incident"]),
+    );
+    app.deliver(
+        "issues",
+        &fake.issues_payload(OPS, number, "opened", "alice", None),
+    )
+    .await;
+
+    // then it counts for octo-repo's debt issue.
+    let body = repo.issue(n).unwrap().body.unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 1 in 90 days, 1 all time"),
+        "{body}"
+    );
+    assert!(body.contains("Payments outage"), "{body}");
+    app.server.shutdown().await.unwrap();
+}
