@@ -176,7 +176,7 @@ async fn apply_one(
             if let Some(comment) = comment {
                 // A 5xx is "maybe applied": create_comment looks before it
                 // posts again, so a spike never gets two comments.
-                comment_on(client, repo, number, &comment).await?;
+                comment_on(client, repo, *number, comment).await?;
             }
             Ok(None)
         }
