@@ -13,9 +13,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use paydown_config::Config;
-use paydown_github::{Client, Repo};
+use paydown_github::{Client, GitHubError, Repo};
 use paydown_server::events::{Event, PullRequestEvent, parse_event};
-use paydown_sync::{SyncOptions, fetch::Head};
+use paydown_sync::{SyncError, SyncOptions, fetch::Head};
 
 /// Why the Action could not run. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -292,6 +292,37 @@ impl ActionReport {
             .push(format!("::warning::{}", command_data(warning)));
     }
 
+    /// GitHub refused writes because the token lacks a permission
+    /// (`(message, X-Accepted-GitHub-Permissions)` pairs): the step fails
+    /// with exit 1, names the permissions and prints the `permissions:`
+    /// block that grants them, in the log and in the job summary.
+    fn refused_for_permissions(&mut self, refusals: &[(String, String)]) {
+        let mut needed: BTreeMap<String, String> = BTreeMap::new();
+        for (_, accepted) in refusals {
+            for (name, level) in paydown_github::workflow_permissions(accepted) {
+                needed.insert(name, level);
+            }
+        }
+        let named: Vec<String> = needed.iter().map(|(n, l)| format!("{n}: {l}")).collect();
+        let block = permissions_block(&needed);
+        let _ = write!(
+            self.summary,
+            "\n> **Error:** GitHub refused {} write(s): the workflow token lacks `{}` ({}).\n> Add this to the workflow (or the job):\n\n```yaml\n{block}```\n",
+            refusals.len(),
+            named.join("`, `"),
+            refusals[0].0.replace('\n', " "),
+        );
+        self.annotations.push(format!(
+            "::error::{}",
+            command_data(&format!(
+                "GitHub refused {} write(s): the workflow token lacks {}. Add to the workflow:\n{block}",
+                refusals.len(),
+                named.join(", ")
+            ))
+        ));
+        self.failed = true;
+    }
+
     /// Whether `fail-on` fails the step.
     pub fn fails(&self, fail_on: FailOn) -> bool {
         match fail_on {
@@ -382,6 +413,32 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
     }
 }
 
+/// The `permissions:` block paydown needs, with `needed` raised where a
+/// refusal asked for more: setting `permissions:` drops every permission
+/// not listed, so the block lists all of paydown's.
+fn permissions_block(needed: &BTreeMap<String, String>) -> String {
+    let mut block: BTreeMap<String, String> = [
+        ("checks", "write"),
+        ("contents", "read"),
+        ("issues", "write"),
+        ("pull-requests", "write"),
+    ]
+    .into_iter()
+    .map(|(n, l)| (n.to_string(), l.to_string()))
+    .collect();
+    for (name, level) in needed {
+        let keep_write = block.get(name).is_some_and(|l| l == "write");
+        if !keep_write {
+            block.insert(name.clone(), level.clone());
+        }
+    }
+    let mut out = String::from("permissions:\n");
+    for (name, level) in &block {
+        let _ = writeln!(out, "  {name}: {level}");
+    }
+    out
+}
+
 fn not_acted_on(why: &str) -> ActionReport {
     ActionReport {
         summary: format!("### paydown\n\n{why}\n"),
@@ -410,9 +467,19 @@ async fn sync(
         dashboard_sections: sections.into(),
         ..SyncOptions::for_api(&env.api_url)
     };
-    let outcome = paydown_sync::sync_repository(client, repo, &options)
-        .await
-        .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let outcome = match paydown_sync::sync_repository(client, repo, &options).await {
+        Ok(outcome) => outcome,
+        // A token without a permission the sync needs is the workflow's
+        // `permissions:` block, not a wrong environment: say which one.
+        Err(SyncError::GitHub(GitHubError::MissingPermission {
+            message, accepted, ..
+        })) => {
+            let mut report = not_acted_on("GitHub refused the sync.");
+            report.refused_for_permissions(&[(message, accepted)]);
+            return Ok(report);
+        }
+        Err(e) => return Err(ActionError::GitHub(e.to_string())),
+    };
     let s = &outcome.plan.summary;
     let mut summary = String::from("### paydown: debt issues\n\n");
     let _ = writeln!(
@@ -425,10 +492,16 @@ async fn sync(
     summary.push_str("```\n");
     summary.push_str(&crate::output::sync_text(&outcome));
     summary.push_str("```\n");
-    Ok(ActionReport {
+    // Outputs count what GitHub accepted, not what was planned (a dry run
+    // reports its plan).
+    let (added, removed) = match &outcome.applied {
+        Some(applied) => (applied.created.len() + applied.reopened, applied.closed),
+        None => (s.create + s.reopen, s.close),
+    };
+    let mut report = ActionReport {
         total: outcome.annotations,
-        added: s.create + s.reopen,
-        removed: s.close,
+        added,
+        removed,
         drift: false,
         summary,
         annotations: Vec::new(),
@@ -436,7 +509,20 @@ async fn sync(
             .applied
             .as_ref()
             .is_some_and(|a| !a.failures.is_empty()),
-    })
+    };
+    let mut refusals: Vec<(String, String)> = outcome
+        .applied
+        .iter()
+        .flat_map(|a| &a.failures)
+        .filter_map(|f| Some((f.error.clone(), f.missing_permission.clone()?)))
+        .collect();
+    if let paydown_sync::DashboardWrite::Refused { message, accepted } = &outcome.dashboard {
+        refusals.push((message.clone(), accepted.clone()));
+    }
+    if !refusals.is_empty() {
+        report.refused_for_permissions(&refusals);
+    }
+    Ok(report)
 }
 
 /// A pull request: the debt it adds and removes (sticky comment, check

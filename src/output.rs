@@ -235,6 +235,8 @@ pub fn sync_text(outcome: &paydown_sync::SyncOutcome) -> String {
             DashboardWrite::LeftClosed { number } =>
                 format!("#{number} closed by a maintainer; left alone"),
             DashboardWrite::Disabled => "off (dashboard: false)".to_string(),
+            DashboardWrite::Refused { message, accepted } =>
+                format!("refused: {message} (the token needs {accepted})"),
             DashboardWrite::WouldCreate => "would be created".to_string(),
             DashboardWrite::WouldUpdate { number } => format!("#{number} would be updated"),
         }

@@ -264,6 +264,57 @@ async fn workflow_fake() -> FakeGitHub {
 }
 
 #[tokio::test]
+async fn a_token_without_issues_write_is_named_with_the_permissions_block_and_exit_1() {
+    for dashboard in ["true", "false"] {
+        // Given a workflow whose `permissions:` block left out `issues: write`,
+        let fake = workflow_fake().await;
+        fake.restrict_user_permissions(
+            "github-actions[bot]",
+            &[
+                ("contents", "read"),
+                ("issues", "read"),
+                ("pull_requests", "write"),
+                ("checks", "write"),
+                ("metadata", "read"),
+            ],
+        );
+        let sha = fake.repo(REPO).set_files(
+            "main",
+            &[("src/a.rs", "// TODO: flush the cache\n// HACK: two\n")],
+        );
+        let payload = fake.push_payload(REPO, "main", ZEROS, "alice");
+        let runner = Runner::new();
+
+        // when the Action syncs a push (with the dashboard on, then off),
+        let output = runner
+            .run(&fake, "push", &payload, &sha, &[("dashboard", dashboard)])
+            .await;
+
+        // then the step fails with 1, not 2, names the permission and the
+        // block to add, and still writes the summary and outputs, counting
+        // only what GitHub accepted: nothing.
+        assert_eq!(output.status.code(), Some(1), "dashboard: {dashboard}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("::error::") && stdout.contains("issues: write"),
+            "dashboard {dashboard}: {stdout}"
+        );
+        let summary = runner.read("summary.md");
+        assert!(
+            summary.contains("lacks `issues: write`")
+                && summary.contains("permissions:\n  checks: write\n  contents: read\n  issues: write\n  pull-requests: write\n"),
+            "dashboard {dashboard}: {summary}"
+        );
+        assert_eq!(
+            outputs(&runner),
+            ["total=2", "added=0", "removed=0", "drift=false"],
+            "dashboard {dashboard}"
+        );
+        assert!(fake.repo(REPO).issues().is_empty(), "nothing was opened");
+    }
+}
+
+#[tokio::test]
 async fn a_pull_request_gets_its_debt_report_annotations_and_outputs() {
     // Given a PR that adds one annotation and removes another,
     let fake = workflow_fake().await;

@@ -19,6 +19,9 @@ pub struct ApplyReport {
     pub applied: usize,
     /// Issues created, in plan order.
     pub created: Vec<CreatedIssue>,
+    /// Issues reopened and closed (debt paid down), as GitHub accepted them.
+    pub reopened: usize,
+    pub closed: usize,
     pub failures: Vec<EffectFailure>,
 }
 
@@ -37,6 +40,9 @@ pub struct EffectFailure {
     /// GitHub may well accept it later (rate limit, timeout, 5xx): the run
     /// is worth repeating, unlike a refusal such as a 422.
     pub transient: bool,
+    /// The permission GitHub said the token lacks
+    /// (`X-Accepted-GitHub-Permissions`, e.g. `issues=write`).
+    pub missing_permission: Option<String>,
 }
 
 impl ApplyReport {
@@ -61,6 +67,11 @@ pub async fn apply(
         match apply_one(client, repo, effect, existing).await {
             Ok(created) => {
                 report.applied += 1;
+                match effect {
+                    Effect::Reopen { .. } => report.reopened += 1,
+                    Effect::Close { .. } => report.closed += 1,
+                    _ => {}
+                }
                 if let (Some(number), Effect::Create { id, .. }) = (created, effect) {
                     report.created.push(CreatedIssue {
                         id: id.clone(),
@@ -74,6 +85,10 @@ pub async fn apply(
                     effect: describe(effect),
                     error: error.to_string(),
                     transient: error.is_transient(),
+                    missing_permission: match &error {
+                        GitHubError::MissingPermission { accepted, .. } => Some(accepted.clone()),
+                        _ => None,
+                    },
                 });
             }
         }

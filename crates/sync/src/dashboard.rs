@@ -42,6 +42,14 @@ pub enum DashboardWrite {
     },
     /// `dashboard: false` in the config.
     Disabled,
+    /// GitHub refused the token a permission it needs (a workflow token
+    /// without `issues: write`): no retry changes that, so the effects
+    /// already applied are still reported. `accepted` is GitHub's
+    /// `X-Accepted-GitHub-Permissions` (`issues=write`).
+    Refused {
+        message: String,
+        accepted: String,
+    },
     /// A dry run: what would happen.
     WouldCreate,
     WouldUpdate {

@@ -371,7 +371,7 @@ pub(crate) async fn plan_apply_and_show(
         today: options.today,
         sections: &options.dashboard_sections,
     });
-    let dashboard = dashboard::write_dashboard(
+    let dashboard = match dashboard::write_dashboard(
         client,
         repo,
         &input.config,
@@ -379,7 +379,14 @@ pub(crate) async fn plan_apply_and_show(
         &body,
         options.dry_run,
     )
-    .await?;
+    .await
+    {
+        Ok(written) => written,
+        Err(GitHubError::MissingPermission {
+            message, accepted, ..
+        }) => DashboardWrite::Refused { message, accepted },
+        Err(e) => return Err(e.into()),
+    };
     if let Some(applied) = &applied {
         state::after_apply(
             &mut state.tracked,
