@@ -341,6 +341,7 @@ mod tests {
                 number: 8,
             }],
             failures: Vec::new(),
+            ..ApplyReport::default()
         };
         after_apply(
             &mut tracked,
