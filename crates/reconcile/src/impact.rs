@@ -198,10 +198,10 @@ pub(crate) fn rows(impact: &Impact, config: &Config, mut row: impl FnMut(&str, S
     );
 }
 
-/// Untrusted text (incident titles, tier names) for a table cell: inert,
-/// and unable to mention anyone (a word joiner after `@`).
+/// Untrusted text (incident titles, tier names) for a table cell:
+/// `paydown_markdown` makes it inert and unable to mention anyone.
 fn text(s: &str) -> String {
-    paydown_markdown::table_cell(s).replace('@', "@\u{2060}")
+    paydown_markdown::table_cell(s)
 }
 
 /// Only plain http(s) URLs become links; anything that could end the link
@@ -260,7 +260,7 @@ mod tests {
             out,
             [
                 "Incidents: 3 in 90 days, 4 all time, 1 open, last 2026-03-02",
-                "Linked incidents: [Checkout down \\| ping @\u{2060}oncall &lt;!-- x --&gt;](https://github.com/acme/ops/issues/3), evil",
+                "Linked incidents: [Checkout down \\| ping @\u{200b}oncall &lt;!-- x --&gt;](https://github.com/acme/ops/issues/3), evil",
                 "Priority: P1 (score 19): 3 incidents in 90 days",
             ]
         );
