@@ -366,10 +366,12 @@ async fn the_connection_cap_keeps_descriptors_bounded_and_timeouts_free_the_slot
     // beyond the cap),
     let conns = slow_connections(&served, 300).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // then the server holds at most the cap of them,
+    // then the server holds at most the cap of them (plus the few files the
+    // store's pool and the periodic leader may open meanwhile: far fewer
+    // than the 200 connections left waiting in the kernel),
     let during = served.open_fds();
     eprintln!("fds: cap 100, 300 stalled connections: {before} -> {during} open fds");
-    assert!(during <= before + 100 + 1, "{before} -> {during}");
+    assert!(during <= before + 100 + 10, "{before} -> {during}");
     // and /healthz gets through as the header timer frees slots (the
     // stalled ones are closed in waves of 100 every 2 s).
     let took = healthz(served.port, Duration::from_secs(10))
