@@ -10,7 +10,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use paydown_incidents::{Incident, Reference, Status, extract_references, parse_s
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::router::{AppState, read_body};
 use crate::store::{Enqueued, NewDelivery};
@@ -101,17 +102,29 @@ fn valid_id(id: &str) -> bool {
     id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// The endpoint's secrets (404 while unset, before a byte is read) and its
+/// body, read the same bounded way as webhooks: the budget of
+/// unauthenticated bytes in flight is shared by every endpoint.
+async fn secret_and_body<S: Clone>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    pick: impl Fn(&IncidentSecrets) -> &Option<S>,
+) -> Result<(S, Bytes, OwnedSemaphorePermit), Response> {
+    let Some(secrets) = pick(&state.incident_secrets).clone() else {
+        return Err(answer(StatusCode::NOT_FOUND, "not found"));
+    };
+    let (body, budget) = read_body(state, headers, body).await?;
+    Ok((secrets, body, budget))
+}
+
 /// `POST /incidents/pagerduty`.
 pub async fn pagerduty(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(secrets) = state.incident_secrets.pagerduty.clone() else {
-        return answer(StatusCode::NOT_FOUND, "not found");
-    };
-    // The same bounded read as webhooks: the budget of unauthenticated
-    // bytes in flight is shared by every endpoint.
-    let (body, _budget) = match read_body(&state, &headers, body).await {
-        Ok(read) => read,
-        Err(refused) => return refused,
-    };
+    let (secrets, body, _budget) =
+        match secret_and_body(&state, &headers, body, |s| &s.pagerduty).await {
+            Ok(read) => read,
+            Err(refused) => return refused,
+        };
     if !verify_pagerduty(&secrets, header(&headers, "x-pagerduty-signature"), &body) {
         state.metrics.rejected("signature_mismatch");
         return answer(
@@ -137,15 +150,11 @@ pub async fn pagerduty(State(state): State<AppState>, headers: HeaderMap, body: 
 
 /// `POST /incidents`.
 pub async fn generic(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(secrets) = state.incident_secrets.generic.clone() else {
-        return answer(StatusCode::NOT_FOUND, "not found");
-    };
-    // The same bounded read as webhooks: the budget of unauthenticated
-    // bytes in flight is shared by every endpoint.
-    let (body, _budget) = match read_body(&state, &headers, body).await {
-        Ok(read) => read,
-        Err(refused) => return refused,
-    };
+    let (secrets, body, _budget) =
+        match secret_and_body(&state, &headers, body, |s| &s.generic).await {
+            Ok(read) => read,
+            Err(refused) => return refused,
+        };
     let id = header(&headers, "webhook-id");
     let timestamp = header(&headers, "webhook-timestamp");
     let signature = header(&headers, "webhook-signature");

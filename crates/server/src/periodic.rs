@@ -81,13 +81,9 @@ pub struct LeaderOptions {
 impl LeaderOptions {
     /// Options for this process, named after its pid and start time.
     pub fn for_this_process(lease: Duration) -> LeaderOptions {
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
         LeaderOptions {
             lease,
-            holder: format!("pid{}-{started}", std::process::id()),
+            holder: crate::worker::process_name(),
         }
     }
 

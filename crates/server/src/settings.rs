@@ -254,7 +254,13 @@ pub fn warnings(settings: &Settings, argv: &[String]) -> Vec<String> {
             ));
         }
     }
-    for flag in ["--private-key", "--webhook-secret", "--database-url"] {
+    for flag in [
+        "--private-key",
+        "--webhook-secret",
+        "--pagerduty-secret",
+        "--incident-secret",
+        "--database-url",
+    ] {
         if argv
             .iter()
             .any(|a| a == flag || a.starts_with(&format!("{flag}=")))

@@ -85,11 +85,7 @@ impl WorkerPool {
         let mut tasks = JoinSet::new();
         // A per-process prefix keeps worker ids unique across replicas and
         // restarts, which makes lease ownership in the database readable.
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let prefix = format!("pid{}-{started}", std::process::id());
+        let prefix = process_name();
         for n in 0..opts.workers.max(1) {
             let ctx = ctx.clone();
             let rx = phase.subscribe();
@@ -242,4 +238,14 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
             true
         }
     }
+}
+
+/// This process's name in lease rows (workers' and the periodic leader's):
+/// its pid and start time, unique across replicas and restarts.
+pub(crate) fn process_name() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("pid{}-{started}", std::process::id())
 }
