@@ -7,11 +7,11 @@
 
 #[path = "../crates/server/tests/support/postgres.rs"]
 mod postgres;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -34,30 +34,20 @@ struct Replica {
 
 impl Replica {
     async fn start(fake: &FakeGitHub, db_url: &str, log: PathBuf) -> Replica {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_paydown"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PAYDOWN_APP_ID", fake_github::APP_ID.to_string())
-            .env("PAYDOWN_PRIVATE_KEY", fake_github::app_private_key_pem())
-            .env("PAYDOWN_WEBHOOK_SECRET", SECRET)
-            .env("PAYDOWN_DATABASE_URL", db_url)
-            .env("PAYDOWN_GITHUB_API_URL", fake.url())
-            .env("PAYDOWN_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PAYDOWN_WORKERS", "2")
-            .env("PAYDOWN_LEASE_SECONDS", LEASE_SECONDS.to_string())
-            .env("RUST_LOG", "warn,paydown_server::periodic=info")
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .expect("cannot start paydown serve");
+        let port = support::free_port();
+        let lease = LEASE_SECONDS.to_string();
+        let child = support::spawn_serve(
+            fake,
+            SECRET,
+            db_url,
+            port,
+            &log,
+            &[
+                ("PAYDOWN_WORKERS", "2"),
+                ("PAYDOWN_LEASE_SECONDS", &lease),
+                ("RUST_LOG", "warn,paydown_server::periodic=info"),
+            ],
+        );
         let mut replica = Replica { child, port, log };
         replica.wait_ready().await;
         replica

@@ -4,9 +4,10 @@
 //! repository's debt issues leaves no duplicate once restarted; redeliveries
 //! and forged signatures are refused.
 
-use std::net::TcpListener;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use fake_github::{FakeGitHub, send_webhook, sign_webhook};
@@ -14,34 +15,15 @@ use paydown_server::store::{DeliveryStatus, Store};
 
 const SECRET: &str = "e2e-webhook-secret";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn_serve(fake: &FakeGitHub, db_url: &str, port: u16, log: &Path) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_paydown"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PAYDOWN_APP_ID", fake_github::APP_ID.to_string())
-        .env("PAYDOWN_PRIVATE_KEY", fake_github::app_private_key_pem())
-        .env("PAYDOWN_WEBHOOK_SECRET", SECRET)
-        .env("PAYDOWN_DATABASE_URL", db_url)
-        .env("PAYDOWN_GITHUB_API_URL", fake.url())
-        .env("PAYDOWN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PAYDOWN_WORKERS", "2")
-        .env("PAYDOWN_LEASE_SECONDS", "2")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("cannot start paydown serve")
+    support::spawn_serve(
+        fake,
+        SECRET,
+        db_url,
+        port,
+        log,
+        &[("PAYDOWN_WORKERS", "2"), ("PAYDOWN_LEASE_SECONDS", "2")],
+    )
 }
 
 async fn wait_healthy(port: u16, child: &mut Child, log: &Path) {
@@ -81,7 +63,7 @@ impl Served {
 
 /// Starts `paydown serve` on a free port against `db_url`, logging to `log`.
 async fn serve(fake: &FakeGitHub, db_url: &str, log: PathBuf) -> Served {
-    let port = free_port();
+    let port = support::free_port();
     let mut child = spawn_serve(fake, db_url, port, &log);
     wait_healthy(port, &mut child, &log).await;
     Served { child, port, log }

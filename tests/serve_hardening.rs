@@ -5,9 +5,10 @@
 //! answering. The figures are printed (`--nocapture`) for the security notes.
 #![cfg(target_os = "linux")]
 
-use std::net::TcpListener;
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use fake_github::FakeGitHub;
@@ -35,39 +36,16 @@ impl Served {
     /// Starts `paydown serve` with `env` on top of a minimal configuration
     /// and waits for its health check.
     async fn start(fake: &FakeGitHub, env: &[(&str, &str)]) -> Served {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("serve.log");
         let db = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("paydown.sqlite").display()
         );
-        let out = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paydown"));
-        cmd.arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PAYDOWN_APP_ID", fake_github::APP_ID.to_string())
-            .env("PAYDOWN_PRIVATE_KEY", fake_github::app_private_key_pem())
-            .env("PAYDOWN_WEBHOOK_SECRET", SECRET)
-            .env("PAYDOWN_DATABASE_URL", db)
-            .env("PAYDOWN_GITHUB_API_URL", fake.url())
-            .env("PAYDOWN_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PAYDOWN_WORKERS", "1")
-            .env("RUST_LOG", "info");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("cannot start paydown serve");
+        let mut settings = vec![("PAYDOWN_WORKERS", "1")];
+        settings.extend_from_slice(env);
+        let child = support::spawn_serve(fake, SECRET, &db, port, &log, &settings);
         let mut served = Served {
             child,
             port,
