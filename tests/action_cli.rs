@@ -147,6 +147,34 @@ async fn a_push_to_the_default_branch_syncs_debt_issues_and_writes_outputs() {
 }
 
 #[tokio::test]
+async fn text_from_code_never_notifies_anyone_in_what_the_sync_writes() {
+    // Given annotations whose owners and text name people, a team and a
+    // cross-reference, as anyone who can push a file may write,
+    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
+    let sha = fake.repo(REPO).set_files(
+        "main",
+        &[(
+            "src/@alice/a.rs",
+            "// TODO(@octo-org/big-team): ask @alice and @bob, see octo-org/octo-repo#1\n\
+             // FIXME(@carol): **@dave** [x](https://e.example/@erin) ![i](https://e.example/i.png)\n",
+        )],
+    );
+    let payload = fake.push_payload(REPO, "main", ZEROS, "alice");
+    let runner = Runner::new();
+
+    // when the Action syncs them into issues and the dashboard,
+    assert_success(&runner.run(&fake, "push", &payload, &sha, &[]).await);
+
+    // then GitHub, reading every body and title written, notifies nobody.
+    assert_eq!(
+        fake.repo(REPO).issues().len(),
+        3,
+        "two debt issues and the dashboard"
+    );
+    assert_eq!(fake.notifications(), Vec::<(String, String)>::new());
+}
+
+#[tokio::test]
 async fn a_push_to_another_branch_reports_without_touching_issues() {
     let fake = FakeGitHub::start().await.with_user_token(TOKEN);
     fake.repo(REPO)

@@ -45,6 +45,7 @@ mod app;
 mod diff;
 mod graphql;
 mod model;
+mod notify;
 mod payloads;
 mod render;
 mod server;
@@ -262,6 +263,22 @@ impl FakeGitHub {
     // ---- request log ---------------------------------------------------------
 
     /// Every request received so far, in order.
+    /// The mentions every write so far would have notified people with
+    /// (`@login`, `@org/team` in bodies, titles and check-run output, read
+    /// as GitHub renders Markdown), with the request that wrote each.
+    pub fn notifications(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for request in self.requests().iter().filter(|r| r.is_write()) {
+            let body = request.json();
+            for text in notify::rendered_fields(&body) {
+                for mention in notify::mentions(text) {
+                    out.push((format!("{} {}", request.method, request.path), mention));
+                }
+            }
+        }
+        out
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.world().requests.clone()
     }
