@@ -22,7 +22,7 @@ pub fn mentions(markdown: &str) -> Vec<String> {
     // Text split by inline markup is joined, as GitHub scans the rendered
     // text run, not the source events one by one.
     let mut run = String::new();
-    let mut flush = |run: &mut String, found: &mut Vec<String>| {
+    let flush = |run: &mut String, found: &mut Vec<String>| {
         found.extend(MENTION.captures_iter(run).map(|c| format!("@{}", &c[1])));
         run.clear();
     };
