@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use paydown_config::Config;
+use paydown_events::{Event, PullRequestEvent, parse_event};
 use paydown_github::{Client, GitHubError, Repo};
-use paydown_server::events::{Event, PullRequestEvent, parse_event};
 use paydown_sync::{SyncError, SyncOptions, fetch::Head};
 
 /// Why the Action could not run. Each names what to fix.

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use paydown_server::events::{RoutingFields, parse_event};
+use paydown_events::{RoutingFields, parse_event};
 
 const NAMES: [&str; 10] = [
     "ping",

@@ -1,9 +1,9 @@
-//! The comment event in the terms commands need ([`CommentEvent`]), built
-//! by the App's webhook handler from its typed payload or read from the raw
-//! `issue_comment` JSON ([`CommentEvent::from_payload`]) by the Action.
+//! The comment event in the terms commands need ([`CommentEvent`]), converted
+//! once from the typed `issue_comment` event of `paydown-events`
+//! ([`CommentEvent::from_event`]) for the App and the Action alike.
 
+use paydown_events::{EventError, IssueCommentEvent, parse_payload};
 use paydown_github::{GitHubError, Repo};
-use serde::Deserialize;
 
 /// What happened to a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,103 +71,82 @@ pub fn is_bot(login: &str, kind: Option<&str>) -> bool {
 /// Why an `issue_comment` payload could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
-    #[error("not an issue_comment payload: {0}")]
-    Shape(#[from] serde_json::Error),
+    #[error(transparent)]
+    Shape(#[from] EventError),
     #[error(transparent)]
     Repository(#[from] GitHubError),
 }
 
-#[derive(Debug, Deserialize)]
-struct PayloadUser {
-    login: String,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PayloadLabel {
-    name: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct PayloadIssue {
-    number: u64,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    labels: Vec<PayloadLabel>,
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PayloadComment {
-    id: u64,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    updated_at: Option<String>,
-    #[serde(default)]
-    user: Option<PayloadUser>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PayloadFrom {
-    from: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PayloadChanges {
-    #[serde(default)]
-    body: Option<PayloadFrom>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PayloadRepository {
-    full_name: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Payload {
-    action: String,
-    issue: PayloadIssue,
-    comment: PayloadComment,
-    #[serde(default)]
-    changes: Option<PayloadChanges>,
-    repository: PayloadRepository,
-    #[serde(default)]
-    sender: Option<PayloadUser>,
-}
-
 impl CommentEvent {
-    /// Reads an `issue_comment` payload: a webhook body, or the Action's
-    /// `GITHUB_EVENT_PATH` file (the same JSON). The App's handler builds the
-    /// same event from its typed payload; a server test checks both agree on
-    /// GitHub's own payloads.
+    /// Reads an `issue_comment` payload: the Action's `GITHUB_EVENT_PATH`
+    /// file, or a webhook body. It parses with the same typed event the
+    /// App's router does, then converts with [`CommentEvent::from_event`].
     pub fn from_payload(json: &[u8]) -> Result<CommentEvent, PayloadError> {
-        let payload: Payload = serde_json::from_slice(json)?;
+        let ev: IssueCommentEvent = parse_payload("issue_comment", json)?;
+        Ok(CommentEvent::from_event(&ev)?)
+    }
+
+    /// The one conversion from the typed `issue_comment` event, for the App
+    /// and the Action alike.
+    pub fn from_event(ev: &IssueCommentEvent) -> Result<CommentEvent, GitHubError> {
         // The sender acted: on an edit it may not be the comment's author,
-        // and the commands the edit added are the editor's.
-        let comment_by_bot = payload
-            .comment
-            .user
-            .as_ref()
-            .is_some_and(|u| is_bot(&u.login, u.kind.as_deref()));
-        let user = payload.sender.or(payload.comment.user);
+        // and the commands the edit added are the editor's to answer for.
+        let user = ev.sender.as_ref().or(ev.comment.user.as_ref());
         Ok(CommentEvent {
-            repo: Repo::parse(&payload.repository.full_name)?,
-            number: payload.issue.number,
-            is_pull_request: payload.issue.pull_request.is_some_and(|v| !v.is_null()),
-            issue_labels: payload.issue.labels.into_iter().map(|l| l.name).collect(),
-            issue_body: payload.issue.body.unwrap_or_default(),
-            action: CommentAction::from_name(&payload.action),
-            comment_id: payload.comment.id,
-            body: payload.comment.body.unwrap_or_default(),
-            previous_body: payload.changes.and_then(|c| c.body).map(|b| b.from),
-            updated_at: payload.comment.updated_at,
-            author: user.as_ref().map(|u| u.login.clone()).unwrap_or_default(),
-            author_type: user.and_then(|u| u.kind),
-            comment_by_bot,
+            repo: Repo::parse(&ev.repository.full_name)?,
+            number: ev.issue.number,
+            is_pull_request: ev.issue.pull_request.is_some(),
+            issue_labels: ev.issue.labels.iter().map(|l| l.name.clone()).collect(),
+            issue_body: ev.issue.body.clone().unwrap_or_default(),
+            action: CommentAction::from_name(&ev.action),
+            comment_id: ev.comment.id,
+            body: ev.comment.body.clone(),
+            previous_body: ev
+                .changes
+                .as_ref()
+                .and_then(|c| c.body.as_ref())
+                .map(|b| b.from.clone()),
+            updated_at: ev.comment.updated_at.clone(),
+            author: user.map(|u| u.login.clone()).unwrap_or_default(),
+            author_type: user.and_then(|u| u.kind.clone()),
+            comment_by_bot: ev
+                .comment
+                .user
+                .as_ref()
+                .is_some_and(|u| is_bot(&u.login, u.kind.as_deref())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_githubs_own_issue_comment_payloads_then_each_reads_as_a_comment_event() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/fixtures");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if !name.starts_with("api.issue_comment.") {
+                continue;
+            }
+            let event = CommentEvent::from_payload(&std::fs::read(&path).unwrap()).unwrap();
+            assert!(!event.author.is_empty(), "{name}");
+            if name.contains(".edited.") {
+                assert_eq!(event.action, CommentAction::Edited, "{name}");
+                assert!(event.previous_body.is_some(), "{name}");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 9, "only {seen} fixtures");
+    }
+
+    #[test]
+    fn given_a_payload_of_the_wrong_shape_then_the_error_names_the_json_path() {
+        let err = CommentEvent::from_payload(br#"{"action":"created","issue":{"number":"x"}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("issue.number"), "{err}");
     }
 }

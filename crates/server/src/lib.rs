@@ -2,7 +2,8 @@
 //! deliveries are verified, queued durably in the store and processed by
 //! background workers; `/healthz` and `/metrics` expose its state.
 
-pub mod events;
+/// The typed webhook events, from the pure `paydown-events` crate.
+pub use paydown_events as events;
 pub mod handlers;
 pub mod http;
 pub mod incident_endpoints;

@@ -5,41 +5,9 @@
 //! one while the file there is invalid).
 
 use paydown_commands::{CommentAction, CommentEvent, PermissionCache, RunOptions};
-use paydown_github::Repo;
 
 use super::{GitHubHandler, HandlerError};
 use crate::events::IssueCommentEvent;
-
-/// The payload in the commands crate's terms (what
-/// `CommentEvent::from_payload` reads from the raw JSON; a test checks both agree).
-pub(crate) fn comment_event(ev: &IssueCommentEvent) -> Result<CommentEvent, HandlerError> {
-    // The sender acted: on an edit it may not be the comment's author, and
-    // the commands the edit added are the editor's to answer for.
-    let user = ev.sender.as_ref().or(ev.comment.user.as_ref());
-    Ok(CommentEvent {
-        repo: Repo::parse(&ev.repository.full_name)?,
-        number: ev.issue.number,
-        is_pull_request: ev.issue.pull_request.is_some(),
-        issue_labels: ev.issue.labels.iter().map(|l| l.name.clone()).collect(),
-        issue_body: ev.issue.body.clone().unwrap_or_default(),
-        action: CommentAction::from_name(&ev.action),
-        comment_id: ev.comment.id,
-        body: ev.comment.body.clone(),
-        previous_body: ev
-            .changes
-            .as_ref()
-            .and_then(|c| c.body.as_ref())
-            .map(|b| b.from.clone()),
-        updated_at: ev.comment.updated_at.clone(),
-        author: user.map(|u| u.login.clone()).unwrap_or_default(),
-        author_type: user.and_then(|u| u.kind.clone()),
-        comment_by_bot: ev
-            .comment
-            .user
-            .as_ref()
-            .is_some_and(|u| paydown_commands::is_bot(&u.login, u.kind.as_deref())),
-    })
-}
 
 impl GitHubHandler {
     pub(super) async fn issue_comment(
@@ -47,7 +15,7 @@ impl GitHubHandler {
         ev: &IssueCommentEvent,
         delivery_id: &str,
     ) -> Result<(), HandlerError> {
-        let event = comment_event(ev)?;
+        let event = CommentEvent::from_event(ev)?;
         // Cheap checks first: most comments hold no command and cost no API call.
         if event.action == CommentAction::Other
             || (event.action == CommentAction::Edited && event.previous_body.is_none())
@@ -164,36 +132,4 @@ fn config_note(in_force: &paydown_sync::ConfigInForce) -> Option<String> {
         paydown_config::DEFAULT_PATH,
         first.trim()
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::{Event, parse_event};
-
-    #[test]
-    fn given_githubs_own_payloads_then_the_app_and_the_action_read_the_same_event() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut seen = 0;
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            if !name.starts_with("api.issue_comment.") {
-                continue;
-            }
-            let bytes = std::fs::read(&path).unwrap();
-            let Event::IssueComment(ev) = parse_event("issue_comment", &bytes).unwrap() else {
-                panic!("{name} is not an issue_comment");
-            };
-            let app = comment_event(&ev).unwrap();
-            let action = CommentEvent::from_payload(&bytes).unwrap();
-            assert_eq!(app, action, "{name}");
-            if name.contains(".edited.") {
-                assert!(app.previous_body.is_some(), "{name}");
-                assert_eq!(app.action, CommentAction::Edited);
-            }
-            seen += 1;
-        }
-        assert!(seen >= 9, "only {seen} fixtures");
-    }
 }

@@ -57,7 +57,9 @@ pub struct EventError {
     pub message: String,
 }
 
-fn parse<T: DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, EventError> {
+/// Parses one event's payload type directly (when the event name is known,
+/// as in the Action's `GITHUB_EVENT_PATH`), with the same path-naming error.
+pub fn parse_payload<T: DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, EventError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| EventError {
         event: event.to_owned(),
@@ -69,15 +71,17 @@ fn parse<T: DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, EventError>
 /// Parses a delivery body according to its `X-GitHub-Event` name.
 pub fn parse_event(event_name: &str, body: &[u8]) -> Result<Event, EventError> {
     Ok(match event_name {
-        "ping" => Event::Ping(parse(event_name, body)?),
-        "installation" => Event::Installation(parse(event_name, body)?),
-        "installation_repositories" => Event::InstallationRepositories(parse(event_name, body)?),
-        "push" => Event::Push(Box::new(parse(event_name, body)?)),
-        "pull_request" => Event::PullRequest(Box::new(parse(event_name, body)?)),
-        "issue_comment" => Event::IssueComment(Box::new(parse(event_name, body)?)),
-        "issues" => Event::Issues(Box::new(parse(event_name, body)?)),
-        "milestone" => Event::Milestone(Box::new(parse(event_name, body)?)),
-        "check_run" => Event::CheckRun(Box::new(parse(event_name, body)?)),
+        "ping" => Event::Ping(parse_payload(event_name, body)?),
+        "installation" => Event::Installation(parse_payload(event_name, body)?),
+        "installation_repositories" => {
+            Event::InstallationRepositories(parse_payload(event_name, body)?)
+        }
+        "push" => Event::Push(Box::new(parse_payload(event_name, body)?)),
+        "pull_request" => Event::PullRequest(Box::new(parse_payload(event_name, body)?)),
+        "issue_comment" => Event::IssueComment(Box::new(parse_payload(event_name, body)?)),
+        "issues" => Event::Issues(Box::new(parse_payload(event_name, body)?)),
+        "milestone" => Event::Milestone(Box::new(parse_payload(event_name, body)?)),
+        "check_run" => Event::CheckRun(Box::new(parse_payload(event_name, body)?)),
         other => Event::Unknown {
             name: other.to_owned(),
         },
@@ -104,7 +108,7 @@ pub struct RoutingRepo {
 impl RoutingFields {
     /// Parses the routing fields of any event body; the body must be a JSON object.
     pub fn parse(event: &str, body: &[u8]) -> Result<Self, EventError> {
-        parse(event, body)
+        parse_payload(event, body)
     }
 
     /// The key work is serialised on: the repository when the event has
