@@ -44,6 +44,7 @@ mod api;
 mod app;
 mod diff;
 mod graphql;
+mod hooks;
 mod model;
 mod notify;
 mod payloads;
@@ -61,6 +62,7 @@ pub use model::{
     CheckRun, Comment, Commit, FileChange, Installation, Issue, Label, Milestone, Permission,
     PullData, Reaction, Repo, Tree, User, UserKind,
 };
+pub use hooks::HookDelivery;
 pub use webhook::{send_webhook, sign_webhook};
 pub use world::{RecordedRequest, WriteOverlap};
 
@@ -523,6 +525,37 @@ impl FakeGitHub {
         pusher: &str,
     ) -> serde_json::Value {
         payloads::push(&self.world(), repo, branch, before, pusher)
+    }
+
+    // ---- the App's webhook -------------------------------------------------
+
+    /// Sets the App's webhook URL and secret: where [`FakeGitHub::deliver`]
+    /// and requested redeliveries go.
+    pub fn set_webhook(&self, url: &str, secret: &str) {
+        self.world().hooks.target = Some((url.to_owned(), secret.to_owned()));
+    }
+
+    /// Delivers `event` with `payload` to the App's webhook under a fresh
+    /// GUID, as GitHub does once, and records the attempt in the delivery
+    /// log (failed when nothing listens or the answer is not 2xx). Like
+    /// GitHub, the fake never retries it on its own.
+    pub async fn deliver(&self, event: &str, payload: &serde_json::Value) -> HookDelivery {
+        let first = hooks::new_delivery(&mut self.world(), event, payload);
+        hooks::send(&self.shared, first, false).await
+    }
+
+    /// The delivery log, oldest attempt first.
+    pub fn hook_deliveries(&self) -> Vec<HookDelivery> {
+        self.world().hooks.log.clone()
+    }
+
+    /// Moves every logged attempt `by` into the past (to test look-back
+    /// windows without waiting).
+    pub fn age_hook_deliveries(&self, by: Duration) {
+        let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        for d in &mut self.world().hooks.log {
+            d.delivered_at -= by;
+        }
     }
 
     // ---- strictness ----------------------------------------------------------

@@ -92,6 +92,7 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
         }
         reply
     };
+    crate::hooks::flush_outbox(&shared);
     into_response(reply)
 }
 

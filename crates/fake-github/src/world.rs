@@ -139,6 +139,8 @@ pub(crate) struct World {
     /// permission name -> level), as a workflow's `permissions:` block
     /// limits GITHUB_TOKEN.
     pub restricted_users: BTreeMap<String, BTreeMap<String, String>>,
+    /// The App's webhook and delivery log (see [`crate::hooks`]).
+    pub hooks: crate::hooks::Hooks,
 }
 
 /// Two write requests to one repository in flight at the same time: what a
@@ -235,6 +237,7 @@ impl World {
             next_write_id: 0,
             write_overlaps: Vec::new(),
             restricted_users: BTreeMap::new(),
+            hooks: Default::default(),
         }
     }
 
