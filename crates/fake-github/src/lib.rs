@@ -369,6 +369,26 @@ impl FakeGitHub {
         );
     }
 
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are served at once (a create is applied) and answered
+    /// only after `delay`: past the client's timeout, the write is applied
+    /// though the client saw a timeout.
+    pub fn apply_then_answer_late_on(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        n: usize,
+        delay: Duration,
+    ) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(
+            method,
+            Some(path_prefix),
+            FaultKind::AppliedThenLate(delay),
+            Some(n),
+        );
+    }
+
     /// The next request gets GitHub's secondary-rate-limit answer: 403 with
     /// `retry-after: <secs>`.
     pub fn secondary_rate_limit_next(&self, retry_after_secs: u64) {
