@@ -123,11 +123,21 @@ pub fn run(args: QueueArgs) -> Result<ExitCode, String> {
             }
             QueueCommand::Retry { id } => {
                 let outcome = store.requeue(&id).await.map_err(|e| e.to_string())?;
-                report(&id, outcome, "queued again", "only dead or retry-waiting deliveries can be retried")
+                report(
+                    &id,
+                    outcome,
+                    "queued again",
+                    "only dead or retry-waiting deliveries can be retried",
+                )
             }
             QueueCommand::Drop { id } => {
                 let outcome = store.drop_delivery(&id).await.map_err(|e| e.to_string())?;
-                report(&id, outcome, "dropped", "running and done deliveries are kept")
+                report(
+                    &id,
+                    outcome,
+                    "dropped",
+                    "running and done deliveries are kept",
+                )
             }
         };
         store.close().await;
@@ -186,7 +196,13 @@ fn table(records: &[DeliveryRecord], now: DateTime<Utc>) -> String {
         return "no dead or waiting deliveries\n".to_string();
     }
     let header = [
-        "STATUS", "ATTEMPTS", "AGE", "EVENT", "REPOSITORY", "DELIVERY", "LAST ERROR",
+        "STATUS",
+        "ATTEMPTS",
+        "AGE",
+        "EVENT",
+        "REPOSITORY",
+        "DELIVERY",
+        "LAST ERROR",
     ];
     let rows: Vec<[String; 7]> = records
         .iter()

@@ -41,18 +41,38 @@ fn stderr(out: &Output) -> String {
 /// one pending, one done.
 async fn seeded() -> (tempfile::TempDir, String, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("paydown.sqlite").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("paydown.sqlite").display()
+    );
     let store = Store::connect(&url).await.unwrap();
-    store.enqueue(delivery("dead-1", "issues", "octo-org/a")).await.unwrap();
-    let claim = store.claim("w", Duration::from_secs(30)).await.unwrap().unwrap();
+    store
+        .enqueue(delivery("dead-1", "issues", "octo-org/a"))
+        .await
+        .unwrap();
+    let claim = store
+        .claim("w", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
     store
         .fail_permanently(&claim, "payload: missing field `issue`\u{1b}[2J at line 1")
         .await
         .unwrap();
-    store.enqueue(delivery("done-1", "push", "octo-org/b")).await.unwrap();
-    let claim = store.claim("w", Duration::from_secs(30)).await.unwrap().unwrap();
+    store
+        .enqueue(delivery("done-1", "push", "octo-org/b"))
+        .await
+        .unwrap();
+    let claim = store
+        .claim("w", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
     store.complete(&claim).await.unwrap();
-    store.enqueue(delivery("pending-1", "push", "octo-org/c")).await.unwrap();
+    store
+        .enqueue(delivery("pending-1", "push", "octo-org/c"))
+        .await
+        .unwrap();
     (dir, url, store)
 }
 
@@ -70,7 +90,10 @@ async fn list_shows_dead_and_waiting_deliveries_in_a_table() {
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("STATUS   ATTEMPTS  AGE"), "{text}");
     assert!(lines[1].starts_with("dead  "), "{text}");
-    assert!(lines[1].contains("issues.opened") && lines[1].contains("octo-org/a"), "{text}");
+    assert!(
+        lines[1].contains("issues.opened") && lines[1].contains("octo-org/a"),
+        "{text}"
+    );
     assert!(lines[1].contains("dead-1"), "{text}");
     assert!(lines[2].starts_with("pending"), "{text}");
     assert!(!text.contains("done-1"), "{text}");
@@ -99,12 +122,26 @@ async fn retry_puts_a_dead_delivery_back_and_drop_deletes_one() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("dead-1: queued again"));
     let record = store.delivery("dead-1").await.unwrap().unwrap();
-    assert_eq!((record.status, record.attempts), (DeliveryStatus::Pending, 0));
+    assert_eq!(
+        (record.status, record.attempts),
+        (DeliveryStatus::Pending, 0)
+    );
     assert!(record.finished_at.is_none());
     // It is due now: the workers take it (after the older pending one).
-    let first = store.claim("w1", Duration::from_secs(30)).await.unwrap().unwrap();
-    let second = store.claim("w2", Duration::from_secs(30)).await.unwrap().unwrap();
-    assert_eq!((first.delivery_id.as_str(), second.delivery_id.as_str()), ("pending-1", "dead-1"));
+    let first = store
+        .claim("w1", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = store
+        .claim("w2", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.delivery_id.as_str(), second.delivery_id.as_str()),
+        ("pending-1", "dead-1")
+    );
     store.release(&first).await.unwrap();
     store.release(&second).await.unwrap();
 
@@ -117,7 +154,11 @@ async fn retry_puts_a_dead_delivery_back_and_drop_deletes_one() {
     // and nothing changes.
     let out = queue(&url, &["retry", "nope"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no delivery nope"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no delivery nope"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(queue(&url, &["drop", "nope"]).status.code(), Some(1));
     let out = queue(&url, &["drop", "done-1"]);
     assert_eq!(out.status.code(), Some(2));
@@ -131,8 +172,14 @@ async fn retry_puts_a_dead_delivery_back_and_drop_deletes_one() {
 fn bad_input_exits_2() {
     // An unknown status or subcommand, and no database at all.
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("q.sqlite").display());
-    assert_eq!(queue(&url, &["list", "--status", "zombie"]).status.code(), Some(2));
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("q.sqlite").display()
+    );
+    assert_eq!(
+        queue(&url, &["list", "--status", "zombie"]).status.code(),
+        Some(2)
+    );
     assert_eq!(queue(&url, &["purge"]).status.code(), Some(2));
     assert_eq!(queue(&url, &["retry"]).status.code(), Some(2));
     let out = Command::new(env!("CARGO_BIN_EXE_paydown"))
@@ -142,6 +189,13 @@ fn bad_input_exits_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("PAYDOWN_DATABASE_URL"), "{}", stderr(&out));
-    assert!(!dir.path().join("paydown.sqlite").exists(), "no database is created");
+    assert!(
+        stderr(&out).contains("PAYDOWN_DATABASE_URL"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.path().join("paydown.sqlite").exists(),
+        "no database is created"
+    );
 }

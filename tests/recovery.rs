@@ -42,7 +42,10 @@ async fn start(fake: &FakeGitHub, db_url: &str, port: u16, log: &Path) -> Child 
                 std::fs::read_to_string(log).unwrap_or_default()
             );
         }
-        assert!(Instant::now() < deadline, "paydown serve never became healthy");
+        assert!(
+            Instant::now() < deadline,
+            "paydown serve never became healthy"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -138,7 +141,7 @@ async fn scenario(down: bool) -> ((Vec<Item>, usize), FakeGitHub) {
         )
         .await;
     assert!(install.succeeded(), "{install:?}");
-    settled(&store, &[install.guid.clone()], &log1).await;
+    settled(&store, std::slice::from_ref(&install.guid), &log1).await;
     assert_eq!(state(&fake).0.len(), 2);
 
     // when the server goes down (killed, as in a crash),
@@ -156,7 +159,7 @@ async fn scenario(down: bool) -> ((Vec<Item>, usize), FakeGitHub) {
         // GitHub could not deliver them while the server was down.
         assert_eq!(attempt.succeeded(), !down, "{attempt:?}");
         if !down {
-            settled(&store, &[attempt.guid.clone()], &log1).await;
+            settled(&store, std::slice::from_ref(&attempt.guid), &log1).await;
         }
         guids.push(attempt.guid);
     }
@@ -181,13 +184,16 @@ async fn pushes_missed_while_down_are_recovered_at_start_and_end_as_if_it_had_be
 
     // The reference run: gamma added, alpha closed, beta's edit (a new
     // text, so a new item) open in place of the old beta.
-    let open: Vec<&str> = up
-        .0
-        .iter()
-        .filter(|(_, s, _, _)| s == "open")
-        .map(|(t, _, _, _)| t.as_str())
-        .collect();
-    assert_eq!(open, ["FIXME: gamma", "TODO: beta, now with more words"], "{up:?}");
+    let open: Vec<&str> =
+        up.0.iter()
+            .filter(|(_, s, _, _)| s == "open")
+            .map(|(t, _, _, _)| t.as_str())
+            .collect();
+    assert_eq!(
+        open,
+        ["FIXME: gamma", "TODO: beta, now with more words"],
+        "{up:?}"
+    );
     assert_eq!((up.0.len(), up.1), (4, 1), "{up:?}");
     assert_eq!(recovered, up);
 
@@ -204,5 +210,9 @@ async fn pushes_missed_while_down_are_recovered_at_start_and_end_as_if_it_had_be
     assert!(up_fake.hook_deliveries().iter().all(|d| !d.redelivery));
     let asked = fake.requests_matching("POST", "/app/hook/deliveries/");
     assert_eq!(asked.len(), 3);
-    assert!(asked.iter().all(|r| r.header("authorization") == Some("Bearer <redacted>")));
+    assert!(
+        asked
+            .iter()
+            .all(|r| r.header("authorization") == Some("Bearer <redacted>"))
+    );
 }

@@ -114,7 +114,7 @@ pub(crate) fn list(w: &World, req: &Req) -> Result<Reply, Reply> {
     };
     let mut newest_first: Vec<&HookDelivery> =
         w.hooks.log.iter().filter(|d| d.id <= start).collect();
-    newest_first.sort_by(|a, b| b.id.cmp(&a.id));
+    newest_first.sort_by_key(|d| std::cmp::Reverse(d.id));
     let page: Vec<Value> = newest_first
         .iter()
         .take(per_page)
@@ -138,7 +138,8 @@ pub(crate) fn get(w: &World, req: &Req, id: &str) -> Result<Reply, Reply> {
     require_app(req)?;
     let d = find(w, id)?;
     let mut v = render(d);
-    v["request"] = json!({"payload": serde_json::from_slice::<Value>(&d.payload).unwrap_or(Value::Null)});
+    v["request"] =
+        json!({"payload": serde_json::from_slice::<Value>(&d.payload).unwrap_or(Value::Null)});
     Ok(Reply::json(200, &v))
 }
 
@@ -175,7 +176,11 @@ pub(crate) fn flush_outbox(shared: &Shared) {
 
 /// Sends `template` (its GUID, event and payload) to the configured URL
 /// and records the attempt; returns it.
-pub(crate) async fn send(shared: &Shared, template: HookDelivery, redelivery: bool) -> HookDelivery {
+pub(crate) async fn send(
+    shared: &Shared,
+    template: HookDelivery,
+    redelivery: bool,
+) -> HookDelivery {
     let target = lock(shared).hooks.target.clone();
     let (status_code, status) = match &target {
         None => (0, "no webhook URL configured".to_owned()),
@@ -213,7 +218,12 @@ pub(crate) async fn send(shared: &Shared, template: HookDelivery, redelivery: bo
 
 /// A first attempt of `event` with `payload`, under a fresh GUID.
 pub(crate) fn new_delivery(w: &mut World, event: &str, payload: &Value) -> HookDelivery {
-    let id_of = |key: &str| payload.get(key).and_then(|v| v.get("id")).and_then(Value::as_u64);
+    let id_of = |key: &str| {
+        payload
+            .get(key)
+            .and_then(|v| v.get("id"))
+            .and_then(Value::as_u64)
+    };
     HookDelivery {
         id: 0,
         guid: w.hooks.new_guid(),

@@ -58,11 +58,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use app::{APP_ID, APP_SLUG, app_private_key_pem, bot_login};
+pub use hooks::HookDelivery;
 pub use model::{
     CheckRun, Comment, Commit, FileChange, Installation, Issue, Label, Milestone, Permission,
     PullData, Reaction, Repo, Tree, User, UserKind,
 };
-pub use hooks::HookDelivery;
 pub use webhook::{send_webhook, sign_webhook};
 pub use world::{RecordedRequest, WriteOverlap};
 

@@ -150,7 +150,11 @@ pub async fn recover_once(
     }
     let mut failed: Vec<(String, Attempts)> =
         by_guid.into_iter().filter(|(_, a)| !a.delivered).collect();
-    failed.sort_by(|a, b| a.1.first_at.cmp(&b.1.first_at).then(a.1.latest.cmp(&b.1.latest)));
+    failed.sort_by(|a, b| {
+        a.1.first_at
+            .cmp(&b.1.first_at)
+            .then(a.1.latest.cmp(&b.1.latest))
+    });
     let mut missed = Vec::new();
     for (guid, attempts) in failed {
         // GitHub may log a failure (a timeout) for a delivery the server

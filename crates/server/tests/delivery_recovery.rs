@@ -18,9 +18,14 @@ async fn only_missed_deliveries_in_the_window_are_redelivered_oldest_first_and_b
     let url = format!("http://{}/webhook", nobody.local_addr().unwrap());
     drop(nobody);
     fake.set_webhook(&url, support::SECRET);
-    let payload = |n: u32| serde_json::json!({"action": "opened", "n": n, "installation": {"id": 1}});
+    let payload =
+        |n: u32| serde_json::json!({"action": "opened", "n": n, "installation": {"id": 1}});
     // two deliveries that failed four days ago (beyond GitHub's three),
-    let old: Vec<_> = [fake.deliver("issues", &payload(0)).await, fake.deliver("issues", &payload(1)).await].to_vec();
+    let old: Vec<_> = [
+        fake.deliver("issues", &payload(0)).await,
+        fake.deliver("issues", &payload(1)).await,
+    ]
+    .to_vec();
     fake.age_hook_deliveries(Duration::from_secs(4 * 24 * 3600));
     // and four that failed just now, one of which the store did accept
     // (GitHub timed out waiting for the answer),
@@ -49,13 +54,18 @@ async fn only_missed_deliveries_in_the_window_are_redelivered_oldest_first_and_b
         ..RecoveryOptions::default()
     };
     let app = support::github_app(&fake);
-    let report = recover_once(&app, &store, &opts, chrono::Utc::now()).await.unwrap();
+    let report = recover_once(&app, &store, &opts, chrono::Utc::now())
+        .await
+        .unwrap();
 
     // then the two oldest missed ones in the window are asked for, the
     // third waits for the next run, and the old and accepted ones never are.
     assert_eq!(report.listed, 4);
     assert_eq!(report.missed, 3);
-    assert_eq!(report.redelivered, [recent[0].guid.clone(), recent[2].guid.clone()]);
+    assert_eq!(
+        report.redelivered,
+        [recent[0].guid.clone(), recent[2].guid.clone()]
+    );
     assert_eq!(report.deferred, 1);
     let asked: Vec<String> = fake
         .requests_matching("POST", "/app/hook/deliveries/")
@@ -73,12 +83,24 @@ async fn only_missed_deliveries_in_the_window_are_redelivered_oldest_first_and_b
     // And the next run asks for the one left, then for the others again
     // (their redeliveries failed too: nothing listens), never for the
     // accepted one.
-    let next = recover_once(&app, &store, &RecoveryOptions { max_per_run: 10, ..opts }, chrono::Utc::now())
-        .await
-        .unwrap();
+    let next = recover_once(
+        &app,
+        &store,
+        &RecoveryOptions {
+            max_per_run: 10,
+            ..opts
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let mut again = next.redelivered.clone();
     again.sort();
-    let mut expected = vec![recent[0].guid.clone(), recent[2].guid.clone(), recent[3].guid.clone()];
+    let mut expected = vec![
+        recent[0].guid.clone(),
+        recent[2].guid.clone(),
+        recent[3].guid.clone(),
+    ];
     expected.sort();
     assert_eq!(again, expected);
 }
@@ -102,12 +124,21 @@ async fn the_delivery_log_pages_by_cursor_and_needs_the_app_jwt() {
     assert!(next.contains("cursor="), "{next}");
     let (second, last) = client.get_page::<serde_json::Value>(&next).await.unwrap();
     assert_eq!((first.len(), second.len(), last), (100, 30, None));
-    let ids: Vec<u64> = first.iter().chain(&second).map(|d| d["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = first
+        .iter()
+        .chain(&second)
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
     // and an installation token is refused.
-    let installation = support::github_app(&fake).installation_client(1).await.unwrap();
-    assert!(installation
-        .get_page::<serde_json::Value>("/app/hook/deliveries")
+    let installation = support::github_app(&fake)
+        .installation_client(1)
         .await
-        .is_err());
+        .unwrap();
+    assert!(
+        installation
+            .get_page::<serde_json::Value>("/app/hook/deliveries")
+            .await
+            .is_err()
+    );
 }

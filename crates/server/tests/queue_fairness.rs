@@ -32,7 +32,11 @@ fn push(id: &str, repo: &str, installation: i64) -> NewDelivery {
 async fn flood_does_not_starve(store: &Store, workers: usize) {
     for n in 0..200 {
         store
-            .enqueue(push(&format!("flood-{n:03}"), &format!("noisy/r{}", n % 20), 1))
+            .enqueue(push(
+                &format!("flood-{n:03}"),
+                &format!("noisy/r{}", n % 20),
+                1,
+            ))
             .await
             .unwrap();
     }
@@ -41,7 +45,10 @@ async fn flood_does_not_starve(store: &Store, workers: usize) {
     assert_eq!(first.delivery_id, "flood-000");
     store.complete(&first).await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
-    store.enqueue(push("quiet-1", "quiet/repo", 2)).await.unwrap();
+    store
+        .enqueue(push("quiet-1", "quiet/repo", 2))
+        .await
+        .unwrap();
 
     let mut order = Vec::new();
     loop {

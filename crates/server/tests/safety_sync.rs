@@ -14,7 +14,13 @@ use paydown_server::handlers::SYNC_EVENT;
 use paydown_server::safety_sync::{SafetySyncOptions, delivery_id, offset_of, queue_due};
 use paydown_server::store::Store;
 
-const REPOS: [&str; 5] = ["octo-org/a", "octo-org/b", "octo-org/c", "other/d", "other/e"];
+const REPOS: [&str; 5] = [
+    "octo-org/a",
+    "octo-org/b",
+    "octo-org/c",
+    "other/d",
+    "other/e",
+];
 
 async fn store_with_repos() -> Store {
     let store = Store::connect("sqlite::memory:").await.unwrap();
@@ -28,8 +34,14 @@ async fn store_with_repos() -> Store {
             .map(|(n, r)| (n as i64 + 100, r.to_string()))
             .collect()
     };
-    store.set_installation_repos(1, &of("octo-org/")).await.unwrap();
-    store.set_installation_repos(2, &of("other/")).await.unwrap();
+    store
+        .set_installation_repos(1, &of("octo-org/"))
+        .await
+        .unwrap();
+    store
+        .set_installation_repos(2, &of("other/"))
+        .await
+        .unwrap();
     store
 }
 
@@ -64,7 +76,10 @@ async fn each_repository_is_synced_once_per_period_at_its_own_offset() {
         let offset = i64::try_from(offset_of(repo, opts.period).as_millis()).unwrap();
         for (k, t) in times.iter().enumerate() {
             let slot = t0 + k as i64 * period_ms + offset;
-            assert!((slot..slot + 60_000).contains(t), "{repo}: slot {slot}, queued {t}");
+            assert!(
+                (slot..slot + 60_000).contains(t),
+                "{repo}: slot {slot}, queued {t}"
+            );
         }
     }
     // The offsets spread the repositories over the period.
@@ -78,7 +93,11 @@ async fn each_repository_is_synced_once_per_period_at_its_own_offset() {
     let offset = i64::try_from(offset_of("other/d", opts.period).as_millis()).unwrap();
     let slot = t0 + offset;
     assert!(*first >= slot);
-    let job = store.delivery(&delivery_id("other/d", slot)).await.unwrap().unwrap();
+    let job = store
+        .delivery(&delivery_id("other/d", slot))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(job.event, SYNC_EVENT);
     assert_eq!(job.repo_key.as_deref(), Some("other/d"));
     assert_eq!(job.installation_id, Some(2));
@@ -107,8 +126,15 @@ async fn a_first_start_queues_no_burst_and_the_job_is_led() {
     // and `paydown serve`'s leader runs it, with delivery recovery (which
     // also runs on gaining the lead) and retention.
     let fake = FakeGitHub::start().await;
-    let jobs = paydown_server::periodic_jobs(&store, &support::github_app(&fake), Duration::from_secs(86_400));
-    let names: Vec<(&str, bool)> = jobs.iter().map(|j| (j.name(), j.runs_on_leadership())).collect();
+    let jobs = paydown_server::periodic_jobs(
+        &store,
+        &support::github_app(&fake),
+        Duration::from_secs(86_400),
+    );
+    let names: Vec<(&str, bool)> = jobs
+        .iter()
+        .map(|j| (j.name(), j.runs_on_leadership()))
+        .collect();
     assert_eq!(
         names,
         [

@@ -90,7 +90,11 @@ impl Store {
         self.outcome(delivery_id, changed).await
     }
 
-    async fn outcome(&self, delivery_id: &str, changed: u64) -> Result<OperatorOutcome, StoreError> {
+    async fn outcome(
+        &self,
+        delivery_id: &str,
+        changed: u64,
+    ) -> Result<OperatorOutcome, StoreError> {
         if changed > 0 {
             return Ok(OperatorOutcome::Done);
         }

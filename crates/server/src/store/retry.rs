@@ -148,10 +148,7 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        let (min, max) = (
-            *delays.iter().min().unwrap(),
-            *delays.iter().max().unwrap(),
-        );
+        let (min, max) = (*delays.iter().min().unwrap(), *delays.iter().max().unwrap());
         assert!(min >= Duration::from_secs(4) && max <= Duration::from_secs(8));
         // Spread, not one value: a thousand draws cover most of the range.
         assert!(min < Duration::from_millis(4400), "{min:?}");
