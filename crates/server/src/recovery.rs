@@ -10,9 +10,11 @@
 //! Bounded and paced: at most `max_pages` pages are read, at most
 //! `max_per_run` redeliveries requested per run (the oldest first, so
 //! events come back in the order they happened), one every `pace`; the
-//! rest waits for the next run. A redelivery that arrives twice (a request
-//! repeated after a lost answer, or two leaders in a hand-over) is stopped
-//! by the store's dedupe on the delivery GUID.
+//! rest waits for the next run. A delivery whose `max_attempts` attempts
+//! all failed (one the server refuses for good) is given up on. A
+//! redelivery that arrives twice (a request repeated after a lost answer,
+//! or two leaders in a hand-over) is stopped by the store's dedupe on the
+//! delivery GUID.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -40,6 +42,11 @@ pub struct RecoveryOptions {
     pub pace: Duration,
     /// Most pages of 100 read per run.
     pub max_pages: u32,
+    /// A delivery with this many failed attempts in the log (its first
+    /// included) is asked for no more: the server refuses it for good
+    /// (a body over the size limit, a secret mismatch), and asking every
+    /// run for three days would only repeat the refusal.
+    pub max_attempts: usize,
 }
 
 impl Default for RecoveryOptions {
@@ -49,6 +56,7 @@ impl Default for RecoveryOptions {
             max_per_run: 100,
             pace: Duration::from_secs(1),
             max_pages: 20,
+            max_attempts: 4,
         }
     }
 }
@@ -66,6 +74,8 @@ pub struct RecoveryReport {
     pub deferred: usize,
     /// Redelivery requests GitHub refused (logged; tried again next run).
     pub refused: usize,
+    /// Missed GUIDs given up on: `max_attempts` attempts failed.
+    pub given_up: usize,
 }
 
 /// Why a run stopped.
@@ -91,6 +101,7 @@ struct LoggedAttempt {
 /// Every attempt of one GUID seen in the window.
 struct Attempts {
     delivered: bool,
+    count: usize,
     /// The newest attempt's id: the one a redelivery is asked for.
     latest: u64,
     first_at: DateTime<Utc>,
@@ -126,11 +137,13 @@ pub async fn recover_once(
                 .entry(attempt.guid.clone())
                 .or_insert_with(|| Attempts {
                     delivered: false,
+                    count: 0,
                     latest: attempt.id,
                     first_at: attempt.delivered_at,
                     event: attempt.event.clone(),
                 });
             entry.delivered |= ok;
+            entry.count += 1;
             entry.latest = entry.latest.max(attempt.id);
             entry.first_at = entry.first_at.min(attempt.delivered_at);
         }
@@ -159,9 +172,15 @@ pub async fn recover_once(
     for (guid, attempts) in failed {
         // GitHub may log a failure (a timeout) for a delivery the server
         // did store: only GUIDs the store never accepted are missed.
-        if store.delivery(&guid).await?.is_none() {
-            missed.push((guid, attempts));
+        if store.delivery(&guid).await?.is_some() {
+            continue;
         }
+        if attempts.count >= opts.max_attempts {
+            tracing::warn!(delivery = %guid, event = %attempts.event, attempts = attempts.count, "missed delivery: every redelivery failed too; given up (see the App's advanced settings)");
+            report.given_up += 1;
+            continue;
+        }
+        missed.push((guid, attempts));
     }
     report.missed = missed.len();
     report.deferred = missed.len().saturating_sub(opts.max_per_run);
@@ -184,13 +203,14 @@ pub async fn recover_once(
             }
         }
     }
-    if report.missed > 0 {
+    if report.missed + report.given_up > 0 {
         tracing::info!(
             listed = report.listed,
             missed = report.missed,
             redelivered = report.redelivered.len(),
             deferred = report.deferred,
             refused = report.refused,
+            given_up = report.given_up,
             "delivery recovery finished"
         );
     }

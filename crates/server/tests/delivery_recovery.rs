@@ -142,3 +142,59 @@ async fn the_delivery_log_pages_by_cursor_and_needs_the_app_jwt() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_delivery_refused_for_good_is_given_up_after_max_attempts() {
+    // Given a receiver that refuses every delivery (as a server whose
+    // secret does not match would),
+    let refuser = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook", refuser.local_addr().unwrap());
+    let app = axum::Router::new().fallback(|| async { http::StatusCode::UNAUTHORIZED });
+    tokio::spawn(async move { axum::serve(refuser, app).await });
+    let fake = FakeGitHub::start().await;
+    fake.set_webhook(&url, support::SECRET);
+    let first = fake
+        .deliver("issues", &serde_json::json!({"action": "opened"}))
+        .await;
+    assert_eq!(first.status_code, 401);
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let app = support::github_app(&fake);
+    let opts = RecoveryOptions {
+        pace: Duration::ZERO,
+        max_attempts: 3,
+        ..RecoveryOptions::default()
+    };
+    // when recovery runs again and again (each redelivery refused too),
+    let mut asked = 0;
+    for run in 0..5 {
+        let report = recover_once(&app, &store, &opts, chrono::Utc::now())
+            .await
+            .unwrap();
+        asked += report.redelivered.len();
+        // (the fake sends a redelivery once the request is answered)
+        let expected = 1 + asked;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while fake.hook_deliveries().len() < expected {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run {run}: redelivery never sent"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if run >= 2 {
+            assert_eq!(
+                (report.redelivered.len(), report.given_up),
+                (0, 1),
+                "run {run}"
+            );
+        }
+    }
+    // then it was asked for twice more, three attempts in all, and no more.
+    assert_eq!(asked, 2);
+    let log = fake.hook_deliveries();
+    assert_eq!(log.len(), 3);
+    assert!(
+        log.iter()
+            .all(|d| d.guid == first.guid && d.status_code == 401)
+    );
+}
