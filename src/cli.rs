@@ -47,6 +47,9 @@ enum Command {
     /// Print a repository's sprint ledger (debt vs feature points per
     /// sprint) from the GitHub API alone (needs GITHUB_TOKEN).
     Report(ReportArgs),
+    /// Inspect the server's delivery queue: list dead and waiting
+    /// deliveries, retry or drop one.
+    Queue(crate::queue_cli::QueueArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,6 +182,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => run_serve(*args),
         Command::Action => run_action(),
         Command::Report(args) => run_report(args),
+        Command::Queue(args) => crate::queue_cli::run(args),
     };
     match result {
         Ok(code) => code,

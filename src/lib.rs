@@ -11,3 +11,4 @@
 pub mod action;
 pub mod cli;
 pub mod output;
+pub mod queue_cli;

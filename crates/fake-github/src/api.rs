@@ -123,7 +123,7 @@ pub(crate) struct Req<'a> {
 }
 
 impl Req<'_> {
-    fn q(&self, name: &str) -> Option<&str> {
+    pub(crate) fn q(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
@@ -184,6 +184,11 @@ pub(crate) fn route(w: &mut World, req: &Req) -> Answer {
             require_app(req)?;
             access_token(w, id)
         }
+        ("GET", ["app", "hook", "deliveries"]) => crate::hooks::list(w, req),
+        ("GET", ["app", "hook", "deliveries", id]) => crate::hooks::get(w, req, id),
+        ("POST", ["app", "hook", "deliveries", id, "attempts"]) => {
+            crate::hooks::attempt(w, req, id)
+        }
         ("GET", ["installation", "repositories"]) => installation_repositories(w, req),
         ("GET", ["repos", o, r, "installation"]) => {
             require_app(req)?;
@@ -216,7 +221,7 @@ pub(crate) fn route(w: &mut World, req: &Req) -> Answer {
     }
 }
 
-fn require_app(req: &Req) -> Result<(), Reply> {
+pub(crate) fn require_app(req: &Req) -> Result<(), Reply> {
     if req.identity == Identity::App {
         Ok(())
     } else {

@@ -44,6 +44,7 @@ mod api;
 mod app;
 mod diff;
 mod graphql;
+mod hooks;
 mod model;
 mod notify;
 mod payloads;
@@ -57,6 +58,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use app::{APP_ID, APP_SLUG, app_private_key_pem, bot_login};
+pub use hooks::HookDelivery;
 pub use model::{
     CheckRun, Comment, Commit, FileChange, Installation, Issue, Label, Milestone, Permission,
     PullData, Reaction, Repo, Tree, User, UserKind,
@@ -367,6 +369,26 @@ impl FakeGitHub {
         );
     }
 
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are served at once (a create is applied) and answered
+    /// only after `delay`: past the client's timeout, the write is applied
+    /// though the client saw a timeout.
+    pub fn apply_then_answer_late_on(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        n: usize,
+        delay: Duration,
+    ) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(
+            method,
+            Some(path_prefix),
+            FaultKind::AppliedThenLate(delay),
+            Some(n),
+        );
+    }
+
     /// The next request gets GitHub's secondary-rate-limit answer: 403 with
     /// `retry-after: <secs>`.
     pub fn secondary_rate_limit_next(&self, retry_after_secs: u64) {
@@ -523,6 +545,37 @@ impl FakeGitHub {
         pusher: &str,
     ) -> serde_json::Value {
         payloads::push(&self.world(), repo, branch, before, pusher)
+    }
+
+    // ---- the App's webhook -------------------------------------------------
+
+    /// Sets the App's webhook URL and secret: where [`FakeGitHub::deliver`]
+    /// and requested redeliveries go.
+    pub fn set_webhook(&self, url: &str, secret: &str) {
+        self.world().hooks.target = Some((url.to_owned(), secret.to_owned()));
+    }
+
+    /// Delivers `event` with `payload` to the App's webhook under a fresh
+    /// GUID, as GitHub does once, and records the attempt in the delivery
+    /// log (failed when nothing listens or the answer is not 2xx). Like
+    /// GitHub, the fake never retries it on its own.
+    pub async fn deliver(&self, event: &str, payload: &serde_json::Value) -> HookDelivery {
+        let first = hooks::new_delivery(&mut self.world(), event, payload);
+        hooks::send(&self.shared, first, false).await
+    }
+
+    /// The delivery log, oldest attempt first.
+    pub fn hook_deliveries(&self) -> Vec<HookDelivery> {
+        self.world().hooks.log.clone()
+    }
+
+    /// Moves every logged attempt `by` into the past (to test look-back
+    /// windows without waiting).
+    pub fn age_hook_deliveries(&self, by: Duration) {
+        let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        for d in &mut self.world().hooks.log {
+            d.delivered_at -= by;
+        }
     }
 
     // ---- strictness ----------------------------------------------------------

@@ -90,8 +90,14 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
         if let Some(write) = write {
             w.write_finished(write);
         }
-        reply
+        (reply, w.late_answer.take())
     };
+    let (reply, late) = reply;
+    if let Some(late) = late {
+        // Applied already: a client that gives up waiting cannot undo it.
+        tokio::time::sleep(late).await;
+    }
+    crate::hooks::flush_outbox(&shared);
     into_response(reply)
 }
 
@@ -204,6 +210,10 @@ fn process(
         let reply = match kind {
             FaultKind::AppliedThen(status) => {
                 applied_then = Some(status);
+                None
+            }
+            FaultKind::AppliedThenLate(delay) => {
+                w.late_answer = Some(delay);
                 None
             }
             FaultKind::Status(status) => Some(Reply::error(status, "fake-github: injected fault")),

@@ -76,6 +76,10 @@ pub(crate) enum FaultKind {
     /// The request is served (a create is applied), then answered `status`
     /// as if the answer had been lost: GitHub does this with 502s.
     AppliedThen(u16),
+    /// The request is served (a create is applied) at once, and the answer
+    /// held back this long: past a client's timeout, a write it cannot
+    /// know was applied.
+    AppliedThenLate(Duration),
     SecondaryRateLimit {
         retry_after_secs: u64,
     },
@@ -139,6 +143,11 @@ pub(crate) struct World {
     /// permission name -> level), as a workflow's `permissions:` block
     /// limits GITHUB_TOKEN.
     pub restricted_users: BTreeMap<String, BTreeMap<String, String>>,
+    /// The App's webhook and delivery log (see [`crate::hooks`]).
+    pub hooks: crate::hooks::Hooks,
+    /// How long to hold back the answer being made (an `AppliedThenLate`
+    /// fault), taken by the pipeline once the request is served.
+    pub late_answer: Option<Duration>,
 }
 
 /// Two write requests to one repository in flight at the same time: what a
@@ -235,6 +244,8 @@ impl World {
             next_write_id: 0,
             write_overlaps: Vec::new(),
             restricted_users: BTreeMap::new(),
+            hooks: Default::default(),
+            late_answer: None,
         }
     }
 

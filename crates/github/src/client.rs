@@ -1031,6 +1031,22 @@ impl Client {
         }
     }
 
+    /// One page of a list and the route of the next one (from `Link:
+    /// rel="next"`, re-rooted on the API base), for callers that stop early
+    /// (a look-back window over a cursor-paginated log).
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        route: &str,
+    ) -> Result<(Vec<T>, Option<String>)> {
+        let resp = self.call(Method::GET, route, None, JSON).await?;
+        let page: Vec<T> = decode(route, &resp.body)?;
+        let next = match next_link(&resp.headers) {
+            Some(url) => Some(self.transport.route_from_url(&url)?),
+            None => None,
+        };
+        Ok((page, next))
+    }
+
     /// Every item of a paginated list, following `Link: rel="next"` (100 per page unless
     /// the route says otherwise). More than `max_pages` pages is an error, not a truncation.
     pub async fn get_all<T: DeserializeOwned>(&self, route: &str) -> Result<Vec<T>> {

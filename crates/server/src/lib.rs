@@ -10,13 +10,15 @@ pub mod incident_endpoints;
 pub mod intake;
 pub mod metrics;
 pub mod periodic;
+pub mod recovery;
 pub mod retention;
 pub mod router;
+pub mod safety_sync;
 mod server;
 pub mod settings;
 pub mod signature;
 pub mod store;
 pub mod worker;
 
-pub use server::{ServeError, Server, ServerOptions, serve};
+pub use server::{ServeError, Server, ServerOptions, periodic_jobs, serve};
 pub use settings::{ServeArgs, Settings};

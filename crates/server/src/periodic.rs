@@ -32,6 +32,9 @@ type JobFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 pub struct Job {
     name: String,
     every: Duration,
+    /// Also run whenever this replica becomes the leader (at start, or
+    /// after taking over), whatever the schedule says.
+    on_leadership: bool,
     run: Arc<dyn Fn() -> JobFuture + Send + Sync>,
 }
 
@@ -56,6 +59,7 @@ impl Job {
         Job {
             name: name.into(),
             every,
+            on_leadership: false,
             run: Arc::new(move || {
                 let fut = run();
                 Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
@@ -65,6 +69,22 @@ impl Job {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub fn every(&self) -> Duration {
+        self.every
+    }
+
+    /// The job also runs each time this replica becomes the leader (so at
+    /// every start of a single replica), not only when due: for catch-up
+    /// work such as recovering deliveries missed while nobody led.
+    pub fn run_on_leadership(mut self) -> Job {
+        self.on_leadership = true;
+        self
+    }
+
+    pub fn runs_on_leadership(&self) -> bool {
+        self.on_leadership
     }
 }
 
@@ -139,6 +159,7 @@ async fn run(
                 false
             }
         };
+        let gained = now_leading && !leading;
         if now_leading != leading {
             tracing::info!(holder = %opts.holder, leading = now_leading, "periodic jobs: leadership changed");
             leading = now_leading;
@@ -150,7 +171,12 @@ async fn run(
                 if by_name.contains_key(&job.name) {
                     continue;
                 }
-                match due(&store, job).await {
+                let due = if gained && job.on_leadership {
+                    Ok(true)
+                } else {
+                    due(&store, job).await
+                };
+                match due {
                     Ok(true) => {
                         let handle =
                             running.spawn(run_job(store.clone(), job.clone(), opts.holder.clone()));

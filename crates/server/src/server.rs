@@ -188,7 +188,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let creds = AppCredentials::from_pem(settings.app_id, settings.private_key.expose())?;
     let app = GitHubApp::new(&settings.github_api_url, creds, ClientOptions::default())?;
     let stats = app.stats();
-    let handler = Arc::new(GitHubHandler::new(app, store.clone()));
+    let handler = Arc::new(GitHubHandler::new(app.clone(), store.clone()));
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -217,7 +217,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     // dead replica may hold work up.
     let periodic = Periodic::spawn(
         store.clone(),
-        periodic_jobs(&store, settings.retention),
+        periodic_jobs(&store, &app, settings.retention),
         LeaderOptions::for_this_process(settings.lease),
     );
     shutdown_signal().await;
@@ -229,13 +229,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
 }
 
 /// The jobs the elected replica runs periodically (see [`crate::periodic`]):
-/// each is a name, an interval and an async function.
-fn periodic_jobs(store: &Store, retention: Duration) -> Vec<Job> {
-    vec![crate::retention::job(
-        store,
-        retention,
-        crate::retention::DEFAULT_INTERVAL,
-    )]
+/// each is a name, an interval and an async function. Deliveries missed
+/// while down are recovered at start and every ten minutes; every
+/// repository is synced once a day at its own time.
+pub fn periodic_jobs(store: &Store, app: &GitHubApp, retention: Duration) -> Vec<Job> {
+    vec![
+        crate::retention::job(store, retention, crate::retention::DEFAULT_INTERVAL),
+        crate::recovery::job(
+            app,
+            store,
+            crate::recovery::RecoveryOptions::default(),
+            crate::recovery::DEFAULT_INTERVAL,
+        ),
+        crate::safety_sync::job(store, crate::safety_sync::SafetySyncOptions::default()),
+    ]
 }
 
 async fn shutdown_signal() {

@@ -41,6 +41,28 @@ struct SyncJob {
     installation: u64,
 }
 
+/// A full sync of `full_name` queued under `delivery_id` (idempotent by
+/// that id), for jobs outside the handlers (the periodic safety sync).
+pub fn sync_delivery(
+    full_name: &str,
+    installation: i64,
+    delivery_id: String,
+) -> Result<crate::store::NewDelivery, HandlerError> {
+    let job = SyncJob {
+        repository: full_name.to_string(),
+        installation: u64::try_from(installation)
+            .map_err(|_| HandlerError::Other(format!("bad installation id {installation}")))?,
+    };
+    Ok(crate::store::NewDelivery {
+        delivery_id,
+        event: SYNC_EVENT.to_string(),
+        action: None,
+        repo_key: Some(full_name.to_string()),
+        installation_id: Some(installation),
+        payload: serde_json::to_vec(&job).map_err(|e| HandlerError::Other(e.to_string()))?,
+    })
+}
+
 /// Why handling a delivery failed. Every error is handed to the queue,
 /// which retries with backoff and eventually dead-letters the delivery.
 #[derive(Debug, thiserror::Error)]

@@ -37,8 +37,11 @@ macro_rules! claim_walk {
     };
 }
 
-/// The pending candidate. A backlog is often one busy repository (a push
-/// storm), where a walk in age order would step over the whole backlog on
+/// The pending candidate. Among repositories' heads, the installation
+/// served least recently goes first ([`NOTE_CLAIM`] keeps when each was
+/// last served), then the oldest: a round-robin by installation, so one
+/// noisy installation cannot starve the others. A backlog is often one
+/// busy repository (a push storm), where a walk in age order would step over the whole backlog on
 /// every claim. Instead, a skip scan of `deliveries_queue_heads (status,
 /// repo_key, run_at, id)` visits each repository with pending work once,
 /// takes its oldest delivery unless the repository is busy, and keeps the
@@ -62,7 +65,9 @@ macro_rules! claim_pending {
                         SELECT 1 FROM deliveries o
                          WHERE o.repo_key = keys.k AND o.status = 'running'
                            AND o.lease_expires_at > $2)
-                 ORDER BY d.run_at, d.id
+                 ORDER BY COALESCE((SELECT f.claimed_at FROM installation_claims f
+                                     WHERE f.installation_id = d.installation_id), 0),
+                          d.run_at, d.id
                  LIMIT 1 ",
             $lock,
             ") b
@@ -122,6 +127,12 @@ const SWEEP_EXPIRED: &str = "UPDATE deliveries
                      || ' stopped or stalled before finishing',
         updated_at = $1, finished_at = $1
   WHERE status = 'running' AND lease_expires_at <= $1 AND attempts + 1 >= $2";
+
+/// Records when the claimed delivery's installation was served, for the
+/// round-robin in [`claim_pending`]. `$1` installation, `$2` now.
+const NOTE_CLAIM: &str = "INSERT INTO installation_claims (installation_id, claimed_at)
+     VALUES ($1, $2)
+     ON CONFLICT (installation_id) DO UPDATE SET claimed_at = excluded.claimed_at";
 
 const CLAIM_SQLITE: &str = claim_sql!("");
 const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE SKIP LOCKED");
@@ -244,6 +255,18 @@ impl Store {
                         .bind(expires)
                         .fetch_optional(&mut *tx)
                         .await?;
+                    if let Some(installation) = row
+                        .as_ref()
+                        .map(|r| r.try_get::<Option<i64>, _>("installation_id"))
+                        .transpose()?
+                        .flatten()
+                    {
+                        sqlx::query(NOTE_CLAIM)
+                            .bind(installation)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     tx.commit().await?;
                     row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
                         .transpose()
@@ -265,6 +288,18 @@ impl Store {
                         .bind(expires)
                         .fetch_optional(&mut *tx)
                         .await?;
+                    if let Some(installation) = row
+                        .as_ref()
+                        .map(|r| r.try_get::<Option<i64>, _>("installation_id"))
+                        .transpose()?
+                        .flatten()
+                    {
+                        sqlx::query(NOTE_CLAIM)
+                            .bind(installation)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     tx.commit().await?;
                     row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
                         .transpose()

@@ -1,5 +1,7 @@
 //! Retry policy for failed deliveries: how many attempts, and the capped
-//! exponential backoff between them. Pure logic, no I/O.
+//! exponential backoff between them, jittered so deliveries that failed
+//! together (a GitHub outage) do not all come back in the same instant.
+//! Pure logic apart from [`RetryPolicy::after_failure`]'s random draw.
 
 use std::time::Duration;
 
@@ -48,18 +50,46 @@ impl RetryPolicy {
         Duration::from_millis(millis).min(self.cap)
     }
 
-    /// Decision after an attempt fails, given the failures recorded before it.
+    /// [`Self::backoff`] with "equal jitter": half of it fixed, half
+    /// scaled by `jitter` (in `[0, 1)`), so the delay lies in
+    /// `[backoff / 2, backoff]`.
+    pub fn jittered(&self, failures: u32, jitter: f64) -> Duration {
+        let full = self.backoff(failures);
+        full / 2 + (full / 2).mul_f64(jitter.clamp(0.0, 1.0))
+    }
+
+    /// Decision after an attempt fails, given the failures recorded before
+    /// it, with a random jitter on the delay.
     pub fn after_failure(&self, previous_failures: u32) -> FailOutcome {
+        self.after_failure_with(previous_failures, random_unit())
+    }
+
+    /// [`Self::after_failure`] with a given `jitter` in `[0, 1)`.
+    pub fn after_failure_with(&self, previous_failures: u32, jitter: f64) -> FailOutcome {
         let attempts = previous_failures.saturating_add(1);
         if attempts >= self.max_attempts.max(1) {
             FailOutcome::Dead { attempts }
         } else {
             FailOutcome::Retry {
                 attempts,
-                delay: self.backoff(attempts),
+                delay: self.jittered(attempts, jitter),
             }
         }
     }
+}
+
+/// A random number in `[0, 1)` from the standard library's randomly keyed
+/// hasher (no dependency needed for a backoff's spread).
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -87,20 +117,46 @@ mod tests {
             cap: Duration::from_millis(15),
         };
         assert_eq!(
-            policy.after_failure(0),
+            policy.after_failure_with(0, 1.0),
             FailOutcome::Retry {
                 attempts: 1,
                 delay: Duration::from_millis(10)
             }
         );
         assert_eq!(
-            policy.after_failure(1),
+            policy.after_failure_with(1, 1.0),
             FailOutcome::Retry {
                 attempts: 2,
                 delay: Duration::from_millis(15)
             }
         );
         assert_eq!(policy.after_failure(2), FailOutcome::Dead { attempts: 3 });
+    }
+
+    /// Given deliveries failing together at the same attempt, when their
+    /// retries are scheduled, then the delays spread over the upper half
+    /// of the backoff and never beyond it.
+    #[test]
+    fn retry_delays_are_jittered_within_half_to_full_backoff() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.jittered(3, 0.0), Duration::from_secs(4));
+        assert_eq!(policy.jittered(3, 1.0), Duration::from_secs(8));
+        assert_eq!(policy.jittered(20, 1.0), Duration::from_secs(600));
+        let delays: Vec<Duration> = (0..1000)
+            .map(|_| match policy.after_failure(2) {
+                FailOutcome::Retry { delay, .. } => delay,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let (min, max) = (*delays.iter().min().unwrap(), *delays.iter().max().unwrap());
+        assert!(min >= Duration::from_secs(4) && max <= Duration::from_secs(8));
+        // Spread, not one value: a thousand draws cover most of the range.
+        assert!(min < Duration::from_millis(4400), "{min:?}");
+        assert!(max > Duration::from_millis(7600), "{max:?}");
+        let mut distinct = delays.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(distinct.len() > 500, "{}", distinct.len());
     }
 
     #[test]
