@@ -8,6 +8,7 @@ pub mod http;
 pub mod incident_endpoints;
 pub mod intake;
 pub mod metrics;
+pub mod pacing;
 pub mod periodic;
 pub mod retention;
 pub mod router;

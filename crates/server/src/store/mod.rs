@@ -13,6 +13,7 @@ mod batch;
 mod incidents;
 mod leader;
 mod migrations;
+mod pacing;
 mod postgres;
 mod queue;
 mod records;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
 
 pub use leader::{LeaderLease, PeriodicRun, Readiness};
+pub use pacing::WriteSlot;
 pub use records::{Installation, InstallationRepo};
 pub use retry::{FailOutcome, RetryPolicy};
 pub use url::redact as redact_url;
