@@ -71,10 +71,16 @@ impl HandlerError {
         matches!(self, HandlerError::Payload(_))
     }
 
-    /// When a paced job should run again, for [`HandlerError::Paced`].
+    /// When a paced job should run again: for [`HandlerError::Paced`], and
+    /// for a write the pacer (or GitHub's own rate limit) refused until a
+    /// known time. The queue defers the delivery to then without counting
+    /// an attempt.
     pub fn paced_until(&self) -> Option<i64> {
         match self {
             HandlerError::Paced { until_ms, .. } => Some(*until_ms),
+            HandlerError::GitHub(GitHubError::RateLimited { reset_at }) => {
+                Some(reset_at.timestamp_millis())
+            }
             _ => None,
         }
     }
