@@ -124,3 +124,36 @@ async fn a_1000_annotation_backfill_never_hits_the_secondary_limit() {
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_pacing_the_fake_refuses_the_81st_create_of_a_minute() {
+    // Given the same limits on a simulated clock, but an App without write
+    // pacing and a repository importing 200 items in one run,
+    let fake = FakeGitHub::start().await;
+    let code: String = (0..200).map(|i| format!("// TODO: item {i}\n")).collect();
+    fake.repo(REPO).set_files(
+        "main",
+        &[
+            ("a.rs", code.as_str()),
+            (".github/paydown.yml", "issues:\n  max_new_per_run: 200\n"),
+        ],
+    );
+    let clock = Clock::simulated(chrono::Utc::now());
+    let shared = clock.clone();
+    fake.set_clock(move || shared.now_ms());
+    fake.limit_content_creation_like_github();
+    let app = support::TestApp::start(&fake).await;
+
+    // when the App is installed,
+    app.post("installation", "install-1", &install_payload()).await;
+
+    // then GitHub pushes back once 80 issues were created within the
+    // (simulated) minute: the limiter the paced import never meets is armed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.secondary_limit_hits() == 0 {
+        assert!(Instant::now() < deadline, "the fake never refused a create");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(fake.content_created(), 80);
+    app.server.shutdown().await.unwrap();
+}
