@@ -464,9 +464,7 @@ impl FakeGitHub {
     /// `retry-after`. Called again with another window, both apply.
     pub fn limit_content_creation(&self, max: usize, window: Duration) {
         let mut w = self.world();
-        let limit = w
-            .content_limit
-            .get_or_insert_with(world::ContentLimit::new);
+        let limit = w.content_limit.get_or_insert_with(world::ContentLimit::new);
         limit.windows.retain(|(_, existing)| *existing != window);
         limit.windows.push((max, window));
     }
@@ -492,7 +490,10 @@ impl FakeGitHub {
 
     /// Content-creating requests the limiter accepted so far.
     pub fn content_created(&self) -> u64 {
-        self.world().content_limit.as_ref().map_or(0, |l| l.accepted)
+        self.world()
+            .content_limit
+            .as_ref()
+            .map_or(0, |l| l.accepted)
     }
 
     /// Writes sent less than a second after the same caller's previous

@@ -238,12 +238,7 @@ impl ContentLimit {
     /// with the seconds to wait when a window is full (the request is
     /// refused and not counted).
     pub(crate) fn admit(&mut self, caller: &str, now_ms: i64) -> Result<(), u64> {
-        let longest = self
-            .windows
-            .iter()
-            .map(|(_, w)| ms(*w))
-            .max()
-            .unwrap_or(0);
+        let longest = self.windows.iter().map(|(_, w)| ms(*w)).max().unwrap_or(0);
         let recent = self.recent.entry(caller.to_owned()).or_default();
         while recent.front().is_some_and(|t| now_ms - *t >= longest) {
             recent.pop_front();

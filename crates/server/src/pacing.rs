@@ -178,19 +178,15 @@ impl Pacer {
         let mut busy = None;
         let reserved = self
             .store
-            .reserve_write_slot(
-                db_id(installation),
-                now - limits.horizon_ms(),
-                |log| {
-                    let at = earliest_slot(log, now, content, &limits);
-                    if at - now > ms(limits.max_wait) {
-                        busy = Some(at);
-                        None
-                    } else {
-                        Some(WriteSlot { at_ms: at, content })
-                    }
-                },
-            )
+            .reserve_write_slot(db_id(installation), now - limits.horizon_ms(), |log| {
+                let at = earliest_slot(log, now, content, &limits);
+                if at - now > ms(limits.max_wait) {
+                    busy = Some(at);
+                    None
+                } else {
+                    Some(WriteSlot { at_ms: at, content })
+                }
+            })
             .await?;
         Ok(match (reserved, busy) {
             (Some(slot), _) => Slot::At(slot.at_ms),

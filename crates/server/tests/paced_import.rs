@@ -56,7 +56,10 @@ async fn drain(store: &Store, limit: Duration) {
         if store.queue_depth().await.unwrap() == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "import never finished: {counts:?}");
+        assert!(
+            Instant::now() < deadline,
+            "import never finished: {counts:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -69,7 +72,8 @@ async fn a_1000_annotation_backfill_never_hits_the_secondary_limit() {
     // for the fake's limiter, the pacer and the queue,
     let fake = FakeGitHub::start().await;
     let code: String = (0..1000).map(|i| format!("// TODO: item {i}\n")).collect();
-    fake.repo(REPO).set_files("main", &[("a.rs", code.as_str())]);
+    fake.repo(REPO)
+        .set_files("main", &[("a.rs", code.as_str())]);
     let clock = Clock::simulated(chrono::Utc::now());
     let shared = clock.clone();
     fake.set_clock(move || shared.now_ms());
@@ -145,7 +149,8 @@ async fn without_pacing_the_fake_refuses_the_81st_create_of_a_minute() {
     let app = support::TestApp::start(&fake).await;
 
     // when the App is installed,
-    app.post("installation", "install-1", &install_payload()).await;
+    app.post("installation", "install-1", &install_payload())
+        .await;
 
     // then GitHub pushes back once 80 issues were created within the
     // (simulated) minute: the limiter the paced import never meets is armed.

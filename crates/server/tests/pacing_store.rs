@@ -70,12 +70,19 @@ async fn replicas_share_one_budget(url: &str) {
     assert_eq!(slots.iter().filter(|&&at| at == t0 + 120_000).count(), 80);
     for (i, &at) in slots.iter().enumerate() {
         let in_minute = slots[i..].iter().take_while(|&&b| b < at + 60_000).count();
-        assert!(in_minute <= 80, "{in_minute} writes in the minute from {at}");
+        assert!(
+            in_minute <= 80,
+            "{in_minute} writes in the minute from {at}"
+        );
     }
     // and a write that would have to wait longer than it may is refused
     // with the time the budget frees, reserving nothing,
     let store = Store::connect(url).await.unwrap();
-    let impatient = Pacer::new(store.clone(), clock.clone(), limits(Duration::from_secs(10)));
+    let impatient = Pacer::new(
+        store.clone(),
+        clock.clone(),
+        limits(Duration::from_secs(10)),
+    );
     assert_eq!(
         impatient.reserve(INSTALLATION, true).await.unwrap(),
         Slot::Busy(t0 + 180_000)

@@ -47,9 +47,7 @@ impl GitHubHandler {
             .config
             .issues
             .max_new_per_run;
-        let at = pacer
-            .predict_next_batch(installation, batch, batch)
-            .await?;
+        let at = pacer.predict_next_batch(installation, batch, batch).await?;
         Ok(Some(to_datetime(at)))
     }
 

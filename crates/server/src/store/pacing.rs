@@ -17,13 +17,12 @@ pub struct WriteSlot {
 
 /// Serialises slot reservations of one installation across replicas for
 /// the rest of the transaction (SQLite's writer lock does it there).
-const PACE_LOCK: &str =
-    "SELECT pg_advisory_xact_lock(hashtext('paydown.pace:' || current_schema() || ':' || CAST($1 AS TEXT)))";
+const PACE_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('paydown.pace:' || current_schema() || ':' || CAST($1 AS TEXT)))";
 /// `$1` installation, `$2` prune slots before this time.
 const PRUNE: &str = "DELETE FROM write_slots WHERE installation_id = $1 AND at_ms < $2";
-const RECENT: &str =
-    "SELECT at_ms, content FROM write_slots WHERE installation_id = $1 AND at_ms >= $2 ORDER BY at_ms, id";
-const INSERT: &str = "INSERT INTO write_slots (installation_id, at_ms, content) VALUES ($1, $2, $3)";
+const RECENT: &str = "SELECT at_ms, content FROM write_slots WHERE installation_id = $1 AND at_ms >= $2 ORDER BY at_ms, id";
+const INSERT: &str =
+    "INSERT INTO write_slots (installation_id, at_ms, content) VALUES ($1, $2, $3)";
 
 impl Store {
     /// Takes a write slot for `installation`: prunes its slots before
