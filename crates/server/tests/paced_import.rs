@@ -117,8 +117,13 @@ async fn a_1000_annotation_backfill_never_hits_the_secondary_limit() {
     assert!(progress, "no dashboard write showed the import's progress");
     assert_eq!(dashboards(&fake).len(), 1);
     let content = fake.content_created();
+    let tarball = format!("/repos/{REPO}/tarball/");
+    let runs = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&tarball))
+        .count();
     eprintln!(
-        "paced backfill of 1,000 items: {} API requests ({} writes, {content} content-creating), \
+        "paced backfill of 1,000 items in {runs} runs: {} API requests ({} writes, {content} content-creating), \
          {} secondary-limit hits, {:.2} h simulated ({simulated:?}), {:?} real",
         requests.len(),
         fake.count_writes(),
