@@ -115,3 +115,60 @@ async fn postgres_replicas_share_one_write_budget() {
     replicas_share_one_budget(&schema.url).await;
     schema.drop_schema().await;
 }
+
+/// A paced job's "not before" time: a delivery queued for later, or
+/// deferred by its worker, is not claimed before then, costs no attempt,
+/// and idle workers can see when it is due.
+#[tokio::test]
+async fn a_delivery_waits_for_its_run_at_and_a_deferral_costs_no_attempt() {
+    use paydown_server::store::{DeliveryStatus, NewDelivery};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&support::db_url(&dir)).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let job = |id: &str| NewDelivery {
+        delivery_id: id.to_string(),
+        event: "paydown.sync".to_string(),
+        action: None,
+        repo_key: Some("o/r".to_string()),
+        installation_id: Some(1),
+        payload: b"{}".to_vec(),
+    };
+    // Given a job queued to run an hour from now,
+    store
+        .enqueue_at(job("later"), Some(now + 3_600_000))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(30);
+    // then it is not claimed before then, and is the next run,
+    assert_eq!(store.claim_due("w", lease, now).await.unwrap(), None);
+    assert_eq!(store.next_run_at().await.unwrap(), Some(now + 3_600_000));
+    // but is, once its time has come;
+    let claim = store
+        .claim_due("w", lease, now + 3_600_000)
+        .await
+        .unwrap()
+        .expect("due");
+    // when its worker defers it another hour (its write budget spent),
+    store
+        .defer(&claim, now + 7_200_000, "write budget spent")
+        .await
+        .unwrap();
+    // then it waits again, pending, with no attempt counted and the reason
+    // shown.
+    assert_eq!(
+        store.claim_due("w", lease, now + 3_600_000).await.unwrap(),
+        None
+    );
+    let record = store.delivery("later").await.unwrap().unwrap();
+    assert_eq!(record.status, DeliveryStatus::Pending);
+    assert_eq!(record.attempts, 0);
+    assert_eq!(record.run_at.timestamp_millis(), now + 7_200_000);
+    assert_eq!(record.last_error.as_deref(), Some("write budget spent"));
+    let again = store
+        .claim_due("w", lease, now + 7_200_000)
+        .await
+        .unwrap()
+        .expect("due again");
+    assert_eq!(again.attempts, 0);
+    store.close().await;
+}
