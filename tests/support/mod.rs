@@ -39,7 +39,12 @@ pub fn spawn_serve(
         .env("PAYDOWN_DATABASE_URL", db_url)
         .env("PAYDOWN_GITHUB_API_URL", fake.url())
         .env("PAYDOWN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info");
+        .env("RUST_LOG", "info")
+        // These suites drive hundreds of writes in seconds to test the
+        // queue and replicas; write pacing (a second a write, 80 creates a
+        // minute) is tested in-process on a simulated clock
+        // (crates/server/tests/paced_import.rs). A caller may turn it on.
+        .env("PAYDOWN_WRITE_PACING", "off");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -480,15 +480,51 @@ impl FakeGitHub {
         self.world().primary_limit_status = status;
     }
 
-    /// Turns on GitHub's content-creation secondary limit: beyond `max`
+    /// Turns on a content-creation secondary limit: beyond `max`
     /// content-creating POSTs (issues, comments, labels, milestones, reactions,
-    /// check runs) within `window`, requests get 403 with `retry-after`.
+    /// check runs) of one caller within `window`, requests get 403 with
+    /// `retry-after`. Called again with another window, both apply.
     pub fn limit_content_creation(&self, max: usize, window: Duration) {
-        self.world().content_limit = Some(world::ContentLimit {
-            max,
-            window,
-            recent: std::collections::VecDeque::new(),
-        });
+        let mut w = self.world();
+        let limit = w.content_limit.get_or_insert_with(world::ContentLimit::new);
+        limit.windows.retain(|(_, existing)| *existing != window);
+        limit.windows.push((max, window));
+    }
+
+    /// GitHub's documented content-creation limits: 80 a minute and 500 an
+    /// hour per caller, with no refill but time passing.
+    pub fn limit_content_creation_like_github(&self) {
+        self.limit_content_creation(80, Duration::from_secs(60));
+        self.limit_content_creation(500, Duration::from_secs(3600));
+    }
+
+    /// The content limiter counts on `now_ms` (unix milliseconds) instead
+    /// of the wall clock: a test's simulated clock, shared with the code
+    /// under test, so an hour of paced writes takes no hour.
+    pub fn set_clock(&self, now_ms: impl Fn() -> i64 + Send + Sync + 'static) {
+        self.world().limit_clock = world::LimitClock(Some(std::sync::Arc::new(now_ms)));
+    }
+
+    /// Requests refused with the content-creation secondary limit so far.
+    pub fn secondary_limit_hits(&self) -> u64 {
+        self.world().content_limit.as_ref().map_or(0, |l| l.hits)
+    }
+
+    /// Content-creating requests the limiter accepted so far.
+    pub fn content_created(&self) -> u64 {
+        self.world()
+            .content_limit
+            .as_ref()
+            .map_or(0, |l| l.accepted)
+    }
+
+    /// Writes sent less than a second after the same caller's previous
+    /// write (counted while a content limit is on).
+    pub fn writes_under_a_second_apart(&self) -> u64 {
+        self.world()
+            .content_limit
+            .as_ref()
+            .map_or(0, |l| l.close_writes)
     }
 
     /// Uses up every caller's primary rate limit until `reset_in` from now.

@@ -229,26 +229,17 @@ fn process(
     if let Err(reply) = auth {
         return with_rate_headers(w, &key, reply);
     }
-    if creates_content(method, path)
-        && let Some(limit) = w.content_limit.as_mut()
-    {
-        let now = std::time::Instant::now();
-        while limit
-            .recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= limit.window)
-        {
-            limit.recent.pop_front();
+    if let Some(limit) = w.content_limit.as_mut() {
+        let now_ms = w.limit_clock.now_ms();
+        if method != "GET" && path != "/graphql" {
+            limit.note_write(&key, now_ms);
         }
-        if limit.recent.len() >= limit.max {
-            let wait = limit
-                .recent
-                .front()
-                .map_or(limit.window, |t| limit.window - now.duration_since(*t));
-            let reply = secondary_limit(wait.as_secs().max(1));
+        if creates_content(method, path)
+            && let Err(wait_secs) = limit.admit(&key, now_ms)
+        {
+            let reply = secondary_limit(wait_secs);
             return with_rate_headers(w, &key, reply);
         }
-        limit.recent.push_back(now);
     }
     let req = Req {
         method,
@@ -294,7 +285,8 @@ fn secondary_limit(retry_after_secs: u64) -> Reply {
 }
 
 /// Requests GitHub counts against its content-creation limit: new issues,
-/// comments, labels, milestones, reactions and check runs.
+/// comments, labels, milestones, reactions, check runs, pull requests and
+/// releases.
 fn creates_content(method: &str, path: &str) -> bool {
     method == "POST"
         && [
@@ -304,6 +296,8 @@ fn creates_content(method: &str, path: &str) -> bool {
             "/milestones",
             "/reactions",
             "/check-runs",
+            "/pulls",
+            "/releases",
         ]
         .iter()
         .any(|suffix| path.ends_with(suffix))

@@ -134,6 +134,8 @@ pub(crate) struct World {
     next_request_id: u64,
     /// GitHub's content-creation secondary limit, when a test turns it on.
     pub content_limit: Option<ContentLimit>,
+    /// The clock `content_limit` counts on.
+    pub(crate) limit_clock: LimitClock,
     /// Writes being answered, by lower-cased `owner/name`: (id, `METHOD
     /// path`, caller). See [`WriteOverlap`].
     pub writes_in_flight: HashMap<String, Vec<(u64, String, String)>>,
@@ -208,13 +210,107 @@ fn repo_of_path(path: &str) -> Option<String> {
     Some(format!("{owner}/{name}").to_ascii_lowercase())
 }
 
-/// At most `max` content-creating requests per `window`; beyond that GitHub
-/// answers with a secondary rate limit and `retry-after`.
+/// GitHub's content-creation secondary limit: at most `max` content-creating
+/// requests per rolling `window`, for each window, counted per caller (an
+/// installation, a user token) on the limiter's clock; beyond that GitHub
+/// answers with a secondary rate limit and `retry-after`. Nothing refills
+/// between a client's runs: only time leaving the window frees room.
 #[derive(Clone, Debug)]
 pub(crate) struct ContentLimit {
-    pub max: usize,
-    pub window: Duration,
-    pub recent: std::collections::VecDeque<std::time::Instant>,
+    /// (max, window) pairs, e.g. 80 a minute and 500 an hour.
+    pub windows: Vec<(usize, Duration)>,
+    /// Content-creating requests accepted, by caller bucket key: unix ms.
+    pub recent: HashMap<String, std::collections::VecDeque<i64>>,
+    /// Requests refused with the secondary limit.
+    pub hits: u64,
+    /// Content-creating requests accepted.
+    pub accepted: u64,
+    /// Writes (any method but GET) sent less than a second after the same
+    /// caller's previous write: what GitHub asks integrations not to do.
+    pub close_writes: u64,
+    pub last_write: HashMap<String, i64>,
+}
+
+impl ContentLimit {
+    pub(crate) fn new() -> Self {
+        ContentLimit {
+            windows: Vec::new(),
+            recent: HashMap::new(),
+            hits: 0,
+            accepted: 0,
+            close_writes: 0,
+            last_write: HashMap::new(),
+        }
+    }
+
+    /// Counts a content-creating request of `caller` at `now_ms`; `Err`
+    /// with the seconds to wait when a window is full (the request is
+    /// refused and not counted).
+    pub(crate) fn admit(&mut self, caller: &str, now_ms: i64) -> Result<(), u64> {
+        let longest = self.windows.iter().map(|(_, w)| ms(*w)).max().unwrap_or(0);
+        let recent = self.recent.entry(caller.to_owned()).or_default();
+        while recent.front().is_some_and(|t| now_ms - *t >= longest) {
+            recent.pop_front();
+        }
+        let mut wait_ms = 0;
+        for (max, window) in &self.windows {
+            let window = ms(*window);
+            let inside: Vec<i64> = recent
+                .iter()
+                .copied()
+                .filter(|t| now_ms - *t < window)
+                .collect();
+            if inside.len() >= *max {
+                // The oldest that must leave for one more to fit.
+                let leave = inside[inside.len() - *max];
+                wait_ms = wait_ms.max(leave + window - now_ms);
+            }
+        }
+        if wait_ms > 0 {
+            self.hits += 1;
+            return Err(u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000).max(1));
+        }
+        recent.push_back(now_ms);
+        self.accepted += 1;
+        Ok(())
+    }
+
+    /// Notes a write of `caller` at `now_ms` for the one-a-second check.
+    pub(crate) fn note_write(&mut self, caller: &str, now_ms: i64) {
+        if let Some(last) = self.last_write.insert(caller.to_owned(), now_ms)
+            && now_ms - last < 1000
+        {
+            self.close_writes += 1;
+        }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The time the content limiter counts on: the wall clock unless a test
+/// shares its simulated clock ([`crate::FakeGitHub::set_clock`]).
+#[derive(Clone, Default)]
+pub(crate) struct LimitClock(pub Option<std::sync::Arc<dyn Fn() -> i64 + Send + Sync>>);
+
+impl LimitClock {
+    pub(crate) fn now_ms(&self) -> i64 {
+        match &self.0 {
+            Some(now) => now(),
+            None => Utc::now().timestamp_millis(),
+        }
+    }
+}
+
+impl std::fmt::Debug for LimitClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "LimitClock(simulated)"
+        } else {
+            "LimitClock(wall)"
+        })
+    }
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -240,6 +336,7 @@ impl World {
             primary_limit_status: 403,
             next_request_id: 0,
             content_limit: None,
+            limit_clock: LimitClock::default(),
             writes_in_flight: HashMap::new(),
             next_write_id: 0,
             write_overlaps: Vec::new(),

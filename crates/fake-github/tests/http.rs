@@ -889,6 +889,56 @@ async fn given_a_content_creation_limit_when_posting_fast_then_secondary_limit_u
 }
 
 #[tokio::test]
+async fn given_githubs_content_limits_on_a_simulated_clock_then_80_a_minute_and_500_an_hour_never_refilled()
+ {
+    // Given GitHub's limits counted on a clock the test drives,
+    let fake = FakeGitHub::start().await;
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(1_700_000_000_000));
+    let t0 = now.load(std::sync::atomic::Ordering::SeqCst);
+    let clock = now.clone();
+    fake.set_clock(move || clock.load(std::sync::atomic::Ordering::SeqCst));
+    fake.limit_content_creation_like_github();
+    let gh = installation_client(&fake).await;
+    let issues = format!("/repos/{REPO}/issues");
+    let at = |ms: i64| now.store(t0 + ms, std::sync::atomic::Ordering::SeqCst);
+    let create = |n: usize| {
+        gh.send(
+            reqwest::Method::POST,
+            &issues,
+            json!({"title": format!("issue {n}")}),
+        )
+    };
+    // when 80 issues are created 0.7 s apart, they all pass, but the 81st
+    // within the minute is refused,
+    for n in 0..80 {
+        at(n as i64 * 700);
+        assert_eq!(create(n).await.status(), 201, "create {n}");
+    }
+    at(56_000);
+    let refused = create(80).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.headers()["retry-after"], "4");
+    assert_eq!(fake.secondary_limit_hits(), 1);
+    // (and all 80 after the first came under a second after the last),
+    assert_eq!(fake.writes_under_a_second_apart(), 80);
+    // then, a minute on, 420 more one every 8 s pass (the hour's 500),
+    for n in 0..420 {
+        at(60_000 + n as i64 * 8_000);
+        assert_eq!(create(100 + n).await.status(), 201, "create {n}");
+    }
+    // the 501st in the hour is refused until the first is an hour old,
+    at(3_421_000);
+    let refused = create(999).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.headers()["retry-after"], "179");
+    assert_eq!(fake.secondary_limit_hits(), 2);
+    // and only time leaving the window makes room again.
+    at(3_600_000);
+    assert_eq!(create(1000).await.status(), 201);
+    assert_eq!(fake.content_created(), 501);
+}
+
+#[tokio::test]
 async fn given_absurd_paging_or_a_dangling_branch_then_errors_not_crashes() {
     let fake = FakeGitHub::start().await;
     fake.default_repo()

@@ -82,6 +82,8 @@ impl AppShared {
 #[derive(Clone)]
 pub struct GitHubApp {
     shared: Arc<AppShared>,
+    /// Given to every installation client (see [`GitHubApp::with_write_pacer`]).
+    pacer: Option<Arc<dyn crate::pacing::WritePacer>>,
 }
 
 impl std::fmt::Debug for GitHubApp {
@@ -104,7 +106,14 @@ impl GitHubApp {
                 jwt: Mutex::new(None),
                 slug: Mutex::new(None),
             }),
+            pacer: None,
         })
+    }
+
+    /// Installation clients made from now on ask `pacer` before each write.
+    pub fn with_write_pacer(mut self, pacer: Arc<dyn crate::pacing::WritePacer>) -> Self {
+        self.pacer = Some(pacer);
+        self
     }
 
     pub fn app_id(&self) -> u64 {
@@ -137,7 +146,8 @@ impl GitHubApp {
                 id: installation_id,
                 slot,
             },
-        ))
+        )
+        .with_pacer(self.pacer.clone()))
     }
 
     /// The installation that covers `owner/repo` (`GET /repos/{owner}/{repo}/installation`).

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use crate::app::{AppShared, TokenSlot};
 use crate::error::{GitHubError, Result};
 use crate::identity::BotIdentity;
+use crate::pacing::{Write, WritePacer};
 use crate::retry::{self, Attempt, Decision, Failure, RetryLimits};
 use crate::stats::ApiStats;
 use crate::stream::{BodyReader, BodyTimeouts};
@@ -696,6 +697,8 @@ pub struct Client {
     auth: Auth,
     /// Set by [`Client::with_identity`]; otherwise derived from the auth.
     identity: Option<BotIdentity>,
+    /// Asked for a slot before each write of an installation client.
+    pacer: Option<Arc<dyn WritePacer>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -718,7 +721,15 @@ impl Client {
             transport,
             auth,
             identity: None,
+            pacer: None,
         }
+    }
+
+    /// Every write of this installation client first asks `pacer` for a
+    /// slot (see [`crate::pacing`]); clients of other kinds ignore it.
+    pub fn with_pacer(mut self, pacer: Option<Arc<dyn WritePacer>>) -> Self {
+        self.pacer = pacer;
+        self
     }
 
     /// This client posts as `identity` (e.g. the Action's `github-actions[bot]`):
@@ -813,6 +824,18 @@ impl Client {
         accept: &str,
         idempotent: bool,
     ) -> Result<Response> {
+        if let (Some(pacer), Some(installation)) = (&self.pacer, self.installation_id())
+            && crate::pacing::is_paced_write(&method, route)
+        {
+            pacer
+                .before_write(Write {
+                    installation,
+                    method: &method,
+                    route,
+                    creates_content: crate::pacing::creates_content(&method, route),
+                })
+                .await?;
+        }
         let req = Request {
             idempotent,
             method,

@@ -32,6 +32,7 @@ mod client;
 mod create;
 mod error;
 mod identity;
+pub mod pacing;
 mod repo;
 pub mod retry;
 mod stats;
@@ -45,6 +46,7 @@ pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_fro
 pub use error::{GitHubError, Result, workflow_permissions};
 pub use identity::BotIdentity;
 pub use octocrab;
+pub use pacing::{Clock, WritePacer};
 pub use repo::{Repo, encode_path, encode_segment};
 pub use stats::{ApiStats, ApiStatsSnapshot};
 pub use stream::{BodyReader, CHUNKS_IN_FLIGHT};

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use paydown_annotations::Annotation;
 use paydown_config::Config;
 use serde::{Deserialize, Serialize};
@@ -130,6 +130,9 @@ pub struct DashboardInput<'a> {
     pub hot_items: Option<&'a str>,
     /// Shown only when present.
     pub accepted_drifts: Option<&'a str>,
+    /// While an import is paced (some open items have no issue yet): when
+    /// its next batch is expected to run.
+    pub import_next_batch: Option<DateTime<Utc>>,
 }
 
 /// Renders the dashboard body (at most [`MAX_BODY_BYTES`] bytes).
@@ -253,6 +256,47 @@ fn paid_lines(input: &DashboardInput<'_>) -> Vec<String> {
         .collect()
 }
 
+/// "340 of 1,000 imported; next batch about 14:05 UTC" while creates are
+/// left for later runs (SPEC §3 pacing).
+fn import_progress(out: &mut String, input: &DashboardInput<'_>) {
+    let total = input.open_items.len();
+    let filed = input
+        .open_items
+        .iter()
+        .filter(|i| i.number.is_some())
+        .count();
+    if filed == total {
+        return;
+    }
+    let next = match input.import_next_batch {
+        Some(at) if at.date_naive() == input.today => {
+            format!("next batch about {} UTC", at.format("%H:%M"))
+        }
+        Some(at) => format!("next batch about {} UTC", at.format("%Y-%m-%d %H:%M")),
+        None => "the rest follow in later runs".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "**Import in progress:** {} of {} imported; {next} \
+         (new issues are paced within GitHub's write limits).\n",
+        thousands(filed),
+        thousands(total)
+    );
+}
+
+/// `1000` as `1,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn counts<'i>(
     items: &'i [DashboardItem],
     key: impl Fn(&'i DashboardItem) -> &'i str,
@@ -321,6 +365,7 @@ fn compose(
 
     let total = input.open_items.len();
     let _ = writeln!(out, "## Open debt\n\n**{total}** open items.\n");
+    import_progress(&mut out, input);
     if total > 0 {
         out.push_str("| Keyword | Open |\n|---|---|\n");
         for (keyword, n) in counts(input.open_items, |i| i.keyword.as_str()) {
@@ -439,7 +484,35 @@ mod tests {
             sprint_budget: None,
             hot_items: None,
             accepted_drifts: None,
+            import_next_batch: None,
         }
+    }
+
+    #[test]
+    fn given_items_without_issues_then_the_import_progress_and_next_batch_show() {
+        // Given 1,000 open items of which 340 have their issue, and the
+        // next batch due at 14:05 today,
+        let config = Config::default();
+        let items: Vec<DashboardItem> = (0..1000)
+            .map(|n| {
+                let mut i = item(n, "TODO", day(1), None);
+                if n >= 340 {
+                    i.number = None;
+                }
+                i
+            })
+            .collect();
+        let mut dash = input(&config, &items, &[]);
+        dash.import_next_batch = day(23).and_hms_opt(14, 5, 0).map(|t| t.and_utc());
+        // then the dashboard says how far the import is and when it goes on,
+        let body = render_dashboard(&dash);
+        assert!(
+            body.contains("340 of 1,000 imported; next batch about 14:05 UTC"),
+            "{body}"
+        );
+        // and once every item has its issue it says nothing of an import.
+        let done: Vec<DashboardItem> = (0..3).map(|n| item(n, "TODO", day(1), None)).collect();
+        assert!(!render_dashboard(&input(&config, &done, &[])).contains("Import"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod http;
 pub mod incident_endpoints;
 pub mod intake;
 pub mod metrics;
+pub mod pacing;
 pub mod periodic;
 pub mod recovery;
 pub mod retention;

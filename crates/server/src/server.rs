@@ -97,6 +97,26 @@ impl Server {
         github_stats: Option<Arc<ApiStats>>,
         opts: ServerOptions,
     ) -> std::io::Result<Server> {
+        Self::start_with_clock(
+            listener,
+            store,
+            handler,
+            github_stats,
+            opts,
+            paydown_github::Clock::system(),
+        )
+    }
+
+    /// [`Server::start`] with deliveries scheduled on `clock` (the write
+    /// pacer's clock; a simulated one in tests).
+    pub fn start_with_clock(
+        listener: TcpListener,
+        store: Store,
+        handler: Arc<dyn Handler>,
+        github_stats: Option<Arc<ApiStats>>,
+        opts: ServerOptions,
+        clock: paydown_github::Clock,
+    ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let metrics = Arc::new(Metrics::new());
         let kick = Arc::new(Notify::new());
@@ -119,7 +139,7 @@ impl Server {
             opts.http.clone(),
             stopped,
         ));
-        let workers = WorkerPool::spawn(
+        let workers = WorkerPool::spawn_with_clock(
             store.clone(),
             handler,
             metrics.clone(),
@@ -130,6 +150,7 @@ impl Server {
                 lease: opts.lease,
                 idle_poll: opts.idle_poll,
             },
+            clock,
         );
         Ok(Server {
             addr,
@@ -188,7 +209,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let creds = AppCredentials::from_pem(settings.app_id, settings.private_key.expose())?;
     let app = GitHubApp::new(&settings.github_api_url, creds, ClientOptions::default())?;
     let stats = app.stats();
-    let handler = Arc::new(GitHubHandler::new(app.clone(), store.clone()));
+    let mut handler = GitHubHandler::new(app.clone(), store.clone());
+    if let Some(limits) = settings.pacing {
+        handler = handler.with_pacer(crate::pacing::Pacer::new(
+            store.clone(),
+            paydown_github::Clock::system(),
+            limits,
+        ));
+    }
+    let handler = Arc::new(handler);
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|source| ServeError::Bind {

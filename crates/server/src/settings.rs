@@ -113,6 +113,18 @@ pub struct ServeArgs {
     /// Days processed deliveries are kept before pruning [default: 14].
     #[arg(long, env = "PAYDOWN_RETENTION_DAYS", value_name = "DAYS")]
     pub retention_days: Option<String>,
+    /// Pace writes per installation (on|off) [default: on].
+    #[arg(long, env = "PAYDOWN_WRITE_PACING", value_name = "on|off")]
+    pub write_pacing: Option<String>,
+    /// Least milliseconds between two writes of an installation [default: 1000].
+    #[arg(long, env = "PAYDOWN_WRITE_INTERVAL_MS", value_name = "MS")]
+    pub write_interval_ms: Option<String>,
+    /// Content-creating writes per installation per minute, 0 for no limit [default: 80].
+    #[arg(long, env = "PAYDOWN_CONTENT_WRITES_PER_MINUTE", value_name = "N")]
+    pub content_writes_per_minute: Option<String>,
+    /// Content-creating writes per installation per hour, 0 for no limit [default: 500].
+    #[arg(long, env = "PAYDOWN_CONTENT_WRITES_PER_HOUR", value_name = "N")]
+    pub content_writes_per_hour: Option<String>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -189,6 +201,8 @@ pub struct Settings {
     /// Processed deliveries older than this are pruned.
     pub retention: Duration,
     pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
+    /// Write pacing per installation; `None` when turned off.
+    pub pacing: Option<crate::pacing::PacingLimits>,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -420,7 +434,46 @@ impl Settings {
             1,
         )?;
 
+        let pacing = match non_empty(&args.write_pacing).map(str::to_ascii_lowercase) {
+            None => true,
+            Some(v) if ["on", "true", "1", "yes"].contains(&v.as_str()) => true,
+            Some(v) if ["off", "false", "0", "no"].contains(&v.as_str()) => false,
+            Some(v) => {
+                return Err(SettingsError::Invalid {
+                    var: "PAYDOWN_WRITE_PACING",
+                    reason: format!("expected on or off, got {v:?}"),
+                });
+            }
+        };
+        let pace = crate::pacing::PacingLimits::default();
+        let pacing = if pacing {
+            Some(crate::pacing::PacingLimits {
+                min_interval: Duration::from_millis(parse_num(
+                    "PAYDOWN_WRITE_INTERVAL_MS",
+                    &args.write_interval_ms,
+                    1000u64,
+                    0,
+                )?),
+                content_per_minute: parse_num(
+                    "PAYDOWN_CONTENT_WRITES_PER_MINUTE",
+                    &args.content_writes_per_minute,
+                    pace.content_per_minute,
+                    0,
+                )?,
+                content_per_hour: parse_num(
+                    "PAYDOWN_CONTENT_WRITES_PER_HOUR",
+                    &args.content_writes_per_hour,
+                    pace.content_per_hour,
+                    0,
+                )?,
+                ..pace
+            })
+        } else {
+            None
+        };
+
         Ok(Settings {
+            pacing,
             app_id,
             private_key: Secret::new(pem),
             webhook_secrets,
@@ -467,6 +520,7 @@ mod tests {
         assert_eq!(s.lease, Duration::from_secs(60));
         assert_eq!(s.max_body_bytes, 4 * 1024 * 1024);
         assert_eq!(s.retention, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.pacing, Some(crate::pacing::PacingLimits::default()));
         assert_eq!(s.http.header_timeout, Duration::from_secs(10));
     }
 

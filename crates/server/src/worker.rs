@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use paydown_github::Clock;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
@@ -62,6 +63,8 @@ struct Ctx {
     kick: Arc<Notify>,
     gate: WriteGate,
     opts: WorkerOptions,
+    /// When deliveries are due (`run_at`); leases stay on the wall clock.
+    clock: Clock,
 }
 
 impl WorkerPool {
@@ -73,6 +76,20 @@ impl WorkerPool {
         gate: WriteGate,
         opts: WorkerOptions,
     ) -> Self {
+        Self::spawn_with_clock(store, handler, metrics, kick, gate, opts, Clock::system())
+    }
+
+    /// [`WorkerPool::spawn`] with deliveries due by `clock` (a simulated
+    /// one in tests: idle workers then move it to the next scheduled run).
+    pub fn spawn_with_clock(
+        store: Store,
+        handler: Arc<dyn Handler>,
+        metrics: Arc<Metrics>,
+        kick: Arc<Notify>,
+        gate: WriteGate,
+        opts: WorkerOptions,
+        clock: Clock,
+    ) -> Self {
         let (phase, _) = watch::channel(Phase::Running);
         let ctx = Arc::new(Ctx {
             store,
@@ -81,6 +98,7 @@ impl WorkerPool {
             kick,
             gate,
             opts,
+            clock,
         });
         let mut tasks = JoinSet::new();
         // A per-process prefix keeps worker ids unique across replicas and
@@ -128,7 +146,11 @@ impl Ctx {
 async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase>) -> usize {
     let mut released = 0;
     while *phase.borrow() == Phase::Running {
-        match ctx.gated(ctx.store.claim(&id, ctx.opts.lease)).await {
+        let due = ctx.clock.now_ms();
+        match ctx
+            .gated(ctx.store.claim_due(&id, ctx.opts.lease, due))
+            .await
+        {
             Ok(Some(claim)) => {
                 if !process(&ctx, claim, &mut phase).await {
                     released += 1;
@@ -140,6 +162,7 @@ async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase
                     _ = tokio::time::sleep(ctx.opts.idle_poll) => {}
                     _ = phase.changed() => {}
                 }
+                skip_to_next_run(&ctx).await;
             }
             Err(e) => {
                 tracing::warn!(worker = %id, error = %e, "cannot claim a delivery; retrying");
@@ -151,6 +174,21 @@ async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase
         }
     }
     released
+}
+
+/// On a simulated clock, an idle worker moves time on to the next
+/// scheduled delivery (a paced import's next batch), as the hours between
+/// batches would pass. The wall clock needs nothing: the idle poll finds
+/// the delivery once it is due.
+async fn skip_to_next_run(ctx: &Ctx) {
+    if !ctx.clock.is_simulated() {
+        return;
+    }
+    if let Ok(Some(next)) = ctx.store.next_run_at().await
+        && next > ctx.clock.now_ms()
+    {
+        ctx.clock.sleep_until_ms(next).await;
+    }
 }
 
 /// Runs one delivery to an outcome. Returns false when it was released
@@ -211,6 +249,20 @@ async fn process(ctx: &Ctx, claim: Claimed, phase: &mut watch::Receiver<Phase>) 
         Some(Err(err)) => {
             ctx.metrics.failed(&claim.event, seconds);
             let message = err.to_string();
+            if let Some(until) = err.paced_until() {
+                // Not a failure: the installation's write budget is spent.
+                // The delivery runs again when it frees; no worker waits.
+                match ctx.gated(ctx.store.defer(&claim, until, &message)).await {
+                    Ok(()) => tracing::info!(
+                        delivery = %claim.delivery_id, event = %claim.event,
+                        run_at = %crate::pacing::to_datetime(until), "paced: delivery deferred"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(delivery = %claim.delivery_id, error = %e, "cannot defer a paced delivery; its lease will expire")
+                    }
+                }
+                return true;
+            }
             let record = async {
                 if err.is_permanent() {
                     ctx.store.fail_permanently(&claim, &message).await

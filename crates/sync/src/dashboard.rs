@@ -81,6 +81,9 @@ pub struct DashboardSections {
     pub accepted_drifts: Option<String>,
     /// Items with an incident spike.
     pub hot_items: Option<String>,
+    /// When a paced import's next batch is expected (the App's write
+    /// pacing); shown while some items have no issue yet.
+    pub import_next_batch: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The dashboard body after this run's plan is applied.
@@ -117,6 +120,7 @@ pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
         sprint_budget: ctx.sections.sprint_budget.as_deref(),
         hot_items: ctx.sections.hot_items.as_deref(),
         accepted_drifts: ctx.sections.accepted_drifts.as_deref(),
+        import_next_batch: ctx.sections.import_next_batch,
     })
 }
 

@@ -23,6 +23,7 @@ use crate::store::{Claimed, Store, StoreError};
 mod installation;
 mod issue_comment;
 mod issues;
+mod pacing;
 mod pull_request;
 mod push;
 
@@ -77,6 +78,11 @@ pub enum HandlerError {
     Sync(#[from] SyncError),
     #[error("{0}")]
     Other(String),
+    /// The installation's write budget is spent (see [`crate::pacing`]):
+    /// the delivery runs again at `until_ms` (unix ms, pacing clock),
+    /// without counting an attempt.
+    #[error("{reason}")]
+    Paced { until_ms: i64, reason: String },
 }
 
 impl HandlerError {
@@ -85,6 +91,20 @@ impl HandlerError {
     /// again until its attempts run out.
     pub fn is_permanent(&self) -> bool {
         matches!(self, HandlerError::Payload(_))
+    }
+
+    /// When a paced job should run again: for [`HandlerError::Paced`], and
+    /// for a write the pacer (or GitHub's own rate limit) refused until a
+    /// known time. The queue defers the delivery to then without counting
+    /// an attempt.
+    pub fn paced_until(&self) -> Option<i64> {
+        match self {
+            HandlerError::Paced { until_ms, .. } => Some(*until_ms),
+            HandlerError::GitHub(GitHubError::RateLimited { reset_at }) => {
+                Some(reset_at.timestamp_millis())
+            }
+            _ => None,
+        }
     }
 }
 
@@ -101,11 +121,28 @@ pub trait Handler: Send + Sync + 'static {
 pub struct GitHubHandler {
     app: GitHubApp,
     store: Store,
+    /// Write pacing, when on: the App's installation clients ask it before
+    /// each write, and paced imports schedule their next batch with it.
+    pacer: Option<crate::pacing::Pacer>,
 }
 
 impl GitHubHandler {
     pub fn new(app: GitHubApp, store: Store) -> Self {
-        Self { app, store }
+        Self {
+            app,
+            store,
+            pacer: None,
+        }
+    }
+
+    /// Paces every write of the App's installation clients with `pacer`
+    /// (shared through the store by all workers and replicas).
+    pub fn with_pacer(mut self, pacer: crate::pacing::Pacer) -> Self {
+        self.app = self
+            .app
+            .with_write_pacer(std::sync::Arc::new(pacer.clone()));
+        self.pacer = Some(pacer);
+        self
     }
 
     async fn dispatch(&self, delivery: &Claimed) -> Result<(), HandlerError> {
@@ -116,6 +153,7 @@ impl GitHubHandler {
                     path: ".".to_string(),
                     message: e.to_string(),
                 })?;
+            self.pace_sync_job(&job).await?;
             return self
                 .sync(&job.repository, job.installation, None, None)
                 .await;

@@ -17,9 +17,8 @@ use paydown_github::Repo;
 use paydown_sync::fetch::Head;
 use paydown_sync::{SyncOptions, SyncState};
 
-use super::{GitHubHandler, HandlerError, LAST_VALID_CONFIG_KEY, SYNC_EVENT, SyncJob, db_id};
+use super::{GitHubHandler, HandlerError, LAST_VALID_CONFIG_KEY};
 use crate::events::PushEvent;
-use crate::store::NewDelivery;
 
 /// The `repo_state` key of a repository's [`SyncState`] (JSON).
 pub const SYNC_STATE_KEY: &str = "paydown.sync-state";
@@ -125,8 +124,11 @@ impl GitHubHandler {
             .as_ref()
             .filter(|_| push.as_ref().is_some_and(|p| !p.config_changed))
             .map(|state| state.config_in_force(last_valid.as_deref()).config);
-        let dashboard_sections = self
+        let mut dashboard_sections = self
             .budget_sections(&client, &repo, full_name, &head, kept_config)
+            .await?;
+        dashboard_sections.import_next_batch = self
+            .next_import_batch(installation, last_valid.as_deref())
             .await?;
         let incidents = self
             .incidents_for_kept(full_name, last_valid.as_deref())
@@ -184,17 +186,24 @@ impl GitHubHandler {
             tracing::warn!(repo = %full_name, effect = %failure.effect, error = %failure.error, "effect failed");
         }
         if let Some(applied) = retry {
-            return Err(HandlerError::Other(format!(
+            let message = format!(
                 "{full_name}: {} of {} effects failed on a transient GitHub error; retrying the sync",
                 applied.failures.len(),
                 outcome.plan.effects.len()
-            )));
+            );
+            return Err(self.transient_failure(installation, message).await);
         }
         if outcome.plan.deferred_creates > 0 {
             // The count left makes each follow-up's id new while the import
             // progresses, and the same one when a run is repeated.
             let reason = format!("{}:{}-left", outcome.sha, outcome.plan.deferred_creates);
-            self.queue_sync(full_name, installation, &reason).await?;
+            // Paced: the next batch runs when it fits the write budget.
+            let created = applied.map_or(0, |a| a.created.len());
+            let at = self
+                .follow_up_at(installation, created, outcome.plan.deferred_creates)
+                .await?;
+            self.queue_sync_at(full_name, installation, &reason, at)
+                .await?;
         }
         Ok(())
     }
@@ -207,21 +216,7 @@ impl GitHubHandler {
         installation: u64,
         reason: &str,
     ) -> Result<(), HandlerError> {
-        let job = SyncJob {
-            repository: full_name.to_string(),
-            installation,
-        };
-        let payload = serde_json::to_vec(&job).map_err(|e| HandlerError::Other(e.to_string()))?;
-        self.store
-            .enqueue(NewDelivery {
-                delivery_id: format!("{SYNC_EVENT}:{full_name}:{reason}"),
-                event: SYNC_EVENT.to_string(),
-                action: None,
-                repo_key: Some(full_name.to_string()),
-                installation_id: Some(db_id(installation)?),
-                payload,
-            })
-            .await?;
-        Ok(())
+        self.queue_sync_at(full_name, installation, reason, None)
+            .await
     }
 }

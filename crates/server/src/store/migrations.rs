@@ -33,6 +33,11 @@ const SQLITE: &[Script] = &[
         include_str!("../../migrations/sqlite/0005_incidents.sql"),
     ),
     (
+        6,
+        "write pacing",
+        include_str!("../../migrations/sqlite/0006_write_pacing.sql"),
+    ),
+    (
         9,
         "installation claims",
         include_str!("../../migrations/sqlite/0009_installation_claims.sql"),
@@ -59,6 +64,11 @@ const POSTGRES: &[Script] = &[
         5,
         "incidents",
         include_str!("../../migrations/postgres/0005_incidents.sql"),
+    ),
+    (
+        6,
+        "write pacing",
+        include_str!("../../migrations/postgres/0006_write_pacing.sql"),
     ),
     (
         9,

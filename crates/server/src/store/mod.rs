@@ -14,6 +14,7 @@ mod incidents;
 mod leader;
 mod migrations;
 mod operator;
+mod pacing;
 mod postgres;
 mod queue;
 mod records;
@@ -28,6 +29,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use leader::{LeaderLease, PeriodicRun, Readiness};
 pub use operator::OperatorOutcome;
+pub use pacing::WriteSlot;
 pub use records::{Installation, InstallationRepo};
 pub use retry::{FailOutcome, RetryPolicy};
 pub use url::redact as redact_url;

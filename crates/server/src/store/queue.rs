@@ -59,7 +59,7 @@ macro_rules! claim_pending {
                       FROM keys WHERE keys.k IS NOT NULL)
                 SELECT d.id, d.run_at FROM keys JOIN deliveries d ON d.id = (
                         SELECT h.id FROM deliveries h
-                         WHERE h.status = 'pending' AND h.repo_key = keys.k AND h.run_at <= $2
+                         WHERE h.status = 'pending' AND h.repo_key = keys.k AND h.run_at <= $4
                          ORDER BY h.run_at, h.id LIMIT 1)
                  WHERE keys.k IS NOT NULL AND NOT EXISTS (
                         SELECT 1 FROM deliveries o
@@ -74,7 +74,7 @@ macro_rules! claim_pending {
              UNION ALL
              SELECT b.id, b.run_at FROM (
                 SELECT d.id, d.run_at FROM deliveries d
-                 WHERE d.status = 'pending' AND d.repo_key IS NULL AND d.run_at <= $2
+                 WHERE d.status = 'pending' AND d.repo_key IS NULL AND d.run_at <= $4
                  ORDER BY d.run_at, d.id
                  LIMIT 1 ",
             $lock,
@@ -88,7 +88,9 @@ macro_rules! claim_pending {
 /// attempt) — whose repository has no other delivery under an unexpired
 /// lease, and leases it: the earliest of the per-status candidates, each
 /// found through an index without reading the backlog.
-/// `$1` worker, `$2` now, `$3` lease expiry. `$lock` is
+/// `$1` worker, `$2` now, `$3` lease expiry, `$4` the time deliveries
+/// are due by (now on the pacing clock: a simulated one in tests, where
+/// leases stay on the wall clock). `$lock` is
 /// `FOR UPDATE SKIP LOCKED` on PostgreSQL. In `SET`, `status` is the value
 /// before the update.
 macro_rules! claim_sql {
@@ -106,7 +108,7 @@ macro_rules! claim_sql {
                     SELECT c.id FROM (",
             claim_pending!($lock),
             " UNION ALL ",
-            claim_walk!("d.status = 'retry' AND d.run_at <= $2", $lock),
+            claim_walk!("d.status = 'retry' AND d.run_at <= $4", $lock),
             " UNION ALL ",
             claim_walk!("d.status = 'running' AND d.lease_expires_at <= $2", $lock),
             ") c
@@ -198,11 +200,23 @@ impl Store {
     /// Stores a delivery unless one with the same `delivery_id` exists.
     /// Race-free: concurrent enqueues of one id store exactly one row.
     pub async fn enqueue(&self, delivery: NewDelivery) -> Result<Enqueued, StoreError> {
+        self.enqueue_at(delivery, None).await
+    }
+
+    /// [`Store::enqueue`] of a delivery not to run before `run_at_ms`
+    /// (unix ms on the pacing clock; `None`: at once), such as the next
+    /// batch of a paced import.
+    pub async fn enqueue_at(
+        &self,
+        delivery: NewDelivery,
+        run_at_ms: Option<i64>,
+    ) -> Result<Enqueued, StoreError> {
         let now = now_ms();
+        let run_at = run_at_ms.unwrap_or(now);
         let sql = "INSERT INTO deliveries
                        (delivery_id, event, action, repo_key, installation_id, payload,
                         status, attempts, run_at, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)
+                   VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $8, $7, $7)
                    ON CONFLICT (delivery_id) DO NOTHING
                    RETURNING id";
         let inserted = with_pool!(self, |pool| {
@@ -214,6 +228,7 @@ impl Store {
                 .bind(delivery.installation_id)
                 .bind(&delivery.payload)
                 .bind(now)
+                .bind(run_at)
                 .fetch_optional(pool)
                 .await
                 .map(|row| row.is_some())
@@ -234,6 +249,17 @@ impl Store {
         worker_id: &str,
         lease: Duration,
     ) -> Result<Option<Claimed>, StoreError> {
+        self.claim_due(worker_id, lease, now_ms()).await
+    }
+
+    /// [`Store::claim`] of deliveries due by `due_ms` (unix milliseconds on
+    /// the pacing clock); leases still run on the wall clock.
+    pub async fn claim_due(
+        &self,
+        worker_id: &str,
+        lease: Duration,
+        due_ms: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
         let now = now_ms();
         let expires = now.saturating_add(duration_ms(lease));
         let max_attempts = i64::from(self.retry.max_attempts.max(1));
@@ -253,6 +279,7 @@ impl Store {
                         .bind(worker_id)
                         .bind(now)
                         .bind(expires)
+                        .bind(due_ms)
                         .fetch_optional(&mut *tx)
                         .await?;
                     if let Some(installation) = row
@@ -286,6 +313,7 @@ impl Store {
                         .bind(worker_id)
                         .bind(now)
                         .bind(expires)
+                        .bind(due_ms)
                         .fetch_optional(&mut *tx)
                         .await?;
                     if let Some(installation) = row
@@ -392,6 +420,48 @@ impl Store {
         )
         .await?;
         Ok(outcome)
+    }
+
+    /// Ends this attempt without counting it and schedules the delivery
+    /// to run again at `run_at_ms` (unix milliseconds on the pacing
+    /// clock): a paced job whose write budget is spent, so no worker
+    /// sleeps holding its lease. `note` says why (shown as its last error).
+    pub async fn defer(
+        &self,
+        claim: &Claimed,
+        run_at_ms: i64,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.finish_claim(
+            claim,
+            "defer a delivery",
+            "UPDATE deliveries
+                SET status = 'pending', run_at = $3, last_error = $4,
+                    lease_expires_at = NULL, updated_at = $5
+              WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            QueryBinds::default().bind(run_at_ms).bind(note).bind(now),
+        )
+        .await
+    }
+
+    /// The earliest `run_at` of the deliveries waiting to run (pending or
+    /// retry), due or not; `None` when none waits. Idle workers sleep until
+    /// then (on the pacing clock) rather than poll past it.
+    pub async fn next_run_at(&self) -> Result<Option<i64>, StoreError> {
+        let (pending, retry): (Option<i64>, Option<i64>) = with_pool!(lease: self, |pool| {
+            sqlx::query_as(
+                "SELECT (SELECT MIN(run_at) FROM deliveries WHERE status = 'pending'),
+                        (SELECT MIN(run_at) FROM deliveries WHERE status = 'retry')",
+            )
+            .fetch_one(pool)
+            .await
+        })
+        .map_err(StoreError::query("read the next run time"))?;
+        Ok(match (pending, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     /// Gives the delivery back without counting an attempt (graceful
@@ -597,6 +667,7 @@ mod tests {
                 .bind("w")
                 .bind(1_000_i64)
                 .bind(2_000_i64)
+                .bind(1_000_i64)
                 .fetch_all(pool)
                 .await
                 .expect("plan");
