@@ -644,7 +644,7 @@ async fn already_answered(
     marker: &str,
 ) -> Result<bool, GitHubError> {
     let comments: Vec<CommentJson> = client.get_all(&repo.issue_comments(number)).await?;
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     Ok(comments.iter().any(|c| {
         let mine = c
             .user

@@ -64,7 +64,7 @@ pub async fn latest_check_run(
             encode_segment(name)
         )))
         .await?;
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     Ok(list
         .check_runs
         .into_iter()

@@ -74,7 +74,10 @@ impl GitHubHandler {
             tracing::warn!(delivery = %delivery_id, repo = %ev.repository.full_name, "issue_comment without an installation; ignored");
             return Ok(());
         };
-        let client = self.app.installation_client(installation).await?;
+        let client = self
+            .app
+            .installation_client_for(installation, &super::token_scopes::commands(&event.repo))
+            .await?;
         let in_force = self.commands_config(&client, &event, ev).await?;
         let options = RunOptions {
             app_slug,
