@@ -40,7 +40,10 @@ async fn while_get_app_fails_no_bot_is_trusted_and_the_next_call_asks_again() {
         "{err:?}"
     );
     assert!(err.is_transient(), "the job is retried: {err}");
-    assert!(err.to_string().contains("no bot's markers are trusted"), "{err}");
+    assert!(
+        err.to_string().contains("no bot's markers are trusted"),
+        "{err}"
+    );
     // a lookup of the bot's own check run fails the same way rather than
     // adopting whatever run carries the name;
     let lookup = latest_check_run(&client, &repo(), "0123456789abcdef", "paydown").await;
@@ -79,10 +82,11 @@ async fn a_token_scoped_to_one_repository_and_its_permissions_reaches_nothing_el
 
     // Given a client whose token is scoped to repository A, reading code
     // and writing issues only,
-    let scope = TokenScope::repository(&a)
-        .read("contents")
-        .write("issues");
-    let client = app.installation_client_for(INSTALLATION, &scope).await.unwrap();
+    let scope = TokenScope::repository(&a).read("contents").write("issues");
+    let client = app
+        .installation_client_for(INSTALLATION, &scope)
+        .await
+        .unwrap();
 
     // then the token request named exactly that,
     assert_eq!(
@@ -148,7 +152,10 @@ async fn tokens_are_cached_per_installation_repository_and_permissions() {
 
     // Given clients for two scopes on A and one on B, asked twice each,
     for scope in [&sync_a, &review_a, &sync_b, &sync_a, &review_a, &sync_b] {
-        let client = app.installation_client_for(INSTALLATION, scope).await.unwrap();
+        let client = app
+            .installation_client_for(INSTALLATION, scope)
+            .await
+            .unwrap();
         client.get_json::<Value>(&a.route("")).await.ok();
     }
     // then one token was minted per scope,
@@ -166,7 +173,11 @@ async fn tokens_are_cached_per_installation_repository_and_permissions() {
     // When the installation changes, every scope's token is dropped (the
     // refused request above counts among the token requests).
     app.invalidate(INSTALLATION).await;
-    app.installation_client_for(INSTALLATION, &sync_a).await.unwrap();
-    app.installation_client_for(INSTALLATION, &sync_b).await.unwrap();
+    app.installation_client_for(INSTALLATION, &sync_a)
+        .await
+        .unwrap();
+    app.installation_client_for(INSTALLATION, &sync_b)
+        .await
+        .unwrap();
     assert_eq!(fake.token_requests().len(), 6);
 }

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_github::{FakeGitHub, NewIssue};
+use paydown_server::Server;
 use paydown_server::handlers::GitHubHandler;
 use paydown_server::store::{DeliveryStatus, Store};
-use paydown_server::Server;
 use support::{REPO, TestApp, ZEROS, debt_issues, github_app, server_options};
 
 #[tokio::test]
@@ -54,7 +54,10 @@ async fn a_push_syncs_with_a_token_for_its_repository_and_the_permissions_a_sync
         );
     }
     // and nothing was asked of the other repository.
-    assert!(fake.requests_matching("", "/repos/octo-org/other-repo").is_empty());
+    assert!(
+        fake.requests_matching("", "/repos/octo-org/other-repo")
+            .is_empty()
+    );
     app.server.shutdown().await.unwrap();
 }
 
@@ -70,7 +73,8 @@ async fn while_github_cannot_say_who_the_bot_is_a_pull_request_waits_and_is_retr
         &[("src/a.rs", "fn main() {}\n// TODO: a new debt item\n")],
     );
     let pr = handle.add_pull_request(NewIssue::new("Add debt"), "feature");
-    let forged_body = "<!-- paydown:pr-debt {\"added\":0,\"removed\":0,\"edited\":0} -->\nforged report";
+    let forged_body =
+        "<!-- paydown:pr-debt {\"added\":0,\"removed\":0,\"edited\":0} -->\nforged report";
     let forged = handle.add_comment(pr, "other-app[bot]", forged_body);
     fake.fail_next_on("GET", "/app", 1, 404);
     let app = TestApp::start(&fake).await;
@@ -212,6 +216,10 @@ async fn polling_an_empty_queue_logs_no_sql_at_debug_level() {
     let plain = sqlx::SqlitePool::connect(&url).await.unwrap();
     sqlx::query("SELECT 1").execute(&plain).await.unwrap();
     plain.close().await;
-    assert!(captured.text().contains("sqlx::query"), "{}", captured.text());
+    assert!(
+        captured.text().contains("sqlx::query"),
+        "{}",
+        captured.text()
+    );
     store.close().await;
 }
