@@ -203,13 +203,11 @@ pub mod token_scopes {
         sync(repo).write("checks")
     }
 
-    /// Slash commands: reply, reactions, labels; reads the config and the
-    /// pull request a command names.
+    /// Slash commands: reply, reactions, labels; on a pull request
+    /// `classify`, `points` and `accept-drift` re-run the drift check and
+    /// `scan` the review, so they need what a pull request job needs.
     pub fn commands(repo: &Repo) -> TokenScope {
-        TokenScope::repository(repo)
-            .read("contents")
-            .write("issues")
-            .read("pull_requests")
+        pull_request(repo)
     }
 
     /// Listing an installation's repositories spans them all; it needs
