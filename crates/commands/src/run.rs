@@ -358,7 +358,9 @@ impl Runner<'_> {
                 Ok(self.record(
                     record,
                     format!(
-                        "Drift accepted by @{author}: {}. {CHECK_CLEARED}, and the dashboard lists the trade-off.",
+                        "Drift accepted by {}: {}. {CHECK_CLEARED}, and the dashboard lists the trade-off.",
+                        // The commenter follows the thread already: named, not pinged.
+                        paydown_markdown::user(&author, false),
                         one_line(reason)
                     ),
                 ))
