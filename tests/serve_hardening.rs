@@ -467,3 +467,30 @@ async fn a_secret_passed_as_a_flag_logs_that_flags_are_visible_in_ps() {
     );
     assert!(!text.contains(SECRET), "{text}");
 }
+
+#[tokio::test]
+async fn paydown_metrics_listen_moves_metrics_off_the_main_listener() {
+    // Given paydown serve with a separate metrics address,
+    let fake = FakeGitHub::start().await;
+    let metrics_port = support::free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let served = Served::start(&fake, &[("PAYDOWN_METRICS_LISTEN", &metrics_addr)]).await;
+    let get = |port: u16, path: &str| {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        async move { raw_request(port, head.as_bytes(), b"").await }
+    };
+
+    // then /metrics answers there, unauthenticated, in Prometheus' format,
+    let metrics = get(metrics_port, "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("# TYPE"), "{metrics}");
+    // and not on the main listener, which keeps its probes.
+    let main = get(served.port, "/metrics").await;
+    assert!(main.starts_with("HTTP/1.1 404"), "{main}");
+    assert!(
+        get(served.port, "/healthz")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+    assert!(served.log().contains(&metrics_addr), "{}", served.log());
+}
