@@ -344,7 +344,7 @@ fn access_token(w: &mut World, req: &Req, id: &str) -> Answer {
     let token = crate::app::mint_token("ghs_");
     let expires_at = Utc::now() + w.token_ttl;
     let restriction = (repos.is_some() || permissions.is_some())
-        .then(|| crate::world::TokenRestriction { repos, permissions });
+        .then_some(crate::world::TokenRestriction { repos, permissions });
     w.tokens.insert(
         token.clone(),
         crate::world::IssuedToken {
