@@ -223,6 +223,13 @@ impl GitHubApp {
         slug_of(&self.shared).await.ok()
     }
 
+    /// [`GitHubApp::slug`], failing closed with
+    /// [`GitHubError::IdentityUnknown`] (transient: retry the job) while
+    /// GitHub cannot say.
+    pub async fn try_slug(&self) -> Result<String> {
+        slug_of(&self.shared).await
+    }
+
     /// Calls made as the App itself (JWT), e.g. `GET /app/installations`.
     pub fn app_client(&self) -> Client {
         Client::new(

@@ -112,6 +112,43 @@ async fn while_github_cannot_say_who_the_bot_is_a_pull_request_waits_and_is_retr
 }
 
 #[tokio::test]
+async fn a_mention_command_while_github_cannot_name_the_app_is_retried_not_dropped() {
+    // Given an issue, a comment addressing the bot by its @slug, and
+    // GitHub refusing `GET /app` once,
+    let fake = FakeGitHub::start().await;
+    let issue = fake.repo(REPO).add_issue(NewIssue::new("Question"));
+    let id = fake.repo(REPO).add_comment(issue, "alice", "@paydown help");
+    let payload = fake.issue_comment_payload(REPO, id, "created", None);
+    fake.fail_next_on("GET", "/app", 1, 404);
+    let app = TestApp::start(&fake).await;
+
+    // when the comment is delivered,
+    app.post("issue_comment", "mention-identity", &payload)
+        .await;
+    app.settle().await;
+
+    // then the delivery failed once for the unknown identity and was
+    // retried (not taken for someone else's mention and dropped),
+    let record = app
+        .store
+        .delivery("mention-identity")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, DeliveryStatus::Done, "{record:?}");
+    assert_eq!(record.attempts, 1, "{record:?}");
+    // and the retry answered the command.
+    let posted = fake.take_comments(REPO, issue);
+    assert_eq!(posted.len(), 1, "{posted:#?}");
+    assert!(
+        posted[0].body.contains("accept-drift"),
+        "{}",
+        posted[0].body
+    );
+    app.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn metrics_on_a_separate_listener_are_not_served_on_the_main_one() {
     // Given a server started with a metrics listener,
     let fake = FakeGitHub::start().await;
