@@ -1,8 +1,9 @@
-//! The GitHub App: JWT-authenticated calls and the per-installation token cache.
+//! The GitHub App: JWT-authenticated calls and the installation token cache.
 //!
-//! Each installation has one [`TokenSlot`]; its async mutex is held while a token is minted,
-//! so concurrent callers wait for the one exchange instead of starting their own. Tokens are
-//! replaced `token_refresh_margin` before GitHub's `expires_at`.
+//! Each (installation, [`TokenScope`]) has one [`TokenSlot`]; its async
+//! mutex is held while a token is minted, so concurrent callers wait for the
+//! one exchange instead of starting their own. Tokens are replaced
+//! `token_refresh_margin` before GitHub's `expires_at`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
