@@ -375,3 +375,122 @@ async fn the_database_and_its_wal_and_shm_files_are_private_to_the_owner() {
         assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
     }
 }
+
+/// Sends one raw HTTP/1.1 request (bytes as given, so header values may be
+/// anything) and returns the whole response as text.
+async fn raw_request(port: u16, head: &[u8], body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(head).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
+        .await
+        .expect("an answer")
+        .unwrap();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[tokio::test]
+async fn a_non_ascii_delivery_id_gets_a_message_that_says_so() {
+    let fake = FakeGitHub::start().await;
+    let served = Served::start(&fake, &[]).await;
+    // Given a correctly signed ping whose delivery id is not ASCII (raw
+    // UTF-8 bytes in the header, as a hand-rolled client might send),
+    let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
+    let signature = fake_github::sign_webhook(SECRET, body);
+    let mut head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-GitHub-Event: ping\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\nConnection: close\r\nX-GitHub-Delivery: ",
+        body.len()
+    )
+    .into_bytes();
+    head.extend_from_slice("délivrance-№1".as_bytes());
+    head.extend_from_slice(b"\r\n\r\n");
+
+    // when it is posted,
+    let response = raw_request(served.port, &head, body).await;
+
+    // then it is refused with 400 and a message naming the header and
+    // what it must be, not a generic "missing" or "malformed".
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(
+        response.contains("X-GitHub-Delivery must be printable ASCII"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_passed_as_a_flag_logs_that_flags_are_visible_in_ps() {
+    // Given paydown serve started with the webhook secret as a flag (and
+    // the rest from the environment),
+    let fake = FakeGitHub::start().await;
+    let port = support::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("paydown.sqlite").display()
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paydown"))
+        .args(["serve", "--webhook-secret", SECRET])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PAYDOWN_APP_ID", fake_github::APP_ID.to_string())
+        .env("PAYDOWN_PRIVATE_KEY", fake_github::app_private_key_pem())
+        .env("PAYDOWN_DATABASE_URL", &db)
+        .env("PAYDOWN_GITHUB_API_URL", fake.url())
+        .env("PAYDOWN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PAYDOWN_WORKERS", "1")
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+
+    // when it has started,
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while healthz(port, Duration::from_secs(1)).await.is_none() {
+        assert!(Instant::now() < deadline, "never healthy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // then its log warns that the flag is readable by every local user,
+    // naming the flag, and never shows the secret itself.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("--webhook-secret was given on the command line")
+            && text.contains("(ps, /proc)"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET), "{text}");
+}
+
+#[tokio::test]
+async fn paydown_metrics_listen_moves_metrics_off_the_main_listener() {
+    // Given paydown serve with a separate metrics address,
+    let fake = FakeGitHub::start().await;
+    let metrics_port = support::free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let served = Served::start(&fake, &[("PAYDOWN_METRICS_LISTEN", &metrics_addr)]).await;
+    let get = |port: u16, path: &str| {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        async move { raw_request(port, head.as_bytes(), b"").await }
+    };
+
+    // then /metrics answers there, unauthenticated, in Prometheus' format,
+    let metrics = get(metrics_port, "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("# TYPE"), "{metrics}");
+    // and not on the main listener, which keeps its probes.
+    let main = get(served.port, "/metrics").await;
+    assert!(main.starts_with("HTTP/1.1 404"), "{main}");
+    assert!(
+        get(served.port, "/healthz")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+    assert!(served.log().contains(&metrics_addr), "{}", served.log());
+}

@@ -134,7 +134,7 @@ pub async fn write_drift(
     now: DateTime<Utc>,
 ) -> Result<DriftOutcome, BudgetError> {
     let comments = pr_comments(client, repo, pr.number).await?;
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     let mut pr = pr.clone();
     CommentFacts::for_pr(pr.number, &comments, &identity, extra).apply(&mut pr);
     let pr = &pr;

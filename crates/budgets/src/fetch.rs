@@ -291,7 +291,7 @@ async fn records_since(
 ) -> Result<Vec<PrRecord>, BudgetError> {
     let merged = merged_pulls_since(client, repo, start).await?;
     let facts = fetch_comment_facts(client, repo, start).await?;
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     let mut out = Vec::with_capacity(merged.len());
     for pull in merged {
         let mut record = to_record(&pull);
@@ -408,7 +408,7 @@ pub async fn fetch_comment_facts(
             start.format("%Y-%m-%dT%H:%M:%SZ")
         )))
         .await?;
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     let mut facts = CommentFacts::default();
     for comment in &comments {
         if let Some(number) = comment.issue_number() {
@@ -450,7 +450,7 @@ pub async fn fetch_pull_request(
         .get_json(&repo.route(&format!("/pulls/{number}")))
         .await?;
     let comments = pr_comments(client, repo, number).await?;
-    let facts = CommentFacts::for_pr(number, &comments, &client.identity().await, None);
+    let facts = CommentFacts::for_pr(number, &comments, &client.identity().await?, None);
     let mut record = to_record(&pull);
     facts.apply(&mut record);
     Ok(PullRequestInfo {

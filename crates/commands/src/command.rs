@@ -132,7 +132,7 @@ impl fmt::Display for Command {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     /// The word after the prefix is not a command.
-    #[error("`{verb}` is not a paydown command{} See `{prefix} help` for the list of commands.", did_you_mean(*.suggestion))]
+    #[error("`{}` is not a paydown command{} See `{prefix} help` for the list of commands.", echo(.verb), did_you_mean(*.suggestion))]
     UnknownVerb {
         /// The word as written.
         verb: String,
@@ -150,7 +150,7 @@ pub enum CommandError {
         prefix: String,
     },
     /// The argument is not one the command accepts.
-    #[error("`{argument}` is not {}, like `{prefix} {}`. See `{prefix} help` for the list of commands.", expected(*.verb), .verb.spec().example)]
+    #[error("`{}` is not {}, like `{prefix} {}`. See `{prefix} help` for the list of commands.", echo(.argument), expected(*.verb), .verb.spec().example)]
     BadArgument {
         /// The command.
         verb: Verb,
@@ -160,7 +160,7 @@ pub enum CommandError {
         prefix: String,
     },
     /// Words after a command that takes none, or after its single argument.
-    #[error("`{verb}` {}; remove `{extra}`. See `{prefix} help` for the list of commands.", takes(*.verb))]
+    #[error("`{verb}` {}; remove `{}`. See `{prefix} help` for the list of commands.", takes(*.verb), echo(.extra))]
     UnexpectedArguments {
         /// The command.
         verb: Verb,
@@ -191,6 +191,13 @@ pub enum CommandError {
         /// The configured prefix.
         prefix: String,
     },
+}
+
+/// Text as written, for inside the backticks of a message: a backtick in
+/// it cannot close the code span (letting a mention or link out), and no
+/// bidi control or comment delimiter survives.
+fn echo(text: &str) -> String {
+    paydown_markdown::code_span(text)
 }
 
 fn did_you_mean(suggestion: Option<Verb>) -> String {

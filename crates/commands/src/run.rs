@@ -358,7 +358,9 @@ impl Runner<'_> {
                 Ok(self.record(
                     record,
                     format!(
-                        "Drift accepted by @{author}: {}. {CHECK_CLEARED}, and the dashboard lists the trade-off.",
+                        "Drift accepted by {}: {}. {CHECK_CLEARED}, and the dashboard lists the trade-off.",
+                        // The commenter follows the thread already: named, not pinged.
+                        paydown_markdown::user(&author, false),
                         one_line(reason)
                     ),
                 ))
@@ -644,7 +646,7 @@ async fn already_answered(
     marker: &str,
 ) -> Result<bool, GitHubError> {
     let comments: Vec<CommentJson> = client.get_all(&repo.issue_comments(number)).await?;
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     Ok(comments.iter().any(|c| {
         let mine = c
             .user

@@ -1,6 +1,8 @@
 //! GitHub REST routes of the fake: matching a request path to a handler and
 //! the handlers themselves, each a synchronous function over the locked world.
 
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -120,6 +122,8 @@ pub(crate) struct Req<'a> {
     pub body: &'a [u8],
     pub accept: &'a str,
     pub identity: Identity,
+    /// What the caller's installation token was narrowed to when minted.
+    pub restriction: Option<crate::world::TokenRestriction>,
 }
 
 impl Req<'_> {
@@ -182,7 +186,7 @@ pub(crate) fn route(w: &mut World, req: &Req) -> Answer {
         }
         ("POST", ["app", "installations", id, "access_tokens"]) => {
             require_app(req)?;
-            access_token(w, id)
+            access_token(w, req, id)
         }
         ("GET", ["app", "hook", "deliveries"]) => crate::hooks::list(w, req),
         ("GET", ["app", "hook", "deliveries", id]) => crate::hooks::get(w, req, id),
@@ -240,28 +244,130 @@ fn installation_by_id<'w>(w: &'w World, id: &str) -> Result<&'w crate::model::In
         .ok_or_else(not_found)
 }
 
-fn access_token(w: &mut World, id: &str) -> Answer {
+/// GitHub's level order: a token may be narrowed, never widened.
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "admin" => 3,
+        "write" => 2,
+        "read" => 1,
+        _ => 0,
+    }
+}
+
+/// `POST /app/installations/{id}/access_tokens`: the body may narrow the
+/// token to some of the installation's repositories (`repositories` by
+/// name, `repository_ids`) and to some of its permissions. Asking for more
+/// than the installation has is a 422, as on GitHub.
+fn access_token(w: &mut World, req: &Req, id: &str) -> Answer {
     let inst = installation_by_id(w, id)?;
     let inst_id = inst.id;
-    let permissions = render::installation_permissions(Some(inst));
+    let body = req.json_body()?;
+    let mut repos: Option<Vec<String>> = None;
+    let not_accessible = || {
+        Reply::error(
+            422,
+            "There is at least one repository that does not exist or is not accessible to the parent installation.",
+        )
+    };
+    if let Some(names) = body.get("repositories").filter(|v| !v.is_null()) {
+        let names = names.as_array().ok_or_else(|| {
+            Reply::error(
+                422,
+                "Invalid request.\n\nFor 'properties/repositories', is not an array.",
+            )
+        })?;
+        for name in names {
+            let name = name.as_str().unwrap_or_default();
+            let full = inst
+                .repos
+                .iter()
+                .find(|r| {
+                    r.split_once('/')
+                        .is_some_and(|(_, n)| n.eq_ignore_ascii_case(name))
+                })
+                .ok_or_else(not_accessible)?;
+            repos
+                .get_or_insert_with(Vec::new)
+                .push(full.to_ascii_lowercase());
+        }
+    }
+    if let Some(ids) = body.get("repository_ids").filter(|v| !v.is_null()) {
+        let ids = ids.as_array().ok_or_else(|| {
+            Reply::error(
+                422,
+                "Invalid request.\n\nFor 'properties/repository_ids', is not an array.",
+            )
+        })?;
+        for repo_id in ids {
+            let full = inst
+                .repos
+                .iter()
+                .find(|r| w.repo(r).is_some_and(|x| Some(x.id) == repo_id.as_u64()))
+                .ok_or_else(not_accessible)?;
+            repos
+                .get_or_insert_with(Vec::new)
+                .push(full.to_ascii_lowercase());
+        }
+    }
+    let mut permissions: Option<BTreeMap<String, String>> = None;
+    if let Some(asked) = body.get("permissions").filter(|v| !v.is_null()) {
+        let asked = asked.as_object().ok_or_else(|| {
+            Reply::error(
+                422,
+                "Invalid request.\n\nFor 'properties/permissions', is not an object.",
+            )
+        })?;
+        for (name, level) in asked {
+            let level = level.as_str().unwrap_or_default();
+            let granted = inst.permissions.get(name).map_or("", String::as_str);
+            let granted = if granted.is_empty() && name == "metadata" {
+                "read"
+            } else {
+                granted
+            };
+            if level_rank(level) == 0 || level_rank(level) > level_rank(granted) {
+                return Err(Reply::error(
+                    422,
+                    "The permissions requested are not granted to this installation.",
+                ));
+            }
+            permissions
+                .get_or_insert_with(BTreeMap::new)
+                .insert(name.clone(), level.to_owned());
+        }
+    }
+    let shown_permissions = match &permissions {
+        Some(p) => json!(p),
+        None => render::installation_permissions(Some(inst)),
+    };
+    let shown_repos: Option<Vec<Value>> = repos.as_ref().map(|list| {
+        list.iter()
+            .filter_map(|full| w.repo(full))
+            .map(|r| render::repository(w, r))
+            .collect()
+    });
     let token = crate::app::mint_token("ghs_");
     let expires_at = Utc::now() + w.token_ttl;
+    let restriction = (repos.is_some() || permissions.is_some())
+        .then_some(crate::world::TokenRestriction { repos, permissions });
     w.tokens.insert(
         token.clone(),
         crate::world::IssuedToken {
             grant: crate::world::Grant::Installation(inst_id),
             expires_at: Some(expires_at),
+            restriction,
         },
     );
-    Ok(Reply::json(
-        201,
-        &json!({
-            "token": token,
-            "expires_at": render::ts(expires_at),
-            "permissions": permissions,
-            "repository_selection": "selected",
-        }),
-    ))
+    let mut answer = json!({
+        "token": token,
+        "expires_at": render::ts(expires_at),
+        "permissions": shown_permissions,
+        "repository_selection": "selected",
+    });
+    if let Some(list) = shown_repos {
+        answer["repositories"] = Value::Array(list);
+    }
+    Ok(Reply::json(201, &answer))
 }
 
 fn installation_repositories(w: &mut World, req: &Req) -> Answer {
@@ -278,8 +384,10 @@ fn installation_repositories(w: &mut World, req: &Req) -> Answer {
             ));
         }
     };
+    let scoped = req.restriction.as_ref().and_then(|r| r.repos.as_ref());
     let all: Vec<Value> = repos
         .iter()
+        .filter(|full| scoped.is_none_or(|s| s.contains(&full.to_ascii_lowercase())))
         .filter_map(|full| w.repo(full))
         .map(|r| render::repository(w, r))
         .collect();
@@ -338,7 +446,14 @@ pub(crate) fn repo_access(w: &World, req: &Req, owner: &str, name: &str) -> Resu
             let covered = w.installations.get(id).is_some_and(|i| {
                 !i.removed && i.repos.iter().any(|r| r.eq_ignore_ascii_case(&full))
             });
-            if !covered {
+            // A token narrowed to other repositories sees this one as
+            // GitHub shows it: not there.
+            let in_scope = req
+                .restriction
+                .as_ref()
+                .and_then(|r| r.repos.as_ref())
+                .is_none_or(|repos| repos.contains(&full.to_ascii_lowercase()));
+            if !covered || !in_scope {
                 return Err(not_found());
             }
         }
@@ -380,7 +495,22 @@ fn check_installation_permission(w: &World, req: &Req, rest: &[&str]) -> Result<
         _ => return Ok(()),
     };
     let (name, write) = required_permission(req.method, rest);
-    let granted = permissions.and_then(|p| p.get(name)).map(String::as_str);
+    let mut granted = permissions.and_then(|p| p.get(name)).map(String::as_str);
+    // A token minted for fewer permissions has only those (never more
+    // than its installation).
+    if let Some(narrowed) = req
+        .restriction
+        .as_ref()
+        .and_then(|r| r.permissions.as_ref())
+    {
+        let own = narrowed.get(name).map(String::as_str);
+        granted = match (granted, own) {
+            (Some(g), Some(o)) if level_rank(o) < level_rank(g) => Some(o),
+            (Some(g), Some(_)) => Some(g),
+            (None, Some(o)) if name == "metadata" => Some(o),
+            _ => None,
+        };
+    }
     let ok = match granted {
         Some("write" | "admin") => true,
         Some("read") => !write,

@@ -158,6 +158,7 @@ impl FakeGitHub {
             IssuedToken {
                 grant: Grant::User(login.to_owned()),
                 expires_at: None,
+                restriction: None,
             },
         );
     }
@@ -185,6 +186,26 @@ impl FakeGitHub {
             .values()
             .filter(|t| matches!(t.grant, Grant::Installation(_)))
             .count()
+    }
+
+    /// The bodies of the installation-token requests made so far
+    /// (`POST /app/installations/{id}/access_tokens`), with the
+    /// installation id: what each token was narrowed to (`repositories`,
+    /// `repository_ids`, `permissions`; `{}` for everything).
+    pub fn token_requests(&self) -> Vec<(u64, serde_json::Value)> {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/access_tokens"))
+            .filter_map(|r| {
+                let id = r.path.split('/').nth(3)?.parse().ok()?;
+                let body = if r.body.is_empty() {
+                    serde_json::json!({})
+                } else {
+                    serde_json::from_slice(&r.body).ok()?
+                };
+                Some((id, body))
+            })
+            .collect()
     }
 
     /// Adds an installation of the App on `account` (covering no repository yet).

@@ -161,6 +161,12 @@ fn authenticate(w: &World, authorization: &str) -> Result<Identity, Reply> {
     }
 }
 
+/// The narrowing of the installation token in `authorization`, if any.
+fn restriction_of(w: &World, authorization: &str) -> Option<crate::world::TokenRestriction> {
+    let (_, credential) = authorization.split_once(' ')?;
+    w.tokens.get(credential.trim())?.restriction.clone()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn process(
     w: &mut World,
@@ -188,6 +194,7 @@ fn process(
     }
     let auth = authenticate(w, authorization);
     let identity = auth.as_ref().map_or(Identity::Anonymous, Clone::clone);
+    let restriction = restriction_of(w, authorization);
     let key = api::bucket_key(&identity);
     let counts = !(method == "GET" && path == "/rate_limit");
     let bucket = w.bucket(&key).clone();
@@ -249,6 +256,7 @@ fn process(
         body,
         accept,
         identity,
+        restriction,
     };
     let mut reply = api::route(w, &req).unwrap_or_else(|e| e);
     if let Some(status) = applied_then {

@@ -104,6 +104,19 @@ pub(crate) enum Grant {
 pub(crate) struct IssuedToken {
     pub grant: Grant,
     pub expires_at: Option<DateTime<Utc>>,
+    /// What an installation token was narrowed to when it was minted
+    /// (`repositories` / `repository_ids` / `permissions`); `None`: all
+    /// the installation has.
+    pub restriction: Option<TokenRestriction>,
+}
+
+/// The narrowing asked for in `POST /app/installations/{id}/access_tokens`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TokenRestriction {
+    /// Lower-cased full names; `None`: every repository of the installation.
+    pub repos: Option<Vec<String>>,
+    /// `None`: every permission of the installation.
+    pub permissions: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,10 +1,11 @@
-//! The GitHub App: JWT-authenticated calls and the per-installation token cache.
+//! The GitHub App: JWT-authenticated calls and the installation token cache.
 //!
-//! Each installation has one [`TokenSlot`]; its async mutex is held while a token is minted,
-//! so concurrent callers wait for the one exchange instead of starting their own. Tokens are
-//! replaced `token_refresh_margin` before GitHub's `expires_at`.
+//! Each (installation, [`TokenScope`]) has one [`TokenSlot`]; its async
+//! mutex is held while a token is minted, so concurrent callers wait for the
+//! one exchange instead of starting their own. Tokens are replaced
+//! `token_refresh_margin` before GitHub's `expires_at`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,9 @@ use crate::stats::ApiStats;
 pub(crate) struct AppShared {
     pub(crate) creds: AppCredentials,
     transport: Arc<Transport>,
-    slots: Mutex<HashMap<u64, Arc<TokenSlot>>>,
+    /// One slot per (installation, token scope): a token minted for one
+    /// repository and permission set is never used for another.
+    slots: Mutex<HashMap<(u64, TokenScope), Arc<TokenSlot>>>,
     /// The last App JWT and when it was signed: RSA signing is costly (tens of ms in debug
     /// builds), and a JWT stays valid for nine minutes.
     jwt: Mutex<Option<(SecretString, Instant)>>,
@@ -32,28 +35,131 @@ pub(crate) struct AppShared {
     slug: Mutex<Option<String>>,
 }
 
-/// The slug of the App behind `shared`, read once with `GET /app`; `None`
-/// while GitHub cannot say (asked again next time).
-pub(crate) async fn slug_of(shared: &Arc<AppShared>) -> Option<String> {
+/// The slug of the App behind `shared`, read once with `GET /app` and
+/// cached. A failure is not cached: the next caller asks again. Until it
+/// answers the bot's identity is unknown, and callers fail closed (no
+/// account's markers are trusted; see [`crate::Client::identity`]).
+pub(crate) async fn slug_of(shared: &Arc<AppShared>) -> Result<String> {
     #[derive(Deserialize)]
     struct AppJson {
         slug: String,
     }
     if let Some(slug) = shared.slug.lock().ok().and_then(|s| s.clone()) {
-        return Some(slug);
+        return Ok(slug);
     }
     let client = Client::new(shared.transport.clone(), Auth::App(shared.clone()));
     match client.get_json::<AppJson>("/app").await {
-        Ok(app) => {
+        Ok(app) if !app.slug.trim().is_empty() => {
             if let Ok(mut cached) = shared.slug.lock() {
                 *cached = Some(app.slug.clone());
             }
-            Some(app.slug)
+            Ok(app.slug)
+        }
+        Ok(_) => {
+            tracing::warn!(
+                "GET /app answered an empty slug; no bot's markers are trusted until it names the App"
+            );
+            Err(GitHubError::IdentityUnknown {
+                reason: "GET /app answered an empty slug".into(),
+            })
         }
         Err(e) => {
-            tracing::warn!(error = %e, "cannot read the App's slug; trusting any bot's markers until it can");
-            None
+            tracing::warn!(error = %e, "cannot read the App's slug (GET /app); no bot's markers are trusted, and the job is retried, until it answers");
+            Err(GitHubError::IdentityUnknown {
+                reason: e.to_string(),
+            })
         }
+    }
+}
+
+/// A GitHub permission level an installation token is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+/// What an installation token is minted for: the one repository a job
+/// touches (GitHub's `repositories`) and only the permissions it needs
+/// (GitHub's `permissions`, names as in the App manifest: `issues`,
+/// `contents`, `pull_requests`, `checks`, `metadata`). A token so scoped
+/// gets 404 on any other repository and 403 on anything else, so a bug
+/// or a hostile payload in one job cannot reach beyond it.
+///
+/// [`TokenScope::installation`] asks for no restriction (every repository
+/// and permission the installation has), for the few calls that span an
+/// installation (`GET /installation/repositories`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TokenScope {
+    /// The repository's name (without owner; an installation belongs to
+    /// one account), lower-cased so the cache key ignores case as GitHub does.
+    repository: Option<String>,
+    permissions: BTreeMap<&'static str, Access>,
+}
+
+impl TokenScope {
+    /// Everything the installation was granted, on all its repositories.
+    pub fn installation() -> Self {
+        Self::default()
+    }
+
+    /// Only `repo` (its owner must be the installation's account), with no
+    /// permissions yet: add them with [`TokenScope::read`] / [`TokenScope::write`].
+    /// `metadata: read` is always included (GitHub grants it to every token).
+    pub fn repository(repo: &Repo) -> Self {
+        Self {
+            repository: Some(repo.name.to_ascii_lowercase()),
+            permissions: BTreeMap::new(),
+        }
+        .read("metadata")
+    }
+
+    /// Adds `permission` at read level (a write already asked for stays).
+    pub fn read(mut self, permission: &'static str) -> Self {
+        self.permissions.entry(permission).or_insert(Access::Read);
+        self
+    }
+
+    /// Adds `permission` at write level.
+    pub fn write(mut self, permission: &'static str) -> Self {
+        self.permissions.insert(permission, Access::Write);
+        self
+    }
+
+    /// The repository this scope is limited to, if any.
+    pub fn repository_name(&self) -> Option<&str> {
+        self.repository.as_deref()
+    }
+
+    /// The permissions asked for (empty: all the installation has).
+    pub fn permissions(&self) -> impl Iterator<Item = (&'static str, Access)> + '_ {
+        self.permissions.iter().map(|(k, v)| (*k, *v))
+    }
+
+    /// The body of `POST /app/installations/{id}/access_tokens`.
+    fn request_body(&self) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        if let Some(name) = &self.repository {
+            body.insert("repositories".into(), serde_json::json!([name]));
+        }
+        if !self.permissions.is_empty() {
+            let permissions: serde_json::Map<String, serde_json::Value> = self
+                .permissions
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), serde_json::Value::from(v.as_str())))
+                .collect();
+            body.insert("permissions".into(), permissions.into());
+        }
+        serde_json::Value::Object(body)
     }
 }
 
@@ -121,8 +227,16 @@ impl GitHubApp {
     }
 
     /// The App's slug (`GET /app`, asked once and cached); its bot user is
-    /// `{slug}[bot]`. `None` while GitHub cannot say.
+    /// `{slug}[bot]`. `None` while GitHub cannot say (logged; asked again
+    /// on the next call).
     pub async fn slug(&self) -> Option<String> {
+        slug_of(&self.shared).await.ok()
+    }
+
+    /// [`GitHubApp::slug`], failing closed with
+    /// [`GitHubError::IdentityUnknown`] (transient: retry the job) while
+    /// GitHub cannot say.
+    pub async fn try_slug(&self) -> Result<String> {
         slug_of(&self.shared).await
     }
 
@@ -134,10 +248,24 @@ impl GitHubApp {
         )
     }
 
-    /// A client acting as `installation_id`. The token is fetched now (so a removed
-    /// installation fails here) and shared with every other client of that installation.
+    /// A client acting as `installation_id` with everything the installation
+    /// was granted. Prefer [`GitHubApp::installation_client_for`] for work on
+    /// one repository.
     pub async fn installation_client(&self, installation_id: u64) -> Result<Client> {
-        let slot = self.slot(installation_id);
+        self.installation_client_for(installation_id, &TokenScope::installation())
+            .await
+    }
+
+    /// A client acting as `installation_id`, with a token limited to `scope`
+    /// (one repository, the permissions the job needs). The token is fetched
+    /// now (so a removed installation fails here) and shared with every
+    /// other client of the same installation and scope.
+    pub async fn installation_client_for(
+        &self,
+        installation_id: u64,
+        scope: &TokenScope,
+    ) -> Result<Client> {
+        let slot = self.slot(installation_id, scope);
         slot.bearer(&self.shared, installation_id).await?;
         Ok(Client::new(
             self.shared.transport.clone(),
@@ -161,30 +289,45 @@ impl GitHubApp {
         Ok(inst.id)
     }
 
-    /// Forgets the cached token of `installation_id` (after a 401, or when the installation
-    /// changed); the next call mints a new one.
+    /// Forgets the cached tokens of `installation_id`, whatever their scope
+    /// (after a 401, or when the installation changed); the next call mints
+    /// a new one.
     pub async fn invalidate(&self, installation_id: u64) {
-        self.slot(installation_id).clear().await;
+        let slots: Vec<Arc<TokenSlot>> = self
+            .shared
+            .slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter(|((id, _), _)| *id == installation_id)
+            .map(|(_, slot)| slot.clone())
+            .collect();
+        for slot in slots {
+            slot.clear().await;
+        }
     }
 
     pub fn stats(&self) -> Arc<ApiStats> {
         self.shared.transport.stats.clone()
     }
 
-    fn slot(&self, installation_id: u64) -> Arc<TokenSlot> {
+    fn slot(&self, installation_id: u64, scope: &TokenScope) -> Arc<TokenSlot> {
         // Poisoning only means another thread panicked mid-insert; the map is still valid.
         let mut slots = self
             .shared
             .slots
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        slots.entry(installation_id).or_default().clone()
+        slots
+            .entry((installation_id, scope.clone()))
+            .or_insert_with(|| Arc::new(TokenSlot::new(scope.clone())))
+            .clone()
     }
 }
 
-/// The cached token of one installation.
-#[derive(Default)]
+/// The cached token of one installation and scope.
 pub(crate) struct TokenSlot {
+    scope: TokenScope,
     state: tokio::sync::Mutex<SlotState>,
 }
 
@@ -207,6 +350,13 @@ struct TokenResponse {
 }
 
 impl TokenSlot {
+    fn new(scope: TokenScope) -> Self {
+        Self {
+            scope,
+            state: tokio::sync::Mutex::new(SlotState::default()),
+        }
+    }
+
     /// A token valid for at least the refresh margin, minting one if needed.
     pub(crate) async fn bearer(
         &self,
@@ -224,9 +374,10 @@ impl TokenSlot {
                 generation: state.generation,
             });
         }
-        let minted = mint(app, installation_id).await?;
+        let minted = mint(app, installation_id, &self.scope).await?;
         tracing::debug!(
             installation_id,
+            repository = self.scope.repository_name().unwrap_or("*"),
             expires_at = ?minted.expires_at,
             "minted installation token"
         );
@@ -263,12 +414,16 @@ fn is_fresh(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>, margin: TimeD
     }
 }
 
-async fn mint(app: &Arc<AppShared>, installation_id: u64) -> Result<TokenResponse> {
+async fn mint(
+    app: &Arc<AppShared>,
+    installation_id: u64,
+    scope: &TokenScope,
+) -> Result<TokenResponse> {
     let route = format!("/app/installations/{installation_id}/access_tokens");
     let req = Request {
         method: Method::POST,
         route: &route,
-        body: Some(Bytes::from_static(b"{}")),
+        body: Some(Bytes::from(scope.request_body().to_string())),
         accept: "application/vnd.github+json",
         // Minting twice is harmless, so the exchange is retried like an idempotent call.
         idempotent: true,
@@ -287,6 +442,32 @@ async fn mint(app: &Arc<AppShared>, installation_id: u64) -> Result<TokenRespons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repository_scope_asks_for_that_repository_and_its_permissions_only() {
+        let repo = Repo::parse("Octo-Org/Widgets").unwrap();
+        let scope = TokenScope::repository(&repo)
+            .read("contents")
+            .write("issues")
+            .read("issues");
+        assert_eq!(
+            scope.request_body(),
+            serde_json::json!({
+                "repositories": ["widgets"],
+                "permissions": {"contents": "read", "issues": "write", "metadata": "read"},
+            })
+        );
+        assert_eq!(
+            TokenScope::installation().request_body(),
+            serde_json::json!({})
+        );
+        // The cache key tells scopes apart, and ignores the order they were built in.
+        let same = TokenScope::repository(&repo)
+            .write("issues")
+            .read("contents");
+        assert_eq!(scope, same);
+        assert_ne!(scope, TokenScope::repository(&repo).read("contents"));
+    }
 
     #[test]
     fn token_freshness_respects_the_refresh_margin() {

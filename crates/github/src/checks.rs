@@ -57,6 +57,9 @@ pub async fn latest_check_run(
     sha: &str,
     name: &str,
 ) -> Result<Option<CheckRunInfo>> {
+    // Who the bot is comes first: while GitHub cannot say, nothing is
+    // adopted (and no listing is spent).
+    let identity = client.identity().await?;
     let list: CheckRunList = client
         .get_json(&repo.route(&format!(
             "/commits/{}/check-runs?check_name={}&filter=latest",
@@ -64,7 +67,6 @@ pub async fn latest_check_run(
             encode_segment(name)
         )))
         .await?;
-    let identity = client.identity().await;
     Ok(list
         .check_runs
         .into_iter()

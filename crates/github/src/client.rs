@@ -742,17 +742,22 @@ impl Client {
     /// Who this client posts as, for finding the bot's own comments and
     /// check runs: the identity set with [`Client::with_identity`]; for an
     /// App installation `{slug}[bot]` (the slug is read with `GET /app` once
-    /// per App and cached); otherwise, or while GitHub cannot say, any bot.
-    pub async fn identity(&self) -> BotIdentity {
+    /// per App and cached); for a plain token, any bot.
+    ///
+    /// Fails closed: while `GET /app` fails this is
+    /// [`GitHubError::IdentityUnknown`] (transient, so the job is retried
+    /// and asks again) instead of an identity that trusts some account's
+    /// markers.
+    pub async fn identity(&self) -> Result<BotIdentity> {
         if let Some(identity) = &self.identity {
-            return identity.clone();
+            return Ok(identity.clone());
         }
         match &self.auth {
-            Auth::Installation { app, .. } => match crate::app::slug_of(app).await {
-                Some(slug) => BotIdentity::login(format!("{slug}[bot]")),
-                None => BotIdentity::any_bot(),
-            },
-            _ => BotIdentity::any_bot(),
+            Auth::Installation { app, .. } => {
+                let slug = crate::app::slug_of(app).await?;
+                Ok(BotIdentity::login(format!("{slug}[bot]")))
+            }
+            _ => Ok(BotIdentity::any_bot()),
         }
     }
 

@@ -61,7 +61,7 @@ impl Client {
         ));
         self.create_json(&route, request, || async {
             let issues: Vec<Value> = self.get_json(&recent).await?;
-            let identity = self.identity().await;
+            let identity = self.identity().await?;
             let found = issues.into_iter().find(|i| {
                 written_by(&identity, i) && i["body"].as_str().is_some_and(|b| b.contains(marker))
             });
@@ -84,7 +84,7 @@ impl Client {
         let recent = format!("{route}?since={}", encode_segment(&since));
         self.create_json(&route, &serde_json::json!({ "body": body }), || async {
             let comments: Vec<Value> = self.get_all(&recent).await?;
-            let identity = self.identity().await;
+            let identity = self.identity().await?;
             let found = comments.into_iter().rev().find(|c| {
                 written_by(&identity, c)
                     && c["body"].as_str().map(str::trim_end) == Some(body.trim_end())
@@ -114,7 +114,7 @@ impl Client {
         ));
         self.create_json(&route, request, || async {
             let list: Value = self.get_json(&recent).await?;
-            let identity = self.identity().await;
+            let identity = self.identity().await?;
             let runs = list["check_runs"].as_array().cloned().unwrap_or_default();
             let found = runs
                 .into_iter()
@@ -148,7 +148,7 @@ impl Client {
             &serde_json::json!({ "content": content }),
             || async {
                 let reactions: Vec<Value> = self.get_all(&route).await?;
-                let identity = self.identity().await;
+                let identity = self.identity().await?;
                 let found = reactions
                     .into_iter()
                     .find(|r| written_by(&identity, r) && r["content"].as_str() == Some(content));

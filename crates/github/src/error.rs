@@ -46,6 +46,13 @@ pub enum GitHubError {
     /// returned because callers reconcile against it (a missing page would look like deletions).
     #[error("{route} has more than {max_pages} pages")]
     TooManyPages { route: String, max_pages: u32 },
+    /// `GET /app` failed, so the bot's own login is unknown: no account's
+    /// markers are trusted until it answers. Transient: the job is retried
+    /// and asks again.
+    #[error(
+        "the App's identity is unknown (GET /app failed: {reason}); no bot's markers are trusted until it answers"
+    )]
+    IdentityUnknown { reason: String },
 }
 
 impl GitHubError {
@@ -83,7 +90,8 @@ impl GitHubError {
         match self {
             GitHubError::RateLimited { .. }
             | GitHubError::Timeout { .. }
-            | GitHubError::Transport { .. } => true,
+            | GitHubError::Transport { .. }
+            | GitHubError::IdentityUnknown { .. } => true,
             GitHubError::Http { status, .. } => *status >= 500,
             _ => false,
         }

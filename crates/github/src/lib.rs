@@ -38,7 +38,7 @@ pub mod retry;
 mod stats;
 mod stream;
 
-pub use app::GitHubApp;
+pub use app::{Access, GitHubApp, TokenScope};
 pub use auth::{AppClaims, AppCredentials};
 pub use blobs::{FILES_PER_QUERY, FileAt};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};

@@ -72,7 +72,7 @@ pub(crate) async fn sticky_comment(
     let comments: Vec<CommentJson> = client.get_all(&repo.issue_comments(pr.number)).await?;
     // Only the bot's own comment is adopted: another App echoing the
     // marker must not take the sticky comment over.
-    let identity = client.identity().await;
+    let identity = client.identity().await?;
     let mut mine: Vec<CommentJson> = comments
         .into_iter()
         .filter(|c| {

@@ -635,7 +635,7 @@ async fn reviewing_300_changed_files_costs_six_graphql_queries_instead_of_600_re
             .await
             .expect("review")
     };
-    client.identity().await;
+    client.identity().await.expect("identity");
 
     // when it is reviewed on a GitHub without GraphQL (files read one by
     // one, as every review read them before GraphQL),

@@ -86,7 +86,13 @@ impl BodyLimits {
 
 /// The axum router; webhook bodies are bounded by the state's [`BodyLimits`].
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    router_with(state, true)
+}
+
+/// [`router`], with `/metrics` only when `with_metrics` (it is left out
+/// when a separate metrics listener serves it).
+pub fn router_with(state: AppState, with_metrics: bool) -> Router {
+    let routes = Router::new()
         .route("/webhook", post(webhook))
         .route(
             "/incidents/pagerduty",
@@ -94,8 +100,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/incidents", post(crate::incident_endpoints::generic))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    let routes = if with_metrics {
+        routes.route("/metrics", get(metrics))
+    } else {
+        routes
+    };
+    routes.with_state(state)
+}
+
+/// The separate metrics listener's router (`PAYDOWN_METRICS_LISTEN`):
+/// `/metrics` and the probes, nothing that takes a body.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
         .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .with_state(state)
 }
 

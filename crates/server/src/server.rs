@@ -15,7 +15,7 @@ use crate::http::HttpLimits;
 use crate::intake::{Intake, WriteGate};
 use crate::metrics::Metrics;
 use crate::periodic::{Job, LeaderOptions, Periodic};
-use crate::router::{AppState, BodyLimits, router};
+use crate::router::{AppState, BodyLimits, metrics_router, router_with};
 use crate::settings::{ServeArgs, Settings, SettingsError};
 use crate::signature::WebhookSecrets;
 use crate::store::{Store, StoreError};
@@ -76,6 +76,12 @@ pub struct Server {
     metrics: Arc<Metrics>,
     stop_http: oneshot::Sender<()>,
     http: JoinHandle<std::io::Result<()>>,
+    /// The separate metrics listener, when there is one.
+    metrics_http: Option<(
+        SocketAddr,
+        oneshot::Sender<()>,
+        JoinHandle<std::io::Result<()>>,
+    )>,
     workers: WorkerPool,
     grace: Duration,
 }
@@ -117,7 +123,46 @@ impl Server {
         opts: ServerOptions,
         clock: paydown_github::Clock,
     ) -> std::io::Result<Server> {
+        Self::start_full(listener, None, store, handler, github_stats, opts, clock)
+    }
+
+    /// [`Server::start`]; with `metrics_listener`, `/metrics` is served
+    /// there (with the probes) and not on `listener`.
+    pub fn start_with_metrics(
+        listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
+        store: Store,
+        handler: Arc<dyn Handler>,
+        github_stats: Option<Arc<ApiStats>>,
+        opts: ServerOptions,
+    ) -> std::io::Result<Server> {
+        Self::start_full(
+            listener,
+            metrics_listener,
+            store,
+            handler,
+            github_stats,
+            opts,
+            paydown_github::Clock::system(),
+        )
+    }
+
+    /// The one constructor the others call.
+    #[allow(clippy::too_many_arguments)]
+    fn start_full(
+        listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
+        store: Store,
+        handler: Arc<dyn Handler>,
+        github_stats: Option<Arc<ApiStats>>,
+        opts: ServerOptions,
+        clock: paydown_github::Clock,
+    ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let metrics = Arc::new(Metrics::new());
         let kick = Arc::new(Notify::new());
         let gate = WriteGate::for_store(&store);
@@ -131,7 +176,20 @@ impl Server {
             body_limits: Arc::new(BodyLimits::new(opts.max_body_bytes, &opts.http)),
             incident_secrets: opts.incident_secrets.clone(),
         };
-        let app = router(state);
+        let metrics_http = match (metrics_listener, metrics_addr) {
+            (Some(listener), Some(addr)) => {
+                let (stop, stopped) = oneshot::channel::<()>();
+                let task = tokio::spawn(crate::http::serve(
+                    listener,
+                    metrics_router(state.clone()),
+                    opts.http.clone(),
+                    stopped,
+                ));
+                Some((addr, stop, task))
+            }
+            _ => None,
+        };
+        let app = router_with(state, metrics_http.is_none());
         let (stop_http, stopped) = oneshot::channel::<()>();
         let http = tokio::spawn(crate::http::serve(
             listener,
@@ -158,6 +216,7 @@ impl Server {
             metrics,
             stop_http,
             http,
+            metrics_http,
             workers,
             grace: opts.shutdown_grace,
         })
@@ -165,6 +224,11 @@ impl Server {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The separate metrics listener's address, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_http.as_ref().map(|(addr, _, _)| *addr)
     }
 
     pub fn store(&self) -> &Store {
@@ -179,6 +243,14 @@ impl Server {
     /// handlers finish within the grace period, releases the rest.
     pub async fn shutdown(self) -> Result<ShutdownReport, ServeError> {
         let _ = self.stop_http.send(());
+        if let Some((_, stop, task)) = self.metrics_http {
+            let _ = stop.send(());
+            match task.await {
+                Ok(Err(e)) => tracing::warn!(error = %e, "metrics listener failed"),
+                Err(e) => tracing::warn!(error = %e, "metrics listener task failed"),
+                Ok(Ok(())) => {}
+            }
+        }
         let http = match self.http.await {
             Ok(result) => result.map_err(ServeError::Http),
             Err(join) => Err(ServeError::Http(std::io::Error::other(join.to_string()))),
@@ -224,8 +296,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             addr: settings.listen,
             source,
         })?;
-    let server = Server::start(
+    let metrics_listener = match settings.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
+    let server = Server::start_with_metrics(
         listener,
+        metrics_listener,
         store.clone(),
         handler,
         Some(stats),
@@ -234,6 +315,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     .map_err(ServeError::Http)?;
     tracing::info!(
         addr = %server.local_addr(),
+        metrics = %server
+            .metrics_addr()
+            .map_or_else(|| "on the main listener".to_string(), |a| a.to_string()),
         database = store.url(),
         github = %crate::settings::url_for_logs(&settings.github_api_url),
         workers = settings.workers,

@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// Content-creating writes per installation per hour, 0 for no limit [default: 500].
     #[arg(long, env = "PAYDOWN_CONTENT_WRITES_PER_HOUR", value_name = "N")]
     pub content_writes_per_hour: Option<String>,
+    /// Serve `/metrics` (and the probes) on this separate address, and not
+    /// on the main listener [default: unset, `/metrics` on the main one].
+    #[arg(long, env = "PAYDOWN_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -147,6 +151,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("max_connections", &self.max_connections)
             .field("max_inflight_body_bytes", &self.max_inflight_body_bytes)
             .field("retention_days", &self.retention_days)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -203,6 +208,8 @@ pub struct Settings {
     pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
     /// Write pacing per installation; `None` when turned off.
     pub pacing: Option<crate::pacing::PacingLimits>,
+    /// Where `/metrics` is served instead of the main listener, if set.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -385,6 +392,16 @@ impl Settings {
             non_empty(&args.listen).unwrap_or(DEFAULT_LISTEN),
         )?;
 
+        let metrics_listen = non_empty(&args.metrics_listen)
+            .map(|text| parse_addr("PAYDOWN_METRICS_LISTEN", text))
+            .transpose()?;
+        if metrics_listen == Some(listen) {
+            return Err(SettingsError::Invalid {
+                var: "PAYDOWN_METRICS_LISTEN",
+                reason: format!("must differ from PAYDOWN_LISTEN ({listen})"),
+            });
+        }
+
         let workers = parse_num("PAYDOWN_WORKERS", &args.workers, 4usize, 1)?;
         let lease = parse_num("PAYDOWN_LEASE_SECONDS", &args.lease_seconds, 60u64, 1)?;
         let max_body_bytes = parse_num(
@@ -490,6 +507,7 @@ impl Settings {
                 non_empty(&args.pagerduty_secret),
                 non_empty(&args.incident_secret),
             ),
+            metrics_listen,
         })
     }
 }
@@ -521,6 +539,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, 4 * 1024 * 1024);
         assert_eq!(s.retention, Duration::from_secs(14 * 86_400));
         assert_eq!(s.pacing, Some(crate::pacing::PacingLimits::default()));
+        assert_eq!(s.metrics_listen, None);
         assert_eq!(s.http.header_timeout, Duration::from_secs(10));
     }
 
@@ -623,5 +642,21 @@ mod tests {
                 .verify(Some(sig.as_bytes()), b"{}")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_metrics_address_is_parsed_and_must_differ_from_the_main_one() {
+        let mut a = minimal();
+        a.metrics_listen = Some("127.0.0.1:9100".into());
+        let s = Settings::from_args(&a).unwrap();
+        assert_eq!(
+            s.metrics_listen.map(|m| m.to_string()).as_deref(),
+            Some("127.0.0.1:9100")
+        );
+        a.metrics_listen = Some("127.0.0.1:3000".into());
+        let err = Settings::from_args(&a).unwrap_err().to_string();
+        assert!(err.contains("PAYDOWN_METRICS_LISTEN"), "{err}");
+        a.metrics_listen = Some("metrics:9100".into());
+        assert!(Settings::from_args(&a).is_err());
     }
 }

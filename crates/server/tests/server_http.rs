@@ -357,12 +357,23 @@ async fn installation_created_fetches_and_stores_its_repositories_once_despite_r
         .await;
     assert_eq!((status, body), (202, json!({"status": "duplicate"})));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // then the App exchanged a token and listed the repositories exactly once,
-    assert_eq!(
-        fake.requests_matching("POST", "/app/installations/1/access_tokens")
-            .len(),
-        1
-    );
+    // then the App exchanged a token for the listing (metadata only, all
+    // repositories) and listed the repositories exactly once (each
+    // repository's backfill sync has its own token, scoped to it),
+    let tokens = fake.token_requests();
+    let listing: Vec<_> = tokens
+        .iter()
+        .filter(|(_, body)| body.get("repositories").is_none())
+        .collect();
+    assert_eq!(listing.len(), 1, "{tokens:?}");
+    assert_eq!(listing[0].1, json!({"permissions": {"metadata": "read"}}));
+    for repo in ["octo-repo", "second-repo"] {
+        let scoped = tokens
+            .iter()
+            .filter(|(_, body)| body["repositories"] == json!([repo]))
+            .count();
+        assert!(scoped <= 1, "{repo}: {tokens:?}");
+    }
     assert_eq!(
         fake.requests_matching("GET", "/installation/repositories")
             .len(),

@@ -113,7 +113,10 @@ impl GitHubHandler {
             repositories: Vec<RepoRef>,
         }
         const PER_PAGE: usize = 100;
-        let client = self.app.installation_client(id).await?;
+        let client = self
+            .app
+            .installation_client_for(id, &super::token_scopes::installation_listing())
+            .await?;
         let mut repos = Vec::new();
         for page in 1u32.. {
             let route = format!("/installation/repositories?per_page={PER_PAGE}&page={page}");

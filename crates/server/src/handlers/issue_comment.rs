@@ -31,7 +31,7 @@ impl GitHubHandler {
             .lines()
             .any(|line| line.trim_start().starts_with('@'));
         let app_slug = if mentions {
-            self.app_slug().await
+            self.app_slug().await?
         } else {
             String::new()
         };
@@ -42,7 +42,10 @@ impl GitHubHandler {
             tracing::warn!(delivery = %delivery_id, repo = %ev.repository.full_name, "issue_comment without an installation; ignored");
             return Ok(());
         };
-        let client = self.app.installation_client(installation).await?;
+        let client = self
+            .app
+            .installation_client_for(installation, &super::token_scopes::commands(&event.repo))
+            .await?;
         let in_force = self.commands_config(&client, &event, ev).await?;
         let options = RunOptions {
             app_slug,
@@ -107,14 +110,13 @@ impl GitHubHandler {
     }
 
     /// The App's slug for the `@slug verb` form, asked of GitHub once per
-    /// process; empty (mentions off) while GitHub cannot say.
-    async fn app_slug(&self) -> String {
+    /// process. While GitHub cannot say, the delivery fails (transient) and
+    /// is retried: a `@slug` command is neither dropped nor answered as if
+    /// it were someone else's mention.
+    async fn app_slug(&self) -> Result<String, HandlerError> {
         // Cached by the App client, which also uses it to tell its own
         // comments from other bots'.
-        self.app.slug().await.unwrap_or_else(|| {
-            tracing::warn!("cannot read the App's slug; @mention commands are off until it can");
-            String::new()
-        })
+        Ok(self.app.try_slug().await?)
     }
 }
 

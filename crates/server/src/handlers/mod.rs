@@ -13,7 +13,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use paydown_github::{Client, GitHubApp, GitHubError, Repo};
+use paydown_github::{Client, GitHubApp, GitHubError, Repo, TokenScope};
 use paydown_sync::{ConfigInForce, SyncError};
 use serde::{Deserialize, Serialize};
 
@@ -239,4 +239,40 @@ fn repo_pairs(repos: &[RepoRef]) -> Result<Vec<(i64, String)>, HandlerError> {
         .iter()
         .map(|r| Ok((db_id(r.id)?, r.full_name.clone())))
         .collect()
+}
+
+/// The installation token each kind of job works with: the one repository
+/// it touches and only the permissions it needs, so a job (or a hostile
+/// payload steering one) cannot reach another repository or write what its
+/// work never writes. GitHub answers 404 / 403 beyond the scope.
+pub mod token_scopes {
+    use super::{Repo, TokenScope};
+
+    /// A sync (push, `paydown.sync` job, backfill): reads code, config and
+    /// merged pull requests; writes debt issues, labels and the dashboard.
+    pub fn sync(repo: &Repo) -> TokenScope {
+        TokenScope::repository(repo)
+            .read("contents")
+            .write("issues")
+            .read("pull_requests")
+    }
+
+    /// A pull request: its report comment (an issue comment), the debt
+    /// report and drift check runs.
+    pub fn pull_request(repo: &Repo) -> TokenScope {
+        sync(repo).write("checks")
+    }
+
+    /// Slash commands: reply, reactions, labels; on a pull request
+    /// `classify`, `points` and `accept-drift` re-run the drift check and
+    /// `scan` the review, so they need what a pull request job needs.
+    pub fn commands(repo: &Repo) -> TokenScope {
+        pull_request(repo)
+    }
+
+    /// Listing an installation's repositories spans them all; it needs
+    /// nothing but metadata.
+    pub fn installation_listing() -> TokenScope {
+        TokenScope::installation().read("metadata")
+    }
 }

@@ -81,7 +81,10 @@ impl GitHubHandler {
         };
         let full_name = ev.repository.full_name.as_str();
         let repo = Repo::parse(full_name)?;
-        let client = self.app.installation_client(installation).await?;
+        let client = self
+            .app
+            .installation_client_for(installation, &super::token_scopes::pull_request(&repo))
+            .await?;
         let pr = &ev.pull_request;
         // The budget rules of the branch the PR merges into (the last valid
         // ones while its config file is invalid; the review reports a PR

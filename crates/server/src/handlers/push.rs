@@ -91,7 +91,10 @@ impl GitHubHandler {
         push: Option<PushFrom<'_>>,
     ) -> Result<(), HandlerError> {
         let repo = Repo::parse(full_name)?;
-        let client = self.app.installation_client(installation).await?;
+        let client = self
+            .app
+            .installation_client_for(installation, &super::token_scopes::sync(&repo))
+            .await?;
         // Without a push (a sync job, a merge) the head is read once here,
         // for the budget sections and the sync alike.
         let head = match head {

@@ -335,3 +335,16 @@ pub(crate) fn duration_ms(d: Duration) -> i64 {
 pub(crate) fn to_datetime(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
+
+/// A statement slower than this is logged at warn level.
+pub const SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
+/// sqlx logs every statement at debug level by default: with the workers
+/// polling the queue, `RUST_LOG=debug` would print the claim SQL several
+/// times a second and drown everything else. Statements are logged at
+/// trace level instead; slow ones still warn.
+pub(crate) fn quiet_statements<O: sqlx::ConnectOptions>(options: O) -> O {
+    options
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT)
+}

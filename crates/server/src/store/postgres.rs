@@ -15,6 +15,7 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<PgPool, StoreEr
         url: redacted.to_owned(),
         source,
     })?;
+    let options = super::quiet_statements(options);
     let pool = PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(Duration::from_secs(10))

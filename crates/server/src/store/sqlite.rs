@@ -57,10 +57,12 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<Pools, StoreErr
     } else {
         SqliteConnectOptions::new().filename(url)
     };
-    let options = options
-        .create_if_missing(true)
-        .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+    let options = super::quiet_statements(
+        options
+            .create_if_missing(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true),
+    );
     let pool_options = if in_memory {
         // Every connection would otherwise see its own empty database.
         SqlitePoolOptions::new()
