@@ -103,7 +103,7 @@ impl ExistingIssue {
         }
     }
 
-    fn has_label(&self, label: &str) -> bool {
+    pub fn has_label(&self, label: &str) -> bool {
         self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
     }
 }
