@@ -58,6 +58,7 @@ pub async fn dashboard_sections(
             &fetched
         }
     };
-    let ledger = Ledger::build(config, calendar, records)?;
+    let mut ledger = Ledger::build(config, calendar, records)?;
+    crate::fetch::apply_hot_boost(client, repo, config, &mut ledger, now).await?;
     Ok(render_sections(&ledger, now))
 }

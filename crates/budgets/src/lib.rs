@@ -24,8 +24,9 @@ pub use drift::{
     status_text, write_drift,
 };
 pub use fetch::{
-    CommentFacts, PullRequestInfo, fetch_calendar, fetch_comment_facts, fetch_ledger,
-    fetch_pr_record, fetch_pull_request, fetch_records, window_start,
+    CommentFacts, PullRequestInfo, apply_hot_boost, fetch_calendar, fetch_comment_facts,
+    fetch_hot_items, fetch_ledger, fetch_pr_record, fetch_pull_request, fetch_records,
+    window_start,
 };
 pub use records::{
     RECORD_MARKER_PREFIX, Record, RecordKind, apply_records, parse_records, record_marker,

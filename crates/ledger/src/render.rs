@@ -58,6 +58,10 @@ pub fn sticky_comment(
     }
     out.push_str(&budget_sentence(verdict));
     out.push_str("\n\n");
+    if let Some(hot) = hot_sentence(verdict) {
+        out.push_str(&hot);
+        out.push_str("\n\n");
+    }
     out.push_str(&numbers(verdict));
     if verdict.drifting && verdict.accepted.is_none() {
         let _ = writeln!(
@@ -128,6 +132,10 @@ pub fn status_reply(verdict: &DriftVerdict, classification: &Classification) -> 
     );
     out.push_str(&budget_sentence(verdict));
     out.push_str("\n\n");
+    if let Some(hot) = hot_sentence(verdict) {
+        out.push_str(&hot);
+        out.push_str("\n\n");
+    }
     out.push_str(&numbers(verdict));
     let state = match (&verdict.accepted, verdict.drifting) {
         (_, false) => "Within budget.".to_string(),
@@ -184,6 +192,34 @@ fn budget_sentence(v: &DriftVerdict) -> String {
             v.allowance
         ),
     }
+}
+
+/// Why the reservation is raised: the hot items, by issue, with titles
+/// made inert (they are code text).
+fn hot_sentence(v: &DriftVerdict) -> Option<String> {
+    if v.boost_bp == 0 || v.hot.is_empty() {
+        return None;
+    }
+    const LISTED: usize = 10;
+    let mut items: Vec<String> = v
+        .hot
+        .iter()
+        .take(LISTED)
+        .map(|h| format!("#{} {}", h.number, cell(&h.title)))
+        .collect();
+    if v.hot.len() > LISTED {
+        items.push(format!("and {} more", v.hot.len() - LISTED));
+    }
+    Some(format!(
+        "🔥 The reservation includes **+{}** (`sprints.hot_share_boost`) because {} hot (incident spike): {}.",
+        percent_bp(v.boost_bp),
+        if v.hot.len() == 1 {
+            "this debt item is"
+        } else {
+            "these debt items are"
+        },
+        items.join("; ")
+    ))
 }
 
 fn numbers(v: &DriftVerdict) -> String {
@@ -556,6 +592,35 @@ mod tests {
         let ledger = build(&cfg, &prs);
         let sprint = ledger.sprint_for_pr(&prs[2], day(10, 0)).unwrap();
         evaluate_pr(&ledger, &sprint, &prs[2])
+    }
+
+    #[test]
+    fn drift_comment_names_the_hot_items_that_raised_the_reservation() {
+        // Given a drifting PR whose reservation was raised by two hot items,
+        // one with a title that tries to mention a team,
+        let mut v = third_pr_verdict(false, "feature");
+        v.boost_bp = 1_000;
+        v.hot = vec![
+            crate::ledger::HotItem {
+                number: 12,
+                title: "FIXME: retries, cc @acme/payments".into(),
+            },
+            crate::ledger::HotItem {
+                number: 15,
+                title: "HACK: cache".into(),
+            },
+        ];
+        // when the comment is rendered, then it names both, mentioning nobody.
+        let body = sticky_comment(&v, "/debt", Permission::Maintain);
+        assert!(
+            body.contains(
+                "The reservation includes **+10%** (`sprints.hot_share_boost`) because these debt items are hot (incident spike): #12 FIXME: retries, cc @\u{200b}acme/payments; #15 HACK: cache."
+            ),
+            "{body}"
+        );
+        // Without a boost nothing is said.
+        v.boost_bp = 0;
+        assert!(!sticky_comment(&v, "/debt", Permission::Maintain).contains("hot_share_boost"));
     }
 
     #[test]
