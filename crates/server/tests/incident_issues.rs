@@ -169,3 +169,69 @@ async fn an_incident_issue_in_a_listed_ops_repository_counts_for_the_debt_reposi
     assert!(body.contains("Payments outage"), "{body}");
     app.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_first_sync_after_install_backfills_existing_incident_issues_once() {
+    // Given an incident issue (closed: it still counts) that exists before
+    // paydown is installed, which an annotation names with `incident=#N`,
+    let fake = FakeGitHub::start().await;
+    let repo = fake.repo(REPO);
+    let incident = repo.add_issue(
+        NewIssue::new("Double charges in checkout")
+            .labels(&["incident"])
+            .closed(),
+    );
+    repo.set_files(
+        "main",
+        &[(
+            "src/pay.rs",
+            &format!("// FIXME(incident=#{incident}): retries double-charge\n"),
+        )],
+    );
+    let app = TestApp::start(&fake).await;
+    let install = json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
+        "repositories": [{"id": 1, "name": "octo-repo", "full_name": REPO, "private": false}],
+        "sender": {"login": "alice", "id": 2, "type": "User"},
+    });
+
+    // when the App is installed (no `issues` event ever arrived),
+    app.deliver("installation", &install).await;
+
+    // then the first sync listed the incident issues by label and counts it,
+    let debt = debt_issues(&fake);
+    assert_eq!(debt.len(), 1, "{debt:#?}");
+    let body = repo.issue(debt[0].number).unwrap().body.unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 1 in 90 days, 1 all time"),
+        "{body}"
+    );
+    assert!(body.contains("Double charges in checkout"), "{body}");
+
+    // and a later sync (a push) does not list them again.
+    let before = repo.head("main").unwrap();
+    repo.set_files(
+        "main",
+        &[(
+            "src/pay.rs",
+            &format!("// FIXME(incident=#{incident}): retries double-charge\n// TODO: more\n"),
+        )],
+    );
+    fake.clear_requests();
+    app.deliver("push", &fake.push_payload(REPO, "main", &before, "alice"))
+        .await;
+    assert_eq!(debt_issues(&fake).len(), 2, "the push was synced");
+    let listings: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("labels=incident"))
+        })
+        .collect();
+    assert!(listings.is_empty(), "{listings:#?}");
+    app.server.shutdown().await.unwrap();
+}

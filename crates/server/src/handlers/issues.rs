@@ -8,12 +8,18 @@
 use std::collections::BTreeSet;
 
 use paydown_config::Config;
+use paydown_github::{Client, Repo, encode_segment};
 use paydown_incidents::{Incident, Status, extract_references, parse_severity};
 
 use super::{GitHubHandler, HandlerError};
+use crate::events::Issue;
 use crate::events::IssuesEvent;
 use crate::incident_endpoints::{IncidentChange, parse_delivery};
 use crate::store::Claimed;
+
+/// Per repository: the (repository, label) pairs whose incident issues were
+/// backfilled.
+const BACKFILL_KEY: &str = "incidents.backfill";
 
 /// A repository of an installation and the config it goes by.
 struct Reader {
@@ -68,14 +74,83 @@ impl GitHubHandler {
     }
 
     /// The config in force for a sync of `full_name` when the caller has
-    /// only the kept text.
+    /// only the kept text. The first sync after install (and the first
+    /// after `incidents.labels` or `incidents.repositories` gain an entry)
+    /// backfills the incident issues that already exist.
     pub(super) async fn incidents_for_kept(
         &self,
+        client: &Client,
         full_name: &str,
         kept: Option<&str>,
     ) -> Result<Option<Vec<Incident>>, HandlerError> {
         let config = paydown_sync::resolve_config(kept, None).config;
+        self.backfill_incidents(client, full_name, &config).await?;
         self.incidents_for_sync(full_name, &config).await
+    }
+
+    /// Lists, by label, the incident issues of `full_name` and of its
+    /// `incidents.repositories` (same installation, so the same token) and
+    /// stores them, once per (repository, label): which pairs are done is
+    /// kept per repository, so later syncs ask GitHub nothing. The listing
+    /// goes through the installation's client, paced like every request. A
+    /// repository the token cannot read is logged and tried again next sync.
+    async fn backfill_incidents(
+        &self,
+        client: &Client,
+        full_name: &str,
+        config: &Config,
+    ) -> Result<(), HandlerError> {
+        let mut done: BTreeSet<String> = self
+            .store
+            .repo_state_get(full_name, BACKFILL_KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        let mut repositories = vec![full_name.to_string()];
+        repositories.extend(config.incidents.repositories.iter().cloned());
+        let mut listed = false;
+        for name in &repositories {
+            let Ok(repo) = Repo::parse(name) else {
+                continue;
+            };
+            for label in &config.incidents.labels {
+                let pair = format!("{}\t{}", name.to_ascii_lowercase(), label.to_lowercase());
+                if done.contains(&pair) {
+                    continue;
+                }
+                let route = repo.route(&format!(
+                    "/issues?state=all&labels={}",
+                    encode_segment(label)
+                ));
+                let issues: Vec<Issue> = match client.get_all(&route).await {
+                    Ok(issues) => issues,
+                    Err(error) => {
+                        tracing::warn!(repo = %full_name, source = %name, %label, %error,
+                            "cannot list incident issues; retried on the next sync");
+                        continue;
+                    }
+                };
+                for issue in issues.iter().filter(|i| i.pull_request.is_none()) {
+                    let home = name.to_ascii_lowercase();
+                    let id = format!("{home}#{}", issue.number);
+                    let incident = incident_of(issue, &home, &id);
+                    let before = self.store.incident("github", &id).await?;
+                    if !before.is_some_and(|(b, _)| b == incident) {
+                        self.store.upsert_incident(&incident, None).await?;
+                    }
+                }
+                done.insert(pair);
+                listed = true;
+            }
+        }
+        if listed {
+            let json = serde_json::to_string(&done)
+                .map_err(|e| HandlerError::Other(format!("backfill state: {e}")))?;
+            self.store
+                .repo_state_put(full_name, BACKFILL_KEY, &json)
+                .await?;
+        }
+        Ok(())
     }
 
     /// An `issues` event: the issue is an incident while it carries one of
@@ -196,9 +271,13 @@ impl GitHubHandler {
     }
 }
 
-/// The incident an incident issue is.
+/// The incident an incident issue of an event is.
 fn issue_incident(ev: &IssuesEvent, id: &str) -> Incident {
-    let issue = &ev.issue;
+    incident_of(&ev.issue, &ev.repository.full_name.to_ascii_lowercase(), id)
+}
+
+/// The incident an incident issue of `home` (`owner/name`, lower case) is.
+fn incident_of(issue: &Issue, home: &str, id: &str) -> Incident {
     let body = issue.body.as_deref().unwrap_or("");
     let closed = issue.state.as_deref() == Some("closed");
     let severity = issue.labels.iter().find_map(|l| {
@@ -215,7 +294,7 @@ fn issue_incident(ev: &IssuesEvent, id: &str) -> Incident {
         number: Some(issue.number),
         title: issue.title.clone(),
         url: issue.html_url.clone(),
-        repository: Some(ev.repository.full_name.to_ascii_lowercase()),
+        repository: Some(home.to_string()),
         status: if closed {
             Status::Resolved
         } else {

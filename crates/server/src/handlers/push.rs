@@ -129,7 +129,7 @@ impl GitHubHandler {
             .budget_sections(&client, &repo, full_name, &head, kept_config)
             .await?;
         let incidents = self
-            .incidents_for_kept(full_name, last_valid.as_deref())
+            .incidents_for_kept(&client, full_name, last_valid.as_deref())
             .await?;
         let options = SyncOptions {
             head: Some(head),
