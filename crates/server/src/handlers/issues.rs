@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use paydown_config::Config;
 use paydown_github::{Client, Repo, encode_segment};
-use paydown_incidents::{Incident, Status, extract_references, parse_severity};
+use paydown_incidents::{Incident, IssueFacts, from_issue};
 
 use super::{GitHubHandler, HandlerError};
 use crate::events::Issue;
@@ -276,33 +276,25 @@ fn issue_incident(ev: &IssuesEvent, id: &str) -> Incident {
     incident_of(&ev.issue, &ev.repository.full_name.to_ascii_lowercase(), id)
 }
 
-/// The incident an incident issue of `home` (`owner/name`, lower case) is.
+/// The incident an incident issue of `home` (`owner/name`, lower case) is:
+/// the shared reading of `paydown_incidents`, so the Action and `paydown
+/// report --incidents` see the same incident.
 fn incident_of(issue: &Issue, home: &str, id: &str) -> Incident {
-    let body = issue.body.as_deref().unwrap_or("");
-    let closed = issue.state.as_deref() == Some("closed");
-    let severity = issue.labels.iter().find_map(|l| {
-        let name = l.name.to_lowercase();
-        parse_severity(
-            name.strip_prefix("severity:")
-                .or(name.strip_prefix("sev:"))
-                .unwrap_or(&name),
-        )
-    });
-    Incident {
-        source: "github".into(),
-        id: id.to_string(),
-        number: Some(issue.number),
-        title: issue.title.clone(),
-        url: issue.html_url.clone(),
-        repository: Some(home.to_string()),
-        status: if closed {
-            Status::Resolved
-        } else {
-            Status::Triggered
+    let labels: Vec<String> = issue.labels.iter().map(|l| l.name.clone()).collect();
+    let mut incident = from_issue(
+        &IssueFacts {
+            repository: home,
+            number: issue.number,
+            title: &issue.title,
+            body: issue.body.as_deref().unwrap_or(""),
+            url: issue.html_url.as_deref(),
+            closed: issue.state.as_deref() == Some("closed"),
+            created_at: issue.created_at,
+            closed_at: issue.closed_at,
+            labels: &labels,
         },
-        severity,
-        started_at: issue.created_at.unwrap_or_else(chrono::Utc::now),
-        resolved_at: if closed { issue.closed_at } else { None },
-        references: extract_references(&format!("{}\n{body}", issue.title)),
-    }
+        chrono::Utc::now(),
+    );
+    incident.id = id.to_string();
+    incident
 }
