@@ -478,11 +478,6 @@ async fn sync(
     config: Config,
     head: Option<Head>,
 ) -> Result<ActionReport, ActionError> {
-    // The dashboard's sprint budget, from the API (a workflow keeps no cache).
-    let sections =
-        paydown_budgets::dashboard_sections(client, repo, &config, None, chrono::Utc::now())
-            .await
-            .map_err(|e| ActionError::GitHub(e.to_string()))?;
     // The incident issues of the repository and of `incidents.repositories`
     // (the Action cannot receive PagerDuty or generic incident webhooks).
     // Reading them is best effort: without them the sync leaves the
@@ -499,6 +494,21 @@ async fn sync(
         }
     };
     let incident_count = incidents.as_ref().map_or(0, Vec::len);
+    // The dashboard's sprint budget, from the API (a workflow keeps no
+    // cache), with the incidents per sprint.
+    let starts: Option<Vec<chrono::DateTime<chrono::Utc>>> = incidents
+        .as_ref()
+        .map(|list| list.iter().map(|i| i.started_at).collect());
+    let sections = paydown_budgets::dashboard_sections_with_incidents(
+        client,
+        repo,
+        &config,
+        None,
+        chrono::Utc::now(),
+        starts.as_deref(),
+    )
+    .await
+    .map_err(|e| ActionError::GitHub(e.to_string()))?;
     let options = SyncOptions {
         dry_run: env.inputs.dry_run,
         head,

@@ -756,6 +756,10 @@ async fn incident_issues_are_counted_on_issues_events_and_on_schedule() {
         dashboard.contains(&format!("## Hot\n\n- #{debt} FIXME")),
         "{dashboard}"
     );
+    assert!(
+        dashboard.contains("| Sprint | Ops share | Incidents |"),
+        "{dashboard}"
+    );
 
     // an `issues` event on an issue that is no incident does nothing,
     let other = repo.add_issue(NewIssue::new("Question"));

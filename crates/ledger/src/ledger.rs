@@ -209,6 +209,12 @@ pub struct SprintLedger {
     pub totals: Split,
     /// Share of counted points that were debt work (0..=1), `None` when nothing was merged.
     pub debt_share: Option<f64>,
+    /// Share of counted points that were ops work (unplanned,
+    /// firefighting): the interest the debt costs. `None` when nothing was merged.
+    pub ops_share: Option<f64>,
+    /// Incidents that started in the sprint, when the caller reads
+    /// incidents ([`Ledger::set_incidents`]).
+    pub incidents: Option<u32>,
     /// Whether the merged totals meet the drift condition.
     pub drifting: bool,
     /// Merged PRs by merge time (then number), ignored ones included with zero split.
@@ -227,6 +233,8 @@ impl SprintLedger {
             tolerance: Amount::default(),
             totals: Split::default(),
             debt_share: None,
+            ops_share: None,
+            incidents: None,
             drifting: false,
             prs: Vec::new(),
             accepted: Vec::new(),
@@ -248,6 +256,7 @@ impl SprintLedger {
         self.allowance = budget.allowance(merged);
         self.tolerance = budget.tolerance(merged);
         self.debt_share = (merged > 0).then(|| totals.debt as f64 / merged as f64);
+        self.ops_share = (merged > 0).then(|| totals.ops as f64 / merged as f64);
         self.drifting = budget.over(totals);
     }
 }
@@ -266,6 +275,8 @@ pub struct Ledger {
     budget: Budget,
     /// Items hot now; with a `hot_share_boost`, they raise the reservation.
     hot: Vec<HotItem>,
+    /// Start times of the incidents the repository reads, when known.
+    incident_starts: Option<Vec<DateTime<Utc>>>,
     work: Work,
     calendar: Calendar,
     sprints: BTreeMap<SprintId, SprintLedger>,
@@ -285,6 +296,7 @@ impl Ledger {
         let mut ledger = Self {
             budget,
             hot: Vec::new(),
+            incident_starts: None,
             work: config.work.clone(),
             calendar,
             sprints: BTreeMap::new(),
@@ -398,10 +410,22 @@ impl Ledger {
 
     /// A sprint's ledger, empty when nothing was merged in it.
     pub fn sprint(&self, sprint: &Sprint) -> SprintLedger {
-        self.sprints
+        let mut out = self
+            .sprints
             .get(&sprint.id)
             .cloned()
-            .unwrap_or_else(|| SprintLedger::new(sprint.clone(), &self.budget))
+            .unwrap_or_else(|| SprintLedger::new(sprint.clone(), &self.budget));
+        if let Some(starts) = &self.incident_starts {
+            let n = starts.iter().filter(|at| sprint.contains(**at)).count();
+            out.incidents = Some(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        out
+    }
+
+    /// Records when the repository's incidents started, so each sprint
+    /// shows how many it had (the interest paid, next to the ops share).
+    pub fn set_incidents(&mut self, starts: impl IntoIterator<Item = DateTime<Utc>>) {
+        self.incident_starts = Some(starts.into_iter().collect());
     }
 
     /// The ledgers of the sprint `now` falls in and up to `count − 1` before it, oldest first.
