@@ -5,11 +5,11 @@
 //! priority and `debt:hot` like everything else (so an unchanged count
 //! writes nothing).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use paydown_config::Config;
 use paydown_github::{Client, Repo, encode_segment};
-use paydown_incidents::{Incident, IssueFacts, from_issue};
+use paydown_incidents::{Incident, IssueFacts, Reference, from_issue};
 
 use super::{GitHubHandler, HandlerError};
 use crate::events::Issue;
@@ -20,6 +20,9 @@ use crate::store::Claimed;
 /// Per repository: the (repository, label) pairs whose incident issues were
 /// backfilled.
 const BACKFILL_KEY: &str = "incidents.backfill";
+
+/// Per repository: issue number → debt issues `/debt link` linked it to.
+const LINKS_KEY: &str = "incidents.links";
 
 /// A repository of an installation and the config it goes by.
 struct Reader {
@@ -133,7 +136,8 @@ impl GitHubHandler {
                 for issue in issues.iter().filter(|i| i.pull_request.is_none()) {
                     let home = name.to_ascii_lowercase();
                     let id = format!("{home}#{}", issue.number);
-                    let incident = incident_of(issue, &home, &id);
+                    let mut incident = incident_of(issue, &home, &id);
+                    self.add_links(&home, issue.number, &mut incident).await?;
                     let before = self.store.incident("github", &id).await?;
                     if !before.is_some_and(|(b, _)| b == incident) {
                         self.store.upsert_incident(&incident, None).await?;
@@ -190,7 +194,9 @@ impl GitHubHandler {
                 .iter()
                 .any(|l| labels.contains(&l.name.to_lowercase()));
         let changed = if is_incident {
-            let incident = issue_incident(ev, &id);
+            let mut incident = issue_incident(ev, &id);
+            self.add_links(&home, ev.issue.number, &mut incident)
+                .await?;
             let before = self.store.incident("github", &id).await?;
             if before.is_some_and(|(b, _)| b == incident) {
                 false
@@ -204,6 +210,84 @@ impl GitHubHandler {
         if changed {
             for r in &readers {
                 self.queue_sync(&r.full_name, r.installation, delivery_id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `/debt link` links of issue `number` of `home`, kept per
+    /// repository (the issue's body does not hold them).
+    async fn links(&self, home: &str) -> Result<BTreeMap<u64, BTreeSet<u64>>, HandlerError> {
+        Ok(self
+            .store
+            .repo_state_get(&home.to_ascii_lowercase(), LINKS_KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    /// Adds the `/debt link` links of the issue to `incident`'s references.
+    async fn add_links(
+        &self,
+        home: &str,
+        number: u64,
+        incident: &mut Incident,
+    ) -> Result<(), HandlerError> {
+        if let Some(debt) = self.links(home).await?.get(&number) {
+            for &n in debt {
+                let link = Reference::Issue {
+                    repository: None,
+                    number: n,
+                };
+                if !incident.references.contains(&link) {
+                    incident.references.push(link);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `/debt link #N` on issue `number` of `home`: kept (a later edit of
+    /// the issue keeps it), and when the issue is a stored incident, it
+    /// links now and its readers are synced. A link made before the issue
+    /// is labelled an incident counts once it is.
+    pub(super) async fn record_incident_links(
+        &self,
+        home: &str,
+        number: u64,
+        debt: &[u64],
+        delivery_id: &str,
+    ) -> Result<(), HandlerError> {
+        let mut links = self.links(home).await?;
+        let entry = links.entry(number).or_default();
+        let before = entry.len();
+        entry.extend(debt.iter().copied());
+        if entry.len() == before {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&links)
+            .map_err(|e| HandlerError::Other(format!("incident links: {e}")))?;
+        self.store
+            .repo_state_put(&home.to_ascii_lowercase(), LINKS_KEY, &json)
+            .await?;
+        let id = paydown_incidents::issue_id(home, number);
+        let Some((mut incident, service)) = self.store.incident("github", &id).await? else {
+            return Ok(());
+        };
+        self.add_links(home, number, &mut incident).await?;
+        self.store
+            .upsert_incident(&incident, service.as_deref())
+            .await?;
+        for r in self.readers().await? {
+            let reads = r.full_name.eq_ignore_ascii_case(home)
+                || r.config
+                    .incidents
+                    .repositories
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(home));
+            if reads {
+                self.queue_sync(&r.full_name, r.installation, &format!("link:{delivery_id}"))
                     .await?;
             }
         }
