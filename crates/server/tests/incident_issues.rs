@@ -105,7 +105,7 @@ async fn three_incident_issues_make_the_debt_issue_p1_and_hot_with_one_comment()
             .contains("| Incidents | 3 in 90 days")
     );
 
-    // and the same delivery again writes nothing.
+    // the same delivery again writes nothing,
     fake.clear_requests();
     app.deliver(
         "issues",
@@ -113,6 +113,34 @@ async fn three_incident_issues_make_the_debt_issue_p1_and_hot_with_one_comment()
     )
     .await;
     assert_eq!(fake.count_writes(), 0);
+
+    // and when the rate decays (the incidents are two weeks old by the
+    // time the next one arrives, unrelated to #n), the label goes while
+    // the counts and the band stay, with no new comment.
+    // (hours apart, or they would be one alert storm)
+    for (k, number) in incidents[1..].iter().copied().chain([fourth]).enumerate() {
+        repo.edit_issue(number, |i| {
+            i.created_at = chrono::Utc::now()
+                - chrono::Duration::days(14)
+                - chrono::Duration::hours(5 * k as i64);
+        });
+    }
+    let later = repo.add_issue(NewIssue::new("Unrelated outage").labels(&["incident"]));
+    for number in incidents[1..].iter().copied().chain([fourth, later]) {
+        app.deliver(
+            "issues",
+            &fake.issues_payload(REPO, number, "edited", "alice", None),
+        )
+        .await;
+    }
+    let issue = repo.issue(n).unwrap();
+    let labels: Vec<&str> = issue.labels.iter().map(|l| l.as_str()).collect();
+    assert!(!labels.contains(&"debt:hot"), "{labels:?}");
+    assert!(labels.contains(&"debt:P1"), "{labels:?}");
+    assert!(
+        fake.take_comments(REPO, n).is_empty(),
+        "no comment on decay"
+    );
     app.server.shutdown().await.unwrap();
 }
 
@@ -233,5 +261,80 @@ async fn the_first_sync_after_install_backfills_existing_incident_issues_once() 
         })
         .collect();
     assert!(listings.is_empty(), "{listings:#?}");
+    app.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn debt_link_on_an_incident_issue_counts_and_survives_an_edit() {
+    // Given an installed repository whose TODO has its debt issue, and an
+    // incident issue that does not mention it,
+    let fake = FakeGitHub::start().await;
+    let repo = fake.repo(REPO);
+    repo.set_files(
+        "main",
+        &[("src/pay.rs", "// TODO: retries double-charge\n")],
+    );
+    let app = TestApp::start(&fake).await;
+    let install = json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
+        "repositories": [{"id": 1, "name": "octo-repo", "full_name": REPO, "private": false}],
+        "sender": {"login": "alice", "id": 2, "type": "User"},
+    });
+    app.deliver("installation", &install).await;
+    let n = debt_issues(&fake)[0].number;
+    let incident = repo.add_issue(NewIssue::new("Checkout down").labels(&["incident"]));
+    app.deliver(
+        "issues",
+        &fake.issues_payload(REPO, incident, "opened", "alice", None),
+    )
+    .await;
+    assert!(
+        !repo
+            .issue(n)
+            .unwrap()
+            .body
+            .unwrap_or_default()
+            .contains("| Incidents |"),
+        "not linked yet"
+    );
+
+    // when a maintainer links it with `/debt link #n`,
+    repo.set_permission("alice", fake_github::Permission::Write);
+    let comment = repo.add_comment(incident, "alice", &format!("/debt link #{n}"));
+    app.deliver(
+        "issue_comment",
+        &fake.issue_comment_payload(REPO, comment, "created", None),
+    )
+    .await;
+
+    // then the debt issue counts it,
+    let body = repo.issue(n).unwrap().body.unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 1 in 90 days, 1 all time"),
+        "{body}"
+    );
+    let replies = fake.take_comments(REPO, incident);
+    assert_eq!(replies.len(), 1, "{replies:#?}");
+    assert!(
+        replies[0]
+            .body
+            .contains(&format!("Linked this incident to debt issue #{n}")),
+        "{}",
+        replies[0].body
+    );
+
+    // and an edit of the incident (its body still silent about #n) keeps the link.
+    repo.edit_issue(incident, |i| i.body = Some("Postmortem pending.".into()));
+    app.deliver(
+        "issues",
+        &fake.issues_payload(REPO, incident, "edited", "alice", None),
+    )
+    .await;
+    let body = repo.issue(n).unwrap().body.unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 1 in 90 days, 1 all time"),
+        "{body}"
+    );
     app.server.shutdown().await.unwrap();
 }
