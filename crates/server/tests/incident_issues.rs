@@ -68,6 +68,29 @@ async fn three_incident_issues_make_the_debt_issue_p1_and_hot_with_one_comment()
         hot[0].body
     );
 
+    // the dashboard ranks it by impact, names it hot, charts its incidents
+    // per week and counts the incidents of the sprint,
+    let dashboard = support::dashboards(&fake)[0]
+        .body
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        dashboard.contains(&format!("| 1 | #{n} | TODO: retries double-charge | P1 |")),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains(&format!("## Hot\n\n- #{n} TODO")),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("title \"Incidents per week (week starting)\""),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("| Sprint | Ops share | Incidents |"),
+        "{dashboard}"
+    );
+
     // a fourth incident in the same episode adds no second comment,
     let fourth = repo.add_issue(
         NewIssue::new("Checkout down 4")
