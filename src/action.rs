@@ -404,6 +404,29 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
                 Event::IssueComment(_) => {
                     comment(&client, env, &workspace_config()?, &payload).await
                 }
+                Event::Issues(ev) => {
+                    // An incident issue changed: re-count by syncing (the
+                    // planner writes only what differs). An issue that may
+                    // have stopped being one (unlabeled, deleted,
+                    // transferred) counts too; other issues are not incidents.
+                    let config = workspace_config()?;
+                    let labels = &config.incidents.labels;
+                    let incident = ev
+                        .issue
+                        .labels
+                        .iter()
+                        .any(|l| labels.iter().any(|x| x.eq_ignore_ascii_case(&l.name)));
+                    let maybe_was =
+                        matches!(ev.action.as_str(), "unlabeled" | "deleted" | "transferred");
+                    if ev.issue.pull_request.is_none() && (incident || maybe_was) {
+                        sync(&client, &repo, env, config, None).await
+                    } else {
+                        Ok(not_acted_on(&format!(
+                            "`issues` event on #{}: not an incident issue (`incidents.labels`).",
+                            ev.issue.number
+                        )))
+                    }
+                }
                 other => Ok(not_acted_on(&format!(
                     "paydown does nothing on `{}` events.",
                     other.name()
@@ -455,16 +478,43 @@ async fn sync(
     config: Config,
     head: Option<Head>,
 ) -> Result<ActionReport, ActionError> {
-    // The dashboard's sprint budget, from the API (a workflow keeps no cache).
-    let sections =
-        paydown_budgets::dashboard_sections(client, repo, &config, None, chrono::Utc::now())
-            .await
-            .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    // The incident issues of the repository and of `incidents.repositories`
+    // (the Action cannot receive PagerDuty or generic incident webhooks).
+    // Reading them is best effort: without them the sync leaves the
+    // priority and hot labels alone.
+    let mut warnings = Vec::new();
+    let incidents = match paydown_sync::fetch::incident_issues(client, repo, &config).await {
+        Ok((incidents, skipped)) => {
+            warnings.extend(skipped);
+            (!incidents.is_empty()).then_some(incidents)
+        }
+        Err(e) => {
+            warnings.push(format!("cannot list incident issues: {e}"));
+            None
+        }
+    };
+    let incident_count = incidents.as_ref().map_or(0, Vec::len);
+    // The dashboard's sprint budget, from the API (a workflow keeps no
+    // cache), with the incidents per sprint.
+    let starts: Option<Vec<chrono::DateTime<chrono::Utc>>> = incidents
+        .as_ref()
+        .map(|list| list.iter().map(|i| i.started_at).collect());
+    let sections = paydown_budgets::dashboard_sections_with_incidents(
+        client,
+        repo,
+        &config,
+        None,
+        chrono::Utc::now(),
+        starts.as_deref(),
+    )
+    .await
+    .map_err(|e| ActionError::GitHub(e.to_string()))?;
     let options = SyncOptions {
         dry_run: env.inputs.dry_run,
         head,
         config: Some(config),
         dashboard_sections: sections.into(),
+        incidents,
         ..SyncOptions::for_api(&env.api_url)
     };
     let outcome = match paydown_sync::sync_repository(client, repo, &options).await {
@@ -489,6 +539,12 @@ async fn sync(
         outcome.branch,
         &outcome.sha[..outcome.sha.len().min(12)]
     );
+    if incident_count > 0 {
+        let _ = writeln!(
+            summary,
+            "{incident_count} incident issues counted for priority and `debt:hot`.\n"
+        );
+    }
     summary.push_str("```\n");
     summary.push_str(&crate::output::sync_text(&outcome));
     summary.push_str("```\n");
@@ -521,6 +577,9 @@ async fn sync(
     }
     if !refusals.is_empty() {
         report.refused_for_permissions(&refusals);
+    }
+    for warning in &warnings {
+        report.warn(warning);
     }
     Ok(report)
 }

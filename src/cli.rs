@@ -68,6 +68,10 @@ struct ReportArgs {
     /// user text.
     #[arg(long, value_name = "LOGIN")]
     bot_login: Option<String>,
+    /// Instead of the ledger, rank the debt items by impact (incident
+    /// issues, score, why, hot), as the dashboard does.
+    #[arg(long)]
+    incidents: bool,
     #[command(flatten)]
     token: TokenArg,
 }
@@ -356,6 +360,9 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
 /// PRs and the bot's records of the last `--sprints` sprints, rendered by
 /// `paydown_ledger` — the same ledger the App keeps, without the App.
 fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
+    if args.incidents {
+        return run_incident_report(args);
+    }
     let token = args.token.require("report")?;
     let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
     let api_base = paydown_github::api_base_from_env();
@@ -391,6 +398,72 @@ fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
         );
     }
     print!("{text}");
+    eprintln!("GitHub API requests: {}", stats.requests);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `paydown report --incidents`: the default branch scanned (as `paydown
+/// sync --dry-run` does), its debt issues, and the incident issues of the
+/// repository and of `incidents.repositories`, ranked by
+/// `paydown_reconcile::impact` — the App's ranking from the API alone.
+/// PagerDuty and generic incidents live only in the App's store.
+fn run_incident_report(args: ReportArgs) -> Result<ExitCode, String> {
+    let token = args.token.require("report")?;
+    let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
+    let api_base = paydown_github::api_base_from_env();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let (report, warnings, stats) = runtime.block_on(async {
+        let client =
+            paydown_github::Client::from_token(&api_base, token).map_err(|e| e.to_string())?;
+        let head = paydown_sync::fetch::default_branch_head(&client, &repo)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (config, mut warnings) = paydown_sync::fetch::config_at(&client, &repo, &head.sha)
+            .await
+            .map_err(|e| e.to_string())?;
+        for w in &mut warnings {
+            *w = format!("{}: {w} (defaults used)", paydown_config::DEFAULT_PATH);
+        }
+        let scan = paydown_sync::fetch::scan_commit(
+            &client,
+            &repo,
+            &head.sha,
+            &config,
+            paydown_scan::TarballLimits::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let named = paydown_sync::fetch::named_issues(&scan.annotations);
+        let tracked = paydown_sync::fetch::tracked_issues(&client, &repo, &named)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (incidents, skipped) = paydown_sync::fetch::incident_issues(&client, &repo, &config)
+            .await
+            .map_err(|e| e.to_string())?;
+        warnings.extend(skipped);
+        let now = chrono::Utc::now();
+        let mut input = paydown_reconcile::PlanInput::new(
+            paydown_reconcile::RepoRef::new(repo.owner.clone(), repo.name.clone()),
+            &head.sha,
+            config,
+            now.date_naive(),
+        );
+        input.annotations = scan.annotations;
+        input.issues = tracked.issues;
+        let report = output::impact_report(&input, &incidents, now);
+        Ok::<_, String>((report, warnings, client.stats().snapshot()))
+    })?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    print!(
+        "{}",
+        match args.format {
+            ReportFormat::Text => output::impact_text(&report),
+            ReportFormat::Json => output::impact_json(&report),
+            ReportFormat::Markdown => output::impact_markdown(&report),
+        }
+    );
     eprintln!("GitHub API requests: {}", stats.requests);
     Ok(ExitCode::SUCCESS)
 }

@@ -500,3 +500,218 @@ mod tests {
         );
     }
 }
+
+/// `paydown report --incidents`: every debt item ranked by its impact
+/// score, computed by `paydown_reconcile::impact` exactly as the App and
+/// the Action compute it, from the API alone.
+#[derive(Debug, serde::Serialize)]
+pub struct ImpactReport {
+    pub repository: String,
+    pub window_days: u32,
+    /// Incident issues read (the repository's and `incidents.repositories`').
+    pub incidents: usize,
+    /// Most important first.
+    pub items: Vec<ImpactRow>,
+}
+
+/// One item of [`ImpactReport`].
+#[derive(Debug, serde::Serialize)]
+pub struct ImpactRow {
+    pub rank: usize,
+    pub id: String,
+    /// Its debt issue, once filed.
+    pub issue: Option<u64>,
+    pub keyword: String,
+    pub text: String,
+    pub path: String,
+    pub line: u32,
+    pub tier: Option<u8>,
+    pub tier_name: Option<String>,
+    pub score: f64,
+    pub band: String,
+    pub why: String,
+    pub incidents_in_window: u32,
+    pub incidents_all_time: u32,
+    pub open_incidents: u32,
+    pub last_incident: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why it is hot (an incident spike), when it is.
+    pub hot: Option<String>,
+    /// Incident groups per calendar week, oldest first (12 weeks).
+    pub weekly: Vec<u32>,
+}
+
+/// Ranks `input`'s items (its annotations and debt issues, `impact` unset)
+/// against `incidents` at `now`.
+pub fn impact_report(
+    input: &paydown_reconcile::PlanInput,
+    incidents: &[paydown_incidents::Incident],
+    now: chrono::DateTime<chrono::Utc>,
+) -> ImpactReport {
+    let impact = paydown_reconcile::impact::compute(input, incidents, now);
+    let hot = paydown_reconcile::impact::hot_reasons(&impact, &input.issues, &input.config);
+    let numbers: std::collections::HashMap<&str, u64> = input
+        .issues
+        .iter()
+        .filter_map(|i| Some((i.marker.as_ref()?.id.as_str(), i.number)))
+        .collect();
+    let mut rows: Vec<(&Annotation, &paydown_reconcile::Impact)> = input
+        .annotations
+        .iter()
+        .filter_map(|a| Some((a, impact.get(&a.id)?)))
+        .collect();
+    rows.sort_by(|(a, x), (b, y)| {
+        y.score
+            .value
+            .total_cmp(&x.score.value)
+            .then_with(|| (&a.path, a.line, &a.id).cmp(&(&b.path, b.line, &b.id)))
+    });
+    let items = rows
+        .into_iter()
+        .enumerate()
+        .map(|(n, (a, i))| ImpactRow {
+            rank: n + 1,
+            id: a.id.clone(),
+            issue: a.metadata.issue.or(numbers.get(a.id.as_str()).copied()),
+            keyword: a.keyword.clone(),
+            text: a.text.lines().next().unwrap_or("").to_string(),
+            path: a.path.clone(),
+            line: a.line,
+            tier: a.metadata.tier,
+            tier_name: a
+                .metadata
+                .tier
+                .and_then(|t| input.config.tiers.get(&u32::from(t)).cloned()),
+            score: i.score.value,
+            band: i.score.band.as_str().to_string(),
+            why: i.score.why.clone(),
+            incidents_in_window: i.counts.in_window,
+            incidents_all_time: i.counts.all_time,
+            open_incidents: i.counts.open,
+            last_incident: i.counts.last,
+            hot: hot.get(&a.id).cloned(),
+            weekly: i.weekly.clone(),
+        })
+        .collect();
+    ImpactReport {
+        repository: input.repo.to_string(),
+        window_days: input.config.incidents.window_days,
+        incidents: incidents.len(),
+        items,
+    }
+}
+
+fn issue_ref(issue: Option<u64>) -> String {
+    issue.map_or_else(|| "(no issue yet)".to_string(), |n| format!("#{n}"))
+}
+
+/// Plain text, one item per line with its why below.
+pub fn impact_text(report: &ImpactReport) -> String {
+    let mut out = format!(
+        "{}: {} items ranked by impact ({} incident issues read, window {} days)\n",
+        report.repository,
+        report.items.len(),
+        report.incidents,
+        report.window_days
+    );
+    for row in &report.items {
+        let _ = writeln!(
+            out,
+            "{:>3}. {} {:>7} {} {}: {}  ({}:{}){}",
+            row.rank,
+            row.band,
+            row.score,
+            issue_ref(row.issue),
+            row.keyword,
+            paydown_markdown::single_line(&row.text),
+            row.path,
+            row.line,
+            if row.hot.is_some() { "  HOT" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "     {}; incidents: {} in {} days, {} all time{}",
+            paydown_markdown::single_line(&row.why),
+            row.incidents_in_window,
+            report.window_days,
+            row.incidents_all_time,
+            row.last_incident
+                .map(|d| format!(", last {}", d.format("%Y-%m-%d")))
+                .unwrap_or_default()
+        );
+    }
+    let hot: Vec<&ImpactRow> = report.items.iter().filter(|r| r.hot.is_some()).collect();
+    if !hot.is_empty() {
+        out.push_str("\nHot:\n");
+        for row in hot {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                issue_ref(row.issue),
+                row.keyword,
+                row.hot.as_deref().unwrap_or("")
+            );
+        }
+    }
+    out
+}
+
+/// JSON, the whole report.
+pub fn impact_json(report: &ImpactReport) -> String {
+    let mut out = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
+    out.push('\n');
+    out
+}
+
+/// Markdown (mention-safe): the ranking, with each item's tier, and the hot items.
+pub fn impact_markdown(report: &ImpactReport) -> String {
+    let cell = paydown_markdown::table_cell;
+    let mut out = format!(
+        "## Top debt by impact: {}\n\n{} items, {} incident issues read (window {} days).\n\n",
+        cell(&report.repository),
+        report.items.len(),
+        report.incidents,
+        report.window_days
+    );
+    if report.items.is_empty() {
+        out.push_str("_No debt items._\n");
+        return out;
+    }
+    out.push_str("| | Issue | Item | Tier | Priority | Score | Why | Incidents |\n|---|---|---|---|---|---|---|---|\n");
+    for row in &report.items {
+        let tier = match (row.tier, &row.tier_name) {
+            (Some(t), Some(name)) => format!("{t} ({})", cell(name)),
+            (Some(t), None) => t.to_string(),
+            (None, _) => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}: {} | {tier} | {}{} | {} | {} | {} in {} d, {} all time |",
+            row.rank,
+            issue_ref(row.issue),
+            cell(&row.keyword),
+            cell(&row.text),
+            row.band,
+            if row.hot.is_some() { " 🔥" } else { "" },
+            row.score,
+            cell(&row.why),
+            row.incidents_in_window,
+            report.window_days,
+            row.incidents_all_time
+        );
+    }
+    let hot: Vec<&ImpactRow> = report.items.iter().filter(|r| r.hot.is_some()).collect();
+    if !hot.is_empty() {
+        out.push_str("\n### Hot\n\n");
+        for row in hot {
+            let _ = writeln!(
+                out,
+                "- {} {}: {} — {}",
+                issue_ref(row.issue),
+                cell(&row.keyword),
+                cell(&row.text),
+                cell(row.hot.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    out
+}

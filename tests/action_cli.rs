@@ -673,3 +673,114 @@ async fn a_merge_that_pushes_the_sprint_over_is_reported_on_the_pr() {
     let comments = fake.take_comments(REPO, number);
     assert_eq!(comments.len(), 1, "{comments:?}");
 }
+
+#[tokio::test]
+async fn incident_issues_are_counted_on_issues_events_and_on_schedule() {
+    // Given a synced repository whose FIXME has its debt issue,
+    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
+    let repo = fake.repo(REPO);
+    let sha = repo.set_files(
+        "main",
+        &[("src/pay.rs", "// FIXME: retries double-charge\n")],
+    );
+    let push = fake.push_payload(REPO, "main", ZEROS, "alice");
+    assert_success(&Runner::new().run(&fake, "push", &push, &sha, &[]).await);
+    let debt = repo
+        .issues()
+        .into_iter()
+        .find(|i| i.title.contains("retries double-charge"))
+        .expect("a debt issue")
+        .number;
+
+    // when three incident issues citing it are opened hours apart and the
+    // workflow runs on the last one's `issues` event,
+    let mut last = 0;
+    for i in 1..=3i64 {
+        last = repo.add_issue(
+            NewIssue::new(&format!("Checkout down {i}"))
+                .body(&format!("Caused by #{debt}"))
+                .labels(&["incident"]),
+        );
+        repo.edit_issue(last, |issue| {
+            issue.created_at = chrono::Utc::now() - chrono::Duration::hours(10 * i);
+        });
+    }
+    let opened = fake.issues_payload(REPO, last, "opened", "alice", None);
+    let runner = Runner::new();
+    assert_success(&runner.run(&fake, "issues", &opened, &sha, &[]).await);
+
+    // then the debt issue carries the counts, P1 and hot, and the
+    // dashboard ranks it by impact,
+    let issue = repo.issue(debt).unwrap();
+    assert!(
+        issue.labels.iter().any(|l| l == "debt:P1"),
+        "{:?}",
+        issue.labels
+    );
+    assert!(
+        issue.labels.iter().any(|l| l == "debt:hot"),
+        "{:?}",
+        issue.labels
+    );
+    let body = issue.body.unwrap_or_default();
+    assert!(
+        body.contains("| Incidents | 3 in 90 days, 3 all time"),
+        "{body}"
+    );
+    assert!(
+        runner
+            .read("summary.md")
+            .contains("3 incident issues counted")
+    );
+    let hot = fake.take_comments(REPO, debt);
+    assert_eq!(hot.len(), 1, "one comment per episode");
+    assert!(
+        hot[0]
+            .body
+            .contains("is **hot**: 3 incidents in the last 7 days")
+    );
+    let dashboard = repo
+        .issues()
+        .into_iter()
+        .find(|i| {
+            i.body
+                .as_deref()
+                .unwrap_or_default()
+                .contains("paydown:dashboard")
+        })
+        .expect("a dashboard")
+        .body
+        .unwrap_or_default();
+    assert!(dashboard.contains("## Top debt by impact"), "{dashboard}");
+    assert!(
+        dashboard.contains(&format!("## Hot\n\n- #{debt} FIXME")),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("| Sprint | Ops share | Incidents |"),
+        "{dashboard}"
+    );
+
+    // an `issues` event on an issue that is no incident does nothing,
+    let other = repo.add_issue(NewIssue::new("Question"));
+    let writes = fake.count_writes();
+    let plain = fake.issues_payload(REPO, other, "opened", "alice", None);
+    let quiet = Runner::new();
+    assert_success(&quiet.run(&fake, "issues", &plain, &sha, &[]).await);
+    assert!(quiet.read("summary.md").contains("not an incident issue"));
+    assert_eq!(fake.count_writes(), writes);
+
+    // and the scheduled run counts them again, writing nothing new.
+    let scheduled = Runner::new();
+    assert_success(
+        &scheduled
+            .run(&fake, "schedule", &serde_json::json!({}), &sha, &[])
+            .await,
+    );
+    assert!(
+        scheduled
+            .read("summary.md")
+            .contains("3 incident issues counted")
+    );
+    assert_eq!(fake.count_writes(), writes);
+}

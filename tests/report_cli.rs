@@ -173,3 +173,88 @@ async fn with_bot_login_another_apps_echoed_record_is_not_counted() {
     let loose = paydown_report(&fake, &[REPO, "--sprints", "1", "--format", "json"], TOKEN).await;
     assert_eq!(debt_points(&loose), 5);
 }
+
+#[tokio::test]
+async fn the_incident_report_ranks_items_by_impact_from_the_api_alone() {
+    // Given a FIXME (tier 1) that three incident issues of the last days
+    // were caused by (named with `incident=`), a quiet TODO whose text
+    // tries to mention someone, and an incident issue in the listed ops
+    // repository,
+    let fake = FakeGitHub::start().await.with_user_token(TOKEN);
+    let handle = fake.repo(REPO);
+    let mut numbers = Vec::new();
+    for i in 1..=3i64 {
+        let n =
+            handle.add_issue(NewIssue::new(&format!("Checkout down {i}")).labels(&["incident"]));
+        handle.edit_issue(n, |issue| {
+            issue.created_at = chrono::Utc::now() - chrono::Duration::hours(20 * i);
+        });
+        numbers.push(n);
+    }
+    let ops = fake.add_repo("octo-org", "ops", 1);
+    ops.set_files("main", &[("README.md", "runbooks\n")]);
+    ops.add_issue(NewIssue::new("Pager storm").labels(&["incident"]));
+    let annotations = format!(
+        "// FIXME(tier=1, incident=#{}, incident=#{}, incident=#{}): retries double-charge\n// TODO: rename, cc @oncall\n",
+        numbers[0], numbers[1], numbers[2]
+    );
+    handle.set_files(
+        "main",
+        &[
+            (
+                ".github/paydown.yml",
+                "incidents:\n  repositories: [octo-org/ops]\ntiers: {1: enterprise}\n",
+            ),
+            ("src/pay.rs", &annotations),
+        ],
+    );
+
+    // when the incident report is asked for as JSON,
+    let out = paydown_report(&fake, &[REPO, "--incidents", "--format", "json"], TOKEN).await;
+
+    // then the FIXME ranks first, P1 and hot, with its counts and why,
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["incidents"], 4, "{report:#}");
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{report:#}");
+    assert_eq!(items[0]["keyword"], "FIXME");
+    assert_eq!(items[0]["band"], "P1");
+    assert_eq!(items[0]["incidents_in_window"], 3);
+    assert_eq!(items[0]["tier_name"], "enterprise");
+    assert!(
+        items[0]["hot"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("3 incidents in the last 7 days")),
+        "{report:#}"
+    );
+    assert_eq!(
+        items[0]["why"],
+        "3 incidents in 90 days, tier 1 (enterprise), FIXME (high)"
+    );
+    assert_eq!(items[1]["keyword"], "TODO");
+    assert!(items[1]["hot"].is_null());
+    // and nothing was written.
+    assert_eq!(fake.count_writes(), 0);
+
+    // The text and Markdown forms say the same; Markdown mentions nobody.
+    let text = paydown_report(&fake, &[REPO, "--incidents"], TOKEN).await;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("  1. P1"), "{text}");
+    assert!(text.contains("Hot:\n"), "{text}");
+    let markdown =
+        paydown_report(&fake, &[REPO, "--incidents", "--format", "markdown"], TOKEN).await;
+    let markdown = String::from_utf8_lossy(&markdown.stdout);
+    assert!(
+        markdown.contains(
+            "| 1 | (no issue yet) | FIXME: retries double-charge | 1 (enterprise) | P1 🔥 |"
+        ),
+        "{markdown}"
+    );
+    assert!(markdown.contains("cc @\u{200b}oncall"), "{markdown}");
+    assert!(markdown.contains("### Hot"), "{markdown}");
+}

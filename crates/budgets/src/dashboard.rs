@@ -48,6 +48,20 @@ pub async fn dashboard_sections(
     cached: Option<&[PrRecord]>,
     now: DateTime<Utc>,
 ) -> Result<BudgetSections, BudgetError> {
+    dashboard_sections_with_incidents(client, repo, config, cached, now, None).await
+}
+
+/// [`dashboard_sections`] with the start times of the incidents the
+/// repository reads, so the sprint chart shows the incidents per sprint
+/// next to the ops share (the interest paid).
+pub async fn dashboard_sections_with_incidents(
+    client: &Client,
+    repo: &Repo,
+    config: &Config,
+    cached: Option<&[PrRecord]>,
+    now: DateTime<Utc>,
+    incident_starts: Option<&[DateTime<Utc>]>,
+) -> Result<BudgetSections, BudgetError> {
     let calendar = fetch_calendar(client, repo, config).await?;
     let fetched;
     let records = match cached {
@@ -58,6 +72,10 @@ pub async fn dashboard_sections(
             &fetched
         }
     };
-    let ledger = Ledger::build(config, calendar, records)?;
+    let mut ledger = Ledger::build(config, calendar, records)?;
+    crate::fetch::apply_hot_boost(client, repo, config, &mut ledger, now).await?;
+    if let Some(starts) = incident_starts {
+        ledger.set_incidents(starts.iter().copied());
+    }
     Ok(render_sections(&ledger, now))
 }

@@ -138,6 +138,17 @@ pub async fn write_drift(
     let mut pr = pr.clone();
     CommentFacts::for_pr(pr.number, &comments, &identity, extra).apply(&mut pr);
     let pr = &pr;
+    // While debt items are hot, `sprints.hot_share_boost` raises the
+    // reservation (one listing of `debt:hot` issues, only with a boost).
+    let boosted;
+    let ledger = if config.sprints.hot_share_boost > 0.0 {
+        let mut with_hot = ledger.clone();
+        crate::fetch::apply_hot_boost(client, repo, config, &mut with_hot, now).await?;
+        boosted = with_hot;
+        &boosted
+    } else {
+        ledger
+    };
     let classification = ledger.classify(pr);
     let Some(sprint) = ledger.sprint_for_pr(pr, now) else {
         return Ok(DriftOutcome {
@@ -383,7 +394,8 @@ pub async fn status_reply(
 ) -> Result<String, BudgetError> {
     let now = Utc::now();
     let pr = fetch_pull_request(client, repo, pr_number).await?.record;
-    let (ledger, _) = fetch_ledger(client, repo, config, SPRINTS_FOR_ONE_PR, now).await?;
+    let (mut ledger, _) = fetch_ledger(client, repo, config, SPRINTS_FOR_ONE_PR, now).await?;
+    crate::fetch::apply_hot_boost(client, repo, config, &mut ledger, now).await?;
     Ok(status_text(&ledger, &pr, now))
 }
 

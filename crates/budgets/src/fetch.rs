@@ -576,3 +576,52 @@ mod tests {
         assert_eq!(window_start(&calendar, 3, before), None);
     }
 }
+
+/// An open issue as the hot-item listing reads it.
+#[derive(Debug, Deserialize)]
+struct HotIssueJson {
+    number: u64,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+/// `debt:hot` (the planner's `paydown_reconcile::HOT_LABEL`), URL-encoded.
+const HOT_LABEL_QUERY: &str = "debt%3Ahot";
+
+/// The open debt issues carrying `debt:hot` now (GitHub is the truth: the
+/// planner adds and removes the label). One listing, paged; pull requests
+/// with the label are not debt items and are skipped.
+pub async fn fetch_hot_items(
+    client: &Client,
+    repo: &Repo,
+) -> Result<Vec<paydown_ledger::HotItem>, BudgetError> {
+    let issues: Vec<HotIssueJson> = client
+        .get_all(&repo.route(&format!("/issues?state=open&labels={HOT_LABEL_QUERY}")))
+        .await?;
+    Ok(issues
+        .into_iter()
+        .filter(|i| i.pull_request.is_none())
+        .map(|i| paydown_ledger::HotItem {
+            number: i.number,
+            title: i.title,
+        })
+        .collect())
+}
+
+/// Marks the hot items on `ledger` when `sprints.hot_share_boost` is set
+/// (without it, hot items change nothing, so nothing is asked of GitHub).
+pub async fn apply_hot_boost(
+    client: &Client,
+    repo: &Repo,
+    config: &paydown_config::Config,
+    ledger: &mut Ledger,
+    now: DateTime<Utc>,
+) -> Result<(), BudgetError> {
+    if config.sprints.hot_share_boost > 0.0 {
+        let hot = fetch_hot_items(client, repo).await?;
+        ledger.set_hot(hot, now);
+    }
+    Ok(())
+}

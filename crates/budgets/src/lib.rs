@@ -18,14 +18,17 @@ pub mod fetch;
 pub mod records;
 pub mod report;
 
-pub use dashboard::{BudgetSections, dashboard_sections, render_sections};
+pub use dashboard::{
+    BudgetSections, dashboard_sections, dashboard_sections_with_incidents, render_sections,
+};
 pub use drift::{
     CHECK_NAME, CheckWrite, CommentWrite, DriftOutcome, apply_record, check_drift, status_reply,
     status_text, write_drift,
 };
 pub use fetch::{
-    CommentFacts, PullRequestInfo, fetch_calendar, fetch_comment_facts, fetch_ledger,
-    fetch_pr_record, fetch_pull_request, fetch_records, window_start,
+    CommentFacts, PullRequestInfo, apply_hot_boost, fetch_calendar, fetch_comment_facts,
+    fetch_hot_items, fetch_ledger, fetch_pr_record, fetch_pull_request, fetch_records,
+    window_start,
 };
 pub use records::{
     RECORD_MARKER_PREFIX, Record, RecordKind, apply_records, parse_records, record_marker,

@@ -375,3 +375,52 @@ async fn an_override_recorded_before_the_window_still_counts_for_a_pr_merged_in_
     let totals = &ledger.recent(Utc::now(), 1)[0].totals;
     assert_eq!((totals.debt, totals.feature), (5, 0), "{records:#?}");
 }
+
+#[tokio::test]
+async fn while_a_debt_item_is_hot_the_boost_raises_the_reservation_and_the_comment_names_it() {
+    // Given `hot_share_boost: 0.3` on a 0.3 share of 20 points, one merged
+    // 5-point feature PR and an open one: 10 feature points, within the
+    // normal allowance of 14,
+    let fake = FakeGitHub::start().await;
+    let client = bot_client(&fake).await;
+    let repo = Repo::parse(REPO).unwrap();
+    let config = config("  hot_share_boost: 0.3\n");
+    let (pr, head) = open_feature_pr(&fake);
+    let records = [merged_feature(100)];
+    let calm = check_drift(&client, &repo, &config, &records, &pr, &head, true)
+        .await
+        .unwrap();
+    assert!(!calm.verdict.as_ref().unwrap().drifting);
+
+    // when a debt issue carries `debt:hot` (and a closed one did once),
+    let handle = fake.repo(REPO);
+    let hot = handle.add_issue(
+        NewIssue::new("FIXME: retries double-charge @acme/payments")
+            .labels(&["tech-debt", "debt:hot"]),
+    );
+    handle.add_issue(NewIssue::new("TODO: old").labels(&["debt:hot"]).closed());
+    let outcome = check_drift(&client, &repo, &config, &records, &pr, &head, false)
+        .await
+        .unwrap();
+
+    // then the reservation is 0.6 × 20 = 12, the allowance 8: the PR drifts,
+    let verdict = outcome.verdict.as_ref().unwrap();
+    assert!(verdict.drifting);
+    assert_eq!(verdict.reserved.to_string(), "12");
+    assert_eq!(
+        verdict.hot.iter().map(|h| h.number).collect::<Vec<_>>(),
+        [hot]
+    );
+    // and the drift comment names the hot item, mentioning nobody.
+    let comments = fake.take_comments(REPO, pr.number);
+    assert_eq!(comments.len(), 1);
+    let body = &comments[0].body;
+    assert!(body.contains("`sprints.hot_share_boost`"), "{body}");
+    assert!(
+        body.contains(&format!(
+            "#{hot} FIXME: retries double-charge @\u{200b}acme/payments"
+        )),
+        "{body}"
+    );
+    assert!(!body.contains("TODO: old"));
+}

@@ -297,7 +297,7 @@ const SPRINTS: &[Field] = &[
     field(
         "hot_share_boost",
         SHARE,
-        "Added to debt_share while any debt item is hot (debt:hot); validated, not applied yet (docs/incidents.md).",
+        "Added to debt_share while any debt item is hot (debt:hot); the drift comment names the hot items (docs/incidents.md).",
     ),
 ];
 

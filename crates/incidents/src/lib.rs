@@ -7,6 +7,7 @@
 //! The formula, defaults and hysteresis are documented in `docs/incidents.md`.
 
 mod counts;
+mod github;
 mod links;
 mod model;
 mod priority;
@@ -14,6 +15,7 @@ mod rank;
 mod spike;
 
 pub use counts::{Counts, STORM_MINUTES, count, per_week};
+pub use github::{IssueFacts, from_issue, issue_id};
 pub use links::{
     IncidentKey, ItemLinks, Linker, MAX_ITEM_CANDIDATES, extract_references, parse_incident_key,
 };

@@ -14,6 +14,11 @@
 //!    counts every debt point merged in the sprint so far, so debt work merged
 //!    after this PR still clears it.
 //!
+//! While any debt item is hot (an incident spike) and
+//! `sprints.hot_share_boost` is set, the reservation uses
+//! `debt_share + hot_share_boost` (at most 1) instead of `debt_share`, and
+//! the verdict names the hot items.
+//!
 //! Equality is never drift: feature points equal to the allowance, or debt
 //! points exactly `tolerance × base` short, are within budget.
 //!
@@ -27,7 +32,7 @@ use paydown_config::CheckMode;
 use serde::Serialize;
 
 use crate::classify::WorkClass;
-use crate::ledger::{Acceptance, Amount, Ledger, PrRecord};
+use crate::ledger::{Acceptance, Amount, HotItem, Ledger, PrRecord};
 use crate::sprints::Sprint;
 
 /// The numbers behind a drift decision for one PR.
@@ -56,6 +61,11 @@ pub struct DriftVerdict {
     /// How far feature points are over the allowance (0 when not over).
     pub excess: Amount,
     pub accepted: Option<Acceptance>,
+    /// `hot_share_boost` in basis points when it raised `share_bp` (items
+    /// are hot), else 0.
+    pub boost_bp: u32,
+    /// The hot items that raised it (empty when it was not raised).
+    pub hot: Vec<HotItem>,
 }
 
 /// The conclusion of the drift check run.
@@ -98,7 +108,8 @@ pub fn evaluate_pr(ledger: &Ledger, sprint: &Sprint, pr: &PrRecord) -> DriftVerd
             feature_before = feature_before.saturating_add(other.split.feature);
         }
     }
-    let budget = ledger.budget();
+    let budget = ledger.effective_budget();
+    let boosted = ledger.boost_applies();
     let merged = all.total();
     let (reserved, allowance, tolerance) = (
         budget.reserved(merged),
@@ -125,6 +136,16 @@ pub fn evaluate_pr(ledger: &Ledger, sprint: &Sprint, pr: &PrRecord) -> DriftVerd
         shortfall: reserved.saturating_sub(Amount::points(debt_so_far)),
         excess: Amount::points(feature_so_far).saturating_sub(allowance),
         accepted: pr.accepted_drift.clone(),
+        boost_bp: if boosted {
+            budget.share_bp - ledger.budget().share_bp
+        } else {
+            0
+        },
+        hot: if boosted {
+            ledger.hot().to_vec()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -190,6 +211,45 @@ mod tests {
         // And the same third PR, still open with two merged, drifts too
         let open = pr(3, "feature", 5, None);
         assert!(verdict(&cfg, &prs[..2], &open).drifting);
+    }
+
+    #[test]
+    fn a_hot_item_raises_the_reservation_by_the_boost_and_is_named() {
+        // Given capacity 20, debt_share 0.3 and hot_share_boost 0.2, and two
+        // merged 5-point feature PRs: 10 feature points, within the normal
+        // allowance of 14.
+        let mut cfg = config(Some(20), 0.3, 0.05);
+        cfg.sprints.hot_share_boost = 0.2;
+        let merged = features(2);
+        let open = pr(3, "feature", 3, None);
+        let calm = verdict(&cfg, &merged, &open);
+        assert!(!calm.drifting, "13 ≤ 14 without hot items");
+        assert_eq!((calm.boost_bp, calm.hot.len()), (0, 0));
+        // When an item is hot, then the reservation is 0.5 × 20 = 10 and the
+        // allowance 10: the 3-point feature PR drifts, naming the hot item.
+        let mut ledger = build(&cfg, &merged);
+        let hot = vec![HotItem {
+            number: 12,
+            title: "FIXME: retries double-charge".into(),
+        }];
+        ledger.set_hot(hot.clone(), day(10, 12));
+        let sprint = ledger.sprint_for_pr(&open, day(10, 12)).unwrap();
+        let v = evaluate_pr(&ledger, &sprint, &open);
+        assert!(v.drifting);
+        assert_eq!(
+            (v.reserved.to_string(), v.allowance.to_string()),
+            ("10".into(), "10".into())
+        );
+        assert_eq!((v.share_bp, v.boost_bp), (5_000, 2_000));
+        assert_eq!(v.hot, hot);
+        // and the current sprint's ledger shows the raised reservation.
+        assert_eq!(ledger.sprint(&sprint).reserved.to_string(), "10");
+        // With the default boost of 0, hot items change nothing.
+        let mut ledger = build(&config(Some(20), 0.3, 0.05), &merged);
+        ledger.set_hot(hot, day(10, 12));
+        let v = evaluate_pr(&ledger, &sprint, &open);
+        assert!(!v.drifting);
+        assert!(v.hot.is_empty());
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub struct Budget {
     pub share_bp: u32,
     /// `tolerance` in basis points.
     pub tolerance_bp: u32,
+    /// `hot_share_boost` in basis points: added to the share while any
+    /// debt item is hot ([`Ledger::set_hot`]).
+    pub boost_bp: u32,
 }
 
 impl Budget {
@@ -90,7 +93,17 @@ impl Budget {
             capacity: sprints.capacity_points,
             share_bp: basis_points("debt_share", sprints.debt_share)?,
             tolerance_bp: basis_points("tolerance", sprints.tolerance)?,
+            boost_bp: basis_points("hot_share_boost", sprints.hot_share_boost)?,
         })
+    }
+
+    /// The budget while debt items are hot: the share raised by the boost
+    /// (at most the whole base).
+    pub fn boosted(&self) -> Budget {
+        Budget {
+            share_bp: self.share_bp.saturating_add(self.boost_bp).min(10_000),
+            ..*self
+        }
     }
 
     /// Points the shares apply to: the capacity, or `merged_points` without one.
@@ -196,6 +209,12 @@ pub struct SprintLedger {
     pub totals: Split,
     /// Share of counted points that were debt work (0..=1), `None` when nothing was merged.
     pub debt_share: Option<f64>,
+    /// Share of counted points that were ops work (unplanned,
+    /// firefighting): the interest the debt costs. `None` when nothing was merged.
+    pub ops_share: Option<f64>,
+    /// Incidents that started in the sprint, when the caller reads
+    /// incidents ([`Ledger::set_incidents`]).
+    pub incidents: Option<u32>,
     /// Whether the merged totals meet the drift condition.
     pub drifting: bool,
     /// Merged PRs by merge time (then number), ignored ones included with zero split.
@@ -214,6 +233,8 @@ impl SprintLedger {
             tolerance: Amount::default(),
             totals: Split::default(),
             debt_share: None,
+            ops_share: None,
+            incidents: None,
             drifting: false,
             prs: Vec::new(),
             accepted: Vec::new(),
@@ -235,14 +256,27 @@ impl SprintLedger {
         self.allowance = budget.allowance(merged);
         self.tolerance = budget.tolerance(merged);
         self.debt_share = (merged > 0).then(|| totals.debt as f64 / merged as f64);
+        self.ops_share = (merged > 0).then(|| totals.ops as f64 / merged as f64);
         self.drifting = budget.over(totals);
     }
+}
+
+/// A debt item with an incident spike (its issue carries `debt:hot`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HotItem {
+    /// The debt issue.
+    pub number: u64,
+    pub title: String,
 }
 
 /// Every sprint's ledger, built from pull requests.
 #[derive(Debug, Clone)]
 pub struct Ledger {
     budget: Budget,
+    /// Items hot now; with a `hot_share_boost`, they raise the reservation.
+    hot: Vec<HotItem>,
+    /// Start times of the incidents the repository reads, when known.
+    incident_starts: Option<Vec<DateTime<Utc>>>,
     work: Work,
     calendar: Calendar,
     sprints: BTreeMap<SprintId, SprintLedger>,
@@ -261,6 +295,8 @@ impl Ledger {
         let budget = Budget::from_config(&config.sprints)?;
         let mut ledger = Self {
             budget,
+            hot: Vec::new(),
+            incident_starts: None,
             work: config.work.clone(),
             calendar,
             sprints: BTreeMap::new(),
@@ -314,9 +350,47 @@ impl Ledger {
         }
     }
 
-    /// The budget rules.
+    /// The budget rules as written in the config.
     pub fn budget(&self) -> &Budget {
         &self.budget
+    }
+
+    /// The budget drift is judged by now: [`Budget::boosted`] while any
+    /// item is hot and `hot_share_boost` is set, else the config's.
+    pub fn effective_budget(&self) -> Budget {
+        if self.boost_applies() {
+            self.budget.boosted()
+        } else {
+            self.budget
+        }
+    }
+
+    /// Whether the reservation is raised now.
+    pub fn boost_applies(&self) -> bool {
+        !self.hot.is_empty() && self.budget.boost_bp > 0
+    }
+
+    /// The items hot now (by issue number).
+    pub fn hot(&self) -> &[HotItem] {
+        &self.hot
+    }
+
+    /// Records the items hot now. The boost is a response to live pain, so
+    /// it applies to the sprint `now` falls in (its reservation shown on the
+    /// dashboard and every drift judged from now on); past sprints keep the
+    /// reservation they had.
+    pub fn set_hot(&mut self, mut items: Vec<HotItem>, now: DateTime<Utc>) {
+        items.sort_by_key(|i| i.number);
+        items.dedup_by_key(|i| i.number);
+        self.hot = items;
+        let budget = self.effective_budget();
+        if let Some(sprint) = self.calendar.sprint_for(now) {
+            let entry = self
+                .sprints
+                .entry(sprint.id)
+                .or_insert_with(|| SprintLedger::new(sprint, &budget));
+            entry.refresh(&budget);
+        }
     }
 
     /// The sprints.
@@ -336,10 +410,22 @@ impl Ledger {
 
     /// A sprint's ledger, empty when nothing was merged in it.
     pub fn sprint(&self, sprint: &Sprint) -> SprintLedger {
-        self.sprints
+        let mut out = self
+            .sprints
             .get(&sprint.id)
             .cloned()
-            .unwrap_or_else(|| SprintLedger::new(sprint.clone(), &self.budget))
+            .unwrap_or_else(|| SprintLedger::new(sprint.clone(), &self.budget));
+        if let Some(starts) = &self.incident_starts {
+            let n = starts.iter().filter(|at| sprint.contains(**at)).count();
+            out.incidents = Some(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        out
+    }
+
+    /// Records when the repository's incidents started, so each sprint
+    /// shows how many it had (the interest paid, next to the ops share).
+    pub fn set_incidents(&mut self, starts: impl IntoIterator<Item = DateTime<Utc>>) {
+        self.incident_starts = Some(starts.into_iter().collect());
     }
 
     /// The ledgers of the sprint `now` falls in and up to `count − 1` before it, oldest first.

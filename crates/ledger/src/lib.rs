@@ -44,7 +44,7 @@ pub use classify::{
 };
 pub use drift::{CheckConclusion, DriftVerdict, check_conclusion, evaluate_pr};
 pub use ledger::{
-    Acceptance, AcceptedDrift, Amount, Budget, Ledger, LedgerPr, PrRecord, SprintLedger,
+    Acceptance, AcceptedDrift, Amount, Budget, HotItem, Ledger, LedgerPr, PrRecord, SprintLedger,
 };
 pub use render::{
     CommentAction, DASHBOARD_SPRINTS, DRIFT_MARKER, accepted_drifts_section, check_output,

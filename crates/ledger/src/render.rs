@@ -58,6 +58,10 @@ pub fn sticky_comment(
     }
     out.push_str(&budget_sentence(verdict));
     out.push_str("\n\n");
+    if let Some(hot) = hot_sentence(verdict) {
+        out.push_str(&hot);
+        out.push_str("\n\n");
+    }
     out.push_str(&numbers(verdict));
     if verdict.drifting && verdict.accepted.is_none() {
         let _ = writeln!(
@@ -128,6 +132,10 @@ pub fn status_reply(verdict: &DriftVerdict, classification: &Classification) -> 
     );
     out.push_str(&budget_sentence(verdict));
     out.push_str("\n\n");
+    if let Some(hot) = hot_sentence(verdict) {
+        out.push_str(&hot);
+        out.push_str("\n\n");
+    }
     out.push_str(&numbers(verdict));
     let state = match (&verdict.accepted, verdict.drifting) {
         (_, false) => "Within budget.".to_string(),
@@ -184,6 +192,34 @@ fn budget_sentence(v: &DriftVerdict) -> String {
             v.allowance
         ),
     }
+}
+
+/// Why the reservation is raised: the hot items, by issue, with titles
+/// made inert (they are code text).
+fn hot_sentence(v: &DriftVerdict) -> Option<String> {
+    if v.boost_bp == 0 || v.hot.is_empty() {
+        return None;
+    }
+    const LISTED: usize = 10;
+    let mut items: Vec<String> = v
+        .hot
+        .iter()
+        .take(LISTED)
+        .map(|h| format!("#{} {}", h.number, cell(&h.title)))
+        .collect();
+    if v.hot.len() > LISTED {
+        items.push(format!("and {} more", v.hot.len() - LISTED));
+    }
+    Some(format!(
+        "🔥 The reservation includes **+{}** (`sprints.hot_share_boost`) because {} hot (incident spike): {}.",
+        percent_bp(v.boost_bp),
+        if v.hot.len() == 1 {
+            "this debt item is"
+        } else {
+            "these debt items are"
+        },
+        items.join("; ")
+    ))
 }
 
 fn numbers(v: &DriftVerdict) -> String {
@@ -249,7 +285,71 @@ pub fn dashboard_section(ledger: &Ledger, now: DateTime<Utc>) -> String {
     out.push_str(&sprint_table(&sprints, now));
     out.push('\n');
     out.push_str(&chart(&sprints));
+    if let Some(interest) = interest(&sprints) {
+        out.push('\n');
+        out.push_str(&interest);
+    }
     out
+}
+
+/// The interest debt costs, per sprint: the share of merged points that
+/// went to ops work (unplanned, firefighting) and the incidents that
+/// started in it. Shown once there is ops work or incidents are read.
+fn interest(sprints: &[SprintLedger]) -> Option<String> {
+    let any_ops = sprints.iter().any(|s| s.totals.ops > 0);
+    let incidents_known = sprints.iter().any(|s| s.incidents.is_some());
+    if !any_ops && !incidents_known {
+        return None;
+    }
+    let percent = |s: &SprintLedger| s.ops_share.map_or(0, |x| (x * 100.0).round() as u64);
+    let incidents = |s: &SprintLedger| u64::from(s.incidents.unwrap_or(0));
+    let mut out = String::from(
+        "**Interest paid per sprint**: the share of merged points that went to ops work \
+         (unplanned, firefighting) and the incidents that started in the sprint. Paying \
+         debt down should bring both down and free capacity; when they grow, debt is \
+         compounding.\n\n| Sprint | Ops share | Incidents |\n|---|---:|---:|\n",
+    );
+    for s in sprints {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&s.sprint.name),
+            share(s.ops_share),
+            s.incidents
+                .map_or_else(|| "—".to_string(), |n| n.to_string())
+        );
+    }
+    let names: Vec<String> = sprints
+        .iter()
+        .map(|s| format!("\"{}\"", chart_label(&s.sprint.name)))
+        .collect();
+    let series = |f: &dyn Fn(&SprintLedger) -> u64| {
+        sprints
+            .iter()
+            .map(|s| f(s).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let top = sprints
+        .iter()
+        .map(|s| percent(s).max(incidents(s)))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    out.push_str("\n```mermaid\nxychart-beta\n");
+    out.push_str("    title \"Interest paid per sprint\"\n");
+    let _ = writeln!(out, "    x-axis [{}]", names.join(", "));
+    let _ = writeln!(out, "    y-axis \"Ops % / incidents\" 0 --> {top}");
+    let _ = writeln!(out, "    bar [{}]", series(&percent));
+    if incidents_known {
+        let _ = writeln!(out, "    line [{}]", series(&incidents));
+    }
+    out.push_str("```\n\n_Bars: ops share of merged points (%).");
+    if incidents_known {
+        out.push_str(" Line: incidents started.");
+    }
+    out.push_str("_\n");
+    Some(out)
 }
 
 /// The dashboard's "Accepted drifts" list for the recent sprints; `None` when
@@ -559,6 +659,35 @@ mod tests {
     }
 
     #[test]
+    fn drift_comment_names_the_hot_items_that_raised_the_reservation() {
+        // Given a drifting PR whose reservation was raised by two hot items,
+        // one with a title that tries to mention a team,
+        let mut v = third_pr_verdict(false, "feature");
+        v.boost_bp = 1_000;
+        v.hot = vec![
+            crate::ledger::HotItem {
+                number: 12,
+                title: "FIXME: retries, cc @acme/payments".into(),
+            },
+            crate::ledger::HotItem {
+                number: 15,
+                title: "HACK: cache".into(),
+            },
+        ];
+        // when the comment is rendered, then it names both, mentioning nobody.
+        let body = sticky_comment(&v, "/debt", Permission::Maintain);
+        assert!(
+            body.contains(
+                "The reservation includes **+10%** (`sprints.hot_share_boost`) because these debt items are hot (incident spike): #12 FIXME: retries, cc @\u{200b}acme/payments; #15 HACK: cache."
+            ),
+            "{body}"
+        );
+        // Without a boost nothing is said.
+        v.boost_bp = 0;
+        assert!(!sticky_comment(&v, "/debt", Permission::Maintain).contains("hot_share_boost"));
+    }
+
+    #[test]
     fn drift_comment_states_the_numbers_in_plain_words() {
         let body = sticky_comment(
             &third_pr_verdict(false, "feature"),
@@ -777,6 +906,43 @@ _Bars: feature points. Line: debt points._
             accepted_drifts_section(&ledger, day(22, 0)).unwrap(),
             "- #3 PR 3 — accepted by `lead` on 2026-01-09 (Sprint 1): launch week\n"
         );
+    }
+
+    #[test]
+    fn the_sprint_chart_shows_the_interest_paid_ops_share_and_incidents() {
+        // Given a sprint of 5 feature and 5 ops points, then one of 3 debt
+        // and 1 ops point, and incidents: two in sprint 1, one in sprint 2,
+        let cfg = config(Some(20), 0.3, 0.05);
+        let prs = vec![
+            pr(1, "feature", 5, Some(day(6, 9))),
+            pr(2, "ops", 5, Some(day(7, 9))),
+            pr(3, "debt", 3, Some(day(20, 9))),
+            pr(4, "ops", 1, Some(day(21, 9))),
+        ];
+        let mut ledger = build(&cfg, &prs);
+        // (without incidents, the ops share alone is shown)
+        let body = dashboard_section(&ledger, day(22, 0));
+        assert!(body.contains("| Sprint 1 | 50% | — |"), "{body}");
+        assert!(!body.contains("Line: incidents"), "{body}");
+        ledger.set_incidents([day(8, 1), day(9, 2), day(21, 3), day(2, 0)]);
+        // when the dashboard section is rendered,
+        let body = dashboard_section(&ledger, day(22, 0));
+        // then each sprint shows its ops share and incidents, in a table and a chart.
+        assert!(
+            body.contains("| Sprint | Ops share | Incidents |"),
+            "{body}"
+        );
+        assert!(body.contains("| Sprint 1 | 50% | 2 |"), "{body}");
+        assert!(body.contains("| Sprint 2 | 25% | 1 |"), "{body}");
+        assert!(
+            body.contains("    title \"Interest paid per sprint\"\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("    bar [50, 25]\n    line [2, 1]\n"),
+            "{body}"
+        );
+        assert_eq!(ledger.recent(day(22, 0), 2)[0].incidents, Some(2));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! The body of the per-repository dashboard issue: config errors first (so
 //! people see them), sprint budget, counts by keyword and area, open debt
-//! over time (Mermaid), top items, hot items, recently paid down, accepted
-//! drifts.
+//! over time (Mermaid), top items (by impact score when incidents are
+//! read), hot items, incidents per week of the top items (Mermaid), the
+//! backlog grouped by tier and ranked by score, recently paid down,
+//! accepted drifts.
 //!
 //! The output is a pure, deterministic function of the input, so the caller
 //! writes the issue only when the string differs from the live body. It fits
 //! GitHub's 65,536-character body limit by trimming the least important list
-//! first (recently paid down, then the tail of the top items), saying so.
+//! first (the backlog, which repeats the top items, then recently paid down,
+//! then the tail of the top items), saying so.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,6 +19,7 @@ use paydown_annotations::Annotation;
 use paydown_config::Config;
 use serde::{Deserialize, Serialize};
 
+use crate::impact::Impact;
 use crate::plan::{ExistingIssue, IssueState};
 use crate::render::{AREA_LABEL_PREFIX, LABEL_PREFIX};
 
@@ -44,6 +48,9 @@ pub struct DashboardItem {
     pub first_seen: NaiveDate,
     /// `P1`…`P4` once the priority feature computes it.
     pub priority: Option<String>,
+    /// The annotation's `tier=`: the customer segment (`tiers:`).
+    #[serde(default)]
+    pub tier: Option<u8>,
 }
 
 impl DashboardItem {
@@ -64,6 +71,7 @@ impl DashboardItem {
             area: annotation.metadata.area.clone(),
             first_seen,
             priority,
+            tier: annotation.metadata.tier,
         }
     }
 
@@ -96,6 +104,7 @@ impl DashboardItem {
             area: label_value(AREA_LABEL_PREFIX),
             first_seen: meta.first_seen,
             priority,
+            tier: None,
         })
     }
 }
@@ -133,39 +142,85 @@ pub struct DashboardInput<'a> {
     /// While an import is paced (some open items have no issue yet): when
     /// its next batch is expected to run.
     pub import_next_batch: Option<DateTime<Utc>>,
+    /// Each item's impact (by id) when incidents are read: the top list is
+    /// then ranked by score and the incident sections are drawn.
+    pub impact: Option<&'a BTreeMap<String, Impact>>,
+    /// Hot items (id → why), from [`crate::impact::hot_reasons`]; with
+    /// `impact`, replaces the `hot_items` block.
+    pub hot: Option<&'a BTreeMap<String, String>>,
 }
+
+/// Most items drawn in the incidents-per-week chart.
+const CHART_ITEMS: usize = 5;
 
 /// Renders the dashboard body (at most [`MAX_BODY_BYTES`] bytes).
 pub fn render_dashboard(input: &DashboardInput<'_>) -> String {
-    let top = top_lines(input);
+    let ranked = ranked_items(input);
+    let top = top_lines(input, &ranked);
+    let backlog = backlog_lines(input, &ranked);
     let paid = paid_lines(input);
-    let full = compose(input, &top, &paid, None);
+    let all = Lists {
+        top: &top,
+        backlog: &backlog,
+        paid: &paid,
+    };
+    let full = compose(input, &ranked, &all, None);
     if full.len() <= MAX_BODY_BYTES {
         return full;
     }
-    // Largest number of paid-down lines that fits with every top line.
-    let fits = |top_k: usize, paid_k: usize| {
-        let note = trim_note(top.len() - top_k, paid.len() - paid_k);
-        let body = compose(input, &top[..top_k], &paid[..paid_k], Some(&note));
+    // Keeps `keep` lines of each list (top, backlog, paid), with the note.
+    let fits = |keep: [usize; 3]| {
+        let kept = Lists {
+            top: &top[..keep[0]],
+            backlog: &backlog[..keep[1]],
+            paid: &paid[..keep[2]],
+        };
+        let note = trim_note(
+            top.len() - keep[0],
+            backlog.len() - keep[1],
+            paid.len() - keep[2],
+        );
+        let body = compose(input, &ranked, &kept, Some(&note));
         (body.len() <= MAX_BODY_BYTES).then_some(body)
     };
-    if let Some(body) = fits(top.len(), 0) {
-        let k = largest_fitting(paid.len(), |k| fits(top.len(), k).is_some());
-        return fits(top.len(), k).unwrap_or(body);
-    }
-    if let Some(body) = fits(0, 0) {
-        let k = largest_fitting(top.len(), |k| fits(k, 0).is_some());
-        return fits(k, 0).unwrap_or(body);
+    // The least important list goes first: the backlog (it repeats the top
+    // items), then recently paid down, then the tail of the top items; the
+    // list being trimmed keeps as many lines as fit.
+    let mut keep = [top.len(), backlog.len(), paid.len()];
+    for list in [1, 2, 0] {
+        let max = keep[list];
+        keep[list] = 0;
+        if let Some(body) = fits(keep) {
+            let k = largest_fitting(max, |k| {
+                let mut with = keep;
+                with[list] = k;
+                fits(with).is_some()
+            });
+            keep[list] = k;
+            return fits(keep).unwrap_or(body);
+        }
     }
     // Even without lists the body is too long (huge blocks or config
     // errors): cut it, keeping the marker at the top.
     let note = "\n\n> [!NOTE]\n> Cut to fit GitHub's 65,536-character limit.\n";
-    let bare = compose(input, &[], &[], None);
+    let none = Lists {
+        top: &[],
+        backlog: &[],
+        paid: &[],
+    };
+    let bare = compose(input, &ranked, &none, None);
     let mut cut = MAX_BODY_BYTES.saturating_sub(note.len());
     while !bare.is_char_boundary(cut) {
         cut -= 1;
     }
     format!("{}{note}", &bare[..cut])
+}
+
+/// The trimmable lists of the body.
+struct Lists<'a> {
+    top: &'a [String],
+    backlog: &'a [String],
+    paid: &'a [String],
 }
 
 /// Largest `k` in `0..=max` with `ok(k)`, given `ok(0)` and monotonicity.
@@ -182,10 +237,10 @@ fn largest_fitting(max: usize, ok: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
-fn trim_note(top_dropped: usize, paid_dropped: usize) -> String {
+fn trim_note(top_dropped: usize, backlog_dropped: usize, paid_dropped: usize) -> String {
     format!(
-        "> [!NOTE]\n> Trimmed to fit GitHub's 65,536-character limit: {paid_dropped} recently paid down \
-         and {top_dropped} top items were left out."
+        "> [!NOTE]\n> Trimmed to fit GitHub's 65,536-character limit: {backlog_dropped} backlog rows, \
+         {paid_dropped} recently paid down and {top_dropped} top items were left out."
     )
 }
 
@@ -202,36 +257,204 @@ fn priority_rank(priority: Option<&str>) -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-fn top_lines(input: &DashboardInput<'_>) -> Vec<String> {
+/// Every open item, most important first: by impact score when incidents
+/// are read, else by priority band, keyword severity and age.
+fn ranked_items<'i>(input: &DashboardInput<'i>) -> Vec<&'i DashboardItem> {
     let severity = |item: &DashboardItem| input.config.annotations.severity_of(&item.keyword);
+    let score = |item: &DashboardItem| score_of(input, item).unwrap_or(f64::NEG_INFINITY);
     let mut items: Vec<&DashboardItem> = input.open_items.iter().collect();
     items.sort_by(|a, b| {
-        priority_rank(a.priority.as_deref())
-            .cmp(&priority_rank(b.priority.as_deref()))
+        score(b)
+            .total_cmp(&score(a))
+            .then_with(|| {
+                priority_rank(a.priority.as_deref()).cmp(&priority_rank(b.priority.as_deref()))
+            })
             .then_with(|| severity(b).cmp(&severity(a)))
             .then_with(|| a.first_seen.cmp(&b.first_seen))
             .then_with(|| (&a.path, a.line, &a.id).cmp(&(&b.path, b.line, &b.id)))
     });
     items
-        .into_iter()
+}
+
+fn impact_of<'i>(input: &DashboardInput<'i>, item: &DashboardItem) -> Option<&'i Impact> {
+    input.impact?.get(&item.id)
+}
+
+fn score_of(input: &DashboardInput<'_>, item: &DashboardItem) -> Option<f64> {
+    impact_of(input, item).map(|i| i.score.value)
+}
+
+fn issue_cell(item: &DashboardItem) -> String {
+    item.number
+        .map_or_else(|| "(not yet filed)".to_string(), |n| format!("#{n}"))
+}
+
+fn item_cell(item: &DashboardItem) -> String {
+    format!("{}: {}", cell(&item.keyword), cell(&item.text))
+}
+
+/// The band the item's issue gets: the computed one when incidents are read.
+fn band_of(input: &DashboardInput<'_>, item: &DashboardItem) -> String {
+    match impact_of(input, item) {
+        Some(impact) => impact.score.band.as_str().to_string(),
+        None => cell(item.priority.as_deref().unwrap_or("P?")),
+    }
+}
+
+fn top_lines(input: &DashboardInput<'_>, ranked: &[&DashboardItem]) -> Vec<String> {
+    ranked
+        .iter()
         .take(input.top_n)
         .enumerate()
         .map(|(rank, item)| {
-            let issue = item
-                .number
-                .map_or_else(|| "(not yet filed)".to_string(), |n| format!("#{n}"));
+            let issue = issue_cell(item);
+            if input.impact.is_some() {
+                let (score, why, incidents) = match impact_of(input, item) {
+                    Some(i) => (
+                        i.score.value.to_string(),
+                        cell(&i.score.why),
+                        format!(
+                            "{} in {} d, {} all time",
+                            i.counts.in_window,
+                            input.config.incidents.window_days,
+                            i.counts.all_time
+                        ),
+                    ),
+                    None => ("–".into(), String::new(), "–".into()),
+                };
+                return format!(
+                    "| {} | {issue} | {} | {} | {score} | {why} | {incidents} |",
+                    rank + 1,
+                    item_cell(item),
+                    band_of(input, item),
+                );
+            }
             let age = (input.today - item.first_seen).num_days().max(0);
             format!(
-                "| {} | {issue} | {}: {} | `{}:{}` | {} | {age} d |",
+                "| {} | {issue} | {} | `{}:{}` | {} | {age} d |",
                 rank + 1,
-                cell(&item.keyword),
-                cell(&item.text),
+                item_cell(item),
                 paydown_markdown::code_span(&item.path).replace('|', "\\|"),
                 item.line,
                 cell(item.priority.as_deref().unwrap_or("P?")),
             )
         })
         .collect()
+}
+
+/// The tier's heading cell: `1 (enterprise)`, or `none`.
+fn tier_cell(input: &DashboardInput<'_>, tier: Option<u8>) -> String {
+    match tier {
+        Some(t) => match input.config.tiers.get(&u32::from(t)) {
+            Some(name) => format!("{t} ({})", cell(name)),
+            None => t.to_string(),
+        },
+        None => "_none_".to_string(),
+    }
+}
+
+/// Every open item, grouped by tier (1 first, untiered last) and ranked
+/// within its tier as in the top list. The tier is named on the first row
+/// of its group.
+fn backlog_lines(input: &DashboardInput<'_>, ranked: &[&DashboardItem]) -> Vec<String> {
+    let mut by_tier: Vec<(usize, &DashboardItem)> = ranked.iter().copied().enumerate().collect();
+    // Stable: the rank order is kept within a tier.
+    by_tier.sort_by_key(|(rank, item)| (item.tier.is_none(), item.tier, *rank));
+    let mut previous: Option<Option<u8>> = None;
+    by_tier
+        .into_iter()
+        .map(|(_, item)| {
+            let tier = if previous == Some(item.tier) {
+                String::new()
+            } else {
+                previous = Some(item.tier);
+                tier_cell(input, item.tier)
+            };
+            let score = score_of(input, item).map_or_else(|| "–".to_string(), |s| s.to_string());
+            format!(
+                "| {tier} | {} | {} | {score} | {} |",
+                issue_cell(item),
+                item_cell(item),
+                band_of(input, item),
+            )
+        })
+        .collect()
+}
+
+/// The hot items section, when incidents are read.
+fn hot_section(input: &DashboardInput<'_>, ranked: &[&DashboardItem]) -> Option<String> {
+    let hot = input.hot?;
+    let lines: Vec<String> = ranked
+        .iter()
+        .filter_map(|item| {
+            let why = hot.get(&item.id)?;
+            Some(format!(
+                "- {} {} — {}",
+                issue_cell(item),
+                item_cell(item),
+                cell(why)
+            ))
+        })
+        .collect();
+    Some(if lines.is_empty() {
+        "_No item has an incident spike._".to_string()
+    } else {
+        lines.join("\n")
+    })
+}
+
+/// A Mermaid chart of incident groups per week for the top items that had
+/// any in the chart's weeks, one line each, with the key below it. Only
+/// numbers and dates go inside the code block (no item text can close it).
+fn incident_chart(input: &DashboardInput<'_>, ranked: &[&DashboardItem]) -> String {
+    let charted: Vec<(&DashboardItem, &Impact)> = ranked
+        .iter()
+        .filter_map(|item| Some((*item, impact_of(input, item)?)))
+        .filter(|(_, i)| i.weekly.iter().any(|&n| n > 0))
+        .take(CHART_ITEMS)
+        .collect();
+    let Some(weeks) = charted.iter().map(|(_, i)| i.weekly.len()).max() else {
+        return format!(
+            "_No linked incidents in the last {} weeks._\n",
+            crate::impact::CHART_WEEKS
+        );
+    };
+    let end = input.today.week(chrono::Weekday::Mon).first_day();
+    let labels: Vec<String> = (0..weeks)
+        .rev()
+        .map(|back| {
+            let start = end - chrono::Duration::weeks(back as i64);
+            format!("\"{}\"", start.format("%m-%d"))
+        })
+        .collect();
+    let max = charted
+        .iter()
+        .flat_map(|(_, i)| i.weekly.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut out = format!(
+        "```mermaid\nxychart-beta\n    title \"Incidents per week (week starting)\"\n    x-axis [{}]\n    y-axis \"Incidents\" 0 --> {max}\n",
+        labels.join(", ")
+    );
+    for (_, impact) in &charted {
+        let mut values: Vec<String> = vec!["0".to_string(); weeks - impact.weekly.len()];
+        values.extend(impact.weekly.iter().map(u32::to_string));
+        let _ = writeln!(out, "    line [{}]", values.join(", "));
+    }
+    out.push_str("```\n\nLines, in order:\n\n");
+    for (n, (item, impact)) in charted.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. {} {} ({} in the last {} weeks)",
+            n + 1,
+            issue_cell(item),
+            item_cell(item),
+            impact.weekly.iter().sum::<u32>(),
+            weeks
+        );
+    }
+    out
 }
 
 fn paid_lines(input: &DashboardInput<'_>) -> Vec<String> {
@@ -328,10 +551,11 @@ fn chart(series: &[(NaiveDate, usize)]) -> String {
 
 fn compose(
     input: &DashboardInput<'_>,
-    top: &[String],
-    paid: &[String],
+    ranked: &[&DashboardItem],
+    lists: &Lists<'_>,
     note: Option<&str>,
 ) -> String {
+    let (top, backlog, paid) = (lists.top, lists.backlog, lists.paid);
     let mut out = String::new();
     out.push_str(DASHBOARD_MARKER);
     out.push('\n');
@@ -388,7 +612,12 @@ fn compose(
     out.push_str(&chart(input.open_over_time));
     out.push('\n');
 
-    out.push_str("## Top items\n\n");
+    let by_impact = input.impact.is_some();
+    out.push_str(if by_impact {
+        "## Top debt by impact\n\n"
+    } else {
+        "## Top items\n\n"
+    });
     if top.is_empty() {
         out.push_str(if total == 0 {
             "_No open debt._\n\n"
@@ -396,7 +625,11 @@ fn compose(
             "_Left out to fit the size limit._\n\n"
         });
     } else {
-        out.push_str("| | Issue | Item | Where | Priority | Age |\n|---|---|---|---|---|---|\n");
+        out.push_str(if by_impact {
+            "| | Issue | Item | Priority | Score | Why | Incidents |\n|---|---|---|---|---|---|---|\n"
+        } else {
+            "| | Issue | Item | Where | Priority | Age |\n|---|---|---|---|---|---|\n"
+        });
         for line in top {
             out.push_str(line);
             out.push('\n');
@@ -404,12 +637,39 @@ fn compose(
         out.push('\n');
     }
 
-    out.push_str("## Hot items\n\n");
-    block(
-        &mut out,
-        input.hot_items,
-        "_Incident spikes are not tracked yet._",
-    );
+    out.push_str(if by_impact {
+        "## Hot\n\n"
+    } else {
+        "## Hot items\n\n"
+    });
+    match hot_section(input, ranked) {
+        Some(hot) => block(&mut out, Some(&hot), ""),
+        None => block(
+            &mut out,
+            input.hot_items,
+            "_Incident spikes are not tracked yet._",
+        ),
+    }
+
+    if by_impact {
+        out.push_str("## Incidents per week\n\n");
+        out.push_str(&incident_chart(input, ranked));
+        out.push('\n');
+    }
+
+    if total > 0 {
+        out.push_str("## Backlog by tier\n\n");
+        if backlog.is_empty() {
+            out.push_str("_Left out to fit the size limit._\n\n");
+        } else {
+            out.push_str("| Tier | Issue | Item | Score | Priority |\n|---|---|---|---|---|\n");
+            for line in backlog {
+                out.push_str(line);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+    }
 
     let _ = writeln!(
         out,
@@ -464,6 +724,7 @@ mod tests {
             area: area.map(String::from),
             first_seen,
             priority: None,
+            tier: None,
         }
     }
 
@@ -485,6 +746,8 @@ mod tests {
             hot_items: None,
             accepted_drifts: None,
             import_next_batch: None,
+            impact: None,
+            hot: None,
         }
     }
 
@@ -611,6 +874,152 @@ mod tests {
         assert!(body.contains("- #5 is hot"));
         assert!(body.contains("## Accepted drifts\n\n- #77 accepted by @lead\n"));
         assert!(body.contains("_No open debt._"));
+    }
+
+    fn impact(score: f64, band: paydown_incidents::Band, why: &str, weekly: &[u32]) -> Impact {
+        Impact {
+            counts: paydown_incidents::Counts {
+                in_window: weekly.iter().sum(),
+                all_time: weekly.iter().sum(),
+                ..Default::default()
+            },
+            score: paydown_incidents::Score {
+                value: score,
+                band,
+                why: why.to_string(),
+            },
+            links: Vec::new(),
+            weekly: weekly.to_vec(),
+        }
+    }
+
+    #[test]
+    fn given_impact_then_top_is_by_score_hot_and_chart_are_drawn_and_backlog_is_by_tier() {
+        use paydown_incidents::Band;
+        // Given four items: #1 (no tier) paging weekly, #2 (tier 1) calm,
+        // #3 (tier 2) hot, #4 (tier 1) with a higher score than #2; tier
+        // names and a why that try to mention people.
+        let mut config = Config::default();
+        config.tiers.insert(1, "enterprise @acme/sales".into());
+        config.tiers.insert(2, "team".into());
+        let mut items = [
+            item(1, "TODO", day(1), None),
+            item(2, "FIXME", day(2), None),
+            item(3, "HACK", day(3), None),
+            item(4, "TODO", day(4), None),
+        ];
+        items[1].tier = Some(1);
+        items[2].tier = Some(2);
+        items[3].tier = Some(1);
+        let impacts: BTreeMap<String, Impact> = [
+            (
+                "id-1",
+                impact(
+                    19.5,
+                    Band::P1,
+                    "3 incidents in 90 days, cc @oncall",
+                    &[0, 1, 1, 1],
+                ),
+            ),
+            (
+                "id-2",
+                impact(2.0, Band::P4, "no incidents, FIXME (high)", &[0, 0, 0, 0]),
+            ),
+            (
+                "id-3",
+                impact(12.0, Band::P2, "2 incidents in 90 days", &[0, 0, 0, 2]),
+            ),
+            (
+                "id-4",
+                impact(5.0, Band::P3, "tier 1 (enterprise)", &[0, 0, 0, 0]),
+            ),
+        ]
+        .into_iter()
+        .map(|(id, i)| (id.to_string(), i))
+        .collect();
+        let hot: BTreeMap<String, String> = [(
+            "id-3".to_string(),
+            "2 incidents in the last 7 days".to_string(),
+        )]
+        .into();
+        let mut inp = input(&config, &items, &[]);
+        inp.impact = Some(&impacts);
+        inp.hot = Some(&hot);
+        // When the dashboard is rendered,
+        let body = render_dashboard(&inp);
+        // then the top list is ranked by score with the score, why and counts,
+        let top = &body[body.find("## Top debt by impact").unwrap()..body.find("## Hot").unwrap()];
+        let order: Vec<usize> = ["| 1 | #1 |", "| 2 | #3 |", "| 3 | #4 |", "| 4 | #2 |"]
+            .iter()
+            .map(|n| top.find(n).unwrap_or_else(|| panic!("{n}\n{body}")))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{body}");
+        assert!(
+            top.contains(
+                "| P1 | 19.5 | 3 incidents in 90 days, cc @\u{200b}oncall | 3 in 90 d, 3 all time |"
+            ),
+            "{top}"
+        );
+        // the hot section names the hot item and why,
+        assert!(
+            body.contains("## Hot\n\n- #3 HACK: item 3 — 2 incidents in the last 7 days\n"),
+            "{body}"
+        );
+        // the chart draws the items with incidents in the weeks, top first,
+        let chart = &body[body
+            .find("```mermaid\nxychart-beta\n    title \"Incidents")
+            .unwrap()..];
+        assert!(
+            chart.contains("    line [0, 1, 1, 1]\n    line [0, 0, 0, 2]\n```"),
+            "{chart}"
+        );
+        assert!(
+            chart.contains("1. #1 TODO: item 1 (3 in the last 4 weeks)\n2. #3 HACK: item 3"),
+            "{chart}"
+        );
+        // and the backlog is grouped by tier (1, 2, none), by score within one.
+        let backlog = &body[body.find("## Backlog by tier").unwrap()..];
+        let rows: Vec<&str> = backlog
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| Tier"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "| 1 (enterprise @\u{200b}acme/sales) | #4 | TODO: item 4 | 5 | P3 |",
+                "|  | #2 | FIXME: item 2 | 2 | P4 |",
+                "| 2 (team) | #3 | HACK: item 3 | 12 | P2 |",
+                "| _none_ | #1 | TODO: item 1 | 19.5 | P1 |",
+            ]
+        );
+        assert_eq!(body, render_dashboard(&inp), "deterministic");
+    }
+
+    #[test]
+    fn given_impact_without_incidents_then_the_chart_says_so_and_nobody_is_hot() {
+        let config = Config::default();
+        let items = [item(1, "TODO", day(1), None)];
+        let impacts: BTreeMap<String, Impact> = [(
+            "id-1".to_string(),
+            impact(
+                1.0,
+                paydown_incidents::Band::P4,
+                "no incidents, TODO (low)",
+                &[],
+            ),
+        )]
+        .into();
+        let hot = BTreeMap::new();
+        let mut inp = input(&config, &items, &[]);
+        inp.impact = Some(&impacts);
+        inp.hot = Some(&hot);
+        let body = render_dashboard(&inp);
+        assert!(body.contains("_No item has an incident spike._"), "{body}");
+        assert!(
+            body.contains("_No linked incidents in the last 12 weeks._"),
+            "{body}"
+        );
+        assert!(!body.contains("```mermaid\nxychart-beta\n    title \"Incidents"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use paydown_annotations::{Annotation, CostUnit};
 use paydown_config::Config;
 use paydown_incidents::{
     Band, Counts, Incident, ItemLinks, ItemScoreInput, RankedItem, Score, SpikeDecision, SpikeRule,
-    rank, spike,
+    per_week, rank, spike,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,45 @@ pub struct Impact {
     pub score: Score,
     /// Linked incidents, latest first.
     pub links: Vec<IncidentLink>,
+    /// Incident groups per calendar week (Monday to Sunday, UTC) for the
+    /// [`CHART_WEEKS`] weeks ending with the current one, oldest first: the
+    /// dashboard's chart. Whole weeks, so the chart changes only when an
+    /// incident does or a week turns, not every time it is rendered.
+    pub weekly: Vec<u32>,
+}
+
+/// Weeks in the dashboard's incidents-per-week chart.
+pub const CHART_WEEKS: u32 = 12;
+
+/// The end of the current calendar week (next Monday, 00:00 UTC).
+pub fn week_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Datelike;
+    let today = now.date_naive();
+    let days = 7 - i64::from(today.weekday().num_days_from_monday());
+    let monday = today + chrono::Duration::days(days);
+    monday.and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc())
+}
+
+/// Item id → why it is hot, for every item whose issue carries (or, after
+/// this plan, will carry) `debt:hot`: the same decision the planner makes
+/// from the label the issue has now.
+pub fn hot_reasons(
+    impact: &BTreeMap<String, Impact>,
+    issues: &[crate::plan::ExistingIssue],
+    config: &Config,
+) -> BTreeMap<String, String> {
+    let was_hot: std::collections::HashSet<&str> = issues
+        .iter()
+        .filter(|i| i.has_label(HOT_LABEL))
+        .filter_map(|i| i.marker.as_ref().map(|m| m.id.as_str()))
+        .collect();
+    impact
+        .iter()
+        .filter_map(|(id, impact)| {
+            let decision = decide(impact, config, was_hot.contains(id.as_str()));
+            decision.hot.then(|| (id.clone(), decision.reason))
+        })
+        .collect()
 }
 
 /// The impact of every item of `input` against `incidents`: the one
@@ -89,6 +128,7 @@ pub fn compute(
         })
         .collect();
     let repo = input.repo.to_string();
+    let week_end = week_end(now);
     rank(&repo, &items, incidents, &input.config, now)
         .into_iter()
         .map(|r| {
@@ -102,12 +142,22 @@ pub fn compute(
                 })
                 .collect();
             links.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.title.cmp(&b.title)));
+            let weekly = if r.counts.all_time == 0 {
+                Vec::new()
+            } else {
+                per_week(
+                    r.incidents.iter().map(|&n| &incidents[n]),
+                    week_end,
+                    CHART_WEEKS,
+                )
+            };
             (
                 input.annotations[r.index].id.clone(),
                 Impact {
                     counts: r.counts,
                     score: r.score,
                     links,
+                    weekly,
                 },
             )
         })
@@ -247,6 +297,7 @@ mod tests {
                     started_at: Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap(),
                 },
             ],
+            weekly: vec![0, 1, 3],
         }
     }
 

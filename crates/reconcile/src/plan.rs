@@ -103,7 +103,7 @@ impl ExistingIssue {
         }
     }
 
-    fn has_label(&self, label: &str) -> bool {
+    pub fn has_label(&self, label: &str) -> bool {
         self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
     }
 }
@@ -170,6 +170,10 @@ pub enum Effect {
         body: String,
         labels: Vec<String>,
         assignees: Vec<String>,
+        /// Posted once the issue exists: the comment that opens a spike
+        /// episode, for an item hot from the start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
     },
     /// Only what differs; never removes anything people added.
     Update {
@@ -986,9 +990,8 @@ impl<'a> Planner<'a> {
             let a = self.items[item];
             let (first_seen, priority) = self.facts_for(a, None);
             let mut r = self.render(a, &self.input.sha, first_seen, priority, false);
-            // A new issue has no number to comment on yet; its body and
-            // `debt:hot` label carry the spike.
-            let _ = self.add_impact_labels(a, None, &mut r);
+            // An item hot from the start: the comment follows the create.
+            let comment = self.add_impact_labels(a, None, &mut r);
             self.plan.summary.create += 1;
             self.plan.effects.push(Effect::Create {
                 id: r.id,
@@ -996,6 +999,7 @@ impl<'a> Planner<'a> {
                 body: r.body,
                 labels: r.labels,
                 assignees: r.assignees,
+                comment,
             });
         }
         self.plan.summary.deferred = self.plan.deferred_creates;

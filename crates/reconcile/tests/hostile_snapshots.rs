@@ -98,6 +98,7 @@ fn a_dashboard_of_hostile_items_titles_and_config_errors_notifies_nobody() {
             area: Some(hostile.clone()),
             first_seen: day(1),
             priority: None,
+            tier: None,
         })
         .collect();
     let paid = [PaidDownItem {
@@ -121,6 +122,8 @@ fn a_dashboard_of_hostile_items_titles_and_config_errors_notifies_nobody() {
         hot_items: None,
         accepted_drifts: None,
         import_next_batch: None,
+        impact: None,
+        hot: None,
     };
 
     // when the dashboard is rendered,

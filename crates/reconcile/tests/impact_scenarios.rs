@@ -78,11 +78,13 @@ impl World {
                     title,
                     body,
                     labels,
+                    comment,
                     ..
                 } => {
                     let mut issue = ExistingIssue::new(7, IssueState::Open, &title, &body);
                     issue.labels = labels;
                     self.issue = Some(issue);
+                    self.comments.extend(comment);
                 }
                 Effect::Update {
                     body,
@@ -217,4 +219,41 @@ fn given_no_incident_data_then_priority_labels_people_set_are_left_alone() {
         "{}",
         plan(&input).to_text()
     );
+}
+
+#[test]
+fn given_an_item_hot_before_its_issue_exists_then_the_new_issue_gets_the_label_and_one_comment() {
+    // Given three incidents of the last days naming the item by its id
+    // (the debt issue does not exist yet),
+    let mut w = World {
+        issue: None,
+        comments: vec![],
+    };
+    let id = annotation()[0].id.clone();
+    let t = now() - Duration::days(2);
+    let incidents: Vec<Incident> = (1..=3)
+        .map(|n| {
+            incident(
+                200 + n,
+                t + Duration::hours(n as i64 * 6),
+                vec![Reference::Item { id: id.clone() }],
+            )
+        })
+        .collect();
+    // when the issue is created,
+    let effects = w.run(&incidents, now());
+    // then it is created P1 and hot, with the one comment of the episode,
+    assert!(matches!(
+        effects[0],
+        Effect::Create {
+            comment: Some(_),
+            ..
+        }
+    ));
+    assert_eq!(w.labels(), ["debt:P1", "debt:hot"]);
+    assert_eq!(w.comments.len(), 1, "{:?}", w.comments);
+    assert!(w.comments[0].contains("3 incidents in the last 7 days"));
+    // and the next run (the label on the issue) neither comments again nor writes.
+    assert!(w.run(&incidents, now()).is_empty());
+    assert_eq!(w.comments.len(), 1);
 }

@@ -275,3 +275,153 @@ async fn given_no_secrets_then_both_endpoints_do_not_exist() {
     );
     app.server.shutdown().await.unwrap();
 }
+
+/// Installs the App on `REPO` through a signed `installation` webhook and
+/// waits for the first sync; returns the one debt issue's number and item id.
+async fn install(fake: &FakeGitHub, app: &App) -> (u64, String) {
+    let install = json!({
+        "action": "created",
+        "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
+        "repositories": [{"id": 1, "name": "octo-repo", "full_name": support::REPO, "private": false}],
+        "sender": {"login": "alice", "id": 2, "type": "User"},
+    });
+    support::post_webhook(&app.base, "installation", "install-1", &install).await;
+    support::settle(&app.store).await;
+    let debt = support::debt_issues(fake);
+    assert_eq!(debt.len(), 1, "{debt:#?}");
+    let body = debt[0].body.clone().unwrap_or_default();
+    let id = body
+        .split("<!-- paydown:item id=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an item marker")
+        .to_string();
+    (debt[0].number, id)
+}
+
+fn debt_body(fake: &FakeGitHub, number: u64) -> String {
+    fake.repo(support::REPO)
+        .issue(number)
+        .unwrap()
+        .body
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_pagerduty_incident_links_to_the_item_whose_annotation_names_its_number() {
+    // Given a repository routing PagerDuty service PABC123 to itself, whose
+    // FIXME names PagerDuty incident 1234, installed,
+    let fake = FakeGitHub::start().await;
+    fake.repo(support::REPO).set_files(
+        "main",
+        &[
+            (
+                ".github/paydown.yml",
+                "incidents:\n  pagerduty_services: [PABC123]\n",
+            ),
+            (
+                "src/pay.rs",
+                "// FIXME(incident=PD-1234): retries double-charge\n",
+            ),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = support::db_url(&dir);
+    let app = start(&fake, &url, both()).await;
+    let (n, _) = install(&fake, &app).await;
+
+    // when PagerDuty sends incident 1234, triggered yesterday, with two
+    // signatures of which one is valid,
+    let started = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let body = serde_json::to_vec(&json!({"event": {
+        "id": "evt1", "event_type": "incident.triggered", "resource_type": "incident",
+        "occurred_at": started,
+        "data": {"type": "incident", "id": "Q9", "number": 1234, "title": "Checkout 500s",
+                 "status": "triggered", "urgency": "high",
+                 "html_url": "https://acme.pagerduty.com/incidents/Q9",
+                 "service": {"id": "PABC123", "type": "service_reference"},
+                 "created_at": started}}}))
+    .unwrap();
+    let header = format!(
+        "{},{}",
+        pd_signature("retired", &body),
+        pd_signature(PD_SECRET, &body)
+    );
+    let r = post_pd(&app.base, "wh-pd-1", &header, &body).await;
+    assert_eq!(r.status().as_u16(), 202);
+    support::settle(&app.store).await;
+
+    // then the debt issue counts it, with its link.
+    let text = debt_body(&fake, n);
+    assert!(
+        text.contains("| Incidents | 1 in 90 days, 1 all time, 1 open"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[Checkout 500s](https://acme.pagerduty.com/incidents/Q9)"),
+        "{text}"
+    );
+
+    // A restart, then the resolution: nothing is lost, the count holds and
+    // the incident is no longer open.
+    app.server.shutdown().await.unwrap();
+    let app = start(&fake, &url, both()).await;
+    let resolved = serde_json::to_vec(&json!({"event": {
+        "id": "evt2", "event_type": "incident.resolved", "resource_type": "incident",
+        "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "data": {"type": "incident", "id": "Q9", "number": 1234, "title": "Checkout 500s",
+                 "status": "resolved", "urgency": "high",
+                 "service": {"id": "PABC123", "type": "service_reference"},
+                 "created_at": started}}}))
+    .unwrap();
+    let r = post_pd(
+        &app.base,
+        "wh-pd-2",
+        &pd_signature(PD_SECRET, &resolved),
+        &resolved,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 202);
+    support::settle(&app.store).await;
+    let text = debt_body(&fake, n);
+    assert!(
+        text.contains("| Incidents | 1 in 90 days, 1 all time, last"),
+        "{text}"
+    );
+    app.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_generic_incident_links_to_the_item_named_in_its_debt_list() {
+    // Given an installed repository with one TODO,
+    let fake = FakeGitHub::start().await;
+    fake.repo(support::REPO).set_files(
+        "main",
+        &[("src/orders.rs", "// TODO: orders load N+1 queries\n")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&fake, &support::db_url(&dir), both()).await;
+    let (n, id) = install(&fake, &app).await;
+
+    // when a signed generic body routed to it names the item's id in `debt`,
+    let body = serde_json::to_vec(&json!({
+        "source": "statuspage", "id": "inc-7", "status": "triggered",
+        "title": "Slow orders page", "repository": support::REPO, "debt": [id],
+        "url": "https://status.example.com/incidents/7",
+        "started_at": (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339(),
+    }))
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let r = post_generic(&app.base, "msg_7", now, GENERIC_SECRET, &body).await;
+    assert_eq!(r.status().as_u16(), 202);
+    support::settle(&app.store).await;
+
+    // then the debt issue counts it.
+    let text = debt_body(&fake, n);
+    assert!(
+        text.contains("| Incidents | 1 in 90 days, 1 all time, 1 open"),
+        "{text}"
+    );
+    assert!(text.contains("Slow orders page"), "{text}");
+    app.server.shutdown().await.unwrap();
+}

@@ -122,7 +122,7 @@ async fn apply_one(
             body,
             labels,
             assignees,
-            ..
+            comment,
         } => {
             let mut request = json!({"title": title, "body": body, "labels": labels});
             if !assignees.is_empty() {
@@ -138,6 +138,9 @@ async fn apply_one(
                 }
                 other => other?,
             };
+            if let Some(comment) = comment {
+                comment_on(client, repo, number, comment).await?;
+            }
             Ok(Some(number))
         }
         Effect::Update {

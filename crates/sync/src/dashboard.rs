@@ -69,6 +69,8 @@ pub struct DashboardContext<'a> {
     pub applied: Option<&'a ApplyReport>,
     pub today: NaiveDate,
     pub sections: &'a DashboardSections,
+    /// Each item's impact when incidents are read (`SyncOptions::incidents`).
+    pub impact: Option<&'a BTreeMap<String, paydown_reconcile::Impact>>,
 }
 
 /// Dashboard sections other features render (Markdown), passed in by the
@@ -108,6 +110,9 @@ pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
     let paid = paid_down(ctx);
     let open_now = items.iter().filter(|i| i.number.is_some()).count();
     let history = open_over_time(ctx.dates, ctx.today, open_now);
+    let hot = ctx
+        .impact
+        .map(|impact| paydown_reconcile::impact::hot_reasons(impact, ctx.issues, ctx.config));
     render_dashboard(&DashboardInput {
         config: ctx.config,
         today: ctx.today,
@@ -121,6 +126,8 @@ pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
         hot_items: ctx.sections.hot_items.as_deref(),
         accepted_drifts: ctx.sections.accepted_drifts.as_deref(),
         import_next_batch: ctx.sections.import_next_batch,
+        impact: ctx.impact,
+        hot: hot.as_ref(),
     })
 }
 

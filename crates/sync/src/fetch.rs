@@ -350,3 +350,93 @@ pub fn named_issues(annotations: &[paydown_annotations::Annotation]) -> Vec<u64>
     named.dedup();
     named
 }
+
+/// An incident issue as a listing reads it.
+#[derive(Debug, serde::Deserialize)]
+struct IncidentIssueJson {
+    number: u64,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    labels: Vec<IncidentLabelJson>,
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct IncidentLabelJson {
+    name: String,
+}
+
+/// The incident issues `repo` reads under `config`, from the API alone
+/// (the Action and `paydown report --incidents`): issues, open or closed,
+/// carrying one of `incidents.labels` in `repo` and in
+/// `incidents.repositories`, one listing per repository and label. A
+/// listed repository the token cannot read is skipped with a warning (the
+/// second element); `repo`'s own listing failing is an error.
+pub async fn incident_issues(
+    client: &Client,
+    repo: &Repo,
+    config: &paydown_config::Config,
+) -> Result<(Vec<paydown_incidents::Incident>, Vec<String>), GitHubError> {
+    let now = chrono::Utc::now();
+    let mut by_id: std::collections::BTreeMap<String, paydown_incidents::Incident> =
+        std::collections::BTreeMap::new();
+    let mut warnings = Vec::new();
+    let mut sources = vec![repo.clone()];
+    for name in &config.incidents.repositories {
+        match Repo::parse(name) {
+            Ok(other) if other.to_string() != repo.to_string() => sources.push(other),
+            Ok(_) => {}
+            Err(e) => warnings.push(format!("incidents.repositories: {e}")),
+        }
+    }
+    for (n, source) in sources.iter().enumerate() {
+        for label in &config.incidents.labels {
+            let route = source.route(&format!(
+                "/issues?state=all&labels={}&per_page=100",
+                paydown_github::encode_segment(label)
+            ));
+            let listed: Vec<IncidentIssueJson> = match client.get_all(&route).await {
+                Ok(listed) => listed,
+                Err(e) if n > 0 => {
+                    warnings.push(format!("cannot list incident issues of {source}: {e}"));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            let home = source.to_string();
+            for issue in listed.iter().filter(|i| i.pull_request.is_none()) {
+                let labels: Vec<String> = issue.labels.iter().map(|l| l.name.clone()).collect();
+                let incident = paydown_incidents::from_issue(
+                    &paydown_incidents::IssueFacts {
+                        repository: &home,
+                        number: issue.number,
+                        title: &issue.title,
+                        body: issue.body.as_deref().unwrap_or(""),
+                        url: issue.html_url.as_deref(),
+                        closed: issue.state == "closed",
+                        created_at: issue.created_at,
+                        closed_at: issue.closed_at,
+                        labels: &labels,
+                    },
+                    now,
+                );
+                by_id.insert(incident.id.clone(), incident);
+            }
+        }
+    }
+    let mut incidents: Vec<_> = by_id.into_values().collect();
+    incidents.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    Ok((incidents, warnings))
+}

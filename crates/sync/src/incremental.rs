@@ -187,6 +187,7 @@ async fn up_to_date(
         applied: Some(&applied),
         today: options.today,
         sections: &options.dashboard_sections,
+        impact: None,
     });
     let dashboard = crate::dashboard::write_dashboard(
         client,

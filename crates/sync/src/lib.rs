@@ -334,13 +334,20 @@ pub(crate) async fn plan_apply_and_show(
     state: &mut SyncState,
     dashboard_annotations: Option<&[paydown_annotations::Annotation]>,
 ) -> Result<Finished, SyncError> {
+    let now = chrono::Utc::now();
     if let Some(incidents) = &options.incidents {
-        input.impact = Some(paydown_reconcile::impact::compute(
-            &input,
-            incidents,
-            chrono::Utc::now(),
-        ));
+        input.impact = Some(paydown_reconcile::impact::compute(&input, incidents, now));
     }
+    // An incremental plan sees only the changed files' items; the
+    // dashboard ranks them all.
+    let dashboard_impact = match (dashboard_annotations, &options.incidents) {
+        (Some(all), Some(incidents)) => {
+            let mut every = input.clone();
+            every.annotations = all.to_vec();
+            Some(paydown_reconcile::impact::compute(&every, incidents, now))
+        }
+        _ => input.impact.clone(),
+    };
     let mut plan = paydown_reconcile::plan(&input);
     // Close comments name the merged PR that paid the debt down. Asking
     // GitHub costs a request, so only when something is being closed.
@@ -370,6 +377,7 @@ pub(crate) async fn plan_apply_and_show(
         applied: applied.as_ref(),
         today: options.today,
         sections: &options.dashboard_sections,
+        impact: dashboard_impact.as_ref(),
     });
     let dashboard = match dashboard::write_dashboard(
         client,

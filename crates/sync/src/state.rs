@@ -174,6 +174,7 @@ pub fn after_apply(
                 body,
                 labels,
                 assignees,
+                ..
             } => {
                 let Some(&number) = created.get(id.as_str()) else {
                     continue;
@@ -330,6 +331,7 @@ mod tests {
                     // as the planner renders them, tracking label first
                     labels: vec!["paydown".into(), "debt:todo".into()],
                     assignees: vec!["bob".into()],
+                    comment: None,
                 },
             ],
             ..Plan::default()

@@ -9,6 +9,28 @@ use paydown_commands::{CommentAction, CommentEvent, PermissionCache, RunOptions}
 use super::{GitHubHandler, HandlerError};
 use crate::events::IssueCommentEvent;
 
+/// The debt issues `/debt link` commands of this comment linked to (read
+/// from the hidden link markers of their results).
+fn linked_debt_issues(outcome: &paydown_commands::RunOutcome) -> Vec<u64> {
+    outcome
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            paydown_commands::Outcome::Done { markers, .. } => Some(markers),
+            _ => None,
+        })
+        .flatten()
+        .flat_map(|m| paydown_incidents::extract_references(m))
+        .filter_map(|r| match r {
+            paydown_incidents::Reference::Issue {
+                repository: None,
+                number,
+            } => Some(number),
+            _ => None,
+        })
+        .collect()
+}
+
 impl GitHubHandler {
     pub(super) async fn issue_comment(
         &self,
@@ -75,6 +97,17 @@ impl GitHubHandler {
             );
             self.queue_sync(&ev.repository.full_name, installation, &reason)
                 .await?;
+        }
+        // `/debt link #N` on an incident issue links it (incidents, in issues.rs).
+        let linked = linked_debt_issues(&outcome);
+        if !linked.is_empty() && !event.is_pull_request {
+            self.record_incident_links(
+                &ev.repository.full_name,
+                event.number,
+                &linked,
+                delivery_id,
+            )
+            .await?;
         }
         tracing::info!(
             delivery = %delivery_id,

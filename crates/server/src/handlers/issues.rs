@@ -5,15 +5,24 @@
 //! priority and `debt:hot` like everything else (so an unchanged count
 //! writes nothing).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use paydown_config::Config;
-use paydown_incidents::{Incident, Status, extract_references, parse_severity};
+use paydown_github::{Client, Repo, encode_segment};
+use paydown_incidents::{Incident, IssueFacts, Reference, from_issue};
 
 use super::{GitHubHandler, HandlerError};
+use crate::events::Issue;
 use crate::events::IssuesEvent;
 use crate::incident_endpoints::{IncidentChange, parse_delivery};
 use crate::store::Claimed;
+
+/// Per repository: the (repository, label) pairs whose incident issues were
+/// backfilled.
+const BACKFILL_KEY: &str = "incidents.backfill";
+
+/// Per repository: issue number → debt issues `/debt link` linked it to.
+const LINKS_KEY: &str = "incidents.links";
 
 /// A repository of an installation and the config it goes by.
 struct Reader {
@@ -68,14 +77,84 @@ impl GitHubHandler {
     }
 
     /// The config in force for a sync of `full_name` when the caller has
-    /// only the kept text.
+    /// only the kept text. The first sync after install (and the first
+    /// after `incidents.labels` or `incidents.repositories` gain an entry)
+    /// backfills the incident issues that already exist.
     pub(super) async fn incidents_for_kept(
         &self,
+        client: &Client,
         full_name: &str,
         kept: Option<&str>,
     ) -> Result<Option<Vec<Incident>>, HandlerError> {
         let config = paydown_sync::resolve_config(kept, None).config;
+        self.backfill_incidents(client, full_name, &config).await?;
         self.incidents_for_sync(full_name, &config).await
+    }
+
+    /// Lists, by label, the incident issues of `full_name` and of its
+    /// `incidents.repositories` (same installation, so the same token) and
+    /// stores them, once per (repository, label): which pairs are done is
+    /// kept per repository, so later syncs ask GitHub nothing. The listing
+    /// goes through the installation's client, paced like every request. A
+    /// repository the token cannot read is logged and tried again next sync.
+    async fn backfill_incidents(
+        &self,
+        client: &Client,
+        full_name: &str,
+        config: &Config,
+    ) -> Result<(), HandlerError> {
+        let mut done: BTreeSet<String> = self
+            .store
+            .repo_state_get(full_name, BACKFILL_KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        let mut repositories = vec![full_name.to_string()];
+        repositories.extend(config.incidents.repositories.iter().cloned());
+        let mut listed = false;
+        for name in &repositories {
+            let Ok(repo) = Repo::parse(name) else {
+                continue;
+            };
+            for label in &config.incidents.labels {
+                let pair = format!("{}\t{}", name.to_ascii_lowercase(), label.to_lowercase());
+                if done.contains(&pair) {
+                    continue;
+                }
+                let route = repo.route(&format!(
+                    "/issues?state=all&labels={}",
+                    encode_segment(label)
+                ));
+                let issues: Vec<Issue> = match client.get_all(&route).await {
+                    Ok(issues) => issues,
+                    Err(error) => {
+                        tracing::warn!(repo = %full_name, source = %name, %label, %error,
+                            "cannot list incident issues; retried on the next sync");
+                        continue;
+                    }
+                };
+                for issue in issues.iter().filter(|i| i.pull_request.is_none()) {
+                    let home = name.to_ascii_lowercase();
+                    let id = format!("{home}#{}", issue.number);
+                    let mut incident = incident_of(issue, &home, &id);
+                    self.add_links(&home, issue.number, &mut incident).await?;
+                    let before = self.store.incident("github", &id).await?;
+                    if !before.is_some_and(|(b, _)| b == incident) {
+                        self.store.upsert_incident(&incident, None).await?;
+                    }
+                }
+                done.insert(pair);
+                listed = true;
+            }
+        }
+        if listed {
+            let json = serde_json::to_string(&done)
+                .map_err(|e| HandlerError::Other(format!("backfill state: {e}")))?;
+            self.store
+                .repo_state_put(full_name, BACKFILL_KEY, &json)
+                .await?;
+        }
+        Ok(())
     }
 
     /// An `issues` event: the issue is an incident while it carries one of
@@ -115,7 +194,9 @@ impl GitHubHandler {
                 .iter()
                 .any(|l| labels.contains(&l.name.to_lowercase()));
         let changed = if is_incident {
-            let incident = issue_incident(ev, &id);
+            let mut incident = issue_incident(ev, &id);
+            self.add_links(&home, ev.issue.number, &mut incident)
+                .await?;
             let before = self.store.incident("github", &id).await?;
             if before.is_some_and(|(b, _)| b == incident) {
                 false
@@ -129,6 +210,84 @@ impl GitHubHandler {
         if changed {
             for r in &readers {
                 self.queue_sync(&r.full_name, r.installation, delivery_id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `/debt link` links of issue `number` of `home`, kept per
+    /// repository (the issue's body does not hold them).
+    async fn links(&self, home: &str) -> Result<BTreeMap<u64, BTreeSet<u64>>, HandlerError> {
+        Ok(self
+            .store
+            .repo_state_get(&home.to_ascii_lowercase(), LINKS_KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    /// Adds the `/debt link` links of the issue to `incident`'s references.
+    async fn add_links(
+        &self,
+        home: &str,
+        number: u64,
+        incident: &mut Incident,
+    ) -> Result<(), HandlerError> {
+        if let Some(debt) = self.links(home).await?.get(&number) {
+            for &n in debt {
+                let link = Reference::Issue {
+                    repository: None,
+                    number: n,
+                };
+                if !incident.references.contains(&link) {
+                    incident.references.push(link);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `/debt link #N` on issue `number` of `home`: kept (a later edit of
+    /// the issue keeps it), and when the issue is a stored incident, it
+    /// links now and its readers are synced. A link made before the issue
+    /// is labelled an incident counts once it is.
+    pub(super) async fn record_incident_links(
+        &self,
+        home: &str,
+        number: u64,
+        debt: &[u64],
+        delivery_id: &str,
+    ) -> Result<(), HandlerError> {
+        let mut links = self.links(home).await?;
+        let entry = links.entry(number).or_default();
+        let before = entry.len();
+        entry.extend(debt.iter().copied());
+        if entry.len() == before {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&links)
+            .map_err(|e| HandlerError::Other(format!("incident links: {e}")))?;
+        self.store
+            .repo_state_put(&home.to_ascii_lowercase(), LINKS_KEY, &json)
+            .await?;
+        let id = paydown_incidents::issue_id(home, number);
+        let Some((mut incident, service)) = self.store.incident("github", &id).await? else {
+            return Ok(());
+        };
+        self.add_links(home, number, &mut incident).await?;
+        self.store
+            .upsert_incident(&incident, service.as_deref())
+            .await?;
+        for r in self.readers().await? {
+            let reads = r.full_name.eq_ignore_ascii_case(home)
+                || r.config
+                    .incidents
+                    .repositories
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(home));
+            if reads {
+                self.queue_sync(&r.full_name, r.installation, &format!("link:{delivery_id}"))
                     .await?;
             }
         }
@@ -196,34 +355,30 @@ impl GitHubHandler {
     }
 }
 
-/// The incident an incident issue is.
+/// The incident an incident issue of an event is.
 fn issue_incident(ev: &IssuesEvent, id: &str) -> Incident {
-    let issue = &ev.issue;
-    let body = issue.body.as_deref().unwrap_or("");
-    let closed = issue.state.as_deref() == Some("closed");
-    let severity = issue.labels.iter().find_map(|l| {
-        let name = l.name.to_lowercase();
-        parse_severity(
-            name.strip_prefix("severity:")
-                .or(name.strip_prefix("sev:"))
-                .unwrap_or(&name),
-        )
-    });
-    Incident {
-        source: "github".into(),
-        id: id.to_string(),
-        number: Some(issue.number),
-        title: issue.title.clone(),
-        url: issue.html_url.clone(),
-        repository: Some(ev.repository.full_name.to_ascii_lowercase()),
-        status: if closed {
-            Status::Resolved
-        } else {
-            Status::Triggered
+    incident_of(&ev.issue, &ev.repository.full_name.to_ascii_lowercase(), id)
+}
+
+/// The incident an incident issue of `home` (`owner/name`, lower case) is:
+/// the shared reading of `paydown_incidents`, so the Action and `paydown
+/// report --incidents` see the same incident.
+fn incident_of(issue: &Issue, home: &str, id: &str) -> Incident {
+    let labels: Vec<String> = issue.labels.iter().map(|l| l.name.clone()).collect();
+    let mut incident = from_issue(
+        &IssueFacts {
+            repository: home,
+            number: issue.number,
+            title: &issue.title,
+            body: issue.body.as_deref().unwrap_or(""),
+            url: issue.html_url.as_deref(),
+            closed: issue.state.as_deref() == Some("closed"),
+            created_at: issue.created_at,
+            closed_at: issue.closed_at,
+            labels: &labels,
         },
-        severity,
-        started_at: issue.created_at.unwrap_or_else(chrono::Utc::now),
-        resolved_at: if closed { issue.closed_at } else { None },
-        references: extract_references(&format!("{}\n{body}", issue.title)),
-    }
+        chrono::Utc::now(),
+    );
+    incident.id = id.to_string();
+    incident
 }

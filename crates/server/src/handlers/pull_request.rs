@@ -485,8 +485,16 @@ impl GitHubHandler {
                     .await?;
             }
         }
-        let ledger = paydown_ledger::Ledger::build(&config, calendar, &records)
+        let mut ledger = paydown_ledger::Ledger::build(&config, calendar, &records)
             .map_err(|e| budget_error(e.into()))?;
+        // Hot items raise the current reservation (`sprints.hot_share_boost`),
+        // and the sprint chart shows the incidents per sprint (issues.rs).
+        paydown_budgets::apply_hot_boost(client, repo, &config, &mut ledger, now)
+            .await
+            .map_err(budget_error)?;
+        if let Some(incidents) = self.incidents_for_sync(full_name, &config).await? {
+            ledger.set_incidents(incidents.iter().map(|i| i.started_at));
+        }
         Ok(paydown_budgets::render_sections(&ledger, now).into())
     }
 }

@@ -134,7 +134,7 @@ impl GitHubHandler {
             .next_import_batch(installation, last_valid.as_deref())
             .await?;
         let incidents = self
-            .incidents_for_kept(full_name, last_valid.as_deref())
+            .incidents_for_kept(&client, full_name, last_valid.as_deref())
             .await?;
         let options = SyncOptions {
             head: Some(head),
