@@ -297,7 +297,7 @@ fn item_cell(item: &DashboardItem) -> String {
 fn band_of(input: &DashboardInput<'_>, item: &DashboardItem) -> String {
     match impact_of(input, item) {
         Some(impact) => impact.score.band.as_str().to_string(),
-        None => cell(item.priority.as_deref().unwrap_or("P?")),
+        None => cell(item.priority.as_deref().unwrap_or("–")),
     }
 }
 
