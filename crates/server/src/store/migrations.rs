@@ -32,6 +32,11 @@ const SQLITE: &[Script] = &[
         "incidents",
         include_str!("../../migrations/sqlite/0005_incidents.sql"),
     ),
+    (
+        7,
+        "sync rows",
+        include_str!("../../migrations/sqlite/0007_sync_rows.sql"),
+    ),
 ];
 
 const POSTGRES: &[Script] = &[
@@ -54,6 +59,11 @@ const POSTGRES: &[Script] = &[
         5,
         "incidents",
         include_str!("../../migrations/postgres/0005_incidents.sql"),
+    ),
+    (
+        7,
+        "sync rows",
+        include_str!("../../migrations/postgres/0007_sync_rows.sql"),
     ),
 ];
 

@@ -1,6 +1,7 @@
 //! Durable storage of the server: the webhook delivery queue (dedupe,
 //! leases, per-repository serialisation, retries, dead letters), GitHub App
-//! installation records and a small per-repository key-value state.
+//! installation records, a small per-repository key-value state and each
+//! repository's sync state as rows.
 //!
 //! Two backends behind one [`Store`]: SQLite (default, an embedded file in
 //! WAL mode) and PostgreSQL (several replicas share one database). Both run
@@ -18,6 +19,7 @@ mod queue;
 mod records;
 mod retry;
 mod sqlite;
+mod sync_rows;
 mod url;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,6 +30,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use leader::{LeaderLease, PeriodicRun, Readiness};
 pub use records::{Installation, InstallationRepo};
 pub use retry::{FailOutcome, RetryPolicy};
+pub use sync_rows::{RowsWritten, SYNC_STATE_BLOB_KEY};
 pub use url::redact as redact_url;
 
 /// Errors of the storage layer. URLs in messages are redacted.
@@ -279,12 +282,15 @@ impl Store {
             }
             None => return Err(StoreError::UnsupportedUrl { url: redacted }),
         };
-        Ok(Store {
+        let store = Store {
             backend,
             lease,
             retry: RetryPolicy::default(),
             url: redacted,
-        })
+        };
+        // Sync states kept as one blob by versions before migration 0007.
+        store.convert_sync_state_blobs().await?;
+        Ok(store)
     }
 
     /// The same store with another retry policy.
