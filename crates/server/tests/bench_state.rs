@@ -37,8 +37,22 @@ fn state(n: u64, sha: &str) -> SyncState {
     // Words drawn pseudo-randomly, so that PostgreSQL's TOAST compression
     // does about what it does to real text rather than to a repeated line.
     const WORDS: [&str; 16] = [
-        "cache", "retry", "parser", "legacy", "the", "of", "remove", "after",
-        "migration", "handler", "when", "config", "is", "slow", "flaky", "test",
+        "cache",
+        "retry",
+        "parser",
+        "legacy",
+        "the",
+        "of",
+        "remove",
+        "after",
+        "migration",
+        "handler",
+        "when",
+        "config",
+        "is",
+        "slow",
+        "flaky",
+        "test",
     ];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut filler = move || {

@@ -218,7 +218,10 @@ async fn a_push_changing_k_items_writes_k_rows(db: &TestDb) {
         Some(next)
     );
     // Another repository's state is not touched by any of it.
-    assert_eq!(store.sync_state_load("acme/other").await.expect("load"), None);
+    assert_eq!(
+        store.sync_state_load("acme/other").await.expect("load"),
+        None
+    );
 }
 
 /// `(table:key, updated_at)` of every state row; a rewritten row gets a

@@ -669,7 +669,12 @@ mod tests {
         let mut new = old.clone();
         new.sha = "b".into();
         for number in [10, 20, 30] {
-            let issue = new.tracked.issues.iter_mut().find(|i| i.number == number).unwrap();
+            let issue = new
+                .tracked
+                .issues
+                .iter_mut()
+                .find(|i| i.number == number)
+                .unwrap();
             issue.title = "edited".into();
         }
         set_closed(&mut new.tracked, 40, Some(day()));

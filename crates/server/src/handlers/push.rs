@@ -14,8 +14,8 @@
 //! includes the issues the killed run had already created.
 
 use paydown_github::Repo;
-use paydown_sync::fetch::Head;
 use paydown_sync::SyncOptions;
+use paydown_sync::fetch::Head;
 
 use super::{GitHubHandler, HandlerError, LAST_VALID_CONFIG_KEY, SYNC_EVENT, SyncJob, db_id};
 use crate::events::PushEvent;

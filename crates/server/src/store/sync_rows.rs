@@ -68,7 +68,13 @@ impl Encoded {
             issues: delta
                 .issues
                 .iter()
-                .map(|row| Ok((number(row.number)?, row.item_id().map(str::to_owned), json(row)?)))
+                .map(|row| {
+                    Ok((
+                        number(row.number)?,
+                        row.item_id().map(str::to_owned),
+                        json(row)?,
+                    ))
+                })
                 .collect::<Result<_, StoreError>>()?,
             removed_issues: delta
                 .removed_issues
@@ -86,7 +92,10 @@ impl Encoded {
     }
 
     fn bytes(&self) -> u64 {
-        let head = self.head.as_ref().map_or(0, |(_, sha, h)| sha.len() + h.len());
+        let head = self
+            .head
+            .as_ref()
+            .map_or(0, |(_, sha, h)| sha.len() + h.len());
         let issues: usize = self
             .issues
             .iter()
@@ -113,7 +122,10 @@ impl Store {
             return Ok(None);
         };
         let Ok(head) = serde_json::from_str::<StateHead>(&head) else {
-            tracing::warn!(repo, "unreadable sync state head; the next sync is a full one");
+            tracing::warn!(
+                repo,
+                "unreadable sync state head; the next sync is a full one"
+            );
             return Ok(None);
         };
         let issues: Vec<(String,)> = with_pool!(self, |pool| {
@@ -141,7 +153,10 @@ impl Store {
         match (issues, files) {
             (Ok(issues), Ok(files)) => Ok(SyncState::from_rows(head, issues, files)),
             _ => {
-                tracing::warn!(repo, "unreadable sync state rows; the next sync is a full one");
+                tracing::warn!(
+                    repo,
+                    "unreadable sync state rows; the next sync is a full one"
+                );
                 Ok(None)
             }
         }
