@@ -14,17 +14,19 @@
 # Usage: scripts/bench-state.sh
 # Env:   BENCH_ITEMS (default 10000), PAYDOWN_BIN (skip building the binary),
 #        PAYDOWN_TEST_POSTGRES_URL (adds PostgreSQL), PORT (default 3927),
-#        SETTLE (seconds to let a server run before reading its RSS, 5).
+#        SETTLE (seconds to let a server run before reading its RSS, 5),
+#        BENCH_PROFILE (cargo profile of the benchmark test, default release).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${PORT:-3927}"
 SETTLE="${SETTLE:-5}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+PROFILE="${BENCH_PROFILE:-release}"
 cd "$ROOT"
 
-echo "== 1. state written per push (release build) =="
-cargo test --release -q -p paydown-server --test bench_state -- --ignored --nocapture \
+echo "== 1. state written per push ($PROFILE build) =="
+cargo test --profile "$PROFILE" -q -p paydown-server --test bench_state -- --ignored --nocapture \
     --test-threads 1 state_bytes_and_time_per_push 2>&1 | grep -E '^\||items'
 
 if [[ -z "${PAYDOWN_BIN:-}" ]]; then
@@ -45,7 +47,7 @@ trap cleanup EXIT
 openssl genrsa -out "$WORK/app.pem" 2048 2>/dev/null
 
 fill() { # $1 db path, $2 blobs (0/1)
-    BENCH_RSS_DB="$1" BENCH_RSS_BLOBS="$2" cargo test --release -q -p paydown-server \
+    BENCH_RSS_DB="$1" BENCH_RSS_BLOBS="$2" cargo test --profile "$PROFILE" -q -p paydown-server \
         --test bench_state -- --ignored --nocapture --test-threads 1 \
         many_repositories_fill_and_load 2>&1 | grep -E '^RSS_LOAD|^filled' || true
 }

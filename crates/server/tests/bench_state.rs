@@ -10,7 +10,8 @@
 //!
 //! For N items (default 10,000, `BENCH_ITEMS`) with k = 5 changed per
 //! push, it prints bytes handed to the database per push, the database's
-//! own write volume (SQLite: bytes this process wrote; PostgreSQL: WAL
+//! own write volume (SQLite: bytes this process appended to the WAL,
+//! checkpoints not counted; PostgreSQL: WAL
 //! LSN advance; the minimum over the rounds, since a checkpoint or other
 //! sessions sharing the cluster's WAL add noise) and the median time of load + save. Then, with
 //! `BENCH_RSS_DB=<path>`, it fills an SQLite file with 1,000 repositories
@@ -131,7 +132,8 @@ fn written_bytes() -> i64 {
 }
 
 enum Db {
-    Sqlite,
+    /// A connection of its own, to empty the WAL before each measure.
+    Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
@@ -139,7 +141,15 @@ impl Db {
     /// Resets the measure; returns the position to diff against.
     async fn mark(&self) -> i64 {
         match self {
-            Db::Sqlite => written_bytes(),
+            Db::Sqlite(pool) => {
+                // Write back (and empty) the WAL first, so the background
+                // checkpoint of the previous write is not counted here.
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(pool)
+                    .await
+                    .expect("checkpoint");
+                written_bytes()
+            }
             Db::Postgres(pool) => {
                 sqlx::query_scalar("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")
                     .fetch_one(pool)
@@ -151,7 +161,7 @@ impl Db {
 
     async fn since(&self, mark: i64) -> i64 {
         match self {
-            Db::Sqlite => written_bytes() - mark,
+            Db::Sqlite(_) => written_bytes() - mark,
             Db::Postgres(_) => self.mark().await - mark,
         }
     }
@@ -260,7 +270,8 @@ async fn state_bytes_and_time_per_push() {
     let path = dir.path().join("bench.db");
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let store = Store::connect(&url).await.expect("store");
-    measure("SQLite", &store, &Db::Sqlite, n).await;
+    let raw = sqlx::SqlitePool::connect(&url).await.expect("raw");
+    measure("SQLite", &store, &Db::Sqlite(raw), n).await;
     store.close().await;
     if let Some(schema) = pg::PgSchema::create().await {
         let store = Store::connect(&schema.url).await.expect("store");

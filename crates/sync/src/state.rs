@@ -284,11 +284,12 @@ impl SyncState {
     }
 
     /// The rows to write to go from `old` (what the store holds; `None`:
-    /// nothing) to this state.
+    /// nothing) to this state. Rows are compared in place; only the ones
+    /// that differ are copied.
     pub fn delta_from(&self, old: Option<&SyncState>) -> StateDelta {
         let head = self.head();
-        let new_issues = self.issue_rows();
-        let old_issues = old.map(SyncState::issue_rows).unwrap_or_default();
+        let new_issues = self.issue_refs();
+        let old_issues = old.map(SyncState::issue_refs).unwrap_or_default();
         let empty = BTreeMap::new();
         let old_files = old.map_or(&empty, |o| &o.files);
         StateDelta {
@@ -299,9 +300,13 @@ impl SyncState {
                 .copied()
                 .collect(),
             issues: new_issues
-                .into_iter()
+                .iter()
                 .filter(|(n, row)| old_issues.get(n) != Some(row))
-                .map(|(_, row)| row)
+                .map(|(&number, (issue, dates))| IssueRow {
+                    number,
+                    issue: issue.cloned(),
+                    dates: dates.cloned(),
+                })
                 .collect(),
             removed_files: old_files
                 .keys()
@@ -315,6 +320,20 @@ impl SyncState {
                 .map(|(p, list)| (p.clone(), list.clone()))
                 .collect(),
         }
+    }
+
+    /// [`Self::issue_rows`] by reference.
+    #[allow(clippy::type_complexity)]
+    fn issue_refs(&self) -> BTreeMap<u64, (Option<&ExistingIssue>, Option<&IssueDates>)> {
+        let mut rows: BTreeMap<u64, (Option<&ExistingIssue>, Option<&IssueDates>)> =
+            BTreeMap::new();
+        for issue in &self.tracked.issues {
+            rows.entry(issue.number).or_default().0 = Some(issue);
+        }
+        for dates in &self.tracked.dates {
+            rows.entry(dates.number).or_default().1 = Some(dates);
+        }
+        rows
     }
 }
 
