@@ -15,7 +15,8 @@
 # Env:   BENCH_ITEMS (default 10000), PAYDOWN_BIN (skip building the binary),
 #        PAYDOWN_TEST_POSTGRES_URL (adds PostgreSQL), PORT (default 3927),
 #        SETTLE (seconds to let a server run before reading its RSS, 5),
-#        BENCH_PROFILE (cargo profile of the benchmark test, default release).
+#        BENCH_PROFILE (cargo profile of the benchmark test, default release),
+#        SKIP_PUSH=1 (only the memory part).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,9 +26,11 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 PROFILE="${BENCH_PROFILE:-release}"
 cd "$ROOT"
 
-echo "== 1. state written per push ($PROFILE build) =="
-cargo test --profile "$PROFILE" -q -p paydown-server --test bench_state -- --ignored --nocapture \
-    --test-threads 1 state_bytes_and_time_per_push 2>&1 | grep -E '^\||items'
+if [[ -z "${SKIP_PUSH:-}" ]]; then
+    echo "== 1. state written per push ($PROFILE build) =="
+    cargo test --profile "$PROFILE" -q -p paydown-server --test bench_state -- --ignored --nocapture \
+        --test-threads 1 state_bytes_and_time_per_push 2>&1 | grep -E '^\||items'
+fi
 
 if [[ -z "${PAYDOWN_BIN:-}" ]]; then
     cargo build --release --quiet --bin paydown

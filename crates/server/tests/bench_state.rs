@@ -340,15 +340,19 @@ async fn many_repositories_fill_and_load() {
     // would: memory must not grow with the number of repositories.
     let before = rss_kib();
     let mut peak = before;
+    let mut at_100 = before;
     for (i, (_, name)) in names.iter().enumerate() {
         let loaded = store.sync_state_load(name).await.expect("load");
         assert!(loaded.is_some());
         if i % 100 == 99 {
             peak = peak.max(rss_kib());
         }
+        if i == 99 {
+            at_100 = rss_kib();
+        }
     }
     println!(
-        "RSS_LOAD repos={repos} before_kib={before} peak_while_loading_all_kib={peak} after_kib={}",
+        "RSS_LOAD repos={repos} before_kib={before} after_100_repos_kib={at_100} peak_kib={peak} after_all_kib={}",
         rss_kib()
     );
     store.close().await;
