@@ -149,6 +149,194 @@ impl SyncState {
     }
 }
 
+/// The part of a [`SyncState`] that is not per item: one small row per
+/// repository in a store (the synced commit, the config in force, the
+/// listing cursor, the dashboard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateHead {
+    pub version: u32,
+    pub sha: String,
+    pub config_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_errors: Vec<String>,
+    pub listed_since: DateTime<Utc>,
+    pub complete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<DashboardIssue>,
+}
+
+/// One tracked issue as a store row: the issue as the planner needs it
+/// and its dates, either of which may be missing (an issue named by `#N`
+/// has no dates; a date may outlive its issue's marker).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueRow {
+    pub number: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<ExistingIssue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dates: Option<IssueDates>,
+}
+
+impl IssueRow {
+    /// The debt item the issue tracks (its marker's id), if any.
+    pub fn item_id(&self) -> Option<&str> {
+        self.issue
+            .as_ref()
+            .and_then(|i| i.marker.as_ref())
+            .map(|m| m.id.as_str())
+    }
+}
+
+/// What a store must write to turn the rows of `old` into those of `new`:
+/// only the rows that differ, so a push that touches k items writes O(k)
+/// rows whatever the size of the repository.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateDelta {
+    /// The head row, when it changed (or there was no old state).
+    pub head: Option<StateHead>,
+    /// Issue rows to insert or replace, by number.
+    pub issues: Vec<IssueRow>,
+    /// Issue rows to delete.
+    pub removed_issues: Vec<u64>,
+    /// Files whose annotations to insert or replace.
+    pub files: Vec<(String, Vec<StoredAnnotation>)>,
+    /// Files to delete.
+    pub removed_files: Vec<String>,
+}
+
+impl StateDelta {
+    /// Rows written or deleted.
+    pub fn rows(&self) -> usize {
+        usize::from(self.head.is_some())
+            + self.issues.len()
+            + self.removed_issues.len()
+            + self.files.len()
+            + self.removed_files.len()
+    }
+}
+
+impl SyncState {
+    /// The per-repository row.
+    pub fn head(&self) -> StateHead {
+        StateHead {
+            version: self.version,
+            sha: self.sha.clone(),
+            config_text: self.config_text.clone(),
+            config_errors: self.config_errors.clone(),
+            listed_since: self.listed_since,
+            complete: self.complete,
+            dashboard: self.tracked.dashboard.clone(),
+        }
+    }
+
+    /// One row per issue number known to the index or to its dates.
+    pub fn issue_rows(&self) -> BTreeMap<u64, IssueRow> {
+        let mut rows: BTreeMap<u64, IssueRow> = BTreeMap::new();
+        let row = |number| IssueRow {
+            number,
+            issue: None,
+            dates: None,
+        };
+        for issue in &self.tracked.issues {
+            rows.entry(issue.number)
+                .or_insert_with(|| row(issue.number))
+                .issue = Some(issue.clone());
+        }
+        for dates in &self.tracked.dates {
+            rows.entry(dates.number)
+                .or_insert_with(|| row(dates.number))
+                .dates = Some(dates.clone());
+        }
+        rows
+    }
+
+    /// The state the rows describe, issues and dates in number order.
+    /// `None` when the head is of another version (the caller then runs a
+    /// full sync, as for an unreadable state).
+    pub fn from_rows(
+        head: StateHead,
+        issues: impl IntoIterator<Item = IssueRow>,
+        files: impl IntoIterator<Item = (String, Vec<StoredAnnotation>)>,
+    ) -> Option<SyncState> {
+        if head.version != STATE_VERSION {
+            return None;
+        }
+        let mut rows: Vec<IssueRow> = issues.into_iter().collect();
+        rows.sort_by_key(|r| r.number);
+        let mut tracked = Tracked {
+            dashboard: head.dashboard,
+            ..Tracked::default()
+        };
+        for row in rows {
+            tracked.issues.extend(row.issue);
+            tracked.dates.extend(row.dates);
+        }
+        Some(SyncState {
+            version: head.version,
+            sha: head.sha,
+            config_text: head.config_text,
+            config_errors: head.config_errors,
+            listed_since: head.listed_since,
+            complete: head.complete,
+            tracked,
+            files: files.into_iter().collect(),
+        })
+    }
+
+    /// The rows to write to go from `old` (what the store holds; `None`:
+    /// nothing) to this state. Rows are compared in place; only the ones
+    /// that differ are copied.
+    pub fn delta_from(&self, old: Option<&SyncState>) -> StateDelta {
+        let head = self.head();
+        let new_issues = self.issue_refs();
+        let old_issues = old.map(SyncState::issue_refs).unwrap_or_default();
+        let empty = BTreeMap::new();
+        let old_files = old.map_or(&empty, |o| &o.files);
+        StateDelta {
+            head: (old.map(SyncState::head).as_ref() != Some(&head)).then_some(head),
+            removed_issues: old_issues
+                .keys()
+                .filter(|n| !new_issues.contains_key(n))
+                .copied()
+                .collect(),
+            issues: new_issues
+                .iter()
+                .filter(|(n, row)| old_issues.get(n) != Some(row))
+                .map(|(&number, (issue, dates))| IssueRow {
+                    number,
+                    issue: issue.cloned(),
+                    dates: dates.cloned(),
+                })
+                .collect(),
+            removed_files: old_files
+                .keys()
+                .filter(|p| !self.files.contains_key(*p))
+                .cloned()
+                .collect(),
+            files: self
+                .files
+                .iter()
+                .filter(|(p, list)| old_files.get(*p) != Some(*list))
+                .map(|(p, list)| (p.clone(), list.clone()))
+                .collect(),
+        }
+    }
+
+    /// [`Self::issue_rows`] by reference.
+    #[allow(clippy::type_complexity)]
+    fn issue_refs(&self) -> BTreeMap<u64, (Option<&ExistingIssue>, Option<&IssueDates>)> {
+        let mut rows: BTreeMap<u64, (Option<&ExistingIssue>, Option<&IssueDates>)> =
+            BTreeMap::new();
+        for issue in &self.tracked.issues {
+            rows.entry(issue.number).or_default().0 = Some(issue);
+        }
+        for dates in &self.tracked.dates {
+            rows.entry(dates.number).or_default().1 = Some(dates);
+        }
+        rows
+    }
+}
+
 /// Brings the issue index in line with what applying `plan` did: created
 /// issues with their numbers, edits, closes, reopens, labels; and the
 /// dashboard write. Effects GitHub refused make the run incomplete, so the
@@ -426,5 +614,101 @@ mod tests {
             ..state
         };
         assert_eq!(SyncState::from_json(&current.to_json()), Some(current));
+    }
+
+    fn big_state(n: u64) -> SyncState {
+        let mut tracked = Tracked::default();
+        let mut files = BTreeMap::new();
+        for number in 1..=n {
+            let id = format!("item{number}");
+            let body = format!("body\n{}", marker::item_line(&id));
+            tracked.issues.push(ExistingIssue::new(
+                number,
+                IssueState::Open,
+                &format!("TODO: {number}"),
+                &body,
+            ));
+            tracked.dates.push(IssueDates {
+                number,
+                title: format!("TODO: {number}"),
+                created: day(),
+                closed: None,
+            });
+            files.insert(
+                format!("src/f{number}.rs"),
+                vec![StoredAnnotation {
+                    id,
+                    line: 1,
+                    column: 1,
+                    end_line: 1,
+                    keyword: "TODO".into(),
+                    text: format!("{number}"),
+                    area: None,
+                }],
+            );
+        }
+        SyncState {
+            version: STATE_VERSION,
+            sha: "a".into(),
+            config_text: None,
+            config_errors: Vec::new(),
+            listed_since: DateTime::<Utc>::default(),
+            complete: true,
+            tracked,
+            files,
+        }
+    }
+
+    #[test]
+    fn a_state_goes_to_rows_and_back_unchanged() {
+        // Given a state whose issues are not in number order,
+        let mut state = big_state(5);
+        state.tracked.issues.reverse();
+        // when it is cut into rows and read back,
+        let delta = state.delta_from(None);
+        let back = SyncState::from_rows(
+            delta.head.clone().unwrap(),
+            delta.issues.clone(),
+            delta.files.clone(),
+        )
+        .unwrap();
+        // then it is the same state, issues in number order,
+        state.tracked.issues.sort_by_key(|i| i.number);
+        assert_eq!(back, state);
+        assert_eq!(delta.issues[0].item_id(), Some("item1"));
+        // and a head of another version is not read.
+        let mut head = delta.head.unwrap();
+        head.version += 1;
+        assert!(SyncState::from_rows(head, Vec::new(), Vec::new()).is_none());
+    }
+
+    #[test]
+    fn a_change_to_k_items_writes_k_rows_and_the_head() {
+        // Given a kept state of 1,000 items,
+        let old = big_state(1000);
+        // when a push edits 3 issues, closes one, deletes a file and moves on,
+        let mut new = old.clone();
+        new.sha = "b".into();
+        for number in [10, 20, 30] {
+            let issue = new
+                .tracked
+                .issues
+                .iter_mut()
+                .find(|i| i.number == number)
+                .unwrap();
+            issue.title = "edited".into();
+        }
+        set_closed(&mut new.tracked, 40, Some(day()));
+        new.files.remove("src/f50.rs");
+        let delta = new.delta_from(Some(&old));
+        // then only those rows are written, with the head.
+        let numbers: Vec<u64> = delta.issues.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, [10, 20, 30, 40]);
+        assert_eq!(delta.removed_files, ["src/f50.rs"]);
+        assert!(delta.files.is_empty() && delta.removed_issues.is_empty());
+        assert_eq!(delta.head.as_ref().map(|h| h.sha.as_str()), Some("b"));
+        assert_eq!(delta.rows(), 6);
+        // An unchanged state writes nothing.
+        assert_eq!(old.delta_from(Some(&old)).rows(), 0);
     }
 }

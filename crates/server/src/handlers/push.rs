@@ -2,11 +2,11 @@
 //! reconcile a repository's debt issues through `paydown_sync`, queueing a
 //! follow-up run while a paced import has creates left.
 //!
-//! The store keeps each repository's [`SyncState`] (the synced commit, the
-//! config in force at it, the issue index) under [`SYNC_STATE_KEY`], so a
-//! push starting at the synced commit is reconciled from its changed files
-//! alone (`paydown_sync::sync_push`); any other run is a full sync that
-//! writes a fresh state. Next to it, the last valid config's text
+//! The store keeps each repository's [`paydown_sync::SyncState`] (the synced commit, the
+//! config in force at it, the issue index) as rows, so a push starting at
+//! the synced commit is reconciled from its changed files alone
+//! (`paydown_sync::sync_push`) and writes back only the rows it changed;
+//! any other run is a full sync that writes a fresh state. Next to it, the last valid config's text
 //! ([`LAST_VALID_CONFIG_KEY`]): a sync that finds the file invalid keeps
 //! going by it. The state is written only after a run finished, so a
 //! worker killed half-way leaves the old state, and the retried delivery
@@ -14,14 +14,11 @@
 //! includes the issues the killed run had already created.
 
 use paydown_github::Repo;
+use paydown_sync::SyncOptions;
 use paydown_sync::fetch::Head;
-use paydown_sync::{SyncOptions, SyncState};
 
 use super::{GitHubHandler, HandlerError, LAST_VALID_CONFIG_KEY};
 use crate::events::PushEvent;
-
-/// The `repo_state` key of a repository's [`SyncState`] (JSON).
-pub const SYNC_STATE_KEY: &str = "paydown.sync-state";
 
 /// What a push tells the sync beyond its head.
 struct PushFrom<'a> {
@@ -101,11 +98,9 @@ impl GitHubHandler {
             Some(head) => head,
             None => paydown_sync::fetch::default_branch_head(&client, &repo).await?,
         };
-        let previous = self
-            .store
-            .repo_state_get(full_name, SYNC_STATE_KEY)
-            .await?
-            .and_then(|json| SyncState::from_json(&json));
+        let previous = self.store.sync_state_load(full_name).await?;
+        // What the store holds, to write back only the rows that change.
+        let stored = previous.clone();
         // An invalid config file never puts the defaults in force: the
         // last valid one stays. Its record is written by syncs; a state
         // kept before the record existed holds it too.
@@ -172,7 +167,7 @@ impl GitHubHandler {
         let retry = applied.filter(|a| a.has_transient_failure());
         if synced.state_changed && retry.is_none() {
             self.store
-                .repo_state_put(full_name, SYNC_STATE_KEY, &synced.state.to_json())
+                .sync_state_save(full_name, stored.as_ref(), &synced.state)
                 .await?;
         }
         tracing::info!(

@@ -38,6 +38,11 @@ const SQLITE: &[Script] = &[
         include_str!("../../migrations/sqlite/0006_write_pacing.sql"),
     ),
     (
+        7,
+        "sync rows",
+        include_str!("../../migrations/sqlite/0007_sync_rows.sql"),
+    ),
+    (
         9,
         "installation claims",
         include_str!("../../migrations/sqlite/0009_installation_claims.sql"),
@@ -69,6 +74,11 @@ const POSTGRES: &[Script] = &[
         6,
         "write pacing",
         include_str!("../../migrations/postgres/0006_write_pacing.sql"),
+    ),
+    (
+        7,
+        "sync rows",
+        include_str!("../../migrations/postgres/0007_sync_rows.sql"),
     ),
     (
         9,

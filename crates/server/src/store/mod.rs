@@ -1,6 +1,7 @@
 //! Durable storage of the server: the webhook delivery queue (dedupe,
 //! leases, per-repository serialisation, retries, dead letters), GitHub App
-//! installation records and a small per-repository key-value state.
+//! installation records, a small per-repository key-value state and each
+//! repository's sync state as rows.
 //!
 //! Two backends behind one [`Store`]: SQLite (default, an embedded file in
 //! WAL mode) and PostgreSQL (several replicas share one database). Both run
@@ -20,6 +21,7 @@ mod queue;
 mod records;
 mod retry;
 mod sqlite;
+mod sync_rows;
 mod url;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -32,6 +34,7 @@ pub use operator::OperatorOutcome;
 pub use pacing::WriteSlot;
 pub use records::{Installation, InstallationRepo};
 pub use retry::{FailOutcome, RetryPolicy};
+pub use sync_rows::{RowsWritten, SYNC_STATE_BLOB_KEY};
 pub use url::redact as redact_url;
 
 /// Errors of the storage layer. URLs in messages are redacted.
@@ -283,12 +286,15 @@ impl Store {
             }
             None => return Err(StoreError::UnsupportedUrl { url: redacted }),
         };
-        Ok(Store {
+        let store = Store {
             backend,
             lease,
             retry: RetryPolicy::default(),
             url: redacted,
-        })
+        };
+        // Sync states kept as one blob by versions before migration 0007.
+        store.convert_sync_state_blobs().await?;
+        Ok(store)
     }
 
     /// The same store with another retry policy.
