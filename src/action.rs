@@ -1,4 +1,4 @@
-//! `paydown action`: the GitHub Action surface (SPEC §8).
+//! `paydown action`: the GitHub Action surface (docs/action.md).
 //!
 //! A workflow step gives paydown its event through the environment
 //! (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`, …) and its inputs as
@@ -598,7 +598,7 @@ async fn pull_request(
 ) -> Result<ActionReport, ActionError> {
     let pr = &ev.pull_request;
     // A fork's pull_request runs with a read-only token: report through the
-    // job summary and annotations, write nothing (SPEC §8).
+    // job summary and annotations, write nothing (docs/action.md).
     let dry_run = env.inputs.dry_run || from_fork;
     let reviews = matches!(ev.action.as_str(), "opened" | "reopened" | "synchronize");
     // A merge is checked against the budget once more (the sprint it lands

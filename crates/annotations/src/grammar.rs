@@ -1,6 +1,6 @@
 //! What counts as an annotation inside a comment, and its metadata.
 //!
-//! The grammar of SPEC §1, with the choices the spec leaves open written down
+//! The grammar of docs/annotations.md, with the choices the spec leaves open written down
 //! here (the README repeats them for users):
 //!
 //! - A line of a comment starts an annotation when, after white space and an

@@ -1,4 +1,4 @@
-//! Sprint budgets against GitHub (SPEC §5): pull request records read from
+//! Sprint budgets against GitHub (docs/budgets.md): pull request records read from
 //! the API, the drift comment and check run on a pull request, and the
 //! overrides and accepted drifts that slash commands record. The arithmetic
 //! and rendering live in `paydown_ledger`; this crate does the I/O around it.

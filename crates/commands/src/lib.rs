@@ -1,4 +1,4 @@
-//! Slash commands in pull request and issue comments (SPEC §6): the command
+//! Slash commands in pull request and issue comments (docs/commands.md): the command
 //! table and generated help, the comment parser with positioned errors,
 //! edited-comment diffing, the permission decision and the reply, all as
 //! pure code; and [`run_comment`] ([`run`]), the one I/O entry point the App

@@ -1,4 +1,4 @@
-//! The command table: every slash command of SPEC §6 as data (verb, argument
+//! The command table: every slash command of docs/commands.md as data (verb, argument
 //! grammar, where it runs, which permission gates it, one-line help), and the
 //! help text generated from it so the two can't drift apart.
 

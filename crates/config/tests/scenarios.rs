@@ -1,4 +1,4 @@
-//! Scenarios for loading `.github/paydown.yml`: defaults, the SPEC example,
+//! Scenarios for loading `.github/paydown.yml`: defaults, the documented example,
 //! and every kind of error reported together with its position.
 
 use chrono::NaiveDate;

@@ -105,7 +105,7 @@ impl ClientOptions {
     }
 }
 
-/// `PAYDOWN_GITHUB_API_URL`, else `GITHUB_API_URL`, else `https://api.github.com` (SPEC §9).
+/// `PAYDOWN_GITHUB_API_URL`, else `GITHUB_API_URL`, else `https://api.github.com` (docs/cli.md).
 pub fn api_base_from_env() -> String {
     api_base_from(|k| std::env::var(k).ok())
 }

@@ -1,5 +1,5 @@
 //! Whether a pull request makes reserved debt capacity drift to feature work
-//! (SPEC §5), and the check-run conclusion that follows from `drift.check`.
+//! (docs/budgets.md), and the check-run conclusion that follows from `drift.check`.
 //!
 //! A PR is **drifting** when all three hold:
 //!

@@ -126,7 +126,7 @@ impl Budget {
         Amount(u64::from(self.tolerance_bp).saturating_mul(self.base(merged_points)))
     }
 
-    /// The drift condition of SPEC §5 on sprint totals: feature points exceed
+    /// The drift condition of docs/budgets.md on sprint totals: feature points exceed
     /// the allowance while debt points are below `reserved − tolerance`
     /// (equal to either bound is not drifting).
     pub fn over(&self, totals: Split) -> bool {

@@ -1,4 +1,4 @@
-//! Sprint budgets as pure functions (SPEC §5): which sprint an instant falls
+//! Sprint budgets as pure functions (docs/budgets.md): which sprint an instant falls
 //! in ([`sprints`]), what a pull request's work is and how many points it is
 //! worth ([`mod@classify`]), the per-sprint ledger of merged work ([`ledger`]),
 //! whether a pull request makes reserved debt capacity drift to feature work

@@ -480,7 +480,7 @@ fn paid_lines(input: &DashboardInput<'_>) -> Vec<String> {
 }
 
 /// "340 of 1,000 imported; next batch about 14:05 UTC" while creates are
-/// left for later runs (SPEC §3 pacing).
+/// left for later runs (docs/reliability.md, pacing).
 fn import_progress(out: &mut String, input: &DashboardInput<'_>) {
     let total = input.open_items.len();
     let filed = input

@@ -166,7 +166,7 @@ pub(crate) async fn read_pull_files(
     })
 }
 
-/// Errors in the config file at `sha` (SPEC §2: a PR that breaks the
+/// Errors in the config file at `sha` (docs/configuration.md: a PR that breaks the
 /// config hears about it on its check run, before the bot falls back to
 /// the last valid config).
 async fn check_config(

@@ -1,8 +1,8 @@
-//! What paydown says about a pull request's debt (SPEC §3, "PRs and other
+//! What paydown says about a pull request's debt (docs/pull-requests.md, "PRs and other
 //! branches only report"): the annotations the PR adds, removes and edits,
 //! computed from its changed files, shown as one sticky comment and a check
 //! run with annotations on the added lines. A PR that changes
-//! `.github/paydown.yml` also gets that file validated (SPEC §2: the error
+//! `.github/paydown.yml` also gets that file validated (docs/configuration.md: the error
 //! is reported on the PR that changed it). Nothing here opens or closes
 //! debt issues.
 //!

@@ -1,4 +1,4 @@
-//! Metadata linting of the debt a pull request writes (SPEC §1 "Linting"):
+//! Metadata linting of the debt a pull request writes (docs/annotations.md "Linting"):
 //! fields the config's `annotations.require` demands per keyword, and
 //! metadata the grammar could not read. Only added items and edited items
 //! whose keyword line the PR wrote are linted (a finding sits on the keyword

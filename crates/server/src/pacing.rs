@@ -1,4 +1,4 @@
-//! Write pacing per installation (SPEC §7): at most one write a second and
+//! Write pacing per installation (docs/reliability.md): at most one write a second and
 //! GitHub's content-creation limits (80 a minute, 500 an hour), shared by
 //! every worker and replica through the store's write log, before GitHub
 //! has to push back.

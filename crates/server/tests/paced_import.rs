@@ -1,4 +1,4 @@
-//! Paced imports (issue 10 item 2, SPEC §7): a first install of a large
+//! Paced imports (docs/reliability.md): a first install of a large
 //! repository, through the real router, workers, store and App client,
 //! against a fake GitHub that enforces GitHub's content-creation limits
 //! (80 a minute, 500 an hour, no refill but time passing) on the same

@@ -84,7 +84,7 @@ async fn a_renamed_file_keeps_its_items_issues() {
     );
     assert!(push.state.files.contains_key("src/new.rs"));
     assert!(!push.state.files.contains_key("src/old.rs"));
-    // and the items keep the ids their issues carry (SPEC §1).
+    // and the items keep the ids their issues carry (docs/annotations.md).
     assert_eq!(marker_ids(&fake), ids);
     assert_eq!(push.outcome.plan.kept_ids.len(), 2);
     assert!(

@@ -1,4 +1,4 @@
-//! Paced imports (SPEC §3, §7): a sync job whose installation has no write
+//! Paced imports (docs/debt-issues.md, docs/reliability.md): a sync job whose installation has no write
 //! budget left is put off until it has, without touching GitHub; a run
 //! that left creates for later queues its follow-up for when the next
 //! batch fits the budget; the dashboard says when that is.
