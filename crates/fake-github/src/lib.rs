@@ -64,7 +64,7 @@ pub use model::{
     PullData, Reaction, Repo, Tree, User, UserKind,
 };
 pub use webhook::{send_webhook, sign_webhook};
-pub use world::{RecordedRequest, WriteOverlap};
+pub use world::{RecordedRequest, RetryAfterViolation, WriteOverlap};
 
 use server::{Shared, lock};
 use world::{Fault, FaultKind, Grant, IssuedToken, Scope, World};
@@ -503,6 +503,13 @@ impl FakeGitHub {
     /// under test, so an hour of paced writes takes no hour.
     pub fn set_clock(&self, now_ms: impl Fn() -> i64 + Send + Sync + 'static) {
         self.world().limit_clock = world::LimitClock(Some(std::sync::Arc::new(now_ms)));
+    }
+
+    /// Requests a caller sent while an earlier answer's `Retry-After` (a
+    /// secondary limit, a 429) still told it to wait; empty for a client
+    /// that honours every `Retry-After` for all its requests.
+    pub fn retry_after_violations(&self) -> Vec<RetryAfterViolation> {
+        self.world().retry_after_violations.clone()
     }
 
     /// Requests refused with the content-creation secondary limit so far.
