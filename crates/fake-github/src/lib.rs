@@ -24,6 +24,8 @@
 //!   `add_comment`, `set_permission`, `snapshot`, …);
 //! - request log: [`FakeGitHub::requests`], `requests_matching`, `count_writes`;
 //! - faults: `fail_next(_on)`, `apply_then_fail_next_on`, `secondary_rate_limit_next(_on)`,
+//!   `too_many_requests_next_on`, `retry_after_violations` (requests sent
+//!   inside a `Retry-After` window),
 //!   `limit_content_creation`, `set_rate_limit`, `exhaust_rate_limit`,
 //!   `delay_next`, `delay_all`, `uninstall`, `expire_installation_tokens`;
 //! - webhooks: [`sign_webhook`], [`send_webhook`] and payloads rendered from
@@ -413,6 +415,24 @@ impl FakeGitHub {
             method,
             Some(path_prefix),
             FaultKind::SecondaryRateLimit { retry_after_secs },
+            Some(n),
+        );
+    }
+
+    /// The next `n` requests matching `method`/`path_prefix` get 429 with
+    /// `retry-after: <secs>`.
+    pub fn too_many_requests_next_on(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        n: usize,
+        retry_after_secs: u64,
+    ) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(
+            method,
+            Some(path_prefix),
+            FaultKind::TooManyRequests { retry_after_secs },
             Some(n),
         );
     }

@@ -253,6 +253,10 @@ fn process(
             FaultKind::SecondaryRateLimit { retry_after_secs } => {
                 Some(secondary_limit(retry_after_secs))
             }
+            FaultKind::TooManyRequests { retry_after_secs } => Some(
+                Reply::error(429, "Too many requests")
+                    .header("retry-after", retry_after_secs.to_string()),
+            ),
             FaultKind::Delay(_) => Some(Reply::error(500, "fake-github: misrouted delay fault")),
         };
         if let Some(reply) = reply {

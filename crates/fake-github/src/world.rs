@@ -83,6 +83,10 @@ pub(crate) enum FaultKind {
     SecondaryRateLimit {
         retry_after_secs: u64,
     },
+    /// 429 with `retry-after`, as GitHub also answers when limiting.
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     Delay(Duration),
 }
 

@@ -14,7 +14,8 @@
 //! - every delivery is done, or dead with a reason.
 //!
 //! `cargo test` runs 3 seeds; `PAYDOWN_SOAK_SEEDS=N` runs seeds 1..=N
-//! (`scripts/chaos-soak.sh`), `PAYDOWN_SOAK_FIRST_SEED` moves the start.
+//! (`scripts/chaos-soak.sh`), `PAYDOWN_SOAK_FIRST_SEED` moves the start,
+//! `PAYDOWN_SOAK_VERBOSE=1` prints each seed's faults and final state.
 
 mod support;
 
@@ -129,7 +130,7 @@ fn workload(seed: u64) -> Vec<Step> {
 /// Injects one fault chosen by `rng`; returns its description.
 fn inject_fault(fake: &FakeGitHub, rng: &mut Rng) -> String {
     let prefix = rng.pick(PREFIXES);
-    match rng.below(7) {
+    match rng.below(8) {
         0 | 1 => {
             let status = [500, 502, 503][rng.below(3) as usize];
             let method = rng.pick(&["", "GET", "POST", "PATCH"]);
@@ -152,10 +153,15 @@ fn inject_fault(fake: &FakeGitHub, rng: &mut Rng) -> String {
             fake.delay_next_on("", prefix, 1, Duration::from_millis(ms));
             format!("{prefix} slow by {ms} ms")
         }
-        _ => {
+        5 => {
             let method = rng.pick(&["", "GET", "POST", "PATCH"]);
             fake.secondary_rate_limit_next_on(method, prefix, 1, 1);
             format!("{method} {prefix} secondary limit, retry-after 1")
+        }
+        _ => {
+            let method = rng.pick(&["", "GET", "POST", "PATCH"]);
+            fake.too_many_requests_next_on(method, prefix, 1, 1);
+            format!("{method} {prefix} 429, retry-after 1")
         }
     }
 }
@@ -357,6 +363,8 @@ struct RunReport {
     dead: Vec<String>,
     events: usize,
     faults: Vec<String>,
+    /// Answers that were a fault: 5xx, 403/429 (delays not counted).
+    fired: usize,
 }
 
 /// Runs `seed`'s workload, with its faults and restarts when `chaos`.
@@ -413,6 +421,11 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
     assert_eq!(counts.get(DeliveryStatus::Pending), 0);
     app.server.shutdown().await.unwrap();
     let (state, duplicates) = final_state(&fake);
+    let fired = fake
+        .requests()
+        .iter()
+        .filter(|r| matches!(r.status, Some(s) if s >= 500 || s == 403 || s == 429))
+        .count();
     RunReport {
         state,
         duplicates,
@@ -420,6 +433,7 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
         dead,
         events: events + faults.len(),
         faults,
+        fired,
     }
 }
 
@@ -439,6 +453,7 @@ fn seeds() -> Vec<u64> {
 async fn seeded_chaos_leaves_the_state_of_a_fault_free_run() {
     let started = Instant::now();
     let mut events = 0;
+    let mut fired = 0;
     let mut failures = Vec::new();
     let seeds = seeds();
     for &seed in &seeds {
@@ -453,6 +468,13 @@ async fn seeded_chaos_leaves_the_state_of_a_fault_free_run() {
         // when it runs again under the seed's faults and restarts,
         let chaos = run(seed, true).await;
         events += chaos.events;
+        fired += chaos.fired;
+        if std::env::var_os("PAYDOWN_SOAK_VERBOSE").is_some() {
+            eprintln!(
+                "seed {seed}: {} events, faults {:#?}\nfault-free state {:#?}",
+                chaos.events, chaos.faults, calm.state
+            );
+        }
         // then nothing is there twice, the state is the fault-free one,
         // no request came inside a Retry-After window, and every delivery
         // is done or dead with a reason.
@@ -484,7 +506,8 @@ async fn seeded_chaos_leaves_the_state_of_a_fault_free_run() {
         }
     }
     eprintln!(
-        "chaos soak: {} seeds x {events} events ({:.1} events a seed), {} failed, {:?}",
+        "chaos soak: {} seeds x {events} events ({:.1} a seed: deliveries, faults \
+         injected, restarts; {fired} faulted answers), {} failed, {:?}",
         seeds.len(),
         events as f64 / seeds.len() as f64,
         failures.len(),
