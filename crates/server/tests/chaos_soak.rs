@@ -13,7 +13,8 @@
 //! - no request was sent inside a `Retry-After` window;
 //! - every delivery is done, or dead with a reason.
 //!
-//! `cargo test` runs 3 seeds; `PAYDOWN_SOAK_SEEDS=N` runs seeds 1..=N
+//! `cargo test` runs 3 seeds (the two-repository variant is ignored: it
+//! finds a known bug, see its doc); `PAYDOWN_SOAK_SEEDS=N` runs seeds 1..=N
 //! (`scripts/chaos-soak.sh`), `PAYDOWN_SOAK_FIRST_SEED` moves the start,
 //! `PAYDOWN_SOAK_VERBOSE=1` prints each seed's faults and final state.
 
@@ -27,6 +28,11 @@ use paydown_server::store::{DeliveryStatus, Store};
 use support::{REPO, TestApp, ZEROS, db_url};
 
 const ISSUES: &str = "/repos/octo-org/octo-repo/issues";
+/// A second repository of the same installation, pushed to alongside the
+/// first (in the two-repository soak): its jobs run beside the first
+/// one's, on the same installation token, so a `Retry-After` told to one
+/// must hold the other back.
+const SIDE: &str = "octo-org/side";
 /// Where the faults land: the repository's reads and writes, the App's
 /// token exchange and GraphQL.
 const PREFIXES: &[&str] = &[
@@ -40,6 +46,8 @@ const PREFIXES: &[&str] = &[
     "/repos/octo-org/octo-repo/commits",
     "/repos/octo-org/octo-repo/collaborators",
     "/repos/octo-org/octo-repo",
+    "/repos/octo-org/side/issues",
+    "/repos/octo-org/side",
     "/app/installations",
     "/graphql",
 ];
@@ -190,45 +198,51 @@ fn key_of(issue: &fake_github::Issue) -> Option<String> {
 }
 
 /// The final state, and every object found twice.
-fn final_state(fake: &FakeGitHub) -> (FinalState, Vec<String>) {
-    let repo = fake.repo(REPO);
+fn final_state(fake: &FakeGitHub, side: bool) -> (FinalState, Vec<String>) {
     let mut state = FinalState::default();
     let mut duplicates = Vec::new();
     let bot = bot_login();
-    for issue in repo.issues() {
-        let Some(key) = key_of(&issue) else { continue };
-        let mut labels = issue.labels.clone();
-        labels.sort();
-        let summary = format!(
-            "{} | {} {:?} | {labels:?}",
-            issue.title, issue.state, issue.state_reason
-        );
-        if state.issues.insert(key.clone(), summary).is_some() {
-            duplicates.push(format!("two issues for {key}"));
-        }
-        let comments = repo.comments(issue.number);
-        let mine: Vec<&fake_github::Comment> = comments.iter().filter(|c| c.user == bot).collect();
-        let mut bodies: Vec<&str> = mine.iter().map(|c| c.body.as_str()).collect();
-        bodies.sort_unstable();
-        if bodies.windows(2).any(|w| w[0] == w[1]) {
-            duplicates.push(format!("the same bot comment twice on {key}"));
-        }
-        state.bot_comments.insert(key.clone(), mine.len());
-        for (i, c) in comments.iter().filter(|c| c.user != bot).enumerate() {
-            let reactions: Vec<String> = c
-                .reactions
-                .iter()
-                .filter(|r| r.user == bot)
-                .map(|r| r.content.clone())
-                .collect();
-            let mut sorted = reactions.clone();
-            sorted.sort();
-            if sorted.windows(2).any(|w| w[0] == w[1]) {
-                duplicates.push(format!("a reaction twice on comment {i} of {key}"));
+    let names: &[&str] = if side { &[REPO, SIDE] } else { &[REPO] };
+    for (name, repo) in names.iter().map(|n| (n, fake.repo(n))) {
+        for issue in repo.issues() {
+            let Some(key) = key_of(&issue).map(|k| format!("{name} {k}")) else {
+                continue;
+            };
+            let mut labels = issue.labels.clone();
+            labels.sort();
+            let summary = format!(
+                "{} | {} {:?} | {labels:?}",
+                issue.title, issue.state, issue.state_reason
+            );
+            if state.issues.insert(key.clone(), summary).is_some() {
+                duplicates.push(format!("two issues for {key}"));
             }
-            state.bot_reactions.insert(format!("{key} #{i}"), reactions);
+            let comments = repo.comments(issue.number);
+            let mine: Vec<&fake_github::Comment> =
+                comments.iter().filter(|c| c.user == bot).collect();
+            let mut bodies: Vec<&str> = mine.iter().map(|c| c.body.as_str()).collect();
+            bodies.sort_unstable();
+            if bodies.windows(2).any(|w| w[0] == w[1]) {
+                duplicates.push(format!("the same bot comment twice on {key}"));
+            }
+            state.bot_comments.insert(key.clone(), mine.len());
+            for (i, c) in comments.iter().filter(|c| c.user != bot).enumerate() {
+                let reactions: Vec<String> = c
+                    .reactions
+                    .iter()
+                    .filter(|r| r.user == bot)
+                    .map(|r| r.content.clone())
+                    .collect();
+                let mut sorted = reactions.clone();
+                sorted.sort();
+                if sorted.windows(2).any(|w| w[0] == w[1]) {
+                    duplicates.push(format!("a reaction twice on comment {i} of {key}"));
+                }
+                state.bot_reactions.insert(format!("{key} #{i}"), reactions);
+            }
         }
     }
+    let repo = fake.repo(REPO);
     for run in repo.check_runs() {
         let branch = if Some(&run.head_sha) == repo.head("main").as_ref() {
             "main"
@@ -256,13 +270,35 @@ async fn drain(store: &Store) -> Vec<paydown_server::store::DeliveryRecord> {
     }
 }
 
-fn install_payload() -> serde_json::Value {
+fn install_payload(side: bool) -> serde_json::Value {
+    let mut repos = vec![serde_json::json!(
+        {"id": 1, "name": "octo-repo", "full_name": REPO, "private": false}
+    )];
+    if side {
+        repos.push(serde_json::json!(
+            {"id": 2, "name": "side", "full_name": SIDE, "private": false}
+        ));
+    }
     serde_json::json!({
         "action": "created",
         "installation": {"id": 1, "account": {"login": "octo-org", "id": 1, "type": "Organization"}},
-        "repositories": [{"id": 1, "name": "octo-repo", "full_name": REPO, "private": false}],
+        "repositories": repos,
         "sender": {"login": "alice", "id": 2, "type": "User"},
     })
+}
+
+/// Sets the side repository to `n` items; returns its push payload.
+fn push_side(fake: &FakeGitHub, n: usize) -> (String, serde_json::Value) {
+    let side = fake.repo(SIDE);
+    let before = side.head("main").unwrap_or_else(|| ZEROS.to_string());
+    let code: String = (0..n)
+        .map(|i| format!("// TODO: side item {i}\n"))
+        .collect();
+    side.set_files("main", &[("lib.rs", code.as_str())]);
+    (
+        "push".into(),
+        fake.push_payload(SIDE, "main", &before, "alice"),
+    )
 }
 
 fn set_main(fake: &FakeGitHub, files: &[(String, String)]) {
@@ -289,22 +325,32 @@ fn apply(
     step: &Step,
     pr: &mut Option<u64>,
     main: &mut Vec<(String, String)>,
+    side_items: &mut Option<usize>,
 ) -> Vec<(String, serde_json::Value)> {
     let repo = fake.repo(REPO);
     match step {
         Step::Install(files) => {
             set_main(fake, files);
             *main = files.clone();
-            vec![("installation".into(), install_payload())]
+            if side_items.is_some() {
+                let side = fake.add_repo("octo-org", "side", 1);
+                side.set_files("main", &[("lib.rs", "// TODO: side item 0\n")]);
+            }
+            vec![("installation".into(), install_payload(side_items.is_some()))]
         }
         Step::Push(files) => {
             let before = repo.head("main").unwrap_or_else(|| ZEROS.to_string());
             set_main(fake, files);
             *main = files.clone();
-            vec![(
+            let mut deliveries = vec![(
                 "push".into(),
                 fake.push_payload(REPO, "main", &before, "alice"),
-            )]
+            )];
+            if let Some(n) = side_items.as_mut() {
+                *n += 1;
+                deliveries.push(push_side(fake, *n));
+            }
+            deliveries
         }
         Step::PullRequestWithDebt => {
             let mut files = main.clone();
@@ -368,7 +414,7 @@ struct RunReport {
 }
 
 /// Runs `seed`'s workload, with its faults and restarts when `chaos`.
-async fn run(seed: u64, chaos: bool) -> RunReport {
+async fn run(seed: u64, chaos: bool, side: bool) -> RunReport {
     let fake = FakeGitHub::start().await;
     fake.allow_unasserted_comments();
     let dir = tempfile::tempdir().unwrap();
@@ -378,11 +424,12 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
     let mut rng = Rng(seed ^ 0xC4A0_5EED);
     let mut pr = None;
     let mut main = Vec::new();
+    let mut side_items = side.then_some(1);
     let mut events = 0;
     let mut faults = Vec::new();
     let mut dead = Vec::new();
     for (phase, step) in workload(seed).iter().enumerate() {
-        let deliveries = apply(&fake, step, &mut pr, &mut main);
+        let deliveries = apply(&fake, step, &mut pr, &mut main, &mut side_items);
         let mut kill_mid_phase = false;
         if chaos {
             for _ in 0..rng.below(4) {
@@ -420,7 +467,7 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
     let counts = app.store.counts_by_status().await.unwrap();
     assert_eq!(counts.get(DeliveryStatus::Pending), 0);
     app.server.shutdown().await.unwrap();
-    let (state, duplicates) = final_state(&fake);
+    let (state, duplicates) = final_state(&fake, side);
     let fired = fake
         .requests()
         .iter()
@@ -451,6 +498,21 @@ fn seeds() -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeded_chaos_leaves_the_state_of_a_fault_free_run() {
+    soak(false).await;
+}
+
+/// The same soak with a second repository of the installation pushed to
+/// alongside the first, so two jobs of one installation run at once.
+/// Fails today: the client honours `Retry-After` only for the request
+/// that was told it; the installation's other jobs keep sending inside
+/// the window (GitHub limits per installation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known bug: Retry-After is honoured per request, not per installation"]
+async fn seeded_chaos_over_two_repositories_of_one_installation() {
+    soak(true).await;
+}
+
+async fn soak(side: bool) {
     let started = Instant::now();
     let mut events = 0;
     let mut fired = 0;
@@ -458,7 +520,7 @@ async fn seeded_chaos_leaves_the_state_of_a_fault_free_run() {
     let seeds = seeds();
     for &seed in &seeds {
         // Given the seed's workload run once without faults,
-        let calm = run(seed, false).await;
+        let calm = run(seed, false, side).await;
         assert!(
             calm.dead.is_empty(),
             "seed {seed} fault-free: {:?}",
@@ -466,7 +528,7 @@ async fn seeded_chaos_leaves_the_state_of_a_fault_free_run() {
         );
         assert!(calm.duplicates.is_empty(), "{:?}", calm.duplicates);
         // when it runs again under the seed's faults and restarts,
-        let chaos = run(seed, true).await;
+        let chaos = run(seed, true, side).await;
         events += chaos.events;
         fired += chaos.fired;
         if std::env::var_os("PAYDOWN_SOAK_VERBOSE").is_some() {
