@@ -24,6 +24,8 @@
 //!   `add_comment`, `set_permission`, `snapshot`, …);
 //! - request log: [`FakeGitHub::requests`], `requests_matching`, `count_writes`;
 //! - faults: `fail_next(_on)`, `apply_then_fail_next_on`, `secondary_rate_limit_next(_on)`,
+//!   `too_many_requests_next_on`, `retry_after_violations` (requests sent
+//!   inside a `Retry-After` window),
 //!   `limit_content_creation`, `set_rate_limit`, `exhaust_rate_limit`,
 //!   `delay_next`, `delay_all`, `uninstall`, `expire_installation_tokens`;
 //! - webhooks: [`sign_webhook`], [`send_webhook`] and payloads rendered from
@@ -64,7 +66,7 @@ pub use model::{
     PullData, Reaction, Repo, Tree, User, UserKind,
 };
 pub use webhook::{send_webhook, sign_webhook};
-pub use world::{RecordedRequest, WriteOverlap};
+pub use world::{RecordedRequest, RetryAfterViolation, WriteOverlap};
 
 use server::{Shared, lock};
 use world::{Fault, FaultKind, Grant, IssuedToken, Scope, World};
@@ -438,6 +440,24 @@ impl FakeGitHub {
         );
     }
 
+    /// The next `n` requests matching `method`/`path_prefix` get 429 with
+    /// `retry-after: <secs>`.
+    pub fn too_many_requests_next_on(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        n: usize,
+        retry_after_secs: u64,
+    ) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(
+            method,
+            Some(path_prefix),
+            FaultKind::TooManyRequests { retry_after_secs },
+            Some(n),
+        );
+    }
+
     /// The next request under `path_prefix` is answered only after `delay`.
     pub fn delay_next(&self, path_prefix: &str, delay: Duration) {
         self.inject(None, Some(path_prefix), FaultKind::Delay(delay), Some(1));
@@ -524,6 +544,13 @@ impl FakeGitHub {
     /// under test, so an hour of paced writes takes no hour.
     pub fn set_clock(&self, now_ms: impl Fn() -> i64 + Send + Sync + 'static) {
         self.world().limit_clock = world::LimitClock(Some(std::sync::Arc::new(now_ms)));
+    }
+
+    /// Requests a caller sent while an earlier answer's `Retry-After` (a
+    /// secondary limit, a 429) still told it to wait; empty for a client
+    /// that honours every `Retry-After` for all its requests.
+    pub fn retry_after_violations(&self) -> Vec<RetryAfterViolation> {
+        self.world().retry_after_violations.clone()
     }
 
     /// Requests refused with the content-creation secondary limit so far.

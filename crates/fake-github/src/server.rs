@@ -11,7 +11,7 @@ use http::{HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::api::{self, Identity, Reply, Req};
-use crate::world::{FaultKind, Grant, RecordedRequest, World};
+use crate::world::{FaultKind, Grant, RecordedRequest, RetryAfterViolation, World};
 
 pub(crate) type Shared = Arc<Mutex<World>>;
 
@@ -64,6 +64,18 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
             body: body.to_vec(),
             status: None,
         };
+        // Checked when the request arrives: that is when the caller sent it.
+        let caller = caller_key(&w, &header("authorization"));
+        let now_ms = w.limit_clock.now_ms();
+        if let Some(until) = w.retry_windows.get(&caller).copied()
+            && now_ms < until
+        {
+            w.retry_after_violations.push(RetryAfterViolation {
+                caller,
+                request: format!("{method} {path}"),
+                early_by_ms: until - now_ms,
+            });
+        }
         let write = w.write_started(&request, &caller_digest(&header("authorization")));
         w.requests.push(request);
         let index = w.requests.len() - 1;
@@ -74,6 +86,8 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
     }
     let reply = {
         let mut w = lock(&shared);
+        let caller = caller_key(&w, &header("authorization"));
+        let now_ms = w.limit_clock.now_ms();
         let reply = process(
             &mut w,
             &method,
@@ -87,6 +101,18 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
         if let Some(r) = w.requests.get_mut(index) {
             r.status = Some(reply.status);
         }
+        if reply.status == 403 || reply.status == 429 {
+            let secs = reply
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+                .and_then(|(_, v)| v.trim().parse::<i64>().ok());
+            if let Some(secs) = secs {
+                let until = now_ms + secs * 1000;
+                let window = w.retry_windows.entry(caller).or_insert(until);
+                *window = (*window).max(until);
+            }
+        }
         if let Some(write) = write {
             w.write_finished(write);
         }
@@ -99,6 +125,13 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
     }
     crate::hooks::flush_outbox(&shared);
     into_response(reply)
+}
+
+/// The rate-limit bucket of whoever sent `authorization` (`installation:1`,
+/// `app`, …): the caller a `Retry-After` applies to.
+fn caller_key(w: &World, authorization: &str) -> String {
+    let identity = authenticate(w, authorization).unwrap_or(Identity::Anonymous);
+    api::bucket_key(&identity)
 }
 
 /// A short, stable name for whoever sent `authorization`, never the secret.
@@ -227,6 +260,10 @@ fn process(
             FaultKind::SecondaryRateLimit { retry_after_secs } => {
                 Some(secondary_limit(retry_after_secs))
             }
+            FaultKind::TooManyRequests { retry_after_secs } => Some(
+                Reply::error(429, "Too many requests")
+                    .header("retry-after", retry_after_secs.to_string()),
+            ),
             FaultKind::Delay(_) => Some(Reply::error(500, "fake-github: misrouted delay fault")),
         };
         if let Some(reply) = reply {

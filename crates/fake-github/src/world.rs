@@ -83,6 +83,10 @@ pub(crate) enum FaultKind {
     SecondaryRateLimit {
         retry_after_secs: u64,
     },
+    /// 429 with `retry-after`, as GitHub also answers when limiting.
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     Delay(Duration),
 }
 
@@ -163,6 +167,22 @@ pub(crate) struct World {
     /// How long to hold back the answer being made (an `AppliedThenLate`
     /// fault), taken by the pipeline once the request is served.
     pub late_answer: Option<Duration>,
+    /// Until when (limiter-clock ms) each caller bucket was told to wait
+    /// by a `retry-after` answer.
+    pub retry_windows: HashMap<String, i64>,
+    pub retry_after_violations: Vec<RetryAfterViolation>,
+}
+
+/// A request sent by a caller still inside the `Retry-After` window an
+/// earlier answer gave it: what GitHub warns can get an integration banned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryAfterViolation {
+    /// The caller's rate-limit bucket, e.g. `installation:1`.
+    pub caller: String,
+    /// `METHOD path` of the early request.
+    pub request: String,
+    /// How long before the window's end it came.
+    pub early_by_ms: i64,
 }
 
 /// Two write requests to one repository in flight at the same time: what a
@@ -356,6 +376,8 @@ impl World {
             restricted_users: BTreeMap::new(),
             hooks: Default::default(),
             late_answer: None,
+            retry_windows: HashMap::new(),
+            retry_after_violations: Vec::new(),
         }
     }
 

@@ -1042,3 +1042,40 @@ async fn given_two_callers_writing_one_repository_at_once_then_the_overlap_is_re
     );
     assert_eq!(fake.write_overlaps().len(), 1);
 }
+
+#[tokio::test]
+async fn a_request_inside_a_retry_after_window_is_recorded() {
+    // Given a caller told to wait 2 s by a secondary limit, on a clock the
+    // test moves,
+    let fake = FakeGitHub::start().await;
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(1_000_000));
+    let clock = now.clone();
+    fake.set_clock(move || clock.load(std::sync::atomic::Ordering::SeqCst));
+    let gh = installation_client(&fake).await;
+    let path = format!("/repos/{REPO}");
+    fake.secondary_rate_limit_next(2);
+    assert_eq!(gh.get(&path).await.status(), 403);
+    assert!(fake.retry_after_violations().is_empty());
+
+    // when it asks again 1.5 s later, and again once the window ended,
+    now.fetch_add(1500, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(gh.get(&path).await.status(), 200);
+    now.fetch_add(500, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(gh.get(&path).await.status(), 200);
+
+    // then only the early request is recorded, with how early it came;
+    let violations = fake.retry_after_violations();
+    assert_eq!(violations.len(), 1, "{violations:#?}");
+    assert_eq!(violations[0].caller, "installation:1");
+    assert_eq!(violations[0].request, format!("GET {path}"));
+    assert_eq!(violations[0].early_by_ms, 500);
+
+    // and a 429 with retry-after opens a window the same way.
+    fake.too_many_requests_next_on("GET", &path, 1, 1);
+    let resp = gh.get(&path).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    now.fetch_add(999, std::sync::atomic::Ordering::SeqCst);
+    gh.get(&path).await;
+    assert_eq!(fake.retry_after_violations().len(), 2);
+}
