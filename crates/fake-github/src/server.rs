@@ -67,7 +67,11 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
         // Checked when the request arrives: that is when the caller sent it.
         let caller = caller_key(&w, &header("authorization"));
         let now_ms = w.limit_clock.now_ms();
-        if let Some(until) = w.retry_windows.get(&caller).copied()
+        // A request arriving within RETRY_AFTER_IN_FLIGHT_MS of the answer
+        // was sent before the caller could have read it (another task's
+        // request in flight): no client can take that back.
+        if let Some((told, until)) = w.retry_windows.get(&caller).copied()
+            && now_ms >= told + RETRY_AFTER_IN_FLIGHT_MS
             && now_ms < until
         {
             w.retry_after_violations.push(RetryAfterViolation {
@@ -109,8 +113,10 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
                 .and_then(|(_, v)| v.trim().parse::<i64>().ok());
             if let Some(secs) = secs {
                 let until = now_ms + secs * 1000;
-                let window = w.retry_windows.entry(caller).or_insert(until);
-                *window = (*window).max(until);
+                let window = w.retry_windows.entry(caller).or_insert((now_ms, until));
+                if until > window.1 {
+                    *window = (now_ms, until);
+                }
             }
         }
         if let Some(write) = write {
@@ -129,6 +135,11 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
 
 /// The rate-limit bucket of whoever sent `authorization` (`installation:1`,
 /// `app`, …): the caller a `Retry-After` applies to.
+
+/// How long after a `retry-after` answer a request of the same caller
+/// still counts as already in flight, not as ignoring the answer.
+const RETRY_AFTER_IN_FLIGHT_MS: i64 = 50;
+
 fn caller_key(w: &World, authorization: &str) -> String {
     let identity = authenticate(w, authorization).unwrap_or(Identity::Anonymous);
     api::bucket_key(&identity)

@@ -167,9 +167,9 @@ pub(crate) struct World {
     /// How long to hold back the answer being made (an `AppliedThenLate`
     /// fault), taken by the pipeline once the request is served.
     pub late_answer: Option<Duration>,
-    /// Until when (limiter-clock ms) each caller bucket was told to wait
-    /// by a `retry-after` answer.
-    pub retry_windows: HashMap<String, i64>,
+    /// When (limiter-clock ms) each caller bucket was told to wait by a
+    /// `retry-after` answer, and until when.
+    pub retry_windows: HashMap<String, (i64, i64)>,
     pub retry_after_violations: Vec<RetryAfterViolation>,
 }
 

@@ -133,6 +133,17 @@ pub(crate) enum Auth {
     },
 }
 
+impl Auth {
+    /// Whom GitHub's rate limits count: the installation, the App, or the token.
+    fn caller_key(&self) -> String {
+        match self {
+            Auth::Token(_) => "token".to_owned(),
+            Auth::App(_) => "app".to_owned(),
+            Auth::Installation { id, .. } => format!("installation:{id}"),
+        }
+    }
+}
+
 /// A bearer credential plus the cache generation it came from (for 401 invalidation).
 pub(crate) struct Bearer {
     pub(crate) secret: SecretString,
@@ -211,6 +222,11 @@ pub(crate) struct Transport {
     api_base: String,
     pub(crate) options: ClientOptions,
     pub(crate) stats: Arc<ApiStats>,
+    /// Per caller (an installation, the App, a token): no request before
+    /// this instant. GitHub rate-limits the caller, not the request it
+    /// answered, so a `Retry-After` told to one job holds for every job of
+    /// that installation sharing this transport.
+    quiet_until: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
 }
 
 impl Transport {
@@ -241,7 +257,30 @@ impl Transport {
             api_base,
             options,
             stats: Arc::new(ApiStats::default()),
+            quiet_until: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// How long `caller` must still keep quiet after a rate limit.
+    fn quiet_left(&self, caller: &str) -> Duration {
+        let quiet = self
+            .quiet_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        quiet.get(caller).map_or(Duration::ZERO, |until| {
+            until.saturating_duration_since(Instant::now())
+        })
+    }
+
+    /// Notes that `caller` was told to wait `wait`.
+    fn keep_quiet(&self, caller: &str, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut quiet = self
+            .quiet_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = quiet.entry(caller.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
     }
 
     /// Sends `req` until it succeeds or the retry policy gives up.
@@ -264,8 +303,24 @@ impl Transport {
         let mut waited = Duration::ZERO;
         let mut reauthenticated = false;
         let mut number = 0u32;
+        let caller = auth.caller_key();
         loop {
             number += 1;
+            // A rate limit another job of this caller was told about holds
+            // here too: wait it out when it fits the budget, else give up
+            // as rate limited (the worker defers the delivery).
+            let quiet = self.quiet_left(&caller);
+            if !quiet.is_zero() {
+                if quiet > limits.max_wait.saturating_sub(waited) {
+                    self.stats.failed();
+                    return Err(GitHubError::RateLimited {
+                        reset_at: Utc::now()
+                            + chrono::TimeDelta::from_std(quiet).unwrap_or(chrono::TimeDelta::MAX),
+                    });
+                }
+                tokio::time::sleep(quiet).await;
+                waited += quiet;
+            }
             let bearer = match auth.bearer().await {
                 Ok(b) => b,
                 Err(e) => {
@@ -328,6 +383,12 @@ impl Transport {
             };
             match decision {
                 Decision::Retry { after, cause } => {
+                    if matches!(
+                        cause,
+                        retry::Cause::PrimaryRateLimit | retry::Cause::SecondaryRateLimit
+                    ) {
+                        self.keep_quiet(&caller, after);
+                    }
                     self.stats.retried();
                     tracing::warn!(
                         route,
@@ -342,6 +403,10 @@ impl Transport {
                     waited += after;
                 }
                 Decision::RateLimited { reset_at } => {
+                    self.keep_quiet(
+                        &caller,
+                        (reset_at - Utc::now()).to_std().unwrap_or_default(),
+                    );
                     self.stats.failed();
                     tracing::warn!(route, %reset_at, "GitHub rate limit: giving up");
                     return Err(GitHubError::RateLimited { reset_at });
