@@ -133,13 +133,12 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
     into_response(reply)
 }
 
-/// The rate-limit bucket of whoever sent `authorization` (`installation:1`,
-/// `app`, …): the caller a `Retry-After` applies to.
-
 /// How long after a `retry-after` answer a request of the same caller
 /// still counts as already in flight, not as ignoring the answer.
 const RETRY_AFTER_IN_FLIGHT_MS: i64 = 50;
 
+/// The rate-limit bucket of whoever sent `authorization` (`installation:1`,
+/// `app`, …): the caller a `Retry-After` applies to.
 fn caller_key(w: &World, authorization: &str) -> String {
     let identity = authenticate(w, authorization).unwrap_or(Identity::Anonymous);
     api::bucket_key(&identity)
