@@ -68,6 +68,19 @@ pub fn scan_tarball(
     settings: &ScanSettings,
     limits: TarballLimits,
 ) -> Result<ScanReport, TarballError> {
+    scan_tarball_with_attributes(gzipped, settings, limits, Attributes::default())
+}
+
+/// [`scan_tarball`] for an archive holding only some of a commit's files
+/// (the App's incremental push packs the changed ones): `attributes` are
+/// the commit's `.gitattributes` read beforehand, applied as if they were
+/// in the archive. A `.gitattributes` in the archive adds to them.
+pub fn scan_tarball_with_attributes(
+    gzipped: impl Read,
+    settings: &ScanSettings,
+    limits: TarballLimits,
+    attributes: Attributes,
+) -> Result<ScanReport, TarballError> {
     let rules = PathRules::new(settings)?;
     let mut source = Capped {
         inner: gzipped,
@@ -75,7 +88,7 @@ pub fn scan_tarball(
         limit: limits.max_download_bytes,
         outcome: SourceOutcome::Fine,
     };
-    let scanned = scan_archive(&mut source, &rules, settings, limits);
+    let scanned = scan_archive(&mut source, &rules, settings, limits, attributes);
     // gzip and tar may wrap or reword the source's error: what the source
     // recorded says what really happened.
     match source.outcome {
@@ -92,12 +105,16 @@ fn scan_archive(
     rules: &PathRules,
     settings: &ScanSettings,
     limits: TarballLimits,
+    attributes: Attributes,
 ) -> Result<ScanReport, TarballError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzipped));
     let mut report = ScanReport::default();
     let mut entries_seen = 0u64;
     let mut total_bytes = 0u64;
-    let mut order = Ordering::default();
+    let mut order = Ordering {
+        attributes,
+        ..Ordering::default()
+    };
     for entry in archive.entries()? {
         let mut entry = entry?;
         entries_seen += 1;
