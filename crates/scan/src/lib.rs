@@ -6,6 +6,7 @@
 
 mod attributes;
 mod file;
+mod ignores;
 mod rules;
 mod tarball;
 mod walk;
