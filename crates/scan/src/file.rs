@@ -249,7 +249,10 @@ mod tests {
         let neither = middle.clone();
         // then the first two are scanned (no items), the third is unknown,
         assert_eq!(scan_bytes("run", shebang.as_bytes(), &settings), Ok(vec![]));
-        assert_eq!(scan_bytes("mode", modeline.as_bytes(), &settings), Ok(vec![]));
+        assert_eq!(
+            scan_bytes("mode", modeline.as_bytes(), &settings),
+            Ok(vec![])
+        );
         assert_eq!(
             scan_bytes("data", neither.as_bytes(), &settings),
             Err(SkipReason::UnknownType)
