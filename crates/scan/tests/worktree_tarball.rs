@@ -217,7 +217,13 @@ fn given_a_subdirectory_of_a_work_tree_then_the_roots_marks_apply_with_root_rela
 
     // when only lib/ is scanned, as `paydown scan lib` does,
     let lib = repo.join("lib");
-    let report = scan_paths(&[lib.clone()], &lib, &ScanSettings::default(), &()).unwrap();
+    let report = scan_paths(
+        std::slice::from_ref(&lib),
+        &lib,
+        &ScanSettings::default(),
+        &(),
+    )
+    .unwrap();
 
     // then the root's marks apply as at the root, and paths are reported
     // relative to lib/.
