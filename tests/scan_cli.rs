@@ -316,3 +316,43 @@ fn in_a_git_work_tree_tracked_files_are_scanned_even_when_gitignore_matches_them
         ["new.sh:1 TODO untracked", "tracked.gen.sh:1 TODO tracked"]
     );
 }
+
+#[test]
+fn scanning_a_subdirectory_of_a_work_tree_reads_the_roots_gitattributes_and_ignore() {
+    // Given a repository whose root .gitattributes marks sub/dir/gen/ as
+    // generated and whose root .ignore leaves out sub/dir/skip/,
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q"]);
+    std::fs::create_dir_all(root.join("sub/dir/gen")).unwrap();
+    std::fs::create_dir_all(root.join("sub/dir/skip")).unwrap();
+    std::fs::write(
+        root.join(".gitattributes"),
+        "sub/dir/gen/** linguist-generated\n",
+    )
+    .unwrap();
+    std::fs::write(root.join(".ignore"), "/sub/dir/skip/\n").unwrap();
+    std::fs::write(root.join("sub/dir/gen/a.rs"), "// TODO: generated\n").unwrap();
+    std::fs::write(root.join("sub/dir/skip/b.rs"), "// TODO: ignored\n").unwrap();
+    std::fs::write(root.join("sub/dir/c.rs"), "// TODO: scanned\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+
+    // When `paydown scan sub/dir` runs at the root,
+    let out = paydown(&["scan", "--format", "json", "--quiet", "sub/dir"], root);
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // then only the unmarked file is reported (relative to sub/dir).
+    assert_eq!(summarise(&report), ["c.rs:1 TODO scanned"]);
+    assert_eq!(report["skipped"]["generated"], 1);
+}

@@ -1105,6 +1105,13 @@ fn detect_with(path: &str, text: &str, heuristics: bool) -> Option<Language> {
         .or_else(|| linguist_by_name_or_extension(name, Some(text)))
         .or_else(|| by_shebang(text))
         .or_else(|| by_modeline(text))
+        .or_else(|| detect_with(template_source(name)?, text, heuristics))
+}
+
+/// The file a configure-style template (`arrow.spec.in`, `config.h.in`,
+/// `Makefile.in`) becomes: its own type is that file's.
+fn template_source(name: &str) -> Option<&str> {
+    name.strip_suffix(".in").filter(|n| !n.is_empty())
 }
 
 impl Language {
@@ -1720,6 +1727,23 @@ mod tests {
         ] {
             assert_eq!(name(path, "plain text\n"), None, "{path}");
         }
+    }
+
+    #[test]
+    fn given_a_configure_template_then_the_file_it_becomes_decides() {
+        let spec = "Name: arrow\n%define x 1\n";
+        assert!(name("yum/arrow.spec.in", spec).is_some());
+        assert_eq!(
+            name("yum/arrow.spec.in", spec),
+            name("yum/arrow.spec", spec)
+        );
+        // (C or C++ by Linguist's rules: the same comment syntax.)
+        assert!(matches!(
+            name("config.h.in", "#undef X\n"),
+            Some("C" | "C++")
+        ));
+        assert_eq!(name("notes.txt.in", "plain\n"), None);
+        assert_eq!(name(".in", "plain\n"), None);
     }
 
     #[test]

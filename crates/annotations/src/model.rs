@@ -95,7 +95,13 @@ impl ScanOptions {
     pub fn new(keywords: Vec<String>, require_colon: bool) -> Self {
         // A build failure (only for absurd keyword sets) disables the
         // prefilter rather than the scan: every file is then lexed.
-        let finder = aho_corasick::AhoCorasick::new(&keywords).ok();
+        // Leftmost-first lets the searcher use its SIMD literal prefilter
+        // (Teddy), as `rg -F` does; the standard match kind walks the
+        // automaton byte by byte. Only whether a keyword occurs matters.
+        let finder = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(&keywords)
+            .ok();
         Self {
             keywords,
             require_colon,
@@ -105,7 +111,13 @@ impl ScanOptions {
 
     /// Cheap prefilter: false when no keyword occurs anywhere in `text`.
     pub fn may_contain_keyword(&self, text: &str) -> bool {
-        self.finder.as_ref().is_none_or(|f| f.is_match(text))
+        self.may_contain_keyword_bytes(text.as_bytes())
+    }
+
+    /// [`ScanOptions::may_contain_keyword`] on bytes not yet decoded
+    /// (UTF-8 or any ASCII-compatible encoding).
+    pub fn may_contain_keyword_bytes(&self, bytes: &[u8]) -> bool {
+        self.finder.as_ref().is_none_or(|f| f.is_match(bytes))
     }
 }
 

@@ -128,15 +128,36 @@ impl Client {
         paths: &[String],
         max_bytes: u64,
     ) -> Result<Vec<(String, Result<FileAt>)>> {
+        self.files_at_with_optional(repo, sha, paths, paths.len(), max_bytes)
+            .await
+    }
+
+    /// [`Client::files_at`] where the paths from index `optional_from` on
+    /// may well not exist at `sha` (a `.gitattributes` in each directory
+    /// above a changed file): they ride in the same GraphQL queries, and
+    /// one GraphQL answers with no object, in an answer without errors, is
+    /// [`FileAt::Missing`] without a contents read.
+    pub async fn files_at_with_optional(
+        &self,
+        repo: &Repo,
+        sha: &str,
+        paths: &[String],
+        optional_from: usize,
+        max_bytes: u64,
+    ) -> Result<Vec<(String, Result<FileAt>)>> {
         let mut settled: Vec<Option<FileAt>> = vec![None; paths.len()];
         for (batch, chunk) in paths.chunks(FILES_PER_QUERY).enumerate() {
             let first = batch * FILES_PER_QUERY;
             let query = blob_query(&repo.owner, &repo.name, sha, chunk, first);
+            // Whether GraphQL answered without errors: only then does a
+            // null object mean the path is absent.
+            let clean;
             let objects = match self
                 .post_idempotent_json::<_, GraphQlBlobs>("/graphql", &query)
                 .await
             {
                 Ok(answer) => {
+                    clean = answer.errors.is_none();
                     if let Some(errors) = &answer.errors {
                         tracing::warn!(repo = %repo, errors = %errors, "GraphQL blob query answered with errors; files it gave nothing for are read alone");
                     }
@@ -157,8 +178,12 @@ impl Client {
                 continue;
             };
             for (i, slot) in (first..).zip(&mut settled[first..first + chunk.len()]) {
-                let blob = objects
-                    .remove(&format!("f{i}"))
+                let object = objects.remove(&format!("f{i}"));
+                if clean && i >= optional_from && object.as_ref().is_some_and(Value::is_null) {
+                    *slot = Some(FileAt::Missing);
+                    continue;
+                }
+                let blob = object
                     .filter(|v| !v.is_null())
                     .and_then(|v| serde_json::from_value(v).ok());
                 *slot = from_blob(blob, max_bytes);

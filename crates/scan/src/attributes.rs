@@ -52,6 +52,21 @@ impl Attributes {
         self.files.sort_by_key(|(d, _)| d.matches('/').count());
     }
 
+    /// The `.gitattributes` files that can mark `paths`: the root's and
+    /// the one in every directory above each path, sorted, once each. A
+    /// caller holding only some files of a commit reads these.
+    pub fn files_above<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut files = std::collections::BTreeSet::new();
+        for path in paths {
+            files.insert(".gitattributes".to_string());
+            for (i, _) in path.match_indices('/') {
+                files.insert(format!("{}/.gitattributes", &path[..i]));
+            }
+        }
+        files.into_iter().collect()
+    }
+
+    /// What the `.gitattributes` files added so far say about `rel`.
     pub fn marks(&self, rel: &str) -> Marks {
         let mut marks = Marks::default();
         for (dir, lines) in &self.files {
@@ -185,6 +200,15 @@ mod tests {
         assert_eq!(a.marks("sub/a.js").generated, Some(false));
         assert_eq!(a.marks("sub/x/a.js").generated, Some(false));
         assert_eq!(a.marks("other/sub/a.js").generated, Some(true));
+    }
+
+    #[test]
+    fn the_files_above_paths_are_the_root_and_each_ancestor_directory() {
+        assert_eq!(
+            Attributes::files_above(["a/b/c.rs", "a/d.rs", "e.rs"]),
+            [".gitattributes", "a/.gitattributes", "a/b/.gitattributes"]
+        );
+        assert!(Attributes::files_above([]).is_empty());
     }
 
     #[test]

@@ -31,6 +31,27 @@ pub(crate) fn scan_marked(
     options: &ScanSettings,
     marks: &Marks,
 ) -> Result<Vec<Annotation>, SkipReason> {
+    // Most files hold no keyword: for those (in an ASCII-compatible
+    // encoding) the keyword search runs on the raw bytes, and only the
+    // ends a shebang or modeline can be in are decoded.
+    if !has_utf16_bom(bytes) && !options.annotations.may_contain_keyword_bytes(bytes) {
+        let head = &bytes[..bytes.len().min(BINARY_SNIFF)];
+        if memchr::memchr(0, head).is_some() {
+            return Err(SkipReason::Binary);
+        }
+        if options.skip_generated
+            && marks.generated.is_none()
+            && looks_generated(&String::from_utf8_lossy(head_lines(bytes)))
+        {
+            return Err(SkipReason::Generated);
+        }
+        let ends = ends_text(bytes);
+        return if marks.language.is_some() || is_known_type(rel, &ends) {
+            Ok(Vec::new())
+        } else {
+            Err(SkipReason::UnknownType)
+        };
+    }
     let text = decode(bytes).ok_or(SkipReason::Binary)?;
     if options.skip_generated && marks.generated.is_none() && looks_generated(&text) {
         return Err(SkipReason::Generated);
@@ -66,6 +87,40 @@ pub(crate) fn skip_unread(rel: &str, marks: &Marks) -> Option<SkipReason> {
     }
 }
 
+/// How much of a file's start is searched for a NUL byte (binary data).
+const BINARY_SNIFF: usize = 8192;
+
+/// Of a file without keywords, only its first and last lines are read as
+/// text: the shebang, modelines and generated markers are there.
+const ENDS: usize = 4096;
+
+/// The first five lines, where [`looks_generated`] looks.
+fn head_lines(bytes: &[u8]) -> &[u8] {
+    memchr::memchr_iter(b'\n', bytes)
+        .nth(4)
+        .map_or(bytes, |i| &bytes[..i])
+}
+
+fn has_utf16_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+/// The first and last [`ENDS`] bytes of a file as text (the whole file
+/// when it is short), cut at line ends so no line is half there.
+fn ends_text(bytes: &[u8]) -> Cow<'_, str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.len() <= 2 * ENDS {
+        return String::from_utf8_lossy(bytes);
+    }
+    let head = &bytes[..ENDS];
+    let head = &head[..memchr::memrchr(b'\n', head).map_or(head.len(), |i| i + 1)];
+    let tail = &bytes[bytes.len() - ENDS..];
+    let tail = &tail[memchr::memchr(b'\n', tail).map_or(0, |i| i + 1)..];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    text.push_str(&String::from_utf8_lossy(tail));
+    Cow::Owned(text)
+}
+
 /// Bytes to text: UTF-8 (BOM stripped), UTF-16 with a BOM, anything else
 /// decoded lossily so one stray byte doesn't hide a file's annotations.
 /// `None` for binary data.
@@ -93,11 +148,16 @@ fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return Some(utf16(rest, false));
     }
-    let head = &bytes[..bytes.len().min(8192)];
+    let head = &bytes[..bytes.len().min(BINARY_SNIFF)];
     if memchr::memchr(0, head).is_some() {
         return None;
     }
-    Some(String::from_utf8_lossy(bytes))
+    // Valid UTF-8 (nearly every file) is checked by the faster strict
+    // validator; only invalid bytes take the lossy path.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(Cow::Borrowed(text)),
+        Err(_) => Some(String::from_utf8_lossy(bytes)),
+    }
 }
 
 /// The markers code generators put near the top of their output.
@@ -115,7 +175,19 @@ fn looks_generated(text: &str) -> bool {
 }
 
 fn blank_long_lines(text: &str, max: usize) -> Cow<'_, str> {
-    if text.lines().all(|l| l.len() <= max) {
+    // (Line ends found with memchr: a `lines()` pass costs as much as the
+    // keyword search.)
+    let mut start = 0;
+    let longest = memchr::memchr_iter(b'\n', text.as_bytes())
+        .chain(std::iter::once(text.len()))
+        .map(|end| {
+            let len = end - start;
+            start = end + 1;
+            len
+        })
+        .max()
+        .unwrap_or(0);
+    if longest <= max {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -165,6 +237,34 @@ mod tests {
             "a\nb\nc\nd\ne\nf\n// DO NOT EDIT far below\n"
         ));
     }
+    #[test]
+    fn a_long_file_without_keywords_is_typed_by_its_first_and_last_lines_unread_between() {
+        // Given extensionless files of 100 KiB without any keyword, one
+        // with a shebang, one with a Vim modeline at the end, one with
+        // neither,
+        let middle = "x = 1\n".repeat(20_000);
+        let settings = ScanSettings::default();
+        let shebang = format!("#!/bin/sh\n{middle}");
+        let modeline = format!("{middle}# vim: set ft=ruby:\n");
+        let neither = middle.clone();
+        // then the first two are scanned (no items), the third is unknown,
+        assert_eq!(scan_bytes("run", shebang.as_bytes(), &settings), Ok(vec![]));
+        assert_eq!(
+            scan_bytes("mode", modeline.as_bytes(), &settings),
+            Ok(vec![])
+        );
+        assert_eq!(
+            scan_bytes("data", neither.as_bytes(), &settings),
+            Err(SkipReason::UnknownType)
+        );
+        // and a generated marker in the head still counts.
+        let generated = format!("// Code generated by x. DO NOT EDIT.\n{middle}");
+        assert_eq!(
+            scan_bytes("a.go", generated.as_bytes(), &settings),
+            Err(SkipReason::Generated)
+        );
+    }
+
     #[test]
     fn long_lines_are_blanked_keeping_line_numbers() {
         let text = format!("a\n{}\r\nb\n", "x".repeat(50));

@@ -6,13 +6,15 @@
 
 mod attributes;
 mod file;
+mod ignores;
 mod rules;
 mod tarball;
 mod walk;
 
+pub use attributes::{Attributes, Marks};
 pub use file::scan_bytes;
 pub use rules::{GlobError, PathRules, ScanSettings, SkipReason};
-pub use tarball::{TarballError, TarballLimits, scan_tarball};
+pub use tarball::{TarballError, TarballLimits, scan_tarball, scan_tarball_with_attributes};
 pub use walk::{Progress, scan_paths};
 
 use std::collections::BTreeMap;

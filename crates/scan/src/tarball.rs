@@ -9,6 +9,7 @@ use std::io::{self, Read};
 
 use crate::attributes::Attributes;
 use crate::file::{scan_marked, skip_unread};
+use crate::ignores::{IgnoreFiles, is_ignore_file};
 use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
@@ -68,6 +69,19 @@ pub fn scan_tarball(
     settings: &ScanSettings,
     limits: TarballLimits,
 ) -> Result<ScanReport, TarballError> {
+    scan_tarball_with_attributes(gzipped, settings, limits, Attributes::default())
+}
+
+/// [`scan_tarball`] for an archive holding only some of a commit's files
+/// (the App's incremental push packs the changed ones): `attributes` are
+/// the commit's `.gitattributes` read beforehand, applied as if they were
+/// in the archive. A `.gitattributes` in the archive adds to them.
+pub fn scan_tarball_with_attributes(
+    gzipped: impl Read,
+    settings: &ScanSettings,
+    limits: TarballLimits,
+    attributes: Attributes,
+) -> Result<ScanReport, TarballError> {
     let rules = PathRules::new(settings)?;
     let mut source = Capped {
         inner: gzipped,
@@ -75,7 +89,7 @@ pub fn scan_tarball(
         limit: limits.max_download_bytes,
         outcome: SourceOutcome::Fine,
     };
-    let scanned = scan_archive(&mut source, &rules, settings, limits);
+    let scanned = scan_archive(&mut source, &rules, settings, limits, attributes);
     // gzip and tar may wrap or reword the source's error: what the source
     // recorded says what really happened.
     match source.outcome {
@@ -92,12 +106,16 @@ fn scan_archive(
     rules: &PathRules,
     settings: &ScanSettings,
     limits: TarballLimits,
+    attributes: Attributes,
 ) -> Result<ScanReport, TarballError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gzipped));
     let mut report = ScanReport::default();
     let mut entries_seen = 0u64;
     let mut total_bytes = 0u64;
-    let mut order = Ordering::default();
+    let mut order = Ordering {
+        attributes,
+        ..Ordering::default()
+    };
     for entry in archive.entries()? {
         let mut entry = entry?;
         entries_seen += 1;
@@ -122,45 +140,60 @@ fn scan_archive(
             continue;
         };
         order.seen(&rel);
-        let ready = order.ready(&rel);
-        let skip = if ready {
-            order.skip(&rel, rules)
-        } else {
-            // `.gitattributes` can only widen what is scanned by unmarking
-            // a vendored or generated path; those wait for the marks.
-            rules
-                .skip_by_path(&rel)
-                .filter(|r| !matches!(r, SkipReason::Vendored | SkipReason::Generated))
-        };
-        if let Some(reason) = skip {
-            report.skip(reason);
-            order.flush(rules, settings, &mut report, false);
-            continue;
-        }
         let size = entry.header().size()?;
-        if size > settings.max_file_bytes {
-            report.skip(SkipReason::TooLarge);
-            continue;
+        let mut read = |entry: &mut tar::Entry<'_, _>| -> Result<Vec<u8>, TarballError> {
+            total_bytes += size;
+            if total_bytes > limits.max_total_bytes {
+                return Err(TarballError::TooLarge {
+                    limit: limits.max_total_bytes,
+                });
+            }
+            let mut buf = Vec::new();
+            // The header's size is checked by the caller; `take` keeps a
+            // lying header from making us read more.
+            entry.take(size).read_to_end(&mut buf)?;
+            Ok(buf)
+        };
+        // `.gitattributes` and `.ignore` are read whatever else applies to
+        // them: they decide for other files.
+        let mut held = None;
+        if is_marks_file(&rel) && size <= MAX_MARKS_BYTES {
+            let buf = read(&mut entry)?;
+            order.add_marks(&rel, &buf);
+            held = Some(buf);
         }
-        total_bytes += size;
-        if total_bytes > limits.max_total_bytes {
-            return Err(TarballError::TooLarge {
-                limit: limits.max_total_bytes,
-            });
-        }
-        let mut buf = Vec::new();
-        // The header's size is checked above; `take` keeps a lying header
-        // from making us read more.
-        (&mut entry).take(size).read_to_end(&mut buf)?;
-        if rel.rsplit('/').next() == Some(".gitattributes") {
-            order.attributes.add(&rel, &String::from_utf8_lossy(&buf));
-        }
-        if ready {
-            let marks = order.attributes.marks(&rel);
-            report.record(scan_marked(&rel, &buf, settings, &marks));
+        if order.ready(&rel) {
+            if !order.ignores.ignores(&rel) {
+                match order.skip(&rel, rules) {
+                    Some(reason) => report.skip(reason),
+                    None if size > settings.max_file_bytes => report.skip(SkipReason::TooLarge),
+                    None => {
+                        let buf = match held {
+                            Some(buf) => buf,
+                            None => read(&mut entry)?,
+                        };
+                        let marks = order.attributes.marks(&rel);
+                        report.record(scan_marked(&rel, &buf, settings, &marks));
+                    }
+                }
+            }
         } else {
-            order.pending_bytes += buf.len();
-            order.pending.push((rel, buf));
+            // Marks above it may still come: decided at a flush. Only
+            // `.gitattributes` can widen what is scanned (by unmarking a
+            // vendored or generated path), so those are read now; a file
+            // the config excludes, or too large, is not.
+            let unread = held.is_none()
+                && (size > settings.max_file_bytes
+                    || rules.skip_by_path(&rel).is_some_and(|r| {
+                        !matches!(r, SkipReason::Vendored | SkipReason::Generated)
+                    }));
+            let bytes = match held {
+                Some(buf) => Some(buf),
+                None if unread => None,
+                None => Some(read(&mut entry)?),
+            };
+            order.pending_bytes += bytes.as_ref().map_or(0, Vec::len);
+            order.pending.push((rel, bytes));
         }
         order.flush(rules, settings, &mut report, false);
     }
@@ -169,11 +202,12 @@ fn scan_archive(
     Ok(report)
 }
 
-/// `.gitattributes` must be known before the files it marks are scanned,
-/// but an archive is read front to back. GitHub's tarballs come from `git
-/// archive`, in tree order: a directory's entries sorted by name. So once
-/// an entry of a directory sorts after `.gitattributes`, that directory's
-/// file is known (or known absent); files that come earlier (`.cargo/`,
+/// `.gitattributes` and `.ignore` must be known before the files they
+/// mark are scanned, but an archive is read front to back. GitHub's
+/// tarballs come from `git archive`, in tree order: a directory's entries
+/// sorted by name. So once an entry of a directory sorts after `.ignore`
+/// (and so after `.gitattributes`), that directory's files are known (or
+/// known absent); files that come earlier (`.cargo/`,
 /// `.circleci/`, `.editorconfig`) wait, in memory, until every directory
 /// above them is settled, or the archive ends. An archive in another order
 /// is still scanned completely, with the marks seen so far.
@@ -182,11 +216,21 @@ struct Ordering {
     attributes: Attributes,
     /// Directories (with a trailing `/`; the root is empty) settled so far.
     settled: HashSet<String>,
-    pending: Vec<(String, Vec<u8>)>,
+    ignores: IgnoreFiles,
+    /// Files waiting for their directories to settle, with their bytes
+    /// (`None`: left unread, excluded by the config or too large).
+    pending: Vec<(String, Option<Vec<u8>>)>,
     pending_bytes: usize,
     /// A directory was settled since the last flush: only then can a
     /// waiting file have become ready, which keeps flushing linear.
     changed: bool,
+}
+
+/// A `.gitattributes` or `.ignore` larger than this is not read.
+const MAX_MARKS_BYTES: u64 = 1024 * 1024;
+
+fn is_marks_file(rel: &str) -> bool {
+    rel.rsplit('/').next() == Some(".gitattributes") || is_ignore_file(rel)
 }
 
 /// Beyond this much waiting data, files are scanned with the marks known.
@@ -195,12 +239,22 @@ const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 const MAX_PENDING_FILES: usize = 1000;
 
 impl Ordering {
+    fn add_marks(&mut self, rel: &str, bytes: &[u8]) {
+        let text = String::from_utf8_lossy(bytes);
+        if is_ignore_file(rel) {
+            self.ignores.add(rel, &text);
+        } else {
+            self.attributes.add(rel, &text);
+        }
+    }
+
     /// Records an entry: every directory above it in which its component
-    /// sorts after `.gitattributes` is settled.
+    /// sorts after `.ignore` (which sorts after `.gitattributes`) is
+    /// settled.
     fn seen(&mut self, rel: &str) {
         let mut dir_end = 0;
         for component in rel.split('/') {
-            if component.as_bytes() > b".gitattributes".as_slice()
+            if component.as_bytes() > b".ignore".as_slice()
                 && !self.settled.contains(&rel[..dir_end])
             {
                 self.settled.insert(rel[..dir_end].to_string());
@@ -247,15 +301,24 @@ impl Ordering {
                 waiting.push((rel, bytes));
                 continue;
             }
-            match self.skip(&rel, rules) {
-                Some(reason) => report.skip(reason),
-                None => {
+            if self.ignores.ignores(&rel) {
+                continue;
+            }
+            match (self.skip(&rel, rules), bytes) {
+                (Some(reason), _) => report.skip(reason),
+                (None, Some(bytes)) => {
                     let marks = self.attributes.marks(&rel);
                     report.record(scan_marked(&rel, &bytes, settings, &marks));
                 }
+                // Left unread for its size (an excluded file is still
+                // excluded).
+                (None, None) => report.skip(SkipReason::TooLarge),
             }
         }
-        self.pending_bytes = waiting.iter().map(|(_, b)| b.len()).sum();
+        self.pending_bytes = waiting
+            .iter()
+            .map(|(_, b)| b.as_ref().map_or(0, Vec::len))
+            .sum();
         self.pending = waiting;
     }
 }

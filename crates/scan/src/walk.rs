@@ -14,6 +14,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::attributes::{Attributes, Marks};
 use crate::file::{scan_marked, skip_unread};
+use crate::ignores::IgnoreFiles;
 use crate::rules::PathRules;
 use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
@@ -45,29 +46,52 @@ pub fn scan_paths(
 ) -> Result<ScanReport, GlobError> {
     let rules = PathRules::new(options)?;
     let mut report = ScanReport::default();
-    let mut files = Vec::new();
+    let mut files: Vec<Listed> = Vec::new();
     let mut from_git = false;
+    let mut attributes = Attributes::default();
+    let mut ignores = IgnoreFiles::default();
     for root in roots {
         if !root.is_dir() {
-            files.push((root.clone(), relative_path(root, base)));
+            files.push(Listed::new(root.clone(), relative_path(root, base)));
         } else if let Some(tracked) = git_files(root).filter(|t| !t.is_empty()) {
             from_git = true;
+            // A subdirectory of a work tree is matched as the repository
+            // sees it: `.gitattributes` and `.ignore` patterns are relative
+            // to the repository root, and those of the directories above
+            // it apply too.
+            let prefix = git_prefix(root);
+            read_marks_above(root, &prefix, &mut attributes, &mut ignores);
             files.extend(tracked.into_iter().map(|p| {
-                let path = root.join(p);
+                let path = root.join(&p);
                 let rel = relative_path(&path, base);
-                (path, rel)
+                let mut listed = Listed::new(path, rel);
+                if !prefix.is_empty() {
+                    listed.key = Some(format!("{prefix}{}", p.to_string_lossy()));
+                }
+                listed
             }));
         } else {
             walk(root, base, options, &mut files, &mut report);
         }
     }
-    let mut attributes = Attributes::default();
-    for (path, rel) in &files {
-        if rel.rsplit('/').next() == Some(".gitattributes")
-            && let Ok(Some(bytes)) = read_limited(path, 1024 * 1024)
+    for listed in &files {
+        let key = listed.key();
+        let name = key.rsplit('/').next();
+        if name == Some(".gitattributes")
+            && let Ok(Some(bytes)) = read_limited(&listed.path, 1024 * 1024)
         {
-            attributes.add(rel, &String::from_utf8_lossy(&bytes));
+            attributes.add(key, &String::from_utf8_lossy(&bytes));
+        } else if from_git
+            && name == Some(".ignore")
+            && let Ok(Some(bytes)) = read_limited(&listed.path, 1024 * 1024)
+        {
+            ignores.add(key, &String::from_utf8_lossy(&bytes));
         }
+    }
+    // Outside git the walker applied `.ignore` already; in git's list it
+    // is applied here, as ripgrep applies it to tracked files.
+    if !ignores.is_empty() {
+        files.retain(|listed| !ignores.ignores(listed.key()));
     }
     let next = AtomicUsize::new(0);
     let threads = match options.threads {
@@ -82,18 +106,18 @@ pub fn scan_paths(
                     let mut partial = ScanReport::default();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((path, rel)) = files.get(i) else {
+                        let Some(listed) = files.get(i) else {
                             break;
                         };
                         // A tracked symlink is a link in the tarball too,
                         // which is not scanned there.
-                        if from_git && path.is_symlink() {
+                        if from_git && listed.path.is_symlink() {
                             partial.skip(SkipReason::UnsafeEntry);
                             progress.file_done();
                             continue;
                         }
-                        let marks = attributes.marks(rel);
-                        scan_one(path, rel, options, &rules, &marks, &mut partial);
+                        let marks = attributes.marks(listed.key());
+                        scan_one(listed, options, &rules, &marks, &mut partial);
                         progress.file_done();
                     }
                     partial
@@ -110,6 +134,84 @@ pub fn scan_paths(
     }
     report.sort();
     Ok(report)
+}
+
+/// One file to scan.
+struct Listed {
+    path: PathBuf,
+    /// The reported path: relative to `base`, `/`-separated.
+    rel: String,
+    /// The repository-relative path, when it differs from `rel` (a
+    /// subdirectory of a work tree): what path rules and marks match.
+    key: Option<String>,
+}
+
+impl Listed {
+    fn new(path: PathBuf, rel: String) -> Self {
+        Self {
+            path,
+            rel,
+            key: None,
+        }
+    }
+
+    fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or(&self.rel)
+    }
+}
+
+/// Where `dir` is in its work tree: `""` at the top, else `sub/dir/`.
+/// Asked of git only when `dir` has no `.git` of its own.
+fn git_prefix(dir: &Path) -> String {
+    if dir.join(".git").exists() {
+        return String::new();
+    }
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "core.quotePath=false", "rev-parse", "--show-prefix"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim_end_matches('\n')
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// The `.gitattributes` and `.ignore` of the directories above `dir` in
+/// its work tree (`prefix` is `dir` relative to the top), read from disk.
+fn read_marks_above(
+    dir: &Path,
+    prefix: &str,
+    attributes: &mut Attributes,
+    ignores: &mut IgnoreFiles,
+) {
+    let mut upper = dir.to_path_buf();
+    let mut rel_dir = prefix;
+    while !rel_dir.is_empty() {
+        upper.push("..");
+        rel_dir = rel_dir
+            .trim_end_matches('/')
+            .rfind('/')
+            .map_or("", |i| &rel_dir[..=i]);
+        if let Ok(Some(bytes)) = read_limited(&upper.join(".gitattributes"), 1024 * 1024) {
+            attributes.add(
+                &format!("{rel_dir}.gitattributes"),
+                &String::from_utf8_lossy(&bytes),
+            );
+        }
+        if let Ok(Some(bytes)) = read_limited(&upper.join(".ignore"), 1024 * 1024) {
+            ignores.add(
+                &format!("{rel_dir}.ignore"),
+                &String::from_utf8_lossy(&bytes),
+            );
+        }
+    }
 }
 
 /// The files git lists under `dir` (relative to it): tracked, plus
@@ -154,7 +256,7 @@ fn walk(
     root: &Path,
     base: &Path,
     options: &ScanSettings,
-    files: &mut Vec<(PathBuf, String)>,
+    files: &mut Vec<Listed>,
     report: &mut ScanReport,
 ) {
     let mut builder = WalkBuilder::new(root);
@@ -174,7 +276,7 @@ fn walk(
             match entry {
                 Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
                     let rel = relative_path(entry.path(), base);
-                    found.0.push((entry.into_path(), rel));
+                    found.0.push(Listed::new(entry.into_path(), rel));
                 }
                 Ok(_) => {}
                 Err(_) => found.1 += 1,
@@ -201,14 +303,14 @@ fn relative_path(path: &Path, base: &Path) -> String {
 }
 
 fn scan_one(
-    path: &Path,
-    rel: &str,
+    listed: &Listed,
     options: &ScanSettings,
     rules: &PathRules,
     marks: &Marks,
     out: &mut ScanReport,
 ) {
-    if let Some(reason) = rules.skip_marked(rel, marks) {
+    let (path, rel) = (&listed.path, listed.rel.as_str());
+    if let Some(reason) = rules.skip_marked(listed.key(), marks) {
         out.skip(reason);
         return;
     }

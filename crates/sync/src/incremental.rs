@@ -11,14 +11,19 @@
 //! compare that is not a plain fast-forward or lists 300 files (GitHub's
 //! cap), and a change to `.github/paydown.yml`, whose new keywords or
 //! paths may concern any file — so a config change takes effect on the
-//! push that makes it. A sync that is not a push (the one after a merge)
-//! compares the synced commit with the default branch's head.
+//! push that makes it. A changed `.gitattributes` falls back too, for the
+//! same reason; otherwise the commit's `.gitattributes` above the changed
+//! files ride in the GraphQL batch and mark them as a full sync would.
+//! A sync that is not a push (the one after a merge) compares the synced
+//! commit with the default branch's head.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use paydown_github::{Client, FileAt, GitHubError, Repo, encode_path};
 use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
-use paydown_scan::{ScanReport, ScanSettings, SkipReason, TarballLimits, scan_tarball};
+use paydown_scan::{
+    Attributes, ScanReport, ScanSettings, SkipReason, TarballLimits, scan_tarball_with_attributes,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::state::{self, SyncState};
@@ -305,6 +310,17 @@ pub fn changes_from_compare(status: &str, files: &[CompareFile]) -> Result<Chang
         {
             return Err("the push changes .github/paydown.yml".to_string());
         }
+        // New `.gitattributes` marks (vendored, generated, a language) may
+        // concern files the push did not touch.
+        let touches_attributes = |p: &str| p.rsplit('/').next() == Some(".gitattributes");
+        if touches_attributes(&file.filename)
+            || file
+                .previous_filename
+                .as_deref()
+                .is_some_and(touches_attributes)
+        {
+            return Err(format!("the push changes {}", file.filename));
+        }
         changes.covered.insert(file.filename.clone());
         match file.status.as_str() {
             "removed" => {}
@@ -370,11 +386,12 @@ async fn incremental(
     state.listed_since = listed_since;
     let (config, config_errors) = kept_config(options, &mut state);
     let settings = ScanSettings::from_config(&config);
-    let texts = match file_texts(client, repo, &head.sha, &changes.to_read, &settings).await? {
-        Ok(texts) => texts,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    let scan = scan_texts(texts, &settings, options.tarball_limits)
+    let (texts, attributes) =
+        match file_texts(client, repo, &head.sha, &changes.to_read, &settings).await? {
+            Ok(read) => read,
+            Err(reason) => return Ok(Err(reason)),
+        };
+    let scan = scan_texts(texts, attributes, &settings, options.tarball_limits)
         .await
         .map_err(|e| match e {
             ScanTextsError::Tarball(source) => SyncError::Tarball {
@@ -448,19 +465,34 @@ enum FileText {
     Skipped(SkipReason),
 }
 
-/// The text of every changed file at `sha`, through
-/// [`Client::files_at`]: one GraphQL query per 100 files, a contents read
-/// for a file GraphQL gives no text for.
+/// The text of every changed file at `sha`, and the commit's
+/// `.gitattributes` that can mark them (the root's and those of the
+/// directories above them, as a full scan applies them), through
+/// [`Client::files_at_with_optional`]: one GraphQL query per 100 files, a
+/// contents read for a file GraphQL gives no text for.
 async fn file_texts(
     client: &Client,
     repo: &Repo,
     sha: &str,
     paths: &[String],
     settings: &ScanSettings,
-) -> Result<Result<Vec<(String, FileText)>, String>, GitHubError> {
-    let found = client
-        .files_at(repo, sha, paths, settings.max_file_bytes)
+) -> Result<Result<(Vec<(String, FileText)>, Attributes), String>, GitHubError> {
+    let mut asked = paths.to_vec();
+    asked.extend(Attributes::files_above(paths.iter().map(String::as_str)));
+    let mut found = client
+        .files_at_with_optional(repo, sha, &asked, paths.len(), settings.max_file_bytes)
         .await?;
+    let mut attributes = Attributes::default();
+    for (path, read) in found.split_off(paths.len()) {
+        match read {
+            Ok(FileAt::Text(bytes)) => attributes.add(&path, &String::from_utf8_lossy(&bytes)),
+            Ok(FileAt::Missing) => {}
+            // A `.gitattributes` that cannot be read would scan files as
+            // if unmarked: the whole tree is read instead.
+            Ok(_) => return Ok(Err(format!("{path} cannot be read at {sha}"))),
+            Err(e) => return Err(e),
+        }
+    }
     let mut out = Vec::with_capacity(found.len());
     for (path, read) in found {
         let text = match read? {
@@ -475,7 +507,7 @@ async fn file_texts(
         };
         out.push((path, text));
     }
-    Ok(Ok(out))
+    Ok(Ok((out, attributes)))
 }
 
 enum ScanTextsError {
@@ -488,6 +520,7 @@ enum ScanTextsError {
 /// layout: one code path decides what counts, whichever way files came.
 async fn scan_texts(
     texts: Vec<(String, FileText)>,
+    attributes: Attributes,
     settings: &ScanSettings,
     limits: TarballLimits,
 ) -> Result<ScanReport, ScanTextsError> {
@@ -520,11 +553,12 @@ async fn scan_texts(
         .and_then(|gz| gz.finish())
         .map_err(|e| ScanTextsError::Tarball(e.into()))?;
     let settings = settings.clone();
-    let mut report =
-        tokio::task::spawn_blocking(move || scan_tarball(&packed[..], &settings, limits))
-            .await
-            .map_err(|e| ScanTextsError::Join(e.to_string()))?
-            .map_err(ScanTextsError::Tarball)?;
+    let mut report = tokio::task::spawn_blocking(move || {
+        scan_tarball_with_attributes(&packed[..], &settings, limits, attributes)
+    })
+    .await
+    .map_err(|e| ScanTextsError::Join(e.to_string()))?
+    .map_err(ScanTextsError::Tarball)?;
     for (reason, n) in skipped {
         *report.skipped.entry(reason).or_default() += n;
     }
@@ -565,6 +599,17 @@ mod tests {
     #[test]
     fn force_pushes_config_changes_and_cut_diffs_need_a_full_sync() {
         assert!(changes_from_compare("diverged", &[]).is_err());
+        // new linguist marks may concern files the push did not touch:
+        assert!(
+            changes_from_compare("ahead", &[file("lib/.gitattributes", "added", None)]).is_err()
+        );
+        assert!(
+            changes_from_compare(
+                "ahead",
+                &[file("x/attrs", "renamed", Some(".gitattributes"))]
+            )
+            .is_err()
+        );
         assert!(
             changes_from_compare("ahead", &[file(".github/paydown.yml", "modified", None)])
                 .is_err()
