@@ -5,7 +5,6 @@
 //! recorded in [`ApiStats`]. octocrab supplies the connection pool, TLS, base URI, redirects
 //! and typed models; its own retry layer is compiled out.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -378,7 +377,7 @@ impl Transport {
                 idempotent: req.idempotent,
             };
             let decision = match failure {
-                Some(f) => retry::decide(&f, &attempt, &limits, Utc::now(), jitter()),
+                Some(f) => retry::decide(&f, &attempt, &limits, Utc::now(), retry::jitter()),
                 None => Decision::Fail,
             };
             match decision {
@@ -673,19 +672,6 @@ fn github_message(body: &[u8], status: StatusCode) -> String {
         msg.push('…');
     }
     msg
-}
-
-/// A number in `[0, 1)` from std's randomly keyed hasher; good enough to de-synchronise
-/// retries and needs no RNG dependency.
-fn jitter() -> f64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The `rel="next"` target of a `Link` header.
@@ -1009,7 +995,7 @@ impl Client {
             self.transport.stats.retried();
             // GitHub's listings lag its writes a little: wait as a retry
             // would before looking.
-            let wait = retry::backoff(number, &limits, jitter());
+            let wait = retry::backoff(number, &limits, retry::jitter());
             tracing::warn!(
                 route,
                 attempt = number,
@@ -1277,7 +1263,7 @@ mod tests {
     #[test]
     fn jitter_stays_in_unit_interval() {
         for _ in 0..100 {
-            let j = jitter();
+            let j = retry::jitter();
             assert!((0.0..1.0).contains(&j));
         }
     }

@@ -184,6 +184,20 @@ pub fn backoff(attempt: u32, limits: &RetryLimits, jitter: f64) -> Duration {
     full / 2 + full.mul_f64(jitter / 2.0)
 }
 
+/// A number in `[0, 1)` from std's randomly keyed hasher; good enough to de-synchronise
+/// retries and needs no RNG dependency.
+pub fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3).
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = headers

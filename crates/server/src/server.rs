@@ -34,6 +34,9 @@ pub struct ServerOptions {
     pub http: HttpLimits,
     /// Secrets of the incident endpoints (unset: those endpoints answer 404).
     pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
+    /// When deliveries are due (the write pacer's clock; a simulated one in
+    /// tests). Leases stay on the wall clock.
+    pub clock: paydown_github::Clock,
 }
 
 impl ServerOptions {
@@ -47,6 +50,7 @@ impl ServerOptions {
             idle_poll: Duration::from_millis(250),
             http: settings.http.clone(),
             incident_secrets: settings.incident_secrets.clone(),
+            clock: paydown_github::Clock::system(),
         }
     }
 }
@@ -103,27 +107,7 @@ impl Server {
         github_stats: Option<Arc<ApiStats>>,
         opts: ServerOptions,
     ) -> std::io::Result<Server> {
-        Self::start_with_clock(
-            listener,
-            store,
-            handler,
-            github_stats,
-            opts,
-            paydown_github::Clock::system(),
-        )
-    }
-
-    /// [`Server::start`] with deliveries scheduled on `clock` (the write
-    /// pacer's clock; a simulated one in tests).
-    pub fn start_with_clock(
-        listener: TcpListener,
-        store: Store,
-        handler: Arc<dyn Handler>,
-        github_stats: Option<Arc<ApiStats>>,
-        opts: ServerOptions,
-        clock: paydown_github::Clock,
-    ) -> std::io::Result<Server> {
-        Self::start_full(listener, None, store, handler, github_stats, opts, clock)
+        Self::start_with_metrics(listener, None, store, handler, github_stats, opts)
     }
 
     /// [`Server::start`]; with `metrics_listener`, `/metrics` is served
@@ -135,28 +119,6 @@ impl Server {
         handler: Arc<dyn Handler>,
         github_stats: Option<Arc<ApiStats>>,
         opts: ServerOptions,
-    ) -> std::io::Result<Server> {
-        Self::start_full(
-            listener,
-            metrics_listener,
-            store,
-            handler,
-            github_stats,
-            opts,
-            paydown_github::Clock::system(),
-        )
-    }
-
-    /// The one constructor the others call.
-    #[allow(clippy::too_many_arguments)]
-    fn start_full(
-        listener: TcpListener,
-        metrics_listener: Option<TcpListener>,
-        store: Store,
-        handler: Arc<dyn Handler>,
-        github_stats: Option<Arc<ApiStats>>,
-        opts: ServerOptions,
-        clock: paydown_github::Clock,
     ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let metrics_addr = metrics_listener
@@ -197,7 +159,7 @@ impl Server {
             opts.http.clone(),
             stopped,
         ));
-        let workers = WorkerPool::spawn_with_clock(
+        let workers = WorkerPool::spawn(
             store.clone(),
             handler,
             metrics.clone(),
@@ -208,7 +170,7 @@ impl Server {
                 lease: opts.lease,
                 idle_poll: opts.idle_poll,
             },
-            clock,
+            opts.clock.clone(),
         );
         Ok(Server {
             addr,

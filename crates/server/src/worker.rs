@@ -68,20 +68,10 @@ struct Ctx {
 }
 
 impl WorkerPool {
+    /// Spawns `opts.workers` workers; deliveries are due by `clock` (a
+    /// simulated one in tests: idle workers then move it to the next
+    /// scheduled run).
     pub fn spawn(
-        store: Store,
-        handler: Arc<dyn Handler>,
-        metrics: Arc<Metrics>,
-        kick: Arc<Notify>,
-        gate: WriteGate,
-        opts: WorkerOptions,
-    ) -> Self {
-        Self::spawn_with_clock(store, handler, metrics, kick, gate, opts, Clock::system())
-    }
-
-    /// [`WorkerPool::spawn`] with deliveries due by `clock` (a simulated
-    /// one in tests: idle workers then move it to the next scheduled run).
-    pub fn spawn_with_clock(
         store: Store,
         handler: Arc<dyn Handler>,
         metrics: Arc<Metrics>,

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use fake_github::FakeGitHub;
 use paydown_github::Clock;
-use paydown_server::Server;
 use paydown_server::handlers::GitHubHandler;
 use paydown_server::pacing::{Pacer, PacingLimits};
 use paydown_server::store::{DeliveryStatus, Store};
+use paydown_server::{Server, ServerOptions};
 use support::{REPO, dashboards, db_url, debt_issues, github_app, post_webhook, server_options};
 
 /// The App with write pacing on, its queue and pacer on `clock`.
@@ -25,13 +25,16 @@ async fn paced_app(fake: &FakeGitHub, url: &str, clock: &Clock) -> (Server, Stor
     let pacer = Pacer::new(store.clone(), clock.clone(), PacingLimits::default());
     let handler = GitHubHandler::new(github.clone(), store.clone()).with_pacer(pacer);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = Server::start_with_clock(
+    let options = ServerOptions {
+        clock: clock.clone(),
+        ..server_options(Duration::from_secs(30))
+    };
+    let server = Server::start(
         listener,
         store.clone(),
         Arc::new(handler),
         Some(github.stats()),
-        server_options(Duration::from_secs(30)),
-        clock.clone(),
+        options,
     )
     .unwrap();
     let base = format!("http://{}", server.local_addr());

@@ -35,6 +35,7 @@ fn options(secrets: &[&str]) -> ServerOptions {
         idle_poll: Duration::from_millis(50),
         http: paydown_server::http::HttpLimits::default(),
         incident_secrets: Default::default(),
+        clock: paydown_github::Clock::system(),
     }
 }
 

@@ -130,6 +130,26 @@ const SWEEP_EXPIRED: &str = "UPDATE deliveries
         updated_at = $1, finished_at = $1
   WHERE status = 'running' AND lease_expires_at <= $1 AND attempts + 1 >= $2";
 
+/// Notes when the claimed delivery's installation was served (the order
+/// claims take, [`NOTE_CLAIM`]), inside the claim's transaction; the same
+/// text for both backends' transaction types.
+macro_rules! note_claim {
+    ($tx:ident, $row:ident, $now:ident) => {
+        if let Some(installation) = $row
+            .as_ref()
+            .map(|r| r.try_get::<Option<i64>, _>("installation_id"))
+            .transpose()?
+            .flatten()
+        {
+            sqlx::query(NOTE_CLAIM)
+                .bind(installation)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 /// Records when the claimed delivery's installation was served, for the
 /// round-robin in [`claim_pending`]. `$1` installation, `$2` now.
 const NOTE_CLAIM: &str = "INSERT INTO installation_claims (installation_id, claimed_at)
@@ -282,18 +302,7 @@ impl Store {
                         .bind(due_ms)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    if let Some(installation) = row
-                        .as_ref()
-                        .map(|r| r.try_get::<Option<i64>, _>("installation_id"))
-                        .transpose()?
-                        .flatten()
-                    {
-                        sqlx::query(NOTE_CLAIM)
-                            .bind(installation)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    note_claim!(tx, row, now);
                     tx.commit().await?;
                     row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
                         .transpose()
@@ -316,18 +325,7 @@ impl Store {
                         .bind(due_ms)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    if let Some(installation) = row
-                        .as_ref()
-                        .map(|r| r.try_get::<Option<i64>, _>("installation_id"))
-                        .transpose()?
-                        .flatten()
-                    {
-                        sqlx::query(NOTE_CLAIM)
-                            .bind(installation)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    note_claim!(tx, row, now);
                     tx.commit().await?;
                     row.map(|row| Ok::<_, sqlx::Error>(claimed_from_row!(row, worker_id)))
                         .transpose()

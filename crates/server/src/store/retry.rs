@@ -61,7 +61,7 @@ impl RetryPolicy {
     /// Decision after an attempt fails, given the failures recorded before
     /// it, with a random jitter on the delay.
     pub fn after_failure(&self, previous_failures: u32) -> FailOutcome {
-        self.after_failure_with(previous_failures, random_unit())
+        self.after_failure_with(previous_failures, paydown_github::retry::jitter())
     }
 
     /// [`Self::after_failure`] with a given `jitter` in `[0, 1)`.
@@ -76,20 +76,6 @@ impl RetryPolicy {
             }
         }
     }
-}
-
-/// A random number in `[0, 1)` from the standard library's randomly keyed
-/// hasher (no dependency needed for a backoff's spread).
-fn random_unit() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

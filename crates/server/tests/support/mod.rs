@@ -41,6 +41,7 @@ pub fn server_options(lease: Duration) -> ServerOptions {
         idle_poll: Duration::from_millis(20),
         http: paydown_server::http::HttpLimits::default(),
         incident_secrets: Default::default(),
+        clock: paydown_github::Clock::system(),
     }
 }
 
