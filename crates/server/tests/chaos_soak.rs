@@ -95,7 +95,10 @@ enum Step {
 fn workload(seed: u64) -> Vec<Step> {
     let mut rng = Rng(seed);
     let mut a: Vec<String> = (0..2 + rng.below(3))
-        .map(|i| format!("fn a{i}() {{}}\n// TODO: item a{i} of seed {seed}\n"))
+        // Text from code that would ping people if the bot echoed it raw.
+        .map(|i| {
+            format!("fn a{i}() {{}}\n// TODO: item a{i} of seed {seed}, cc @alice @org/team octo-org/other#1\n")
+        })
         .collect();
     a.push("// TODO(id=keep-me): a tracked one\n".into());
     a.push("// FIXME(id=human): one a person closes\n".into());
@@ -406,6 +409,10 @@ struct RunReport {
     state: FinalState,
     duplicates: Vec<String>,
     violations: Vec<fake_github::RetryAfterViolation>,
+    /// Whom the bot's writes would have notified (must be nobody).
+    notified: Vec<(String, String)>,
+    /// Answers of the content-creation limit (must be none).
+    limit_hits: u64,
     dead: Vec<String>,
     events: usize,
     faults: Vec<String>,
@@ -417,6 +424,8 @@ struct RunReport {
 async fn run(seed: u64, chaos: bool, side: bool) -> RunReport {
     let fake = FakeGitHub::start().await;
     fake.allow_unasserted_comments();
+    // GitHub's content limits, never refilled but by time.
+    fake.limit_content_creation_like_github();
     let dir = tempfile::tempdir().unwrap();
     let url = db_url(&dir);
     let lease = Duration::from_secs(5);
@@ -477,6 +486,8 @@ async fn run(seed: u64, chaos: bool, side: bool) -> RunReport {
         state,
         duplicates,
         violations: fake.retry_after_violations(),
+        notified: fake.notifications(),
+        limit_hits: fake.secondary_limit_hits(),
         dead,
         events: events + faults.len(),
         faults,
@@ -527,6 +538,8 @@ async fn soak(side: bool) {
             calm.dead
         );
         assert!(calm.duplicates.is_empty(), "{:?}", calm.duplicates);
+        assert!(calm.notified.is_empty(), "{:?}", calm.notified);
+        assert_eq!(calm.limit_hits, 0, "content-limit answers");
         // when it runs again under the seed's faults and restarts,
         let chaos = run(seed, true, side).await;
         events += chaos.events;
@@ -555,6 +568,12 @@ async fn soak(side: bool) {
                 "requests inside a Retry-After window: {:?}",
                 chaos.violations
             ));
+        }
+        if !chaos.notified.is_empty() {
+            problems.push(format!("notified: {:?}", chaos.notified));
+        }
+        if chaos.limit_hits > 0 {
+            problems.push(format!("{} content-limit answers", chaos.limit_hits));
         }
         if !chaos.dead.is_empty() {
             problems.push(format!("dead deliveries: {:?}", chaos.dead));
