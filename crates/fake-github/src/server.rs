@@ -285,12 +285,7 @@ fn process(
     }
     if let Some(limit) = w.content_limit.as_mut() {
         let now_ms = w.limit_clock.now_ms();
-        // Minting an installation token is the App's credential exchange
-        // (a few an hour per repository, cached), not a write to content;
-        // the one-a-second check is about the writes an installation makes.
-        let token_exchange =
-            path.starts_with("/app/installations/") && path.ends_with("/access_tokens");
-        if method != "GET" && path != "/graphql" && !token_exchange {
+        if method != "GET" && path != "/graphql" {
             limit.note_write(&key, now_ms);
         }
         if creates_content(method, path)

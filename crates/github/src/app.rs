@@ -33,6 +33,9 @@ pub(crate) struct AppShared {
     jwt: Mutex<Option<(SecretString, Instant)>>,
     /// The App's slug once `GET /app` answered (it never changes).
     slug: Mutex<Option<String>>,
+    /// Asked before each write of an installation, token mints included
+    /// (see [`GitHubApp::with_write_pacer`]).
+    pacer: std::sync::OnceLock<Arc<dyn crate::pacing::WritePacer>>,
 }
 
 /// The slug of the App behind `shared`, read once with `GET /app` and
@@ -188,8 +191,6 @@ impl AppShared {
 #[derive(Clone)]
 pub struct GitHubApp {
     shared: Arc<AppShared>,
-    /// Given to every installation client (see [`GitHubApp::with_write_pacer`]).
-    pacer: Option<Arc<dyn crate::pacing::WritePacer>>,
 }
 
 impl std::fmt::Debug for GitHubApp {
@@ -211,14 +212,17 @@ impl GitHubApp {
                 slots: Mutex::new(HashMap::new()),
                 jwt: Mutex::new(None),
                 slug: Mutex::new(None),
+                pacer: std::sync::OnceLock::new(),
             }),
-            pacer: None,
         })
     }
 
-    /// Installation clients made from now on ask `pacer` before each write.
-    pub fn with_write_pacer(mut self, pacer: Arc<dyn crate::pacing::WritePacer>) -> Self {
-        self.pacer = Some(pacer);
+    /// Every installation write of this App and its clones asks `pacer`
+    /// first: the installation clients' writes and the minting of their
+    /// tokens (a POST GitHub counts like any other). The first pacer set
+    /// stays.
+    pub fn with_write_pacer(self, pacer: Arc<dyn crate::pacing::WritePacer>) -> Self {
+        let _ = self.shared.pacer.set(pacer);
         self
     }
 
@@ -275,7 +279,7 @@ impl GitHubApp {
                 slot,
             },
         )
-        .with_pacer(self.pacer.clone()))
+        .with_pacer(self.shared.pacer.get().cloned()))
     }
 
     /// The installation that covers `owner/repo` (`GET /repos/{owner}/{repo}/installation`).
@@ -420,6 +424,18 @@ async fn mint(
     scope: &TokenScope,
 ) -> Result<TokenResponse> {
     let route = format!("/app/installations/{installation_id}/access_tokens");
+    if let Some(pacer) = app.pacer.get() {
+        // Scoped tokens are minted per repository and job kind: an
+        // installation of many repositories would otherwise burst them.
+        pacer
+            .before_write(crate::pacing::Write {
+                installation: installation_id,
+                method: &Method::POST,
+                route: &route,
+                creates_content: false,
+            })
+            .await?;
+    }
     let req = Request {
         method: Method::POST,
         route: &route,
