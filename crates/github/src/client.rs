@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::{AppShared, TokenSlot};
 use crate::error::{GitHubError, Result};
-use crate::identity::BotIdentity;
+use crate::BotIdentity;
 use crate::pacing::{Write, WritePacer};
 use crate::retry::{self, Attempt, Decision, Failure, RetryLimits};
 use crate::stats::ApiStats;

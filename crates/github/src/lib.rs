@@ -31,7 +31,6 @@ mod checks;
 mod client;
 mod create;
 mod error;
-mod identity;
 pub mod pacing;
 mod repo;
 pub mod retry;
@@ -44,7 +43,8 @@ pub use blobs::{FILES_PER_QUERY, FileAt};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
 pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
 pub use error::{GitHubError, Result, workflow_permissions};
-pub use identity::BotIdentity;
+/// Who the bot is, and so whose markers count: the markers protocol owns the rule.
+pub use paydown_markers::BotIdentity;
 pub use octocrab;
 pub use pacing::{Clock, WritePacer};
 pub use repo::{Repo, encode_path, encode_segment};

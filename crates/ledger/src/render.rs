@@ -17,7 +17,7 @@ use crate::drift::DriftVerdict;
 use crate::ledger::{Amount, Budget, Ledger, SprintLedger};
 
 /// Hidden marker by which the bot finds its sticky drift comment on a PR.
-pub const DRIFT_MARKER: &str = "<!-- paydown:drift -->";
+pub use paydown_markers::drift::MARKER as DRIFT_MARKER;
 
 /// Sprints the dashboard shows: the current one and the 6 before it.
 pub const DASHBOARD_SPRINTS: usize = 7;

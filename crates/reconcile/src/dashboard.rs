@@ -24,7 +24,7 @@ use crate::plan::{ExistingIssue, IssueState};
 use crate::render::{AREA_LABEL_PREFIX, LABEL_PREFIX};
 
 /// Hidden marker by which the bot finds its dashboard issue.
-pub const DASHBOARD_MARKER: &str = "<!-- paydown:dashboard -->";
+pub use paydown_markers::dashboard::MARKER as DASHBOARD_MARKER;
 
 /// GitHub's limit on an issue body. Counted here in bytes, which are never
 /// fewer than characters, so the body fits whichever GitHub counts.

@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::plan::PlanInput;
 
-/// The `debt:hot` label, present while an incident spike lasts.
-pub const HOT_LABEL: &str = "debt:hot";
+pub use paydown_markers::labels::HOT as HOT_LABEL;
 
 /// Incidents listed by link in the body; the counts cover the rest.
 const MAX_LINKS: usize = 5;

@@ -1,6 +1,6 @@
 //! Debt-issue reconciliation as pure functions: what each debt issue should
 //! look like ([`render`]), how the bot recognises its own issues
-//! ([`marker`]), which GitHub writes bring the repository's issues in line
+//! ([`marker`], the item markers of `paydown_markers`), which GitHub writes bring the repository's issues in line
 //! with a scan of the default branch ([`mod@plan`]), and the dashboard body
 //! ([`dashboard`]).
 //!
@@ -10,9 +10,12 @@
 
 pub mod dashboard;
 pub mod impact;
-pub mod marker;
 pub mod plan;
 pub mod render;
+
+/// The item markers, re-exported under the name the planner's callers and
+/// tests have always used.
+pub use paydown_markers::item as marker;
 
 pub use dashboard::{DashboardInput, DashboardItem, PaidDownItem, render_dashboard};
 pub use impact::{HOT_LABEL, Impact, IncidentLink};

@@ -16,14 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::marker::{self, ItemMeta};
 
-/// Prefix of every label paydown manages.
-pub const LABEL_PREFIX: &str = "debt:";
-/// A person closed the issue while its annotation remains; never reopened.
-pub const LABEL_WONTFIX: &str = "debt:wontfix";
-/// Set by `/debt ignore`: the issue is left alone entirely.
-pub const LABEL_IGNORED: &str = "debt:ignored";
-/// Prefix of area labels (`debt:area/billing`).
-pub const AREA_LABEL_PREFIX: &str = "debt:area/";
+pub use paydown_markers::labels::{
+    AREA_PREFIX as AREA_LABEL_PREFIX, IGNORED as LABEL_IGNORED, PREFIX as LABEL_PREFIX,
+    TRACKING as TRACKING_LABEL, WONTFIX as LABEL_WONTFIX,
+};
 
 /// Longest title written; GitHub allows more, people read less.
 pub const MAX_TITLE_CHARS: usize = 120;
@@ -161,13 +157,8 @@ fn truncate(text: &str, max_chars: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// The label every debt issue carries, so the bot can list its issues
-/// without searching (search is eventually consistent; listing by label
-/// is not). Rendered with the others, so an issue a person took it off
-/// gets it back like any missing label.
-pub const TRACKING_LABEL: &str = "paydown";
-
-/// [`TRACKING_LABEL`], configured labels, `debt:<keyword>` and
+/// [`TRACKING_LABEL`] (rendered with the others, so an issue a person took
+/// it off gets it back like any missing label), configured labels, `debt:<keyword>` and
 /// `debt:area/<area>`, without duplicates (compared case-insensitively, as
 /// GitHub does).
 pub fn labels(config: &Config, annotation: &Annotation) -> Vec<String> {

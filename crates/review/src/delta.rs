@@ -124,20 +124,9 @@ impl DebtDelta {
     }
 }
 
-/// The numbers carried by the sticky comment's hidden marker.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct DeltaCounts {
-    pub added: u32,
-    pub removed: u32,
-    pub edited: u32,
-}
-
-impl DeltaCounts {
-    /// Removed plus edited, as [`DebtDelta::paid`].
-    pub fn paid(&self) -> u32 {
-        self.removed.saturating_add(self.edited)
-    }
-}
+/// The numbers carried by the sticky comment's hidden marker; its
+/// `paid()` is [`DebtDelta::paid`] of the counted delta.
+pub use paydown_markers::DeltaCounts;
 
 /// Line diffs of files larger than this give up on a minimal diff after
 /// this long (the result stays correct, only less tight).

@@ -23,9 +23,12 @@ pub struct Report<'a> {
     pub links: &'a Links,
 }
 
-/// Start of the sticky comment's hidden marker; the JSON counts follow.
-pub const MARKER_PREFIX: &str = "<!-- paydown:pr-debt ";
-const MARKER_SUFFIX: &str = " -->";
+/// The sticky comment's hidden counts marker (`paydown_markers::pr_debt`),
+/// under the names the review's callers use.
+pub use paydown_markers::pr_debt::{
+    PREFIX as MARKER_PREFIX, is_report_comment, parse as parse_report_marker,
+    render as report_marker,
+};
 
 /// GitHub's limit for comment bodies and check-run summaries, less a margin.
 pub const MAX_BODY_CHARS: usize = 65_000;
@@ -65,32 +68,6 @@ pub struct Coverage {
     pub skipped: Vec<(String, String)>,
     /// Files that could not be read, with the error; the rest was reviewed.
     pub unreadable: Vec<(String, String)>,
-}
-
-/// The hidden marker: `<!-- paydown:pr-debt {"added":A,"removed":R,"edited":E} -->`.
-pub fn report_marker(counts: DeltaCounts) -> String {
-    let json = serde_json::to_string(&counts).unwrap_or_else(|_| "{}".to_string());
-    format!("{MARKER_PREFIX}{json}{MARKER_SUFFIX}")
-}
-
-/// The counts in a sticky comment's marker, `None` when `body` carries no
-/// (readable) marker. Lets other features read what a PR paid down from
-/// GitHub alone.
-pub fn parse_report_marker(body: &str) -> Option<DeltaCounts> {
-    // Only a marker starting a line counts (the bot writes it first, on its
-    // own line), so a forgery echoed mid-line in another comment is not read.
-    let rest = body
-        .lines()
-        .find_map(|line| line.trim_start().strip_prefix(MARKER_PREFIX))?;
-    let end = rest.find(MARKER_SUFFIX)?;
-    serde_json::from_str(rest[..end].trim()).ok()
-}
-
-/// Whether `body` is the sticky report comment: its marker starts a line, as
-/// the bot writes it, rather than sitting inside another comment's text.
-pub fn is_report_comment(body: &str) -> bool {
-    body.lines()
-        .any(|line| line.trim_start().starts_with(MARKER_PREFIX))
 }
 
 /// The sticky comment: the marker, then [`summary`].

@@ -11,7 +11,7 @@ use paydown_reconcile::{Effect, ExistingIssue, Plan};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::CLOSED_BY_BOT_MARKER;
+use paydown_markers::closed_by_bot;
 
 /// What applying a plan did.
 #[derive(Debug, Default, Serialize)]
@@ -128,7 +128,7 @@ async fn apply_one(
             if !assignees.is_empty() {
                 request["assignees"] = json!(assignees);
             }
-            let marker = paydown_reconcile::marker::item_line(id);
+            let marker = paydown_markers::item::item_line(id);
             let number = match create_issue(client, repo, &request, &marker).await {
                 // An owner who can't be assigned (not a collaborator, a
                 // typo) must not cost the item its issue.
@@ -203,11 +203,7 @@ async fn apply_one(
         } => {
             comment_on(client, repo, *number, comment).await?;
             let body = body_of(existing, *number).unwrap_or_default();
-            let body = if body.contains(CLOSED_BY_BOT_MARKER) {
-                body
-            } else {
-                format!("{}\n{CLOSED_BY_BOT_MARKER}", body.trim_end())
-            };
+            let body = closed_by_bot::mark(&body);
             let patch = json!({"state": "closed", "state_reason": "completed", "body": body});
             let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
             Ok(None)
@@ -216,10 +212,7 @@ async fn apply_one(
             number, comment, ..
         } => {
             comment_on(client, repo, *number, comment).await?;
-            let body = body_of(existing, *number).map(|body| {
-                body.replace(&format!("\n{CLOSED_BY_BOT_MARKER}"), "")
-                    .replace(CLOSED_BY_BOT_MARKER, "")
-            });
+            let body = body_of(existing, *number).map(|body| closed_by_bot::unmark(&body));
             let mut patch = json!({"state": "open"});
             if let Some(body) = body {
                 patch["body"] = json!(body);

@@ -248,7 +248,7 @@ pub async fn write_dashboard(
                 client,
                 repo,
                 &request,
-                paydown_reconcile::dashboard::DASHBOARD_MARKER,
+                paydown_markers::dashboard::MARKER,
             )
             .await?;
             match &created.node_id {

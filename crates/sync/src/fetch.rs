@@ -4,12 +4,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use paydown_config::Config;
 use paydown_github::{Client, GitHubError, Repo, encode_path};
-use paydown_reconcile::dashboard::DASHBOARD_MARKER;
+use paydown_markers::{closed_by_bot, dashboard};
 use paydown_reconcile::{ExistingIssue, IssueState};
 use paydown_scan::{ScanReport, ScanSettings, TarballLimits, scan_tarball};
 use serde::{Deserialize, Serialize};
 
-use crate::{CLOSED_BY_BOT_MARKER, SyncError, TRACKING_LABEL};
+use crate::{SyncError, TRACKING_LABEL};
 
 /// The default branch and the commit it points at.
 #[derive(Debug, Clone)]
@@ -252,7 +252,7 @@ impl Tracked {
             return None;
         }
         let body = json.body.as_deref().unwrap_or_default();
-        if body.contains(DASHBOARD_MARKER) {
+        if dashboard::is_dashboard(body) {
             // The lowest-numbered dashboard wins, as for debt items.
             if self
                 .dashboard
@@ -306,7 +306,7 @@ fn existing_issue(json: IssueJson) -> ExistingIssue {
         IssueState::Open => None,
         // The bot marks the body when it closes an issue; a closed issue
         // without the mark was closed by a person.
-        IssueState::Closed => Some(body.contains(CLOSED_BY_BOT_MARKER)),
+        IssueState::Closed => Some(closed_by_bot::is_marked(&body)),
     };
     issue
 }

@@ -35,7 +35,7 @@ pub use paydown_reconcile::TRACKING_LABEL;
 /// A hidden line the bot adds to the body when it closes an issue itself,
 /// so a later run can tell its own close from a person's without asking
 /// for each issue's timeline.
-pub const CLOSED_BY_BOT_MARKER: &str = "<!-- paydown:closed-by-bot -->";
+pub use paydown_markers::closed_by_bot::MARKER as CLOSED_BY_BOT_MARKER;
 
 /// How to run one sync.
 #[derive(Debug, Clone)]

@@ -16,13 +16,14 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paydown_annotations::{Annotation, Metadata};
-use paydown_reconcile::render::LABEL_WONTFIX;
-use paydown_reconcile::{Effect, ExistingIssue, IssueState, Plan, marker};
+use paydown_markers::labels::WONTFIX as LABEL_WONTFIX;
+use paydown_markers::{closed_by_bot, item as marker};
+use paydown_reconcile::{Effect, ExistingIssue, IssueState, Plan};
 use serde::{Deserialize, Serialize};
 
+use crate::DashboardWrite;
 use crate::apply::ApplyReport;
 use crate::fetch::{DashboardIssue, IssueDates, Tracked};
-use crate::{CLOSED_BY_BOT_MARKER, DashboardWrite};
 
 /// Bumped when the shape changes; a state of another version is ignored
 /// (the next push runs a full sync and writes a new one).
@@ -403,8 +404,8 @@ pub fn after_apply(
             }),
             Effect::Close { number, .. } => {
                 edit(tracked, *number, |issue| {
-                    if !issue.body.contains(CLOSED_BY_BOT_MARKER) {
-                        let body = format!("{}\n{CLOSED_BY_BOT_MARKER}", issue.body.trim_end());
+                    if !closed_by_bot::is_marked(&issue.body) {
+                        let body = closed_by_bot::mark(&issue.body);
                         set_body(issue, body);
                     }
                     issue.state = IssueState::Closed;
@@ -415,10 +416,7 @@ pub fn after_apply(
             }
             Effect::Reopen { number, .. } => {
                 edit(tracked, *number, |issue| {
-                    let body = issue
-                        .body
-                        .replace(&format!("\n{CLOSED_BY_BOT_MARKER}"), "")
-                        .replace(CLOSED_BY_BOT_MARKER, "");
+                    let body = closed_by_bot::unmark(&issue.body);
                     set_body(issue, body);
                     issue.state = IssueState::Open;
                     issue.state_reason = Some("reopened".into());
@@ -434,7 +432,7 @@ pub fn after_apply(
                     issue.state = IssueState::Closed;
                     issue.state_reason = Some("not_planned".into());
                     // As a re-listing would read it: no close mark in the body.
-                    issue.closed_by_bot = Some(issue.body.contains(CLOSED_BY_BOT_MARKER));
+                    issue.closed_by_bot = Some(closed_by_bot::is_marked(&issue.body));
                 });
                 set_closed(tracked, *number, Some(today));
             }
@@ -545,7 +543,7 @@ mod tests {
         let closed = tracked.issues.iter().find(|i| i.number == 7).unwrap();
         assert_eq!(closed.state, IssueState::Closed);
         assert_eq!(closed.closed_by_bot, Some(true));
-        assert!(closed.body.ends_with(CLOSED_BY_BOT_MARKER));
+        assert!(closed.body.ends_with(closed_by_bot::MARKER));
         assert_eq!(tracked.dates[0].closed, Some(day()));
         // #8 exists with the plan's labels,
         let created = tracked.issues.iter().find(|i| i.number == 8).unwrap();

@@ -4,6 +4,9 @@
 //! re-rendering need (path, lines, keyword, text, pinned commit, first-seen
 //! date, owners).
 //!
+//! The id is versioned (`v=`): [`parse`] reads every version in
+//! [`READ_VERSIONS`], and a marker of a newer version is not ours to read.
+//!
 //! Parsing trusts only lines that are exactly the bot's format: a human can
 //! edit everything around them, GitHub can turn line ends into CRLF, and a
 //! marker quoted, wrapped in other text, of another version, or contradicted
@@ -12,12 +15,12 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// Version written in item markers; a marker of another version is not ours to read.
-pub const MARKER_VERSION: u32 = 1;
+use crate::{CLOSE, READ_VERSIONS, VERSION};
 
-const ITEM_OPEN: &str = "<!-- paydown:item ";
-const META_OPEN: &str = "<!-- paydown:meta ";
-const CLOSE: &str = " -->";
+/// Opening of the item marker line; `id=<id> v=<version> -->` follows.
+pub const ITEM_OPEN: &str = "<!-- paydown:item ";
+/// Opening of the meta line; the JSON of [`ItemMeta`] and ` -->` follow.
+pub const META_OPEN: &str = "<!-- paydown:meta ";
 
 /// Longest id accepted in a marker (the annotations crate caps explicit ids at 100).
 const MAX_ID_CHARS: usize = 120;
@@ -59,17 +62,14 @@ pub struct ItemMarker {
 
 /// The item marker line for `id`.
 pub fn item_line(id: &str) -> String {
-    format!("{ITEM_OPEN}id={id} v={MARKER_VERSION}{CLOSE}")
+    format!("{ITEM_OPEN}id={id} v={VERSION}{CLOSE}")
 }
 
 /// The meta line for `meta`. `<`, `>` and `&` are written as JSON `\u`
 /// escapes, so annotation text can never end the HTML comment early.
 pub fn meta_line(meta: &ItemMeta) -> String {
     let json = serde_json::to_string(meta).unwrap_or_else(|_| "{}".to_string());
-    let safe = json
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
+    let safe = crate::json_without_markup(&json).replace('&', "\\u0026");
     format!("{META_OPEN}{safe}{CLOSE}")
 }
 
@@ -95,7 +95,7 @@ pub fn parse(body: &str) -> Option<ItemMarker> {
 
 /// Byte offset in `body` where the item marker line starts: text before it
 /// is not the bot's (an adopted issue's original description).
-pub(crate) fn item_line_offset(body: &str) -> Option<usize> {
+pub fn item_line_offset(body: &str) -> Option<usize> {
     let mut offset = 0;
     for raw in body.split_inclusive('\n') {
         let line = raw.trim_end_matches(['\n', '\r']).trim();
@@ -119,7 +119,12 @@ fn item_id(line: &str) -> Option<&str> {
     let inner = strip(line, ITEM_OPEN)?;
     let (id_part, version_part) = inner.split_once(' ')?;
     let id = id_part.strip_prefix("id=")?;
-    if version_part != format!("v={MARKER_VERSION}") || !is_marker_id(id) {
+    let version: u32 = version_part.strip_prefix("v=")?.parse().ok()?;
+    // `v=01` or `v=+1` would parse as 1 yet is not what any bot wrote.
+    if version_part != format!("v={version}")
+        || !READ_VERSIONS.contains(&version)
+        || !is_marker_id(id)
+    {
         return None;
     }
     Some(id)
@@ -127,7 +132,7 @@ fn item_id(line: &str) -> Option<&str> {
 
 /// Ids the bot writes: letters, digits and `-_./:#+@`, never white space
 /// or anything that could end a comment.
-pub(crate) fn is_marker_id(id: &str) -> bool {
+pub fn is_marker_id(id: &str) -> bool {
     !id.is_empty()
         && id.chars().count() <= MAX_ID_CHARS
         && id.chars().all(|c| {

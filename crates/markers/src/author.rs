@@ -48,6 +48,18 @@ impl BotIdentity {
         }
     }
 
+    /// `body` when the comment by `login` (of user `type` `user_type`) is
+    /// the bot's own, else `None`: the one gate before reading markers from
+    /// a comment.
+    pub fn own_body<'a>(
+        &self,
+        login: &str,
+        user_type: Option<&str>,
+        body: &'a str,
+    ) -> Option<&'a str> {
+        self.owns(login, user_type).then_some(body)
+    }
+
     /// Whether a check run made by the App `slug` is the bot's own; a run
     /// without app information, or any run when the identity is unknown,
     /// counts.
@@ -57,6 +69,14 @@ impl BotIdentity {
             _ => true,
         }
     }
+}
+
+/// Whether an account is a bot: `type: Bot`, or a `…[bot]` login when the
+/// type is missing (older payloads). Bots never run slash commands; this is
+/// not whether the account is paydown (see [`BotIdentity::owns`]).
+pub fn is_bot_account(login: &str, user_type: Option<&str>) -> bool {
+    user_type.is_some_and(|t| t.eq_ignore_ascii_case("bot"))
+        || login.to_ascii_lowercase().ends_with("[bot]")
 }
 
 #[cfg(test)]
