@@ -513,7 +513,10 @@ async fn sync(
         dry_run: env.inputs.dry_run,
         head,
         config: Some(config),
-        dashboard_sections: sections.into(),
+        dashboard_sections: paydown_sync::DashboardSections::budget(
+            sections.sprint_budget,
+            sections.accepted_drifts,
+        ),
         incidents,
         ..SyncOptions::for_api(&env.api_url)
     };

@@ -329,7 +329,10 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
             head: Some(head),
             config: Some(config),
             config_errors,
-            dashboard_sections: sections.into(),
+            dashboard_sections: paydown_sync::DashboardSections::budget(
+                sections.sprint_budget,
+                sections.accepted_drifts,
+            ),
             ..paydown_sync::SyncOptions::for_api(&api_base)
         };
         let outcome = paydown_sync::sync_repository(&client, &repo, &options)

@@ -20,16 +20,6 @@ pub struct BudgetSections {
     pub accepted_drifts: Option<String>,
 }
 
-impl From<BudgetSections> for paydown_sync::DashboardSections {
-    fn from(sections: BudgetSections) -> Self {
-        Self {
-            sprint_budget: Some(sections.sprint_budget),
-            accepted_drifts: sections.accepted_drifts,
-            ..Self::default()
-        }
-    }
-}
-
 /// Renders the sections from a ledger (pure).
 pub fn render_sections(ledger: &Ledger, now: DateTime<Utc>) -> BudgetSections {
     BudgetSections {

@@ -183,7 +183,7 @@ impl CommentFacts {
             self.records.entry(number).or_default().extend(records);
         }
         // The review's sticky comment: `<!-- paydown:pr-debt {…} -->`.
-        if let Some(counts) = paydown_review::parse_report_marker(body) {
+        if let Some(counts) = paydown_markers::pr_debt::parse(body) {
             let key = (comment.updated_at, comment.id, counts.paid());
             let entry = self.paid.entry(number).or_insert(key);
             if (key.0, key.1) > (entry.0, entry.1) {

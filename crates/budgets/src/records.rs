@@ -8,7 +8,7 @@ use paydown_ledger::{Acceptance, PrRecord, WorkClass};
 use serde::{Deserialize, Serialize};
 
 /// Opening of a record marker; the JSON follows, then ` -->`.
-pub const RECORD_MARKER_PREFIX: &str = "<!-- paydown:record ";
+pub use paydown_markers::record::PREFIX as RECORD_MARKER_PREFIX;
 
 /// One thing a slash command decided about a pull request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,29 +74,17 @@ impl Record {
     }
 }
 
-/// The hidden marker for `record`, one line, to append to the bot's reply.
-///
-/// `serde_json` escapes `<`, `>` and `-` nowhere, so a reason containing
-/// `-->` would end the HTML comment early; those are written as `\u003e`
-/// escapes, which JSON reads back unchanged.
+/// The hidden marker for `record`, one line, to append to the bot's reply
+/// (a reason containing `-->` cannot end the HTML comment early).
 pub fn record_marker(record: &Record) -> String {
-    // Serialising a plain enum of strings, numbers and timestamps cannot fail.
-    let json = serde_json::to_string(record).unwrap_or_default();
-    let json = json.replace('<', "\\u003c").replace('>', "\\u003e");
-    format!("{RECORD_MARKER_PREFIX}{json} -->")
+    paydown_markers::record::render(record)
 }
 
 /// Every record marker in `body`, in order; markers that do not parse (a
-/// person typing one by hand, a newer bot's kinds) are skipped.
+/// person typing one by hand, a newer bot's kinds) are skipped, and only a
+/// marker starting its line is read.
 pub fn parse_records(body: &str) -> Vec<Record> {
-    // Only a marker that starts its line counts: the bot writes each on a
-    // line of its own, while echoed user text (escaped anyway) never starts
-    // a line of the reply, so a forgery quoted mid-line is not read.
-    body.lines()
-        .filter_map(|line| line.trim_start().strip_prefix(RECORD_MARKER_PREFIX))
-        .filter_map(|after| after.find("-->").map(|end| &after[..end]))
-        .filter_map(|json| serde_json::from_str::<Record>(json.trim()).ok())
-        .collect()
+    paydown_markers::record::parse(body)
 }
 
 /// Applies `records` to `pr`: for each kind the latest (by time, then by

@@ -63,10 +63,7 @@ impl CommentEvent {
 
 /// A bot account: `type: Bot`, or a `…[bot]` login when the type is missing
 /// (older payloads).
-pub fn is_bot(login: &str, kind: Option<&str>) -> bool {
-    kind.is_some_and(|t| t.eq_ignore_ascii_case("bot"))
-        || login.to_ascii_lowercase().ends_with("[bot]")
-}
+pub use paydown_markers::is_bot_account as is_bot;
 
 /// Why an `issue_comment` payload could not be read.
 #[derive(Debug, thiserror::Error)]

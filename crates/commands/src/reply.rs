@@ -9,22 +9,10 @@ use paydown_config::Config;
 
 use crate::spec::Place;
 
-pub use paydown_reconcile::render::LABEL_IGNORED as IGNORED_LABEL;
-pub use paydown_sync::TRACKING_LABEL;
-
-/// Opening of the hidden marker that ties a reply to the comment (and the
-/// revision of it) it answers, so a redelivered webhook is answered once.
-pub const REPLY_MARKER_PREFIX: &str = "<!-- paydown:reply ";
-
-/// The marker naming the comment and revision a reply answers.
-pub fn reply_marker(comment_id: u64, revision: &str) -> String {
-    format!("{REPLY_MARKER_PREFIX}comment={comment_id} rev={revision} -->")
-}
-
-/// Marker a `link` command leaves in the reply, read by incident linking.
-pub fn link_marker(debt_issue: u64) -> String {
-    format!("<!-- paydown:link debt=#{debt_issue} -->")
-}
+pub use paydown_markers::labels::{IGNORED as IGNORED_LABEL, TRACKING as TRACKING_LABEL};
+/// The reply's markers: which comment revision it answers, and the debt
+/// issue a `link` command linked (read by incident linking).
+pub use paydown_markers::reply::{PREFIX as REPLY_MARKER_PREFIX, link_marker, reply_marker};
 
 /// Where a comment was written, from what the event says about its issue.
 /// A debt issue is one carrying paydown's label *and* its item marker (a
@@ -40,7 +28,7 @@ pub fn place_of(
         return Place::PullRequest;
     }
     let has = |name: &str| labels.iter().any(|l| l.eq_ignore_ascii_case(name));
-    if has(TRACKING_LABEL) && paydown_reconcile::marker::parse(issue_body).is_some() {
+    if has(TRACKING_LABEL) && paydown_markers::item::parse(issue_body).is_some() {
         return Place::DebtIssue;
     }
     if config.incidents.labels.iter().any(|l| has(l)) {

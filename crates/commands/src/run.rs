@@ -33,8 +33,8 @@ use crate::event::{CommentAction, CommentEvent};
 use crate::parse::{Parsed, added_commands, parse_comment};
 use crate::permission::PermissionCache;
 use crate::reply::{
-    CommandResult, IGNORED_LABEL, Outcome, REPLY_MARKER_PREFIX, TRACKING_LABEL, link_marker,
-    place_of, render_reply, reply_marker,
+    CommandResult, IGNORED_LABEL, Outcome, TRACKING_LABEL, link_marker, place_of, render_reply,
+    reply_marker,
 };
 use crate::spec::{Place, help_text};
 use crate::{Refusal, authorise};
@@ -652,9 +652,10 @@ async fn already_answered(
             .user
             .as_ref()
             .is_some_and(|u| identity.owns(&u.login, u.kind.as_deref()));
-        mine && c.body.as_deref().is_some_and(|b| {
-            b.contains(REPLY_MARKER_PREFIX) && b.lines().any(|l| l.trim() == marker)
-        })
+        mine && c
+            .body
+            .as_deref()
+            .is_some_and(|b| paydown_markers::reply::answers(b, marker))
     }))
 }
 

@@ -18,9 +18,9 @@ use octocrab::secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::BotIdentity;
 use crate::app::{AppShared, TokenSlot};
 use crate::error::{GitHubError, Result};
-use crate::BotIdentity;
 use crate::pacing::{Write, WritePacer};
 use crate::retry::{self, Attempt, Decision, Failure, RetryLimits};
 use crate::stats::ApiStats;

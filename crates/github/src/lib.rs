@@ -43,10 +43,10 @@ pub use blobs::{FILES_PER_QUERY, FileAt};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
 pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
 pub use error::{GitHubError, Result, workflow_permissions};
-/// Who the bot is, and so whose markers count: the markers protocol owns the rule.
-pub use paydown_markers::BotIdentity;
 pub use octocrab;
 pub use pacing::{Clock, WritePacer};
+/// Who the bot is, and so whose markers count: the markers protocol owns the rule.
+pub use paydown_markers::BotIdentity;
 pub use repo::{Repo, encode_path, encode_segment};
 pub use stats::{ApiStats, ApiStatsSnapshot};
 pub use stream::{BodyReader, CHUNKS_IN_FLIGHT};

@@ -88,6 +88,19 @@ pub struct DashboardSections {
     pub import_next_batch: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl DashboardSections {
+    /// The sprint budget sections (`paydown_budgets::BudgetSections`'
+    /// fields), the others empty. Budgets and sync do not depend on each
+    /// other; the surfaces that call both join them here.
+    pub fn budget(sprint_budget: String, accepted_drifts: Option<String>) -> Self {
+        Self {
+            sprint_budget: Some(sprint_budget),
+            accepted_drifts,
+            ..Self::default()
+        }
+    }
+}
+
 /// The dashboard body after this run's plan is applied.
 pub fn desired_body(ctx: &DashboardContext<'_>) -> String {
     let numbers = issue_numbers(ctx);

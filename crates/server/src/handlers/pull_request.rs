@@ -495,7 +495,11 @@ impl GitHubHandler {
         if let Some(incidents) = self.incidents_for_sync(full_name, &config).await? {
             ledger.set_incidents(incidents.iter().map(|i| i.started_at));
         }
-        Ok(paydown_budgets::render_sections(&ledger, now).into())
+        let sections = paydown_budgets::render_sections(&ledger, now);
+        Ok(DashboardSections::budget(
+            sections.sprint_budget,
+            sections.accepted_drifts,
+        ))
     }
 }
 
