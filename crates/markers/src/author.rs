@@ -48,18 +48,6 @@ impl BotIdentity {
         }
     }
 
-    /// `body` when the comment by `login` (of user `type` `user_type`) is
-    /// the bot's own, else `None`: the one gate before reading markers from
-    /// a comment.
-    pub fn own_body<'a>(
-        &self,
-        login: &str,
-        user_type: Option<&str>,
-        body: &'a str,
-    ) -> Option<&'a str> {
-        self.owns(login, user_type).then_some(body)
-    }
-
     /// Whether a check run made by the App `slug` is the bot's own; a run
     /// without app information, or any run when the identity is unknown,
     /// counts.
