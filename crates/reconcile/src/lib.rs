@@ -1,8 +1,8 @@
 //! Debt-issue reconciliation as pure functions: what each debt issue should
 //! look like ([`render`]), how the bot recognises its own issues
-//! ([`marker`], the item markers of `paydown_markers`), which GitHub writes bring the repository's issues in line
-//! with a scan of the default branch ([`mod@plan`]), and the dashboard body
-//! ([`dashboard`]).
+//! ([`marker`], the item markers of `paydown_markers`), which GitHub writes
+//! bring the repository's issues in line with a scan of the default branch
+//! ([`mod@plan`]), and the dashboard body ([`dashboard`]).
 //!
 //! Nothing here does I/O: callers (the App, the Action, `paydown sync`)
 //! fetch the scan and the issues, call [`plan::plan`], and apply or print the
