@@ -1,22 +1,25 @@
-//! Group-commit writer for the webhook endpoint: concurrent requests hand
-//! their delivery to one task, which stores everything waiting in a single
-//! transaction. Under load this turns N commits (N fsyncs, N contenders for
-//! SQLite's single write lock) into one, while an idle server still commits
-//! each delivery immediately. A request is acknowledged only after the
-//! commit that holds it.
+//! Group-commit writers for the webhook endpoint: concurrent requests hand
+//! their delivery to a writer task, which stores everything waiting in a
+//! single statement. Under load this turns N commits (N fsyncs, N
+//! contenders for SQLite's single write lock) into one, while an idle
+//! server still commits each delivery immediately. A request is
+//! acknowledged only after the commit that holds it. SQLite gets one
+//! writer; PostgreSQL several, each with its own connection, so one
+//! inserts while another waits for its commit's WAL flush.
 
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
 
-use crate::store::{Enqueued, NewDelivery, Store, StoreError};
+use crate::store::{BatchWriter, Enqueued, NewDelivery, Store, StoreError};
 
 /// Upper bound of one transaction, to bound its latency and memory.
 const MAX_BATCH: usize = 256;
 /// Requests waiting for the writer; beyond this, senders wait (backpressure).
 const QUEUE: usize = 4096;
 
-type Reply = oneshot::Sender<Result<Enqueued, String>>;
+type Reply = oneshot::Sender<Result<Stored, String>>;
+type Queue = Arc<Mutex<mpsc::Receiver<(NewDelivery, Reply)>>>;
 
 /// Serialises this process's writes to an SQLite database. SQLite admits
 /// one writer at a time and makes the others poll with sleeps of up to
@@ -64,10 +67,23 @@ impl WriteGate {
     }
 }
 
-/// Handle to the writer task; cheap to clone.
+/// Handle to the writer tasks; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Intake {
     tx: mpsc::Sender<(NewDelivery, Reply)>,
+}
+
+/// What became of one delivery handed to [`Intake::enqueue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    pub enqueued: Enqueued,
+    /// The first new delivery of its commit. Waking one idle worker per
+    /// commit is enough: a worker that claims after a wake-up wakes the
+    /// next (see `worker.rs`), while a wake-up per delivery sends every
+    /// idle worker to claim after each commit, mostly finding nothing
+    /// (the repository is busy), each miss a write that competes with
+    /// intake.
+    pub wake_worker: bool,
 }
 
 /// Why a delivery could not be stored.
@@ -86,15 +102,23 @@ impl From<StoreError> for IntakeError {
 }
 
 impl Intake {
-    /// Spawns the writer; it stops when every `Intake` handle is dropped.
+    /// Spawns the writers; they stop when every `Intake` handle is dropped.
     pub fn spawn(store: Store, gate: WriteGate) -> Intake {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(store, gate, rx));
+        let rx: Queue = Arc::new(Mutex::new(rx));
+        for _ in 0..store.intake_writers().max(1) {
+            tokio::spawn(writer(store.batch_writer(), gate.clone(), rx.clone()));
+        }
         Intake { tx }
     }
 
     /// Stores `delivery` durably (deduplicated by delivery id).
     pub async fn enqueue(&self, delivery: NewDelivery) -> Result<Enqueued, IntakeError> {
+        self.store(delivery).await.map(|stored| stored.enqueued)
+    }
+
+    /// [`Intake::enqueue`], also telling whether to wake a worker.
+    pub async fn store(&self, delivery: NewDelivery) -> Result<Stored, IntakeError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((delivery, reply))
@@ -107,17 +131,23 @@ impl Intake {
     }
 }
 
-async fn writer(store: Store, gate: WriteGate, mut rx: mpsc::Receiver<(NewDelivery, Reply)>) {
+async fn writer(mut store: BatchWriter, gate: WriteGate, rx: Queue) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut deliveries = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
     loop {
-        // Everything that arrived while the previous commit ran forms the
-        // next batch: no timer, so a lone request is never delayed.
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+        // Everything that arrived while the writers were busy forms the
+        // next batch: no timer, so a lone request is never delayed. The
+        // queue is held only while taking the batch, so another writer
+        // takes the next one during this one's commit.
+        let received = {
+            let mut queue = rx.lock().await;
+            queue.recv_many(&mut batch, MAX_BATCH).await
+        };
+        if received == 0 {
             return;
         }
-        for (d, r) in batch {
+        for (d, r) in batch.drain(..) {
             deliveries.push(d);
             replies.push(r);
         }
@@ -127,8 +157,14 @@ async fn writer(store: Store, gate: WriteGate, mut rx: mpsc::Receiver<(NewDelive
         };
         match stored {
             Ok(results) => {
-                for (reply, result) in replies.drain(..).zip(results) {
-                    let _ = reply.send(Ok(result));
+                let mut wake = true;
+                for (reply, enqueued) in replies.drain(..).zip(results) {
+                    let wake_worker = wake && enqueued == Enqueued::New;
+                    wake &= !wake_worker;
+                    let _ = reply.send(Ok(Stored {
+                        enqueued,
+                        wake_worker,
+                    }));
                 }
             }
             Err(e) => {
@@ -140,6 +176,5 @@ async fn writer(store: Store, gate: WriteGate, mut rx: mpsc::Receiver<(NewDelive
             }
         }
         deliveries.clear();
-        replies.clear();
     }
 }

@@ -277,10 +277,17 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         installation_id: routing.installation.and_then(|i| i64::try_from(i.id).ok()),
         payload: Vec::from(body),
     };
-    match state.intake.enqueue(new).await {
-        Ok(Enqueued::New) => {
+    match state
+        .intake
+        .store(new)
+        .await
+        .map(|s| (s.enqueued, s.wake_worker))
+    {
+        Ok((Enqueued::New, wake_worker)) => {
             state.metrics.received(event);
-            state.kick.notify_one();
+            if wake_worker {
+                state.kick.notify_one();
+            }
             tracing::debug!(delivery = %delivery_id, event = %event, "delivery queued");
             (
                 StatusCode::ACCEPTED,
@@ -288,7 +295,7 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             )
                 .into_response()
         }
-        Ok(Enqueued::Duplicate) => {
+        Ok((Enqueued::Duplicate, _)) => {
             state.metrics.duplicate();
             tracing::info!(delivery = %delivery_id, event = %event, "redelivery of a known delivery id; not queued again");
             (

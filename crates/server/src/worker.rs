@@ -135,6 +135,7 @@ impl Ctx {
 /// Returns the number of deliveries this worker released on abort.
 async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase>) -> usize {
     let mut released = 0;
+    let mut woken = false;
     while *phase.borrow() == Phase::Running {
         let due = ctx.clock.now_ms();
         match ctx
@@ -142,6 +143,11 @@ async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase
             .await
         {
             Ok(Some(claim)) => {
+                // Intake wakes one idle worker per commit; one that found
+                // work passes the wake-up on, so a burst reaches them all.
+                if std::mem::take(&mut woken) {
+                    ctx.kick.notify_one();
+                }
                 if !process(&ctx, claim, &mut phase).await {
                     released += 1;
                 }
@@ -152,6 +158,7 @@ async fn worker_loop(ctx: Arc<Ctx>, id: String, mut phase: watch::Receiver<Phase
                     _ = tokio::time::sleep(ctx.opts.idle_poll) => {}
                     _ = phase.changed() => {}
                 }
+                woken = true;
                 skip_to_next_run(&ctx).await;
             }
             Err(e) => {

@@ -29,6 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
 
+pub use batch::BatchWriter;
 pub use leader::{LeaderLease, PeriodicRun, Readiness};
 pub use operator::OperatorOutcome;
 pub use pacing::WriteSlot;
@@ -265,6 +266,9 @@ pub struct Store {
     lease: Backend,
     retry: RetryPolicy,
     url: String,
+    /// An in-memory SQLite database: its one pooled connection is the
+    /// whole database, so nothing may take a connection out of the pool.
+    in_memory: bool,
 }
 
 impl Store {
@@ -275,14 +279,22 @@ impl Store {
     /// SQLite, creating the file and its directory when missing.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let redacted = url::redact(url);
-        let (backend, lease) = match url::kind(url) {
+        let (backend, lease, in_memory) = match url::kind(url) {
             Some(url::Kind::Sqlite) => {
                 let pools = sqlite::connect(url, &redacted).await?;
-                (Backend::Sqlite(pools.main), Backend::Sqlite(pools.lease))
+                (
+                    Backend::Sqlite(pools.main),
+                    Backend::Sqlite(pools.lease),
+                    pools.in_memory,
+                )
             }
             Some(url::Kind::Postgres) => {
                 let pool = postgres::connect(url, &redacted).await?;
-                (Backend::Postgres(pool.clone()), Backend::Postgres(pool))
+                (
+                    Backend::Postgres(pool.clone()),
+                    Backend::Postgres(pool),
+                    false,
+                )
             }
             None => return Err(StoreError::UnsupportedUrl { url: redacted }),
         };
@@ -291,6 +303,7 @@ impl Store {
             lease,
             retry: RetryPolicy::default(),
             url: redacted,
+            in_memory,
         };
         // Sync states kept as one blob by versions before migration 0007.
         store.convert_sync_state_blobs().await?;

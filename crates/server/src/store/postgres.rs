@@ -16,8 +16,13 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<PgPool, StoreEr
         source,
     })?;
     let options = super::quiet_statements(options);
+    // No ping before handing a connection out: sqlx pings it when it comes
+    // back already, and a second round trip per statement or transaction
+    // costs as much as the statement (a connection that died while idle
+    // fails one statement, which is then retried as any database error).
     let pool = PgPoolOptions::new()
         .max_connections(10)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

@@ -20,6 +20,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) struct Pools {
     pub main: SqlitePool,
     pub lease: SqlitePool,
+    pub in_memory: bool,
 }
 
 /// Lease bookkeeping commits without its own WAL sync. Losing its last
@@ -85,6 +86,10 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<Pools, StoreErr
         })?;
         SqlitePoolOptions::new().max_connections(8)
     };
+    // sqlx pings a connection when the pool hands it out and again when it
+    // comes back; the second ping suffices for a local file (each ping is a
+    // hand-off to the connection's thread, as costly as a short statement).
+    let pool_options = pool_options.test_before_acquire(false);
     // FULL rather than NORMAL: an acknowledged webhook must survive a power
     // loss, not only a process crash.
     let options = if in_memory {
@@ -118,6 +123,7 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<Pools, StoreErr
     } else {
         let lease = SqlitePoolOptions::new()
             .max_connections(LEASE_POOL_CONNECTIONS)
+            .test_before_acquire(false)
             .connect_with(options.synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(|source| StoreError::Connect {
@@ -127,7 +133,11 @@ pub(super) async fn connect(url: &str, redacted: &str) -> Result<Pools, StoreErr
         tokio::spawn(checkpointer(lease.clone()));
         lease
     };
-    Ok(Pools { main: pool, lease })
+    Ok(Pools {
+        main: pool,
+        lease,
+        in_memory,
+    })
 }
 
 /// Pause between checkpoints while the WAL keeps growing. Small, frequent
