@@ -53,7 +53,7 @@ impl Band {
 /// What the score reads about one item besides its incident counts.
 #[derive(Debug, Clone, Copy)]
 pub struct ItemScoreInput<'a> {
-    /// The annotation keyword (`TODO`, `FIXME`, …), weighted by `priority.keywords`.
+    /// The annotation keyword (`TODO`, `FIXME`, …); its configured severity feeds the score.
     pub keyword: &'a str,
     /// The item's `tier=`; 1 is the highest.
     pub tier: Option<u8>,
