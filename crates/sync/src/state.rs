@@ -7,7 +7,7 @@
 //!
 //! The state is plain serde data; the server keeps it in its store, the
 //! CLI and the Action keep none and always run full syncs. Updating it
-//! after a plan is applied is pure ([`SyncState::after_apply`]) and mirrors
+//! after a plan is applied is pure ([`after_apply`]) and mirrors
 //! what the writes did on GitHub, so the next push needs no re-listing of
 //! every issue; the `since` listing of the next push then overwrites
 //! anything GitHub holds differently.
