@@ -14,6 +14,7 @@ pub enum CommentKind {
 /// One comment (or a run of adjacent line comments) in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment<'a> {
+    /// Whether this is a run of line comments or one block comment.
     pub kind: CommentKind,
     /// One entry per source line the comment covers, in order.
     pub lines: Vec<CommentLine<'a>>,

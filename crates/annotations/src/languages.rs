@@ -1,6 +1,6 @@
 //! Comment syntax per language, chosen by file name, extension or shebang.
 //!
-//! Each language is a name plus a static [`Syntax`] table that the one
+//! Each language is a name plus a static `Syntax` table that the one
 //! generic lexer in [`crate::lexer`] interprets; adding a language means
 //! adding a table row, never a lexer.
 

@@ -1,7 +1,7 @@
 //! Finds the comments in one file's text, skipping strings and docstrings.
 //!
 //! One byte-level state machine serves every language: it is driven by the
-//! language's [`Syntax`] table (comment markers, string rules, a few flags
+//! language's `Syntax` table (comment markers, string rules, a few flags
 //! for raw strings, heredocs and the like). Bytes that cannot start anything
 //! are skipped through a 256-entry table, strings and comment ends are found
 //! with `memchr`, and line/column numbers are computed lazily only for the

@@ -21,6 +21,7 @@ pub struct Annotation {
     pub text: String,
     /// Continuation lines, joined with `\n`; empty when there are none.
     pub body: String,
+    /// What the parentheses after the keyword said.
     pub metadata: Metadata,
     /// Stable id: the `id=` metadata when given, otherwise derived from
     /// keyword + normalised text + path (+ order among identical ones).
@@ -36,10 +37,14 @@ pub struct Metadata {
     /// `#123`: the debt issue this annotation belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<u64>,
+    /// `id=...`: a stable id chosen by the author, which survives edits
+    /// to the text and moves between files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// `cost=3d`: the estimated effort to pay the debt down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Cost>,
+    /// `area=...`: a free-form grouping (component, team) for reports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub area: Option<String>,
     /// 1 is the highest tier.
@@ -65,16 +70,23 @@ pub struct Metadata {
 /// An effort estimate such as `3d`, `4h` or `5pt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Cost {
+    /// How many `unit`s.
     pub amount: u32,
+    /// What `amount` counts.
     pub unit: CostUnit,
 }
 
+/// The unit of a [`Cost`], from its suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CostUnit {
+    /// `h`
     Hours,
+    /// `d`
     Days,
+    /// `w`
     Weeks,
+    /// `pt`: story points, not time.
     Points,
 }
 
@@ -92,6 +104,8 @@ pub struct ScanOptions {
 pub const DEFAULT_KEYWORDS: [&str; 5] = ["TODO", "FIXME", "HACK", "XXX", "DEBT"];
 
 impl ScanOptions {
+    /// Options for `keywords`; builds the literal prefilter once so every
+    /// file scanned with these options shares it.
     pub fn new(keywords: Vec<String>, require_colon: bool) -> Self {
         // A build failure (only for absurd keyword sets) disables the
         // prefilter rather than the scan: every file is then lexed.

@@ -127,8 +127,6 @@ pub fn find_config(root: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The file `paydown init` writes: every key with its default and a one-line
-/// explanation. Parsing it gives `Config::default()`.
 /// Whether `c` may start a command prefix: ASCII punctuation (`/debt`,
 /// `!debt`), but not `@`, which starts the mention form (`@app verb`).
 /// The App skips comments with no line starting so before it reads the
@@ -137,6 +135,8 @@ pub fn starts_command(c: char) -> bool {
     c.is_ascii_punctuation() && c != '@'
 }
 
+/// The file `paydown init` writes: every key with its default and a one-line
+/// explanation. Parsing it gives `Config::default()`.
 pub fn init_template() -> String {
     template::render()
 }

@@ -14,17 +14,27 @@ use serde::de::DeserializeOwned;
 /// A parsed webhook delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// `ping`
     Ping(PingEvent),
+    /// `installation`
     Installation(InstallationEvent),
+    /// `installation_repositories`
     InstallationRepositories(InstallationRepositoriesEvent),
+    /// `push`
     Push(Box<PushEvent>),
+    /// `pull_request`
     PullRequest(Box<PullRequestEvent>),
+    /// `issue_comment`
     IssueComment(Box<IssueCommentEvent>),
+    /// `issues`
     Issues(Box<IssuesEvent>),
+    /// `milestone`
     Milestone(Box<MilestoneEvent>),
+    /// `check_run`
     CheckRun(Box<CheckRunEvent>),
     /// An event paydown does not handle; recorded and ignored.
     Unknown {
+        /// The `X-GitHub-Event` name.
         name: String,
     },
 }
@@ -51,9 +61,11 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{event} payload: at `{path}`: {message}")]
 pub struct EventError {
+    /// The `X-GitHub-Event` name the body was parsed as.
     pub event: String,
     /// JSON path of the failing value (`.` when the document itself is bad).
     pub path: String,
+    /// What serde found wrong there.
     pub message: String,
 }
 
@@ -92,16 +104,21 @@ pub fn parse_event(event_name: &str, body: &[u8]) -> Result<Event, EventError> {
 /// route and serialise the work, nothing that could fail on a new shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct RoutingFields {
+    /// The event's `action`, when it has one.
     #[serde(default)]
     pub action: Option<String>,
+    /// The repository, which serialises work per repository.
     #[serde(default)]
     pub repository: Option<RoutingRepo>,
+    /// The installation whose token the work will use.
     #[serde(default)]
     pub installation: Option<InstallationRef>,
 }
 
+/// The one repository field routing reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RoutingRepo {
+    /// `owner/name`.
     pub full_name: String,
 }
 

@@ -11,12 +11,19 @@ use crate::model::{Incident, Status, parse_severity};
 pub struct IssueFacts<'a> {
     /// `owner/name` of the repository the issue lives in.
     pub repository: &'a str,
+    /// The issue number.
     pub number: u64,
+    /// The issue title.
     pub title: &'a str,
+    /// The issue body, searched for references to debt items.
     pub body: &'a str,
+    /// The issue's `html_url`.
     pub url: Option<&'a str>,
+    /// Whether the issue is closed (the incident is then resolved).
     pub closed: bool,
+    /// When the issue was opened.
     pub created_at: Option<DateTime<Utc>>,
+    /// When the issue was closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// Label names; `severity:high`, `sev:1`, `SEV2` or `critical` set the severity.
     pub labels: &'a [String],

@@ -99,9 +99,17 @@ fn could_be_item_id(word: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IncidentKey {
     /// A GitHub issue, repository lowercased.
-    GitHub { repository: String, number: u64 },
+    GitHub {
+        /// `owner/name`, lowercased.
+        repository: String,
+        /// The issue number.
+        number: u64,
+    },
     /// A PagerDuty incident by its number (`PD-1234`).
-    PagerDuty { number: u64 },
+    PagerDuty {
+        /// The number after `PD-`.
+        number: u64,
+    },
 }
 
 /// Reads one `incident=` value: `#412` or `412` (an issue of `own_repo`),
@@ -135,6 +143,7 @@ pub fn parse_incident_key(value: &str, own_repo: &str) -> Option<IncidentKey> {
 /// What the linker needs to know about one debt item.
 #[derive(Debug, Clone, Copy)]
 pub struct ItemLinks<'a> {
+    /// The item's stable id.
     pub id: &'a str,
     /// The item's debt issue, once it has one.
     pub issue: Option<u64>,

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Open and not yet acknowledged (also `reopened`).
     Triggered,
+    /// Someone is on it; still open.
     Acknowledged,
+    /// Over: it no longer counts as open.
     Resolved,
 }
 
@@ -33,10 +36,12 @@ impl Status {
         }
     }
 
+    /// Whether the incident still counts as open (anything but resolved).
     pub fn is_open(self) -> bool {
         self != Status::Resolved
     }
 
+    /// The canonical lowercase name, as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Triggered => "triggered",
@@ -71,12 +76,17 @@ pub enum Reference {
     /// A debt issue. `repository: None` is the incident's own repository
     /// (for external incidents, the repository they are routed to).
     Issue {
+        /// `owner/name`, or `None` for the incident's own repository.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         repository: Option<String>,
+        /// The issue number.
         number: u64,
     },
     /// A word that may be a debt item id; it links only if an item has it.
-    Item { id: String },
+    Item {
+        /// The word as written.
+        id: String,
+    },
 }
 
 /// One incident, from any source, as stored.
@@ -91,18 +101,25 @@ pub struct Incident {
     /// annotations name (`incident=#412`, `incident=PD-1234`).
     #[serde(default)]
     pub number: Option<u64>,
+    /// The incident's title, shown next to the debt items it links.
     pub title: String,
+    /// A link to the incident in its source, when it has one.
     #[serde(default)]
     pub url: Option<String>,
     /// Where the incident lives (GitHub) or is routed to (external sources).
     #[serde(default)]
     pub repository: Option<String>,
+    /// The incident's state as last reported.
     pub status: Status,
+    /// How severe the source says it is; `None` weighs as medium.
     #[serde(default)]
     pub severity: Option<Severity>,
+    /// When it started; this decides which windows it counts in.
     pub started_at: DateTime<Utc>,
+    /// When it was resolved, if it has been.
     #[serde(default)]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// What the incident names: debt issues and item ids it links to.
     #[serde(default)]
     pub references: Vec<Reference>,
 }

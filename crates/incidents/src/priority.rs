@@ -20,13 +20,18 @@ use crate::counts::Counts;
 /// `debt:P1` (most urgent) … `debt:P4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Band {
+    /// Most urgent.
     P1,
+    /// Urgent.
     P2,
+    /// Routine.
     P3,
+    /// Least urgent.
     P4,
 }
 
 impl Band {
+    /// Every band, most urgent first.
     pub const ALL: [Band; 4] = [Band::P1, Band::P2, Band::P3, Band::P4];
 
     /// `P1`…`P4`.
@@ -48,18 +53,24 @@ impl Band {
 /// What the score reads about one item besides its incident counts.
 #[derive(Debug, Clone, Copy)]
 pub struct ItemScoreInput<'a> {
+    /// The annotation keyword (`TODO`, `FIXME`, …); its configured severity feeds the score.
     pub keyword: &'a str,
+    /// The item's `tier=`; 1 is the highest.
     pub tier: Option<u8>,
     /// Estimated cost in working days (8 hours a day, 1 point a day, 5 days a week).
     pub cost_days: Option<f64>,
+    /// When the item was first seen, for its age.
     pub first_seen: Option<NaiveDate>,
+    /// The item's `due=` date.
     pub due: Option<NaiveDate>,
 }
 
 /// An item's score, band and explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Score {
+    /// The score; higher is more urgent.
     pub value: f64,
+    /// The band the score falls in.
     pub band: Band,
     /// "4 incidents in 90 days, tier 1 (enterprise), 3 weeks overdue".
     pub why: String,

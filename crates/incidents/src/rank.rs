@@ -15,7 +15,9 @@ use crate::spike::{SpikeDecision, SpikeRule, spike};
 /// One item to rank.
 #[derive(Debug, Clone, Copy)]
 pub struct RankedItem<'a> {
+    /// The item's id and issue, which incidents link to.
     pub links: ItemLinks<'a>,
+    /// What the score reads besides incident counts.
     pub score: ItemScoreInput<'a>,
     /// Its issue carries `debt:hot` now.
     pub was_hot: bool,
@@ -26,8 +28,11 @@ pub struct RankedItem<'a> {
 pub struct Ranked {
     /// Position of the item in the input.
     pub index: usize,
+    /// Its linked incidents, counted per window.
     pub counts: Counts,
+    /// Its priority score and band.
     pub score: Score,
+    /// Whether it is (still) hot.
     pub spike: SpikeDecision,
     /// Positions in the incident input of the incidents linked to it, for links.
     pub incidents: Vec<usize>,

@@ -21,13 +21,18 @@ use crate::counts::Counts;
 /// `incidents.spike` with the long window it is measured against.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpikeRule {
+    /// `incidents.window_days`: the long window the baseline comes from.
     pub window_days: u32,
+    /// `incidents.spike.window_days`: the recent window checked for a burst.
     pub spike_days: u32,
+    /// `incidents.spike.factor`: how far above the baseline a burst must be.
     pub factor: f64,
+    /// `incidents.spike.min`: the fewest incident groups that can enter a spike.
     pub min: u32,
 }
 
 impl SpikeRule {
+    /// Reads the rule from the `incidents` config section.
     pub fn from_config(incidents: &Incidents) -> Self {
         SpikeRule {
             window_days: incidents.window_days,
@@ -55,6 +60,7 @@ impl SpikeRule {
 /// The spike verdict for one item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpikeDecision {
+    /// Whether the item is hot after this evaluation (`debt:hot` on its issue).
     pub hot: bool,
     /// This evaluation starts an episode: add `debt:hot` and comment once.
     pub entered: bool,

@@ -30,8 +30,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkClass {
+    /// Paying down debt: counts towards the reservation.
     Debt,
+    /// New behaviour: counts against the feature allowance.
     Feature,
+    /// Operations and maintenance: counted, but neither reserved nor capped.
     Ops,
     /// Counted, shown, but not any of the above.
     Unclassified,
@@ -65,6 +68,7 @@ pub struct Overrides {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "label")]
 pub enum ClassSource {
+    /// Set with `/debt classify`, which wins over labels.
     Override,
     /// This label (as the PR spells it).
     Label(String),
@@ -78,6 +82,7 @@ pub enum ClassSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
 pub enum PointsSource {
+    /// Set with `/debt classify`, which wins over labels.
     Override,
     /// A `points: N` label.
     PointsLabel(String),
@@ -90,9 +95,13 @@ pub enum PointsSource {
 /// A pull request's class and points.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Classification {
+    /// The class the PR's points count towards.
     pub class: WorkClass,
+    /// Where [`Classification::class`] came from.
     pub class_source: ClassSource,
+    /// The PR's size in points.
     pub points: u32,
+    /// Where [`Classification::points`] came from.
     pub points_source: PointsSource,
     /// Points counted as debt because of annotations paid (only for feature
     /// and ops PRs; a debt PR's points are all debt anyway).
@@ -102,9 +111,13 @@ pub struct Classification {
 /// How a PR's points spread over the budget's columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Split {
+    /// Points counted as debt, including any debt credit.
     pub debt: u64,
+    /// Points counted against the feature allowance.
     pub feature: u64,
+    /// Points of operations work.
     pub ops: u64,
+    /// Points of unclassified work.
     pub unclassified: u64,
 }
 

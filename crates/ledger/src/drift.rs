@@ -38,21 +38,29 @@ use crate::sprints::Sprint;
 /// The numbers behind a drift decision for one PR.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftVerdict {
+    /// Whether the PR drifts the sprint off its budget (see the module docs).
     pub drifting: bool,
+    /// The sprint the PR was merged in.
     pub sprint: Sprint,
     /// `capacity_points`, or `None` when the merged points are the base.
     pub capacity: Option<u32>,
     /// `debt_share` in basis points.
     pub share_bp: u32,
+    /// Debt points the sprint should have: `share × base`.
     pub reserved: Amount,
+    /// Feature points the sprint may have: `base − reserved`.
     pub allowance: Amount,
+    /// Slack allowed before either side counts as drift: `tolerance × base`.
     pub tolerance: Amount,
     /// Debt points in the sprint, with this PR's.
     pub debt_so_far: u64,
     /// Feature points in the sprint up to and including this PR.
     pub feature_so_far: u64,
+    /// The PR's number.
     pub pr: u64,
+    /// The PR's class.
     pub this_pr_class: WorkClass,
+    /// The PR's points.
     pub this_pr_points: u32,
     /// This PR's feature points (after any debt credit).
     pub this_pr_feature: u64,
@@ -60,6 +68,7 @@ pub struct DriftVerdict {
     pub shortfall: Amount,
     /// How far feature points are over the allowance (0 when not over).
     pub excess: Amount,
+    /// Set when someone accepted the drift; the check then passes.
     pub accepted: Option<Acceptance>,
     /// `hot_share_boost` in basis points when it raised `share_bp` (items
     /// are hot), else 0.
@@ -72,8 +81,11 @@ pub struct DriftVerdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckConclusion {
+    /// Within budget (or the drift was accepted).
     Success,
+    /// Drifting, reported without failing (check mode `neutral`).
     Neutral,
+    /// Drifting, and the check blocks the merge (check mode `failure`).
     Failure,
 }
 

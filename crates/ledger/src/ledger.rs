@@ -158,52 +158,73 @@ fn basis_points(key: &'static str, value: f64) -> Result<u32, LedgerError> {
 pub struct Acceptance {
     /// GitHub login.
     pub by: String,
+    /// Why the drift is acceptable, as written in the command.
     pub reason: String,
+    /// When the command was read.
     pub at: DateTime<Utc>,
 }
 
 /// A pull request as the ledger needs it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrRecord {
+    /// The PR's number.
     pub number: u64,
+    /// The PR's title as GitHub has it.
     pub title: String,
     /// `None` while open (or closed without merging).
     pub merged_at: Option<DateTime<Utc>>,
+    /// Label names, as the PR spells them.
     pub labels: Vec<String>,
+    /// Lines added.
     pub additions: u64,
+    /// Lines deleted.
     pub deletions: u64,
     /// Debt annotations this PR removed or edited.
     pub debt_items_paid: u32,
+    /// Class and points set by `/debt classify` and `/debt points`.
     pub overrides: Overrides,
+    /// The recorded `/debt accept-drift`, if any.
     pub accepted_drift: Option<Acceptance>,
 }
 
 /// One merged pull request in a sprint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerPr {
+    /// The PR's number.
     pub number: u64,
+    /// The PR's title.
     pub title: String,
+    /// When it was merged: this decides its sprint.
     pub merged_at: DateTime<Utc>,
+    /// How its class and points were decided.
     pub classification: Classification,
+    /// Its points spread over the budget columns.
     pub split: Split,
 }
 
 /// A drift someone accepted, listed on the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AcceptedDrift {
+    /// The PR's number.
     pub number: u64,
+    /// The PR's title.
     pub title: String,
+    /// Who accepted it, why and when.
     pub acceptance: Acceptance,
 }
 
 /// One sprint's budget and merged work.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SprintLedger {
+    /// The sprint this ledger covers.
     pub sprint: Sprint,
     /// `capacity_points`, or `None` when the merged points are the base.
     pub capacity: Option<u32>,
+    /// Debt points the sprint should have: `share × base`.
     pub reserved: Amount,
+    /// Feature points the sprint may have: `base − reserved`.
     pub allowance: Amount,
+    /// Slack allowed before either side counts as drift: `tolerance × base`.
     pub tolerance: Amount,
     /// Points per class, summed over merged PRs.
     pub totals: Split,
@@ -266,6 +287,7 @@ impl SprintLedger {
 pub struct HotItem {
     /// The debt issue.
     pub number: u64,
+    /// The debt issue's title.
     pub title: String,
 }
 

@@ -44,10 +44,13 @@ pub enum SprintId {
 /// configured time zone for display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sprint {
+    /// Identifies the sprint across runs.
     pub id: SprintId,
     /// "Sprint 3" or the milestone title.
     pub name: String,
+    /// Start, inclusive.
     pub start: DateTime<Utc>,
+    /// End, exclusive.
     pub end: DateTime<Utc>,
     /// First day in the configured time zone.
     pub first_day: NaiveDate,
@@ -70,10 +73,13 @@ impl Sprint {
 /// A GitHub milestone, as much of it as sprints need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Milestone {
+    /// The milestone's number in its repository.
     pub number: u64,
+    /// The milestone's title.
     pub title: String,
     /// GitHub's `due_on`; only its UTC date counts (see the module docs).
     pub due_on: Option<DateTime<Utc>>,
+    /// Open or closed on GitHub.
     pub state: MilestoneState,
 }
 
@@ -81,7 +87,9 @@ pub struct Milestone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MilestoneState {
+    /// Open on GitHub.
     Open,
+    /// Closed on GitHub.
     Closed,
 }
 

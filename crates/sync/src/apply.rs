@@ -16,26 +16,33 @@ use paydown_markers::closed_by_bot;
 /// What applying a plan did.
 #[derive(Debug, Default, Serialize)]
 pub struct ApplyReport {
+    /// Effects GitHub accepted, of every kind.
     pub applied: usize,
     /// Issues created, in plan order.
     pub created: Vec<CreatedIssue>,
     /// Issues reopened and closed (debt paid down), as GitHub accepted them.
     pub reopened: usize,
+    /// Issues closed because their debt left the code.
     pub closed: usize,
+    /// Effects GitHub refused; the rest of the plan still ran.
     pub failures: Vec<EffectFailure>,
 }
 
 /// A debt item's new issue.
 #[derive(Debug, Serialize)]
 pub struct CreatedIssue {
+    /// The debt item's stable id.
     pub id: String,
+    /// The new issue's number.
     pub number: u64,
 }
 
 /// One effect GitHub refused, with its reason.
 #[derive(Debug, Serialize)]
 pub struct EffectFailure {
+    /// The effect, described for the run's report.
     pub effect: String,
+    /// GitHub's answer.
     pub error: String,
     /// GitHub may well accept it later (rate limit, timeout, 5xx): the run
     /// is worth repeating, unlike a refusal such as a 422.

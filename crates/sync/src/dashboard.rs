@@ -27,17 +27,24 @@ const TOP_ITEMS: usize = 25;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum DashboardWrite {
+    /// A new dashboard issue was opened.
     Created {
+        /// The dashboard issue's number.
         number: u64,
     },
+    /// The body changed and was rewritten.
     Updated {
+        /// The dashboard issue's number.
         number: u64,
     },
+    /// The body was already up to date: no write.
     Unchanged {
+        /// The dashboard issue's number.
         number: u64,
     },
     /// A maintainer closed it: it stays closed and is not rewritten.
     LeftClosed {
+        /// The dashboard issue's number.
         number: u64,
     },
     /// `dashboard: false` in the config.
@@ -47,27 +54,39 @@ pub enum DashboardWrite {
     /// already applied are still reported. `accepted` is GitHub's
     /// `X-Accepted-GitHub-Permissions` (`issues=write`).
     Refused {
+        /// GitHub's message.
         message: String,
+        /// The permissions GitHub said the request needs.
         accepted: String,
     },
     /// A dry run: what would happen.
     WouldCreate,
+    /// A dry run: the existing dashboard would be rewritten.
     WouldUpdate {
+        /// The dashboard issue's number.
         number: u64,
     },
 }
 
 /// Everything one sync knows that the dashboard shows.
 pub struct DashboardContext<'a> {
+    /// The configuration in force.
     pub config: &'a Config,
+    /// Problems in `.github/paydown.yml`, listed at the top.
     pub config_errors: &'a [String],
+    /// Every annotation found in the scan.
     pub annotations: &'a [Annotation],
     /// The debt issues as fetched, before this run's plan.
     pub issues: &'a [ExistingIssue],
+    /// Open and close dates of the debt issues, for the trend.
     pub dates: &'a [IssueDates],
+    /// This run's plan.
     pub plan: &'a Plan,
+    /// What applying the plan did; `None` for a dry run.
     pub applied: Option<&'a ApplyReport>,
+    /// The day the dashboard is rendered for (ages, due dates).
     pub today: NaiveDate,
+    /// Sections other features render (budgets, incidents).
     pub sections: &'a DashboardSections,
     /// Each item's impact when incidents are read (`SyncOptions::incidents`).
     pub impact: Option<&'a BTreeMap<String, paydown_reconcile::Impact>>,
@@ -285,8 +304,10 @@ pub async fn write_dashboard(
 /// Why pinning failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PinError {
+    /// Talking to GitHub failed.
     #[error(transparent)]
     GitHub(#[from] GitHubError),
+    /// GitHub answered, but did not pin the issue.
     #[error("GitHub refused to pin: {0}")]
     Refused(String),
 }

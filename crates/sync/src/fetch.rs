@@ -14,7 +14,9 @@ use crate::{SyncError, TRACKING_LABEL};
 /// The default branch and the commit it points at.
 #[derive(Debug, Clone)]
 pub struct Head {
+    /// The branch name.
     pub branch: String,
+    /// The commit SHA it points at.
     pub sha: String,
 }
 
@@ -28,6 +30,7 @@ struct CommitJson {
     sha: String,
 }
 
+/// Asks GitHub for the repository's default branch and the commit it points at.
 pub async fn default_branch_head(client: &Client, repo: &Repo) -> Result<Head, GitHubError> {
     let info: RepoJson = client.get_json(&repo.route("")).await?;
     let commit: CommitJson = client
@@ -164,18 +167,27 @@ pub struct Tracked {
     pub dashboard: Option<DashboardIssue>,
 }
 
+/// When a debt issue was opened and closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueDates {
+    /// The issue number.
     pub number: u64,
+    /// The issue title.
     pub title: String,
+    /// The day it was opened.
     pub created: NaiveDate,
+    /// The day it was closed, if it is closed.
     pub closed: Option<NaiveDate>,
 }
 
+/// The dashboard issue as last fetched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardIssue {
+    /// The issue number.
     pub number: u64,
+    /// Whether it is open (a closed dashboard is left closed).
     pub open: bool,
+    /// Its body, compared before rewriting.
     pub body: String,
 }
 

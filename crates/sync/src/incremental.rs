@@ -37,9 +37,15 @@ pub const COMPARE_FILE_CAP: usize = 300;
 #[serde(rename_all = "snake_case", tag = "mode")]
 pub enum SyncMode {
     /// The whole tree from one tarball, with the reason.
-    Full { reason: String },
+    Full {
+        /// Why the changed files were not enough.
+        reason: String,
+    },
     /// Only the changed files.
-    Incremental { changed_files: usize },
+    Incremental {
+        /// How many files the compare listed.
+        changed_files: usize,
+    },
     /// The state is already at the pushed commit (a redelivery, or the
     /// sync after a merge whose push came first): nothing to read; the
     /// dashboard is written only if its body changed.
@@ -49,8 +55,11 @@ pub enum SyncMode {
 /// The outcome of [`sync_push`], with the state to keep for the next push.
 #[derive(Debug)]
 pub struct PushSync {
+    /// What the sync saw, decided and did.
     pub outcome: SyncOutcome,
+    /// Whether the whole tree or only the changed files were read.
     pub mode: SyncMode,
+    /// The state after this push.
     pub state: SyncState,
     /// Whether `state` is new and worth storing (never after a dry run).
     pub state_changed: bool,
@@ -132,8 +141,11 @@ pub async fn sync_push(
 /// What a push needs, from the kept state alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
+    /// A full sync is needed, for this reason.
     Full(String),
+    /// The changed files are enough.
     Incremental,
+    /// The state is already at the pushed commit.
     UpToDate,
 }
 
@@ -265,9 +277,11 @@ struct CompareJson {
 /// One file of a compare, as GitHub lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CompareFile {
+    /// The file's path after the change.
     pub filename: String,
     /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed`, `unchanged`.
     pub status: String,
+    /// For a rename, the path before it.
     #[serde(default)]
     pub previous_filename: Option<String>,
 }

@@ -44,7 +44,9 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// Web base for permalinks (`https://github.com`, or a GHES host).
     pub html_base: String,
+    /// The day the run counts as "today" (ages, due dates, sprints).
     pub today: NaiveDate,
+    /// Caps on the tarball the scan reads.
     pub tarball_limits: TarballLimits,
     /// The merged PR that caused this sync, when known (named in close
     /// comments).
@@ -75,33 +77,47 @@ pub struct SyncOptions {
 /// What a sync saw, decided and did.
 #[derive(Debug, serde::Serialize)]
 pub struct SyncOutcome {
+    /// `owner/name`.
     pub repo: String,
+    /// The branch scanned.
     pub branch: String,
+    /// The commit scanned.
     pub sha: String,
+    /// Annotations found.
     pub annotations: usize,
+    /// Files the scanner read.
     pub files_scanned: u64,
+    /// Files skipped, counted per reason.
     pub skipped: BTreeMap<SkipReason, u64>,
     /// Problems in `.github/paydown.yml`; the last valid config
     /// ([`SyncOptions::last_valid_config`]) or else the defaults were used
     /// instead.
     pub config_errors: Vec<String>,
+    /// The reconciliation plan.
     pub plan: Plan,
     /// `None` for a dry run.
     pub applied: Option<ApplyReport>,
+    /// What happened to the dashboard issue.
     pub dashboard: DashboardWrite,
 }
 
 /// Why a sync could not even plan.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// Talking to GitHub failed.
     #[error(transparent)]
     GitHub(#[from] GitHubError),
+    /// The repository's tarball could not be read.
     #[error("cannot scan the tarball of {repo}@{sha}: {source}")]
     Tarball {
+        /// `owner/name`.
         repo: String,
+        /// The commit whose tarball it was.
         sha: String,
+        /// What was wrong with it.
         source: TarballError,
     },
+    /// The blocking scan task panicked or was cancelled.
     #[error("the scan task failed: {0}")]
     Join(String),
 }
@@ -130,6 +146,7 @@ impl SyncOptions {
 /// The configuration a run goes by, and what is wrong with the file it read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigInForce {
+    /// The configuration to run with.
     pub config: Config,
     /// The text `config` comes from: the file's when it is valid, the last
     /// valid config's when it is not; `None` for the defaults.

@@ -7,7 +7,7 @@
 //!
 //! The state is plain serde data; the server keeps it in its store, the
 //! CLI and the Action keep none and always run full syncs. Updating it
-//! after a plan is applied is pure ([`SyncState::after_apply`]) and mirrors
+//! after a plan is applied is pure ([`after_apply`]) and mirrors
 //! what the writes did on GitHub, so the next push needs no re-listing of
 //! every issue; the `since` listing of the next push then overwrites
 //! anything GitHub holds differently.
@@ -32,6 +32,7 @@ pub const STATE_VERSION: u32 = 1;
 /// One repository's sync state after a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
+    /// The state format's version ([`STATE_VERSION`] when written).
     pub version: u32,
     /// The default branch commit the issues were reconciled with.
     pub sha: String,
@@ -50,6 +51,7 @@ pub struct SyncState {
     /// no effect GitHub refused. Only a complete state is built on
     /// incrementally; otherwise the next run is a full sync.
     pub complete: bool,
+    /// The debt issues and dashboard found under the bot's label at `sha`.
     pub tracked: Tracked,
     /// The annotations of every scanned file, by path (what the dashboard
     /// shows of them).
@@ -60,17 +62,25 @@ pub struct SyncState {
 /// without rescanning its file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredAnnotation {
+    /// The debt item's stable id.
     pub id: String,
+    /// 1-based line of the keyword.
     pub line: u32,
+    /// 1-based column of the keyword.
     pub column: u32,
+    /// Last line of the annotation's body.
     pub end_line: u32,
+    /// The keyword as written.
     pub keyword: String,
+    /// The annotation's first line of text.
     pub text: String,
+    /// The `area=` metadata, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area: Option<String>,
 }
 
 impl StoredAnnotation {
+    /// Keeps what the dashboard shows of `a`.
     pub fn from_annotation(a: &Annotation) -> Self {
         Self {
             id: a.id.clone(),
@@ -155,13 +165,20 @@ impl SyncState {
 /// listing cursor, the dashboard).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateHead {
+    /// The state format's version, as in [`SyncState::version`].
     pub version: u32,
+    /// As [`SyncState::sha`].
     pub sha: String,
+    /// As [`SyncState::config_text`].
     pub config_text: Option<String>,
+    /// As [`SyncState::config_errors`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config_errors: Vec<String>,
+    /// As [`SyncState::listed_since`].
     pub listed_since: DateTime<Utc>,
+    /// As [`SyncState::complete`].
     pub complete: bool,
+    /// The dashboard issue, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard: Option<DashboardIssue>,
 }
@@ -171,9 +188,12 @@ pub struct StateHead {
 /// has no dates; a date may outlive its issue's marker).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssueRow {
+    /// The issue number.
     pub number: u64,
+    /// The issue as the planner needs it, when its marker was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue: Option<ExistingIssue>,
+    /// Its dates, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dates: Option<IssueDates>,
 }
