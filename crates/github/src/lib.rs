@@ -32,11 +32,13 @@ mod client;
 mod create;
 mod error;
 mod identity;
+pub mod models;
 pub mod pacing;
 mod repo;
 pub mod retry;
 mod stats;
 mod stream;
+mod upsert;
 
 pub use app::{Access, GitHubApp, TokenScope};
 pub use auth::{AppClaims, AppCredentials};
@@ -50,3 +52,7 @@ pub use pacing::{Clock, WritePacer};
 pub use repo::{Repo, encode_path, encode_segment};
 pub use stats::{ApiStats, ApiStatsSnapshot};
 pub use stream::{BodyReader, CHUNKS_IN_FLIGHT};
+pub use upsert::{
+    ANNOTATIONS_PER_REQUEST, CheckRunSpec, StickyComment, Upsert, comparable, upsert_check_run,
+    upsert_sticky_comment,
+};
