@@ -40,3 +40,9 @@ impl Comment {
 pub struct Created {
     pub id: u64,
 }
+
+/// A label as it appears on issues and pull requests.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Label {
+    pub name: String,
+}
