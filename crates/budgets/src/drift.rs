@@ -7,18 +7,15 @@
 
 use chrono::{DateTime, Utc};
 use paydown_config::Config;
-use paydown_github::{BotIdentity, Client, Repo, latest_check_run};
+use paydown_github::{CheckRunSpec, Client, Repo, Upsert, upsert_check_run, upsert_sticky_comment};
 use paydown_ledger::{
     CheckConclusion, Classification, CommentAction, DRIFT_MARKER, DriftVerdict, Ledger, PrRecord,
     check_conclusion, check_output, comment_action, evaluate_pr,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::BudgetError;
-use crate::fetch::{
-    CommentFacts, CommentJson, fetch_calendar, fetch_ledger, fetch_pull_request, pr_comments,
-};
+use crate::fetch::{CommentFacts, fetch_calendar, fetch_ledger, fetch_pull_request, pr_comments};
 use crate::records::Record;
 
 /// Name of the budget check run.
@@ -76,11 +73,6 @@ pub struct DriftOutcome {
     /// Writes GitHub refused with 403 (a read-only token): the verdict
     /// stands, the caller shows these instead of failing.
     pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Created {
-    id: u64,
 }
 
 /// Evaluates `pr` against the ledger built from `records` (other PRs; a
@@ -164,35 +156,29 @@ pub async fn write_drift(
     let verdict = evaluate_pr(ledger, &sprint, pr);
     let conclusion = check_conclusion(&verdict, config.drift.check);
     let mut warnings = Vec::new();
-    let comment = match write_comment(
+    let comment = write_comment(
         client,
         repo,
         config,
         &verdict,
-        &comments,
-        &identity,
         pr.number,
         dry_run,
         &mut warnings,
     )
-    .await
-    {
-        Err(BudgetError::GitHub(e)) if e.status() == Some(403) => {
-            warnings.push(format!("could not write the drift comment: {e}"));
-            CommentWrite::Refused
-        }
-        written => written?,
-    };
+    .await?;
     let check = match conclusion {
         None => CheckWrite::Off,
         Some(conclusion) => {
-            match write_check(client, repo, &verdict, conclusion, head_sha, dry_run).await {
-                Err(BudgetError::GitHub(e)) if e.status() == Some(403) => {
-                    warnings.push(format!("could not write the budget check run: {e}"));
-                    CheckWrite::Refused
-                }
-                written => written?,
-            }
+            write_check(
+                client,
+                repo,
+                &verdict,
+                conclusion,
+                head_sha,
+                dry_run,
+                &mut warnings,
+            )
+            .await?
         }
     };
     Ok(DriftOutcome {
@@ -206,55 +192,13 @@ pub async fn write_drift(
     })
 }
 
-/// The bot's own drift comments among `comments`, oldest (lowest id) first;
-/// another bot's comment carrying the marker is not adopted.
-fn drift_comments<'a>(comments: &'a [CommentJson], identity: &BotIdentity) -> Vec<&'a CommentJson> {
-    let mut mine: Vec<&CommentJson> = comments
-        .iter()
-        .filter(|c| {
-            c.by(identity)
-                && c.body
-                    .as_deref()
-                    .is_some_and(|b| b.lines().any(|l| l.trim() == DRIFT_MARKER))
-        })
-        .collect();
-    mine.sort_by_key(|c| c.id);
-    mine
-}
-
-/// Deletes the drift comments `ids` (extra copies two racing runs left, as
-/// the review does for its sticky comment). Gone already (the other racer
-/// cleaned up) is fine; a read-only token leaves them, with a warning.
-async fn delete_copies(
-    client: &Client,
-    repo: &Repo,
-    ids: &[u64],
-    warnings: &mut Vec<String>,
-) -> Result<(), BudgetError> {
-    for &id in ids {
-        match client
-            .delete(&repo.route(&format!("/issues/comments/{id}")))
-            .await
-        {
-            Ok(()) => {}
-            Err(e) if e.status() == Some(404) => {}
-            Err(e) if e.status() == Some(403) => {
-                warnings.push(format!("could not delete a duplicate drift comment: {e}"));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
+/// The drift comment through [`upsert_sticky_comment`] (the race and 403
+/// policies are paydown-github's, shared with the review).
 async fn write_comment(
     client: &Client,
     repo: &Repo,
     config: &Config,
     verdict: &DriftVerdict,
-    comments: &[CommentJson],
-    identity: &BotIdentity,
     number: u64,
     dry_run: bool,
     warnings: &mut Vec<String>,
@@ -262,56 +206,39 @@ async fn write_comment(
     if !config.drift.comment {
         return Ok(CommentWrite::None);
     }
-    // Two runs at once (the Action's `opened` and `labeled` workflows) can
-    // both post: the oldest copy is the sticky one, the others go.
-    let mine = drift_comments(comments, identity);
-    let existing = mine.first().copied();
-    if !dry_run {
-        let extra: Vec<u64> = mine.iter().skip(1).map(|c| c.id).collect();
-        delete_copies(client, repo, &extra, warnings).await?;
-    }
-    let action = comment_action(
-        verdict,
-        existing.and_then(|c| c.body.as_deref()),
-        &config.drift,
-        &config.commands.prefix,
-    );
-    Ok(match (action, existing) {
-        (CommentAction::Nothing, Some(c)) => CommentWrite::Unchanged(c.id),
-        (CommentAction::Nothing, None) => CommentWrite::None,
-        (_, _) if dry_run => CommentWrite::WouldWrite,
-        (CommentAction::Create(body), _) => {
-            let created: Created = client.create_comment(repo, number, &body).await?;
-            // A run racing this one may have posted too: look again, keep
-            // the oldest copy and delete the rest (ours included when it is
-            // not the oldest). The later of two racers always sees both.
-            let now = pr_comments(client, repo, number).await?;
-            let copies: Vec<u64> = drift_comments(&now, identity)
-                .iter()
-                .map(|c| c.id)
-                .collect();
-            if let Some((&oldest, extra)) = copies.split_first() {
-                delete_copies(client, repo, extra, warnings).await?;
-                if oldest < created.id {
-                    return Ok(CommentWrite::Unchanged(oldest));
-                }
+    let is_marked = |b: &str| b.lines().any(|l| l.trim() == DRIFT_MARKER);
+    let written = upsert_sticky_comment(
+        client,
+        repo,
+        number,
+        &is_marked,
+        |existing| {
+            match comment_action(verdict, existing, &config.drift, &config.commands.prefix) {
+                CommentAction::Nothing => None,
+                CommentAction::Create(body) => Some(body),
+                // comment_action only updates an existing comment.
+                CommentAction::Update(body) => existing.map(|_| body),
             }
-            CommentWrite::Created(created.id)
+        },
+        "drift comment",
+        dry_run,
+    )
+    .await?;
+    warnings.extend(written.warnings);
+    Ok(match written.write {
+        Upsert::None => CommentWrite::None,
+        Upsert::Unchanged { id } => CommentWrite::Unchanged(id),
+        _ if dry_run => CommentWrite::WouldWrite,
+        Upsert::Created { id } => id.map_or(CommentWrite::WouldWrite, CommentWrite::Created),
+        Upsert::Updated { id } => CommentWrite::Edited(id),
+        Upsert::Refused { reason } => {
+            warnings.push(format!("could not write the drift comment: {reason}"));
+            CommentWrite::Refused
         }
-        (CommentAction::Update(body), Some(c)) => {
-            let _: serde_json::Value = client
-                .patch_json(
-                    &repo.route(&format!("/issues/comments/{}", c.id)),
-                    &json!({ "body": body }),
-                )
-                .await?;
-            CommentWrite::Edited(c.id)
-        }
-        // comment_action only updates an existing comment.
-        (CommentAction::Update(_), None) => CommentWrite::None,
     })
 }
 
+/// The budget check run through [`upsert_check_run`].
 async fn write_check(
     client: &Client,
     repo: &Repo,
@@ -319,37 +246,31 @@ async fn write_check(
     conclusion: CheckConclusion,
     head_sha: &str,
     dry_run: bool,
+    warnings: &mut Vec<String>,
 ) -> Result<CheckWrite, BudgetError> {
     let (title, summary) = check_output(verdict);
-    let existing = latest_check_run(client, repo, head_sha, CHECK_NAME).await?;
-    let same = existing.as_ref().is_some_and(|c| {
-        c.status.as_deref() == Some("completed")
-            && c.conclusion.as_deref() == Some(conclusion.as_str())
-            && c.output.title.as_deref() == Some(title.as_str())
-            && c.output.summary.as_deref() == Some(summary.as_str())
-    });
-    let body = json!({
-        "name": CHECK_NAME,
-        "head_sha": head_sha,
-        "status": "completed",
-        "conclusion": conclusion.as_str(),
-        "completed_at": Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "output": { "title": title, "summary": summary },
-    });
-    Ok(match existing {
-        Some(c) if same => CheckWrite::Unchanged(c.id),
-        _ if dry_run => CheckWrite::WouldWrite,
-        Some(c) => {
-            let _: serde_json::Value = client
-                .patch_json(&repo.route(&format!("/check-runs/{}", c.id)), &body)
-                .await?;
-            CheckWrite::Updated(c.id)
-        }
-        None => {
-            let created: Created = client.create_check_run(repo, &body).await?;
-            CheckWrite::Created(created.id)
-        }
-    })
+    let spec = CheckRunSpec {
+        name: CHECK_NAME,
+        head_sha,
+        conclusion: conclusion.as_str(),
+        title: &title,
+        summary: &summary,
+        annotations: &[],
+        completed_at: Some(Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+    };
+    Ok(
+        match upsert_check_run(client, repo, &spec, dry_run).await? {
+            Upsert::None => CheckWrite::Off,
+            Upsert::Unchanged { id } => CheckWrite::Unchanged(id),
+            _ if dry_run => CheckWrite::WouldWrite,
+            Upsert::Created { id } => id.map_or(CheckWrite::WouldWrite, CheckWrite::Created),
+            Upsert::Updated { id } => CheckWrite::Updated(id),
+            Upsert::Refused { reason } => {
+                warnings.push(format!("could not write the budget check run: {reason}"));
+                CheckWrite::Refused
+            }
+        },
+    )
 }
 
 /// Re-runs the drift check on PR `pr_number` after a slash command recorded

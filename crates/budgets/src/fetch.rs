@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use paydown_config::{Config, SprintSource};
+use paydown_github::models::{Label, User};
 use paydown_github::{BotIdentity, Client, Repo};
 use paydown_ledger::{
     Calendar, Ledger, Milestone, MilestoneState, PointsSource, PrRecord, classify,
@@ -34,19 +35,6 @@ use crate::records::{Record, apply_records, parse_records};
 
 /// Pages of closed PRs read at most (10,000 PRs) before giving up on the window.
 const MAX_PULL_PAGES: u32 = 100;
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct UserJson {
-    #[serde(default)]
-    pub login: String,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LabelJson {
-    name: String,
-}
 
 #[derive(Debug, Deserialize)]
 struct ShaJson {
@@ -66,7 +54,7 @@ struct PullJson {
     created_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     #[serde(default)]
-    labels: Vec<LabelJson>,
+    labels: Vec<Label>,
     #[serde(default)]
     additions: Option<u64>,
     #[serde(default)]
@@ -80,7 +68,7 @@ pub(crate) struct CommentJson {
     pub id: u64,
     #[serde(default)]
     pub body: Option<String>,
-    pub user: Option<UserJson>,
+    pub user: Option<User>,
     #[serde(default)]
     issue_url: Option<String>,
     pub updated_at: DateTime<Utc>,

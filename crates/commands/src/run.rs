@@ -22,6 +22,7 @@
 use chrono::{DateTime, Utc};
 use paydown_budgets::Record;
 use paydown_config::{Config, Permission};
+use paydown_github::models::{Comment, Created, Label};
 use paydown_github::{Client, GitHubError, Repo, encode_segment};
 use paydown_ledger::{Acceptance, WorkClass};
 use serde::Deserialize;
@@ -215,7 +216,7 @@ pub async fn run_comment_with_note(
     }
     let mut reply_id = None;
     if let Some(body) = &reply.comment {
-        let posted: IdJson = client.create_comment(repo, event.number, body).await?;
+        let posted: Created = client.create_comment(repo, event.number, body).await?;
         reply_id = Some(posted.id);
     }
     // The reply (with every record) is on GitHub now, so the check is
@@ -602,37 +603,11 @@ fn revision(event: &CommentEvent) -> String {
 }
 
 #[derive(Debug, Deserialize)]
-struct IdJson {
-    id: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct UserJson {
-    #[serde(default)]
-    login: String,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CommentJson {
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    user: Option<UserJson>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LabelJson {
-    name: String,
-}
-
-#[derive(Debug, Deserialize)]
 struct IssueJson {
     #[serde(default)]
     title: String,
     #[serde(default)]
-    labels: Vec<LabelJson>,
+    labels: Vec<Label>,
     #[serde(default)]
     pull_request: Option<serde_json::Value>,
 }
@@ -645,7 +620,7 @@ async fn already_answered(
     number: u64,
     marker: &str,
 ) -> Result<bool, GitHubError> {
-    let comments: Vec<CommentJson> = client.get_all(&repo.issue_comments(number)).await?;
+    let comments: Vec<Comment> = client.get_all(&repo.issue_comments(number)).await?;
     let identity = client.identity().await?;
     Ok(comments.iter().any(|c| {
         let mine = c

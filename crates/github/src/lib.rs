@@ -31,11 +31,13 @@ mod checks;
 mod client;
 mod create;
 mod error;
+pub mod models;
 pub mod pacing;
 mod repo;
 pub mod retry;
 mod stats;
 mod stream;
+mod upsert;
 
 pub use app::{Access, GitHubApp, TokenScope};
 pub use auth::{AppClaims, AppCredentials};
@@ -50,3 +52,7 @@ pub use paydown_markers::BotIdentity;
 pub use repo::{Repo, encode_path, encode_segment};
 pub use stats::{ApiStats, ApiStatsSnapshot};
 pub use stream::{BodyReader, CHUNKS_IN_FLIGHT};
+pub use upsert::{
+    ANNOTATIONS_PER_REQUEST, CheckRunSpec, StickyComment, Upsert, comparable, upsert_check_run,
+    upsert_sticky_comment,
+};

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paydown_config::Config;
+use paydown_github::models::{Label, User};
 use paydown_github::{Client, GitHubError, Repo, encode_path};
 use paydown_markers::{closed_by_bot, dashboard};
 use paydown_reconcile::{ExistingIssue, IssueState};
@@ -132,9 +133,9 @@ pub(crate) struct IssueJson {
     #[serde(default)]
     body: Option<String>,
     #[serde(default)]
-    labels: Vec<LabelJson>,
+    labels: Vec<Label>,
     #[serde(default)]
-    assignees: Vec<UserJson>,
+    assignees: Vec<User>,
     #[serde(default)]
     milestone: Option<serde_json::Value>,
     #[serde(default)]
@@ -143,16 +144,6 @@ pub(crate) struct IssueJson {
     created_at: Option<DateTime<Utc>>,
     #[serde(default)]
     closed_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Deserialize)]
-struct LabelJson {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct UserJson {
-    login: String,
 }
 
 /// What the bot's label finds on GitHub.
