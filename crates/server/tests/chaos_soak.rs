@@ -3,8 +3,10 @@
 //! request opened with debt, slash commands, a person closing a debt
 //! issue) runs through the real router, workers, SQLite store and App
 //! client against the fake GitHub, twice per seed: once under a seeded
-//! schedule of faults (5xx, applied-then-502 creates, answers past the
-//! client's timeout, slow answers, secondary limits with `Retry-After`,
+//! schedule of faults (5xx, applied-then-502 creates, connection resets
+//! before any byte of the answer, applied-then-reset creates, answers
+//! breaking off mid-body, answers past the client's timeout, slow
+//! answers, secondary limits with `Retry-After`,
 //! server stops and restarts on the same store between and during
 //! phases), once without. Then:
 //!
@@ -141,7 +143,7 @@ fn workload(seed: u64) -> Vec<Step> {
 /// Injects one fault chosen by `rng`; returns its description.
 fn inject_fault(fake: &FakeGitHub, rng: &mut Rng) -> String {
     let prefix = rng.pick(PREFIXES);
-    match rng.below(8) {
+    match rng.below(11) {
         0 | 1 => {
             let status = [500, 502, 503][rng.below(3) as usize];
             let method = rng.pick(&["", "GET", "POST", "PATCH"]);
@@ -163,6 +165,25 @@ fn inject_fault(fake: &FakeGitHub, rng: &mut Rng) -> String {
             let ms = 50 + rng.below(400);
             fake.delay_next_on("", prefix, 1, Duration::from_millis(ms));
             format!("{prefix} slow by {ms} ms")
+        }
+        7 => {
+            // The connection reset before any byte of the answer: nothing
+            // applied, the client cannot know that.
+            let method = rng.pick(&["", "GET", "POST", "PATCH"]);
+            fake.reset_next_on(method, prefix, 1);
+            format!("{method} {prefix} connection reset")
+        }
+        8 => {
+            // Applied, then the connection reset: a "maybe applied" write
+            // the client must look for before writing again.
+            let path = rng.pick(&[ISSUES, "/repos/octo-org/octo-repo/check-runs"]);
+            fake.apply_then_reset_next_on("POST", path, 1);
+            format!("POST {path} applied then connection reset")
+        }
+        9 => {
+            let method = rng.pick(&["GET", "POST", "PATCH"]);
+            fake.break_body_next_on(method, prefix, 1);
+            format!("{method} {prefix} answer breaks off mid-body")
         }
         5 => {
             let method = rng.pick(&["", "GET", "POST", "PATCH"]);
@@ -416,7 +437,8 @@ struct RunReport {
     dead: Vec<String>,
     events: usize,
     faults: Vec<String>,
-    /// Answers that were a fault: 5xx, 403/429 (delays not counted).
+    /// Answers that were a fault: 5xx, 403/429, cut connections (delays
+    /// not counted).
     fired: usize,
 }
 
@@ -481,7 +503,8 @@ async fn run(seed: u64, chaos: bool, side: bool) -> RunReport {
         .requests()
         .iter()
         .filter(|r| matches!(r.status, Some(s) if s >= 500 || s == 403 || s == 429))
-        .count();
+        .count()
+        + usize::try_from(fake.connections_cut()).unwrap_or(usize::MAX);
     RunReport {
         state,
         duplicates,
