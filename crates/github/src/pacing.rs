@@ -111,6 +111,55 @@ pub trait WritePacer: Send + Sync + std::fmt::Debug + 'static {
         &'a self,
         write: Write<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+    /// Records that GitHub told `installation` to send nothing before
+    /// `until` (a 403/429 with `Retry-After`, or a secondary-limit answer):
+    /// GitHub limits the installation, not the process that was told, so
+    /// a pacer shared by replicas keeps all of them quiet. Best effort: a
+    /// pacer that cannot record it only loses the sharing (the client
+    /// still keeps its own process quiet).
+    fn note_quiet_until<'a>(
+        &'a self,
+        installation: u64,
+        until: DateTime<Utc>,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        let _ = (installation, until);
+        Box::pin(async {})
+    }
+
+    /// Until when `installation` must send nothing, as recorded by any
+    /// sharer of this pacer ([`WritePacer::note_quiet_until`]); `None`
+    /// when nothing holds it back (or the record cannot be read).
+    fn quiet_until<'a>(
+        &'a self,
+        installation: u64,
+    ) -> Pin<Box<dyn Future<Output = Option<DateTime<Utc>>> + Send + 'a>> {
+        let _ = installation;
+        Box::pin(async { None })
+    }
+}
+
+/// How long the installation a request is made for must still keep quiet
+/// according to `pacer`'s shared record (zero without a pacer or
+/// installation).
+pub(crate) async fn shared_quiet_left(pacer: Option<(&dyn WritePacer, u64)>) -> Duration {
+    let Some((pacer, installation)) = pacer else {
+        return Duration::ZERO;
+    };
+    pacer
+        .quiet_until(installation)
+        .await
+        .and_then(|until| (until - Utc::now()).to_std().ok())
+        .unwrap_or(Duration::ZERO)
+}
+
+/// Shares a quiet window of `wait` from now through `pacer`, if any.
+pub(crate) async fn share_quiet(pacer: Option<(&dyn WritePacer, u64)>, wait: Duration) {
+    if let Some((pacer, installation)) = pacer {
+        let until =
+            Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
+        pacer.note_quiet_until(installation, until).await;
+    }
 }
 
 /// Requests GitHub counts as content creation (its secondary limit of 80 a

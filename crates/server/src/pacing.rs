@@ -279,6 +279,39 @@ impl WritePacer for Pacer {
             }
         })
     }
+
+    fn note_quiet_until<'a>(
+        &'a self,
+        installation: u64,
+        until: DateTime<Utc>,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            if let Err(e) = self
+                .store
+                .note_quiet_until(db_id(installation), until.timestamp_millis())
+                .await
+            {
+                // The replica told still keeps quiet itself; only the
+                // others may not know.
+                tracing::warn!(installation, %until, error = %e, "cannot share a rate-limit window");
+            }
+        })
+    }
+
+    fn quiet_until<'a>(
+        &'a self,
+        installation: u64,
+    ) -> Pin<Box<dyn Future<Output = Option<DateTime<Utc>>> + Send + 'a>> {
+        Box::pin(async move {
+            match self.store.quiet_until(db_id(installation)).await {
+                Ok(until) => until.map(to_datetime).filter(|&t| t > Utc::now()),
+                Err(e) => {
+                    tracing::warn!(installation, error = %e, "cannot read the shared rate-limit window");
+                    None
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]
