@@ -787,8 +787,9 @@ impl Client {
         }
     }
 
-    /// Every write of this installation client first asks `pacer` for a
-    /// slot (see [`crate::pacing`]); clients of other kinds ignore it.
+    /// Every write of this client first asks `pacer` for a slot (see
+    /// [`crate::pacing`]): an installation client's per installation, a
+    /// token client's (CLI, Action: [`crate::pacing::LocalPacer`]) as one.
     pub fn with_pacer(mut self, pacer: Option<Arc<dyn WritePacer>>) -> Self {
         self.pacer = pacer;
         self
@@ -891,12 +892,13 @@ impl Client {
         accept: &str,
         idempotent: bool,
     ) -> Result<Response> {
-        if let (Some(pacer), Some(installation)) = (&self.pacer, self.installation_id())
+        if let Some(pacer) = &self.pacer
             && crate::pacing::is_paced_write(&method, route)
         {
             pacer
                 .before_write(Write {
-                    installation,
+                    // A token client (CLI, Action) paces its one token as 0.
+                    installation: self.installation_id().unwrap_or(0),
                     method: &method,
                     route,
                     creates_content: crate::pacing::creates_content(&method, route),

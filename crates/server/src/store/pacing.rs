@@ -6,14 +6,7 @@
 
 use super::{Store, StoreError, with_pool};
 
-/// One reserved (or spent) write slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WriteSlot {
-    /// UTC unix milliseconds on the pacing clock.
-    pub at_ms: i64,
-    /// GitHub counts it as content creation.
-    pub content: bool,
-}
+pub use paydown_github::pacing::WriteSlot;
 
 /// Serialises slot reservations of one installation across replicas for
 /// the rest of the transaction (SQLite's writer lock does it there).
