@@ -223,3 +223,30 @@ async fn a_patch_answered_502_is_a_plain_retry() {
         Some("new")
     );
 }
+
+#[tokio::test]
+async fn a_patch_whose_connection_is_reset_is_a_plain_retry() {
+    // Given an edit whose connection GitHub resets after applying it,
+    let fake = FakeGitHub::start().await;
+    let (_app, client) = installation(&fake).await;
+    let repo = Repo::parse(REPO).unwrap();
+    let number = fake.repo(REPO).add_issue(NewIssue::new("debt"));
+    let path = format!("/repos/octo-org/octo-repo/issues/{number}");
+    fake.apply_then_reset_next_on("PATCH", &path, 1);
+    let before = fake.requests().len();
+
+    // when the bot edits the issue, then the reset is retried like a 502
+    // (repeating an edit is harmless): two PATCHes, no lookup, one edit.
+    let _: Value = client
+        .patch_json(&repo.issue(number), &json!({"body": "new"}))
+        .await
+        .expect("patch");
+    let after: Vec<_> = fake.requests()[before..].to_vec();
+    assert!(after.iter().all(|r| r.method == "PATCH"), "{after:#?}");
+    assert_eq!(after.len(), 2);
+    assert_eq!(fake.connections_cut(), 1);
+    assert_eq!(
+        fake.repo(REPO).issue(number).unwrap().body.as_deref(),
+        Some("new")
+    );
+}
