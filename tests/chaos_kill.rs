@@ -76,8 +76,32 @@ fn kill(child: &mut Child) {
     child.wait().unwrap();
 }
 
+/// The POSIX locks held on the database and its WAL index (Linux
+/// `/proc/locks`: lock type and pid), for a run whose queue never drains:
+/// which process holds SQLite's locks (the test process's own store
+/// connections among them).
+fn locks_on(db: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let inodes: Vec<u64> = [db.to_path_buf(), db.with_extension("sqlite-shm")]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.ino())
+        .collect();
+    let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+    let held: Vec<&str> = locks
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(5)
+                .and_then(|dev_ino| dev_ino.rsplit(':').next()?.parse::<u64>().ok())
+                .is_some_and(|ino| inodes.contains(&ino))
+        })
+        .collect();
+    format!("test pid {}: {held:#?}", std::process::id())
+}
+
 /// Waits until nothing is queued or leased; returns the dead deliveries.
-async fn drain(store: &Store, log: &Path) -> Vec<String> {
+async fn drain(store: &Store, db: &Path, log: &Path) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if store.queue_depth().await.unwrap() == 0 {
@@ -94,8 +118,9 @@ async fn drain(store: &Store, log: &Path) -> Vec<String> {
         }
         assert!(
             Instant::now() < deadline,
-            "queue never drained: {:?}\n{}",
+            "queue never drained: {:?}\nlocks on the database: {}\n{}",
             store.counts_by_status().await.unwrap(),
+            locks_on(db),
             std::fs::read_to_string(log).unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -123,10 +148,8 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
     fake.allow_unasserted_comments();
     fake.limit_content_creation_like_github();
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("paydown.sqlite").display()
-    );
+    let db = dir.path().join("paydown.sqlite");
+    let db_url = format!("sqlite://{}?mode=rwc", db.display());
     let port = support::free_port();
     let webhook = format!("http://127.0.0.1:{port}/webhook");
     let mut starts = 1;
@@ -171,7 +194,7 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
             server = start(&fake, &db_url, port, &log(starts)).await;
             faults.push(format!("SIGKILL {ms} ms into phase {phase}"));
         }
-        dead.extend(drain(&store, &log(starts)).await);
+        dead.extend(drain(&store, &db, &log(starts)).await);
         fake.clear_faults();
         if chaos && rng.chance(15) {
             kill(&mut server);
