@@ -356,6 +356,11 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
     // the Action's own, not other bots'.
     let client = Client::from_token(&env.api_url, env.token.clone())
         .map_err(|e| ActionError::GitHub(e.to_string()))?
+        // Paced like the App's writes (docs/reliability.md).
+        .with_pacer(
+            paydown_github::pacing::LocalPacer::from_env()
+                .map_err(|e| ActionError::GitHub(e.to_string()))?,
+        )
         .with_identity(paydown_github::BotIdentity::login(
             env.inputs.bot_login.clone(),
         ));

@@ -310,8 +310,11 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
     // The client's HTTP stack needs the runtime already when it is built.
     let (outcome, stats) = runtime.block_on(async {
-        let client =
-            paydown_github::Client::from_token(&api_base, token).map_err(|e| e.to_string())?;
+        let client = paydown_github::Client::from_token(&api_base, token)
+            .map_err(|e| e.to_string())?
+            // Paced like the App's writes (docs/reliability.md): a first
+            // import stays within GitHub's content limits.
+            .with_pacer(paydown_github::pacing::LocalPacer::from_env().map_err(|e| e.to_string())?);
         // The head and the config are read once, for the sync and for the
         // dashboard's sprint budget.
         let head = paydown_sync::fetch::default_branch_head(&client, &repo)

@@ -51,6 +51,7 @@ mod model;
 mod notify;
 mod payloads;
 mod render;
+mod reset;
 mod server;
 mod webhook;
 mod world;
@@ -103,6 +104,8 @@ impl FakeGitHub {
             .fallback(server::handle)
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let listener = reset::ResettableListener(listener);
+        let router = router.into_make_service_with_connect_info::<reset::Conn>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {
@@ -456,6 +459,42 @@ impl FakeGitHub {
             FaultKind::TooManyRequests { retry_after_secs },
             Some(n),
         );
+    }
+
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are not served: their connection is reset (TCP RST)
+    /// instead of answered.
+    pub fn reset_next_on(&self, method: &str, path_prefix: &str, n: usize) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(method, Some(path_prefix), FaultKind::Reset, Some(n));
+    }
+
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are served (a create is applied) and then their
+    /// connection is reset before a byte of the answer goes out: the
+    /// client cannot tell the write was applied.
+    pub fn apply_then_reset_next_on(&self, method: &str, path_prefix: &str, n: usize) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(
+            method,
+            Some(path_prefix),
+            FaultKind::AppliedThenReset,
+            Some(n),
+        );
+    }
+
+    /// The next `n` requests with `method` (any when empty) under
+    /// `path_prefix` are served, and their answer breaks off halfway
+    /// through the body (the connection closes short of its
+    /// `content-length`).
+    pub fn break_body_next_on(&self, method: &str, path_prefix: &str, n: usize) {
+        let method = (!method.is_empty()).then_some(method);
+        self.inject(method, Some(path_prefix), FaultKind::BodyBreaksOff, Some(n));
+    }
+
+    /// Connections cut by a reset or broken-off body fault so far.
+    pub fn connections_cut(&self) -> u64 {
+        self.world().cuts
     }
 
     /// The next request under `path_prefix` is answered only after `delay`.

@@ -5,13 +5,14 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use http::{HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::api::{self, Identity, Reply, Req};
-use crate::world::{FaultKind, Grant, RecordedRequest, RetryAfterViolation, World};
+use crate::reset::Conn;
+use crate::world::{Cut, FaultKind, Grant, RecordedRequest, RetryAfterViolation, World};
 
 pub(crate) type Shared = Arc<Mutex<World>>;
 
@@ -102,8 +103,13 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
             &header("accept"),
             &header("if-none-match"),
         );
+        let cut = w.cut.take();
         if let Some(r) = w.requests.get_mut(index) {
-            r.status = Some(reply.status);
+            // A reset connection was never answered.
+            r.status = (cut != Some(Cut::Reset)).then_some(reply.status);
+        }
+        if cut.is_some() {
+            w.cuts += 1;
         }
         if reply.status == 403 || reply.status == 429 {
             let secs = reply
@@ -122,15 +128,35 @@ pub(crate) async fn handle(State(shared): State<Shared>, req: Request) -> Respon
         if let Some(write) = write {
             w.write_finished(write);
         }
-        (reply, w.late_answer.take())
+        (reply, w.late_answer.take(), cut)
     };
-    let (reply, late) = reply;
+    let (reply, late, cut) = reply;
     if let Some(late) = late {
         // Applied already: a client that gives up waiting cannot undo it.
         tokio::time::sleep(late).await;
     }
     crate::hooks::flush_outbox(&shared);
-    into_response(reply)
+    match cut {
+        Some(Cut::Reset) => {
+            // hyper writes nothing before this returns, so the peer reads
+            // a reset where the status line should be.
+            if let Some(ConnectInfo(conn)) = parts.extensions.get::<ConnectInfo<Conn>>() {
+                conn.reset();
+            }
+            into_response(reply)
+        }
+        Some(Cut::BodyBreaksOff) => {
+            // Half the body, then an error: hyper has sent the headers and
+            // that half (chunked) and closes the connection short.
+            let mut reply = reply;
+            let body = bytes::Bytes::from(std::mem::take(&mut reply.body));
+            let half = body.slice(..body.len() / 2);
+            let mut resp = into_response(reply);
+            *resp.body_mut() = Body::new(crate::reset::BreaksOff::new(half));
+            resp
+        }
+        None => into_response(reply),
+    }
 }
 
 /// How long after a `retry-after` answer a request of the same caller
@@ -274,6 +300,18 @@ fn process(
                 Reply::error(429, "Too many requests")
                     .header("retry-after", retry_after_secs.to_string()),
             ),
+            FaultKind::Reset => {
+                w.cut = Some(Cut::Reset);
+                Some(Reply::error(502, "fake-github: connection reset"))
+            }
+            FaultKind::AppliedThenReset => {
+                w.cut = Some(Cut::Reset);
+                None
+            }
+            FaultKind::BodyBreaksOff => {
+                w.cut = Some(Cut::BodyBreaksOff);
+                None
+            }
             FaultKind::Delay(_) => Some(Reply::error(500, "fake-github: misrouted delay fault")),
         };
         if let Some(reply) = reply {

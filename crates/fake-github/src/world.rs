@@ -88,6 +88,23 @@ pub(crate) enum FaultKind {
         retry_after_secs: u64,
     },
     Delay(Duration),
+    /// The connection is reset (TCP RST) before the request is served:
+    /// nothing applied, no answer.
+    Reset,
+    /// The request is served (a create is applied), then the connection
+    /// is reset before a byte of the answer goes out.
+    AppliedThenReset,
+    /// The request is served and the answer breaks off halfway through its
+    /// body: the connection closes short of the `content-length` it named.
+    BodyBreaksOff,
+}
+
+/// How the connection of the request being served ends, when not with
+/// its answer (set by a fault, taken by the pipeline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cut {
+    Reset,
+    BodyBreaksOff,
 }
 
 #[derive(Clone, Debug)]
@@ -167,6 +184,10 @@ pub(crate) struct World {
     /// How long to hold back the answer being made (an `AppliedThenLate`
     /// fault), taken by the pipeline once the request is served.
     pub late_answer: Option<Duration>,
+    /// How the connection of the request being served is cut, if it is.
+    pub cut: Option<Cut>,
+    /// Connections cut by a fault so far.
+    pub cuts: u64,
     /// When (limiter-clock ms) each caller bucket was told to wait by a
     /// `retry-after` answer, and until when.
     pub retry_windows: HashMap<String, (i64, i64)>,
@@ -376,6 +397,8 @@ impl World {
             restricted_users: BTreeMap::new(),
             hooks: Default::default(),
             late_answer: None,
+            cut: None,
+            cuts: 0,
             retry_windows: HashMap::new(),
             retry_after_violations: Vec::new(),
         }

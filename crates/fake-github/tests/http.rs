@@ -1079,3 +1079,95 @@ async fn a_request_inside_a_retry_after_window_is_recorded() {
     gh.get(&path).await;
     assert_eq!(fake.retry_after_violations().len(), 2);
 }
+
+/// The io error kinds in `e`'s source chain.
+fn io_kinds(e: &(dyn std::error::Error + 'static)) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            kinds.push(io.kind());
+        }
+        source = err.source();
+    }
+    kinds
+}
+
+#[tokio::test]
+async fn given_a_reset_fault_then_the_client_reads_a_tcp_reset_and_nothing_is_applied() {
+    // Given a fault that resets the next issue create's connection,
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    let path = format!("/repos/{REPO}/issues");
+    fake.reset_next_on("POST", &path, 1);
+
+    // when the create is sent, then the client reads a connection reset,
+    // no answer at all,
+    let err = gh
+        .req(reqwest::Method::POST, &path)
+        .json(&json!({"title": "t"}))
+        .send()
+        .await
+        .expect_err("the connection is reset");
+    assert!(
+        io_kinds(&err).contains(&std::io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
+    // and nothing was created; the log shows the request, unanswered.
+    assert!(fake.repo(REPO).issues().is_empty());
+    let logged = fake.requests_matching("POST", &path);
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].status, None);
+    assert_eq!(fake.connections_cut(), 1);
+    // The fault is spent: the next create is answered.
+    let resp = gh
+        .send(reqwest::Method::POST, &path, json!({"title": "t"}))
+        .await;
+    assert_eq!(resp.status(), 201);
+}
+
+#[tokio::test]
+async fn given_an_applied_then_reset_fault_then_the_write_is_there_though_no_answer_came() {
+    // Given a fault that applies the next create and then resets its
+    // connection,
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    let path = format!("/repos/{REPO}/issues");
+    fake.apply_then_reset_next_on("POST", &path, 1);
+
+    // when the create is sent, then the client reads a reset,
+    let err = gh
+        .req(reqwest::Method::POST, &path)
+        .json(&json!({"title": "applied"}))
+        .send()
+        .await
+        .expect_err("the connection is reset");
+    assert!(
+        io_kinds(&err).contains(&std::io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
+    // but the issue exists.
+    let issues = fake.repo(REPO).issues();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].title, "applied");
+}
+
+#[tokio::test]
+async fn given_a_broken_body_fault_then_the_answer_breaks_off_after_its_headers() {
+    // Given a fault that breaks off the next answer's body,
+    let fake = FakeGitHub::start().await;
+    let gh = installation_client(&fake).await;
+    let path = format!("/repos/{REPO}");
+    fake.break_body_next_on("GET", &path, 1);
+
+    // when the repository is read, then the status line and headers
+    // arrive, and reading the body fails partway.
+    let resp = gh.get(&path).await;
+    assert_eq!(resp.status(), 200);
+    let err = resp.bytes().await.expect_err("the body breaks off");
+    assert!(err.is_body() || err.is_decode(), "{err:?}");
+    // The next read is whole.
+    let again = gh.get(&path).await;
+    assert_eq!(again.status(), 200);
+    assert!(again.json::<Value>().await.is_ok());
+}

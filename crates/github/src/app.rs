@@ -35,7 +35,7 @@ pub(crate) struct AppShared {
     slug: Mutex<Option<String>>,
     /// Asked before each write of an installation, token mints included
     /// (see [`GitHubApp::with_write_pacer`]).
-    pacer: std::sync::OnceLock<Arc<dyn crate::pacing::WritePacer>>,
+    pub(crate) pacer: std::sync::OnceLock<Arc<dyn crate::pacing::WritePacer>>,
 }
 
 /// The slug of the App behind `shared`, read once with `GET /app` and

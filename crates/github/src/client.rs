@@ -141,6 +141,15 @@ impl Auth {
             Auth::Installation { id, .. } => format!("installation:{id}"),
         }
     }
+
+    /// The App's write pacer and the installation, for an installation
+    /// client: where a rate limit's quiet window is shared across replicas.
+    fn pacer(&self) -> Option<(&dyn crate::pacing::WritePacer, u64)> {
+        match self {
+            Auth::Installation { app, id, .. } => Some((app.pacer.get()?.as_ref(), *id)),
+            _ => None,
+        }
+    }
 }
 
 /// A bearer credential plus the cache generation it came from (for 401 invalidation).
@@ -308,7 +317,9 @@ impl Transport {
             // A rate limit another job of this caller was told about holds
             // here too: wait it out when it fits the budget, else give up
             // as rate limited (the worker defers the delivery).
-            let quiet = self.quiet_left(&caller);
+            let quiet = self
+                .quiet_left(&caller)
+                .max(crate::pacing::shared_quiet_left(auth.pacer()).await);
             if !quiet.is_zero() {
                 if quiet > limits.max_wait.saturating_sub(waited) {
                     self.stats.failed();
@@ -387,6 +398,7 @@ impl Transport {
                         retry::Cause::PrimaryRateLimit | retry::Cause::SecondaryRateLimit
                     ) {
                         self.keep_quiet(&caller, after);
+                        crate::pacing::share_quiet(auth.pacer(), after).await;
                     }
                     self.stats.retried();
                     tracing::warn!(
@@ -402,10 +414,9 @@ impl Transport {
                     waited += after;
                 }
                 Decision::RateLimited { reset_at } => {
-                    self.keep_quiet(
-                        &caller,
-                        (reset_at - Utc::now()).to_std().unwrap_or_default(),
-                    );
+                    let wait = (reset_at - Utc::now()).to_std().unwrap_or_default();
+                    self.keep_quiet(&caller, wait);
+                    crate::pacing::share_quiet(auth.pacer(), wait).await;
                     self.stats.failed();
                     tracing::warn!(route, %reset_at, "GitHub rate limit: giving up");
                     return Err(GitHubError::RateLimited { reset_at });
@@ -776,8 +787,9 @@ impl Client {
         }
     }
 
-    /// Every write of this installation client first asks `pacer` for a
-    /// slot (see [`crate::pacing`]); clients of other kinds ignore it.
+    /// Every write of this client first asks `pacer` for a slot (see
+    /// [`crate::pacing`]): an installation client's per installation, a
+    /// token client's (CLI, Action: [`crate::pacing::LocalPacer`]) as one.
     pub fn with_pacer(mut self, pacer: Option<Arc<dyn WritePacer>>) -> Self {
         self.pacer = pacer;
         self
@@ -880,12 +892,13 @@ impl Client {
         accept: &str,
         idempotent: bool,
     ) -> Result<Response> {
-        if let (Some(pacer), Some(installation)) = (&self.pacer, self.installation_id())
+        if let Some(pacer) = &self.pacer
             && crate::pacing::is_paced_write(&method, route)
         {
             pacer
                 .before_write(Write {
-                    installation,
+                    // A token client (CLI, Action) paces its one token as 0.
+                    installation: self.installation_id().unwrap_or(0),
                     method: &method,
                     route,
                     creates_content: crate::pacing::creates_content(&method, route),

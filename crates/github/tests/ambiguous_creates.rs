@@ -1,7 +1,11 @@
-//! Creates answered 502 are "maybe applied": the client looks for what it
-//! wrote before writing again. Each create path runs twice against the fake
-//! GitHub: once where GitHub applied the write and then answered 502, once
-//! where it answered 502 without applying it. Both end with exactly one object.
+//! Creates answered 502, or whose connection was reset, are "maybe
+//! applied": the client looks for what it wrote before writing again. Each
+//! create path runs against the fake GitHub once per fault: GitHub applied
+//! the write and then answered 502; answered 502 without applying it;
+//! applied it and then reset the connection (TCP RST before any byte of
+//! the answer); reset the connection without applying it; applied it and
+//! broke the answer off halfway through its body. All end with exactly one
+//! object.
 
 use fake_github::{APP_ID, FakeGitHub, NewIssue, app_private_key_pem};
 use paydown_github::{AppCredentials, Client, ClientOptions, GitHubApp, Repo};
@@ -13,14 +17,26 @@ const REPO: &str = "octo-org/octo-repo";
 enum Fault {
     AppliedThen502,
     Refused502,
+    AppliedThenReset,
+    Reset,
+    AppliedThenBodyBreaksOff,
 }
 
-const BOTH: [Fault; 2] = [Fault::AppliedThen502, Fault::Refused502];
+const BOTH: [Fault; 5] = [
+    Fault::AppliedThen502,
+    Fault::Refused502,
+    Fault::AppliedThenReset,
+    Fault::Reset,
+    Fault::AppliedThenBodyBreaksOff,
+];
 
 fn inject(fake: &FakeGitHub, fault: Fault, path: &str) {
     match fault {
         Fault::AppliedThen502 => fake.apply_then_fail_next_on("POST", path, 1, 502),
         Fault::Refused502 => fake.fail_next_on("POST", path, 1, 502),
+        Fault::AppliedThenReset => fake.apply_then_reset_next_on("POST", path, 1),
+        Fault::Reset => fake.reset_next_on("POST", path, 1),
+        Fault::AppliedThenBodyBreaksOff => fake.break_body_next_on("POST", path, 1),
     }
 }
 
@@ -39,7 +55,7 @@ fn posts(fake: &FakeGitHub, path: &str) -> usize {
 }
 
 #[tokio::test]
-async fn an_issue_create_answered_502_ends_with_exactly_one_issue() {
+async fn an_issue_create_answered_502_or_cut_off_ends_with_exactly_one_issue() {
     for fault in BOTH {
         // Given a repository and a create GitHub answers with a 502,
         let fake = FakeGitHub::start().await;
@@ -65,10 +81,13 @@ async fn an_issue_create_answered_502_ends_with_exactly_one_issue() {
         assert_eq!(issues.len(), 1, "{fault:?}: {issues:#?}");
         assert_eq!(created["number"], issues[0].number, "{fault:?}");
         let expected_posts = match fault {
-            Fault::AppliedThen502 => 1,
-            Fault::Refused502 => 2,
+            Fault::AppliedThen502 | Fault::AppliedThenReset | Fault::AppliedThenBodyBreaksOff => 1,
+            Fault::Refused502 | Fault::Reset => 2,
         };
         assert_eq!(posts(&fake, path), expected_posts, "{fault:?}");
+        // A cut connection really was cut: the client saw no answer.
+        let cut = !matches!(fault, Fault::AppliedThen502 | Fault::Refused502);
+        assert_eq!(fake.connections_cut(), u64::from(cut), "{fault:?}");
     }
 }
 
@@ -101,7 +120,7 @@ async fn a_marker_in_someone_elses_issue_is_not_adopted() {
 }
 
 #[tokio::test]
-async fn a_comment_create_answered_502_ends_with_exactly_one_comment() {
+async fn a_comment_create_answered_502_or_cut_off_ends_with_exactly_one_comment() {
     for fault in BOTH {
         let fake = FakeGitHub::start().await;
         let (_app, client) = installation(&fake).await;
@@ -132,7 +151,7 @@ async fn a_comment_create_answered_502_ends_with_exactly_one_comment() {
 }
 
 #[tokio::test]
-async fn a_check_run_create_answered_502_ends_with_exactly_one_run() {
+async fn a_check_run_create_answered_502_or_cut_off_ends_with_exactly_one_run() {
     for fault in BOTH {
         let fake = FakeGitHub::start().await;
         let (_app, client) = installation(&fake).await;
@@ -156,7 +175,7 @@ async fn a_check_run_create_answered_502_ends_with_exactly_one_run() {
 }
 
 #[tokio::test]
-async fn a_reaction_create_answered_502_ends_with_exactly_one_reaction() {
+async fn a_reaction_create_answered_502_or_cut_off_ends_with_exactly_one_reaction() {
     for fault in BOTH {
         let fake = FakeGitHub::start().await;
         let (_app, client) = installation(&fake).await;
@@ -199,6 +218,33 @@ async fn a_patch_answered_502_is_a_plain_retry() {
     let after: Vec<_> = fake.requests()[before..].to_vec();
     assert!(after.iter().all(|r| r.method == "PATCH"), "{after:#?}");
     assert_eq!(after.len(), 2);
+    assert_eq!(
+        fake.repo(REPO).issue(number).unwrap().body.as_deref(),
+        Some("new")
+    );
+}
+
+#[tokio::test]
+async fn a_patch_whose_connection_is_reset_is_a_plain_retry() {
+    // Given an edit whose connection GitHub resets after applying it,
+    let fake = FakeGitHub::start().await;
+    let (_app, client) = installation(&fake).await;
+    let repo = Repo::parse(REPO).unwrap();
+    let number = fake.repo(REPO).add_issue(NewIssue::new("debt"));
+    let path = format!("/repos/octo-org/octo-repo/issues/{number}");
+    fake.apply_then_reset_next_on("PATCH", &path, 1);
+    let before = fake.requests().len();
+
+    // when the bot edits the issue, then the reset is retried like a 502
+    // (repeating an edit is harmless): two PATCHes, no lookup, one edit.
+    let _: Value = client
+        .patch_json(&repo.issue(number), &json!({"body": "new"}))
+        .await
+        .expect("patch");
+    let after: Vec<_> = fake.requests()[before..].to_vec();
+    assert!(after.iter().all(|r| r.method == "PATCH"), "{after:#?}");
+    assert_eq!(after.len(), 2);
+    assert_eq!(fake.connections_cut(), 1);
     assert_eq!(
         fake.repo(REPO).issue(number).unwrap().body.as_deref(),
         Some("new")

@@ -59,3 +59,42 @@ async fn creates_answered_502_leave_exactly_one_issue_per_item_and_one_close_com
         assert_eq!(posted.len(), 1, "applied={applied}: {posted:#?}");
     }
 }
+
+#[tokio::test]
+async fn a_close_replayed_after_dying_between_its_comment_and_the_close_comments_once() {
+    // Given an item with its issue,
+    let (fake, client, repo) = world().await;
+    fake.repo(REPO)
+        .set_files("main", &[("src/lib.rs", "// TODO: flush the cache\n")]);
+    let outcome = sync_repository(&client, &repo, &base_options())
+        .await
+        .expect("sync");
+    let number = outcome.applied.expect("applied").created[0].number;
+    fake.take_comments(REPO, number);
+
+    // when the annotation is paid down and the run dies after posting the
+    // close comment, before the issue is closed (every PATCH of the issue
+    // fails, as if the process were killed there),
+    fake.repo(REPO)
+        .set_files("main", &[("src/lib.rs", "fn a() {}\n")]);
+    let issue = format!("/repos/octo-org/octo-repo/issues/{number}");
+    fake.fail_next_on("PATCH", &issue, 50, 500);
+    let died = sync_repository(&client, &repo, &base_options()).await;
+    let failed = match &died {
+        Err(_) => true,
+        Ok(o) => o.applied.as_ref().is_none_or(|r| !r.failures.is_empty()),
+    };
+    assert!(failed, "the close should have failed: {died:?}");
+    assert_eq!(fake.repo(REPO).issue(number).unwrap().state, "open");
+    fake.clear_faults();
+
+    // and the job runs again, then the issue is closed with exactly one
+    // close comment: the replay finds its comment already there.
+    let outcome = sync_repository(&client, &repo, &base_options())
+        .await
+        .expect("sync");
+    assert!(outcome.applied.unwrap().failures.is_empty());
+    assert_eq!(fake.repo(REPO).issue(number).unwrap().state, "closed");
+    let posted = fake.take_comments(REPO, number);
+    assert_eq!(posted.len(), 1, "{posted:#?}");
+}

@@ -47,6 +47,11 @@ const SQLITE: &[Script] = &[
         "installation claims",
         include_str!("../../migrations/sqlite/0009_installation_claims.sql"),
     ),
+    (
+        10,
+        "installation quiet",
+        include_str!("../../migrations/sqlite/0010_installation_quiet.sql"),
+    ),
 ];
 
 const POSTGRES: &[Script] = &[
@@ -84,6 +89,11 @@ const POSTGRES: &[Script] = &[
         9,
         "installation claims",
         include_str!("../../migrations/postgres/0009_installation_claims.sql"),
+    ),
+    (
+        10,
+        "installation quiet",
+        include_str!("../../migrations/postgres/0010_installation_quiet.sql"),
     ),
 ];
 

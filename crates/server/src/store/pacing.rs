@@ -6,14 +6,7 @@
 
 use super::{Store, StoreError, with_pool};
 
-/// One reserved (or spent) write slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WriteSlot {
-    /// UTC unix milliseconds on the pacing clock.
-    pub at_ms: i64,
-    /// GitHub counts it as content creation.
-    pub content: bool,
-}
+pub use paydown_github::pacing::WriteSlot;
 
 /// Serialises slot reservations of one installation across replicas for
 /// the rest of the transaction (SQLite's writer lock does it there).
@@ -24,7 +17,44 @@ const RECENT: &str = "SELECT at_ms, content FROM write_slots WHERE installation_
 const INSERT: &str =
     "INSERT INTO write_slots (installation_id, at_ms, content) VALUES ($1, $2, $3)";
 
+/// `$1` installation, `$2` until: moves the window later, never earlier.
+const NOTE_QUIET: &str = "INSERT INTO installation_quiet (installation_id, until_ms) VALUES ($1, $2) \
+     ON CONFLICT (installation_id) DO UPDATE SET until_ms = CASE \
+     WHEN excluded.until_ms > installation_quiet.until_ms THEN excluded.until_ms \
+     ELSE installation_quiet.until_ms END";
+const QUIET: &str = "SELECT until_ms FROM installation_quiet WHERE installation_id = $1";
+
 impl Store {
+    /// Records that `installation` must send nothing before `until_ms`
+    /// (UTC unix ms); a later window already recorded stays.
+    pub async fn note_quiet_until(
+        &self,
+        installation: i64,
+        until_ms: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(lease: self, |pool| {
+            sqlx::query(NOTE_QUIET)
+                .bind(installation)
+                .bind(until_ms)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(StoreError::query("note a quiet window"))
+    }
+
+    /// Until when `installation` must send nothing (UTC unix ms), if a
+    /// window was ever recorded (it may be past).
+    pub async fn quiet_until(&self, installation: i64) -> Result<Option<i64>, StoreError> {
+        with_pool!(lease: self, |pool| {
+            sqlx::query_scalar::<_, i64>(QUIET)
+                .bind(installation)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(StoreError::query("read a quiet window"))
+    }
+
     /// Takes a write slot for `installation`: prunes its slots before
     /// `since_ms`, shows `decide` the rest (oldest first, future
     /// reservations included) and stores the slot it returns, if any, all
