@@ -91,10 +91,10 @@ struct TokenArg {
 
 impl TokenArg {
     /// The token, or an error telling `command`'s user how to give one.
-    fn require(self, command: &str) -> Result<String, String> {
-        self.token.filter(|t| !t.trim().is_empty()).ok_or(format!(
-            "paydown {command} needs a token: set GITHUB_TOKEN (or pass --token)"
-        ))
+    fn require(self, command: &str) -> anyhow::Result<String> {
+        self.token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+            anyhow::anyhow!("paydown {command} needs a token: set GITHUB_TOKEN (or pass --token)")
+        })
     }
 }
 
@@ -190,27 +190,44 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("paydown: {message}");
+        Err(error) => {
+            eprint!("{}", error_report(&error));
             ExitCode::from(EXIT_USAGE)
         }
     }
 }
 
+/// `error` as the user sees it: its own message on the first line (the line
+/// scripts and tests match), then each underlying cause the message does not
+/// already quote — many errors spell their source inline, and repeating it
+/// would only add noise.
+pub fn error_report(error: &anyhow::Error) -> String {
+    let mut text = format!("paydown: {error}\n");
+    let mut shown = error.to_string();
+    for cause in error.chain().skip(1) {
+        let line = cause.to_string();
+        if !shown.contains(&line) {
+            text.push_str(&format!("  caused by: {line}\n"));
+        }
+        shown = line;
+    }
+    text
+}
+
 /// The config for a scan: `--config`, else `.github/paydown.yml` found from
 /// the scanned root, else defaults.
-fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Config, String> {
+fn load_config(explicit: Option<&Path>, root: &Path) -> anyhow::Result<Config> {
     let path = match explicit {
         Some(path) => Some(path.to_path_buf()),
         None => paydown_config::find_config(root),
     };
     match path {
-        Some(path) => paydown_config::load_file(&path).map_err(|e| e.to_string()),
+        Some(path) => Ok(paydown_config::load_file(&path)?),
         None => Ok(Config::default()),
     }
 }
 
-fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
+fn run_scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let roots = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -218,7 +235,10 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
     };
     for root in &roots {
         if !root.exists() {
-            return Err(format!("{}: no such file or directory", root.display()));
+            return Err(anyhow::anyhow!(
+                "{}: no such file or directory",
+                root.display()
+            ));
         }
     }
     // Paths are reported relative to a single directory argument (as a
@@ -236,8 +256,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
     let options = ScanSettings::from_config(&config);
 
     let bar = TerminalProgress::new();
-    let report =
-        paydown_scan::scan_paths(&roots, &base, &options, &bar).map_err(|e| e.to_string())?;
+    let report = paydown_scan::scan_paths(&roots, &base, &options, &bar)?;
     bar.finish();
 
     let rendered = match args.format {
@@ -269,7 +288,7 @@ fn fail_on_matches(fail_on: &[String], report: &ScanReport) -> bool {
     })
 }
 
-fn run_config_check(path: Option<PathBuf>) -> Result<ExitCode, String> {
+fn run_config_check(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let path = path.unwrap_or_else(|| PathBuf::from(paydown_config::DEFAULT_PATH));
     match paydown_config::load_file(&path) {
         Ok(_) => {
@@ -283,50 +302,47 @@ fn run_config_check(path: Option<PathBuf>) -> Result<ExitCode, String> {
     }
 }
 
-fn run_init(args: InitArgs) -> Result<ExitCode, String> {
+fn run_init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let template = paydown_config::init_template();
     if args.stdout {
         print!("{template}");
         return Ok(ExitCode::SUCCESS);
     }
     if args.path.exists() && !args.force {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "{} already exists; use --force to overwrite or --stdout to print",
             args.path.display()
         ));
     }
     if let Some(dir) = args.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     }
-    std::fs::write(&args.path, template).map_err(|e| format!("{}: {e}", args.path.display()))?;
+    std::fs::write(&args.path, template)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?;
     println!("wrote {}", args.path.display());
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
+fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     let token = args.token.require("sync")?;
-    let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
+    let repo = paydown_github::Repo::parse(&args.repo)?;
     let api_base = paydown_github::api_base_from_env();
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start tokio: {e}"))?;
     // The client's HTTP stack needs the runtime already when it is built.
     let (outcome, stats) = runtime.block_on(async {
-        let client = paydown_github::Client::from_token(&api_base, token)
-            .map_err(|e| e.to_string())?
+        let client = paydown_github::Client::from_token(&api_base, token)?
             // Paced like the App's writes (docs/reliability.md): a first
             // import stays within GitHub's content limits.
-            .with_pacer(paydown_github::pacing::LocalPacer::from_env().map_err(|e| e.to_string())?);
+            .with_pacer(paydown_github::pacing::LocalPacer::from_env()?);
         // The head and the config are read once, for the sync and for the
         // dashboard's sprint budget.
-        let head = paydown_sync::fetch::default_branch_head(&client, &repo)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (config, config_errors) = paydown_sync::fetch::config_at(&client, &repo, &head.sha)
-            .await
-            .map_err(|e| e.to_string())?;
+        let head = paydown_sync::fetch::default_branch_head(&client, &repo).await?;
+        let (config, config_errors) =
+            paydown_sync::fetch::config_at(&client, &repo, &head.sha).await?;
         let sections =
             paydown_budgets::dashboard_sections(&client, &repo, &config, None, chrono::Utc::now())
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
         let options = paydown_sync::SyncOptions {
             dry_run: args.dry_run,
             head: Some(head),
@@ -338,16 +354,11 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
             ),
             ..paydown_sync::SyncOptions::for_api(&api_base)
         };
-        let outcome = paydown_sync::sync_repository(&client, &repo, &options)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((outcome, client.stats().snapshot()))
+        let outcome = paydown_sync::sync_repository(&client, &repo, &options).await?;
+        Ok::<_, anyhow::Error>((outcome, client.stats().snapshot()))
     })?;
     match args.format {
-        PlanFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?
-        ),
+        PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
         PlanFormat::Text => print!("{}", output::sync_text(&outcome)),
     }
     eprintln!("GitHub API requests: {}", stats.requests);
@@ -365,14 +376,15 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, String> {
 /// `paydown report`: the config at the default branch's head, the merged
 /// PRs and the bot's records of the last `--sprints` sprints, rendered by
 /// `paydown_ledger` — the same ledger the App keeps, without the App.
-fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
+fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if args.incidents {
         return run_incident_report(args);
     }
     let token = args.token.require("report")?;
-    let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
+    let repo = paydown_github::Repo::parse(&args.repo)?;
     let api_base = paydown_github::api_base_from_env();
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start tokio: {e}"))?;
     let format = match args.format {
         ReportFormat::Text => paydown_budgets::ReportFormat::Text,
         ReportFormat::Json => paydown_budgets::ReportFormat::Json,
@@ -383,19 +395,12 @@ fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
             Some(login) => paydown_github::BotIdentity::login(login.as_str()),
             None => paydown_github::BotIdentity::any_bot(),
         };
-        let client = paydown_github::Client::from_token(&api_base, token)
-            .map_err(|e| e.to_string())?
-            .with_identity(identity);
-        let head = paydown_sync::fetch::default_branch_head(&client, &repo)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (config, errors) = paydown_sync::fetch::config_at(&client, &repo, &head.sha)
-            .await
-            .map_err(|e| e.to_string())?;
-        let text = paydown_budgets::report_now(&client, &repo, &config, args.sprints, format)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((text, errors, client.stats().snapshot()))
+        let client = paydown_github::Client::from_token(&api_base, token)?.with_identity(identity);
+        let head = paydown_sync::fetch::default_branch_head(&client, &repo).await?;
+        let (config, errors) = paydown_sync::fetch::config_at(&client, &repo, &head.sha).await?;
+        let text =
+            paydown_budgets::report_now(&client, &repo, &config, args.sprints, format).await?;
+        Ok::<_, anyhow::Error>((text, errors, client.stats().snapshot()))
     })?;
     for error in &config_errors {
         eprintln!(
@@ -413,20 +418,17 @@ fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
 /// repository and of `incidents.repositories`, ranked by
 /// `paydown_reconcile::impact` — the App's ranking from the API alone.
 /// PagerDuty and generic incidents live only in the App's store.
-fn run_incident_report(args: ReportArgs) -> Result<ExitCode, String> {
+fn run_incident_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let token = args.token.require("report")?;
-    let repo = paydown_github::Repo::parse(&args.repo).map_err(|e| e.to_string())?;
+    let repo = paydown_github::Repo::parse(&args.repo)?;
     let api_base = paydown_github::api_base_from_env();
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start tokio: {e}"))?;
     let (report, warnings, stats) = runtime.block_on(async {
-        let client =
-            paydown_github::Client::from_token(&api_base, token).map_err(|e| e.to_string())?;
-        let head = paydown_sync::fetch::default_branch_head(&client, &repo)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (config, mut warnings) = paydown_sync::fetch::config_at(&client, &repo, &head.sha)
-            .await
-            .map_err(|e| e.to_string())?;
+        let client = paydown_github::Client::from_token(&api_base, token)?;
+        let head = paydown_sync::fetch::default_branch_head(&client, &repo).await?;
+        let (config, mut warnings) =
+            paydown_sync::fetch::config_at(&client, &repo, &head.sha).await?;
         for w in &mut warnings {
             *w = format!("{}: {w} (defaults used)", paydown_config::DEFAULT_PATH);
         }
@@ -437,15 +439,11 @@ fn run_incident_report(args: ReportArgs) -> Result<ExitCode, String> {
             &config,
             paydown_scan::TarballLimits::default(),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         let named = paydown_sync::fetch::named_issues(&scan.annotations);
-        let tracked = paydown_sync::fetch::tracked_issues(&client, &repo, &named)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (incidents, skipped) = paydown_sync::fetch::incident_issues(&client, &repo, &config)
-            .await
-            .map_err(|e| e.to_string())?;
+        let tracked = paydown_sync::fetch::tracked_issues(&client, &repo, &named).await?;
+        let (incidents, skipped) =
+            paydown_sync::fetch::incident_issues(&client, &repo, &config).await?;
         warnings.extend(skipped);
         let now = chrono::Utc::now();
         let mut input = paydown_reconcile::PlanInput::new(
@@ -457,7 +455,7 @@ fn run_incident_report(args: ReportArgs) -> Result<ExitCode, String> {
         input.annotations = scan.annotations;
         input.issues = tracked.issues;
         let report = output::impact_report(&input, &incidents, now);
-        Ok::<_, String>((report, warnings, client.stats().snapshot()))
+        Ok::<_, anyhow::Error>((report, warnings, client.stats().snapshot()))
     })?;
     for warning in &warnings {
         eprintln!("warning: {warning}");
@@ -474,7 +472,7 @@ fn run_incident_report(args: ReportArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_action() -> Result<ExitCode, String> {
+fn run_action() -> anyhow::Result<ExitCode> {
     use crate::action;
     // Warnings (a file the review could not read, a refused write) belong
     // in the step's log.
@@ -485,21 +483,18 @@ fn run_action() -> Result<ExitCode, String> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let env = action::ActionEnv::from_vars(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
-    let report = runtime
-        .block_on(action::run(&env))
-        .map_err(|e| e.to_string())?;
+    let env = action::ActionEnv::from_vars(|k| std::env::var(k).ok())?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start tokio: {e}"))?;
+    let report = runtime.block_on(action::run(&env))?;
     for line in &report.annotations {
         println!("{line}");
     }
     if let Some(path) = &env.output_path {
-        action::append(path, "outputs", &report.outputs()).map_err(|e| e.to_string())?;
+        action::append(path, "outputs", &report.outputs())?;
     }
     match &env.summary_path {
-        Some(path) => {
-            action::append(path, "the job summary", &report.summary).map_err(|e| e.to_string())?
-        }
+        Some(path) => action::append(path, "the job summary", &report.summary)?,
         None => print!("{}", report.summary),
     }
     Ok(if report.failed || report.fails(env.inputs.fail_on) {
@@ -509,7 +504,7 @@ fn run_action() -> Result<ExitCode, String> {
     })
 }
 
-fn run_serve(args: paydown_server::ServeArgs) -> Result<ExitCode, String> {
+fn run_serve(args: paydown_server::ServeArgs) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -517,10 +512,9 @@ fn run_serve(args: paydown_server::ServeArgs) -> Result<ExitCode, String> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
-    runtime
-        .block_on(paydown_server::serve(args))
-        .map_err(|e| e.to_string())?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start tokio: {e}"))?;
+    runtime.block_on(paydown_server::serve(args))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -557,5 +551,39 @@ impl Progress for TerminalProgress {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_report;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the GitHub API refused the request")]
+    struct Refused(#[source] std::io::Error);
+
+    #[test]
+    fn given_an_error_with_a_source_when_reported_then_the_cause_follows_the_first_line() {
+        // given: an error whose message does not quote its source
+        let error = anyhow::Error::new(Refused(std::io::Error::other("connection reset")));
+        // when
+        let text = error_report(&error);
+        // then: the first line is unchanged and the cause is not lost
+        assert_eq!(
+            text,
+            "paydown: the GitHub API refused the request\n  caused by: connection reset\n"
+        );
+    }
+
+    #[test]
+    fn given_an_error_quoting_its_source_when_reported_then_the_cause_is_not_repeated() {
+        // given
+        let error = anyhow::Error::new(std::io::Error::other("disk full"))
+            .context("cannot write out.txt: disk full");
+        // when / then
+        assert_eq!(
+            error_report(&error),
+            "paydown: cannot write out.txt: disk full\n"
+        );
     }
 }

@@ -83,7 +83,7 @@ enum ListFormat {
     Json,
 }
 
-fn database_url(explicit: Option<String>) -> Result<String, String> {
+fn database_url(explicit: Option<String>) -> anyhow::Result<String> {
     if let Some(url) = explicit.filter(|u| !u.trim().is_empty()) {
         return Ok(url);
     }
@@ -92,28 +92,25 @@ fn database_url(explicit: Option<String>) -> Result<String, String> {
     if std::path::Path::new("paydown.sqlite").exists() {
         return Ok(paydown_server::settings::DEFAULT_DATABASE_URL.to_string());
     }
-    Err(
+    Err(anyhow::anyhow!(
         "no database: pass --database-url or set PAYDOWN_DATABASE_URL (as for paydown serve)"
-            .to_string(),
-    )
+    ))
 }
 
 /// Runs `paydown queue …`.
-pub fn run(args: QueueArgs) -> Result<ExitCode, String> {
+pub fn run(args: QueueArgs) -> anyhow::Result<ExitCode> {
     let url = database_url(args.database_url)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start tokio: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start tokio: {e}"))?;
     runtime.block_on(async {
-        let store = Store::connect(&url).await.map_err(|e| e.to_string())?;
+        let store = Store::connect(&url).await?;
         let code = match args.command {
             QueueCommand::List {
                 status,
                 limit,
                 format,
             } => {
-                let records = store
-                    .deliveries_in(status.statuses(), limit)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let records = store.deliveries_in(status.statuses(), limit).await?;
                 let text = match format {
                     ListFormat::Text => table(&records, Utc::now()),
                     ListFormat::Json => json(&records),
@@ -122,7 +119,7 @@ pub fn run(args: QueueArgs) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             }
             QueueCommand::Retry { id } => {
-                let outcome = store.requeue(&id).await.map_err(|e| e.to_string())?;
+                let outcome = store.requeue(&id).await?;
                 report(
                     &id,
                     outcome,
@@ -131,7 +128,7 @@ pub fn run(args: QueueArgs) -> Result<ExitCode, String> {
                 )
             }
             QueueCommand::Drop { id } => {
-                let outcome = store.drop_delivery(&id).await.map_err(|e| e.to_string())?;
+                let outcome = store.drop_delivery(&id).await?;
                 report(
                     &id,
                     outcome,
