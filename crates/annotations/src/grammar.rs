@@ -159,7 +159,47 @@ fn column_of(line: &CommentLine<'_>, text: &str, rest: &str) -> u32 {
         .saturating_add(u32::try_from(chars).unwrap_or(u32::MAX))
 }
 
+/// The annotation starting `line`, or else the one starting a comment
+/// inside it: commented-out code keeps its own trailing comment
+/// (`# x = f()  # TODO: y`, `// call();  // FIXME z`), whose keyword is at
+/// the start of that inner comment.
 fn parse_head<'o, 'a>(line: &CommentLine<'a>, options: &'o ScanOptions) -> Option<Head<'o>>
+where
+    'a: 'o,
+{
+    parse_head_here(line, options).or_else(|| {
+        let text = line.text;
+        let mut from = 0;
+        while let Some(k) = text[from..].find(INNER_MARKERS).map(|k| from + k) {
+            from = k + 1;
+            let marker = match text.as_bytes()[k] {
+                b'#' => 1,
+                _ if text[k..].starts_with("//") => 2,
+                _ => continue,
+            };
+            let before_blank = text[..k].ends_with(char::is_whitespace);
+            let after_blank = text[k + marker..].starts_with(char::is_whitespace);
+            if !before_blank || !after_blank || text[..k].trim().is_empty() {
+                continue;
+            }
+            let chars = u32::try_from(text[..k].chars().count()).unwrap_or(u32::MAX);
+            let inner = CommentLine {
+                line: line.line,
+                column: line.column.saturating_add(chars),
+                text: &text[k..],
+            };
+            if let Some(head) = parse_head_here(&inner, options) {
+                return Some(head);
+            }
+        }
+        None
+    })
+}
+
+/// Markers of a comment inside a comment's text (see [`parse_head`]).
+const INNER_MARKERS: [char; 2] = ['#', '/'];
+
+fn parse_head_here<'o, 'a>(line: &CommentLine<'a>, options: &'o ScanOptions) -> Option<Head<'o>>
 where
     'a: 'o,
 {
@@ -666,6 +706,31 @@ mod tests {
     const DEFAULT_KEYWORDS_FOR_TEST: [&str; 5] = crate::DEFAULT_KEYWORDS;
 
     #[test]
+    fn given_commented_out_code_with_its_own_trailing_comment_then_that_comment_is_read() {
+        // Given commented-out code whose own comment starts with a keyword
+        let a = one(" (pa.int8(), np.object_),  # TODO needs pandas conversion").unwrap();
+        // Then the inner comment is the annotation, at the keyword's column
+        assert_eq!(
+            (a.keyword.as_str(), a.text.as_str()),
+            ("TODO", "needs pandas conversion")
+        );
+        assert_eq!(a.column, 34);
+        assert_eq!(text_of(" ignore[attr] # FIXME: x").as_deref(), Some("x"));
+        assert_eq!(text_of(" call(); // HACK: y").as_deref(), Some("y"));
+        // But a keyword after other words, a glued marker, a lone slash or a
+        // marker with nothing before it is still not one
+        for text in [
+            " see the # sign, TODO later",
+            " issue#TODO: x",
+            " a / TODO: b",
+            " x # TODOS",
+            " url http://h/#TODO x",
+        ] {
+            assert!(one(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn given_keyword_alone_then_annotation_has_empty_text() {
         let a = one(" FIXME").unwrap();
         assert_eq!((a.keyword.as_str(), a.text.as_str()), ("FIXME", ""));
@@ -689,7 +754,7 @@ mod tests {
             " TODO://example.com/x",
             " TODO::new()",
         ] {
-            assert_eq!(one(text), None, "{text:?}");
+            assert!(one(text).is_none(), "{text:?}");
         }
     }
 

@@ -156,6 +156,11 @@ pub(crate) struct Syntax {
     /// `DO` it is a function body, lexed as code (its comments are real);
     /// anywhere else it is a string.
     pub dollar_quotes: bool,
+    /// reStructuredText comments: `..` at the start of a line, its text on
+    /// that line and/or on the following lines indented further, unless
+    /// explicit markup (a directive, target, footnote or substitution)
+    /// follows the `..`.
+    pub rst_comments: bool,
 }
 
 const fn lm(text: &'static str) -> LineMarker {
@@ -276,6 +281,7 @@ const BASE: Syntax = Syntax {
     ruby_percent: false,
     perl_quotes: false,
     dollar_quotes: false,
+    rst_comments: false,
 };
 
 const C_LIKE: Syntax = Syntax {
@@ -789,10 +795,9 @@ const JSONNET: Syntax = Syntax {
 
 /// Data and prose formats: known, and without comments.
 const NO_COMMENTS: Syntax = BASE;
-/// reStructuredText: `.. ` starts a comment unless a directive, target or
-/// footnote follows, whose text never starts with a keyword anyway.
+/// reStructuredText: see [`Syntax::rst_comments`].
 const RST: Syntax = Syntax {
-    line: &[lm_at(".. ", At::LineStart)],
+    rst_comments: true,
     ..BASE
 };
 
@@ -1117,7 +1122,7 @@ fn template_source(name: &str) -> Option<&str> {
 impl Language {
     /// False for data and prose formats without comment syntax.
     pub fn has_comments(&self) -> bool {
-        !self.syntax.line.is_empty() || !self.syntax.blocks.is_empty()
+        !self.syntax.line.is_empty() || !self.syntax.blocks.is_empty() || self.syntax.rst_comments
     }
 }
 

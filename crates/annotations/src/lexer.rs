@@ -137,6 +137,9 @@ impl<'a> Lexer<'a> {
                 mark(b, false);
             }
         }
+        if syn.rst_comments {
+            mark(b'.', false);
+        }
         if syn.dollar_quotes {
             mark(b'$', false);
         }
@@ -192,6 +195,12 @@ impl<'a> Lexer<'a> {
             return i + 2;
         }
         if let Some(end) = self.raw_string(i) {
+            return end;
+        }
+        if syn.rst_comments
+            && c == b'.'
+            && let Some(end) = self.rst_comment(i)
+        {
             return end;
         }
         for blk in syn.blocks {
@@ -536,6 +545,75 @@ impl<'a> Lexer<'a> {
             lines,
         });
         self.run = None;
+    }
+
+    /// An reStructuredText comment at `i`: `..` first on its line, then its
+    /// text on the same line and on the following blank or further-indented
+    /// lines (`..` alone, `   TODO: …` below it is a comment too). Pushed as
+    /// one `Block` comment, so its indented lines are the body. `None` for
+    /// explicit markup that is not a comment (`.. note::`, `.. _target:`,
+    /// `.. [1]`, `.. |sub|`), whose indented content is document text.
+    fn rst_comment(&mut self, i: usize) -> Option<usize> {
+        let b = self.b;
+        if !b[i..].starts_with(b"..") || !self.at_line_start(i) {
+            return None;
+        }
+        if !matches!(b.get(i + 2), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            return None;
+        }
+        let line_start = memchr::memrchr(b'\n', &b[..i]).map_or(0, |k| k + 1);
+        let indent = i - line_start;
+        let (first_end, mut nl) = self.line_end(i + 2);
+        let first = self.text[i + 2..first_end].trim_start();
+        if first.starts_with(['_', '[', '|']) || first.contains("::") {
+            return None;
+        }
+        let (line, column) = self.locate(i + 2);
+        let mut lines = vec![CommentLine {
+            line,
+            column,
+            text: &self.text[i + 2..first_end],
+        }];
+        let mut end = first_end;
+        // Lines after the `..` line: blank ones are kept only when an
+        // indented line follows them.
+        let mut pending = Vec::new();
+        while nl < b.len() {
+            let s = nl + 1;
+            let (text_end, next_nl) = self.line_end(s);
+            let mut p = s;
+            while p < text_end && is_blank(b[p]) {
+                p += 1;
+            }
+            if p == text_end {
+                pending.push(s);
+            } else if p - s > indent {
+                for blank in pending.drain(..) {
+                    let (line, column) = self.locate(blank);
+                    lines.push(CommentLine {
+                        line,
+                        column,
+                        text: "",
+                    });
+                }
+                let (line, column) = self.locate(s);
+                lines.push(CommentLine {
+                    line,
+                    column,
+                    text: &self.text[s..text_end],
+                });
+                end = text_end;
+            } else {
+                break;
+            }
+            nl = next_nl;
+        }
+        self.out.push(Comment {
+            kind: CommentKind::Block,
+            lines,
+        });
+        self.run = None;
+        Some(end)
     }
 
     /// `[[`, `[==[` at `i`: the opener's length and its `=` count.
@@ -1431,6 +1509,25 @@ mod tests {
             &["a", "b", "c"],
         ),
         ("a.adb", "X := Y'First; -- c\n", &["c"]),
+        // reStructuredText: `..` comments, with their text on the same line
+        // or on the further-indented lines below; directives, targets,
+        // footnotes and substitutions are markup, and their indented content
+        // is document text.
+        (
+            "a.rst",
+            ".. TODO: a\n   more\n\nText .. not\n..\n    FIXME: b\n\n    c\nTODO text\n",
+            &["TODO: a|more", "|FIXME: b||c"],
+        ),
+        (
+            "a.rst",
+            ".. note::\n   TODO not\n.. _t: http://x\n.. [1] TODO n\n.. |s| image:: x\n..comment\n",
+            &[],
+        ),
+        (
+            "a.rst",
+            "- item\n\n  .. TODO: nested\n  para\n",
+            &["TODO: nested"],
+        ),
         (
             "a.vb",
             "Dim s = \"it's\" ' c\nREM d\nDim remark = 1\n",
