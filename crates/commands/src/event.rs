@@ -8,6 +8,7 @@ use paydown_github::{GitHubError, Repo};
 /// What happened to a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentAction {
+    /// A new comment: every command line in it runs.
     Created,
     /// Edited; only commands the edit added run.
     Edited,
@@ -30,15 +31,23 @@ impl CommentAction {
 /// handler or the Action from their payloads (the same JSON shape).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentEvent {
+    /// The repository the comment is in.
     pub repo: Repo,
     /// The issue or pull request the comment is on.
     pub number: u64,
+    /// The comment is on a pull request, where a different set of commands
+    /// applies.
     pub is_pull_request: bool,
     /// The issue's labels and body, to tell a debt or incident issue.
     pub issue_labels: Vec<String>,
+    /// The issue's body; a debt issue is recognised by its item marker.
     pub issue_body: String,
+    /// Created, edited or anything else; decides which lines run.
     pub action: CommentAction,
+    /// The comment reacted to, and named in the reply's marker so a
+    /// redelivery is answered once.
     pub comment_id: u64,
+    /// The comment's body (after the edit, for `edited`).
     pub body: String,
     /// For `edited`: `changes.body.from`; absent when the body did not change.
     pub previous_body: Option<String>,
@@ -68,8 +77,10 @@ pub use paydown_markers::is_bot_account as is_bot;
 /// Why an `issue_comment` payload could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
+    /// Not valid JSON, or not shaped like an `issue_comment` event.
     #[error(transparent)]
     Shape(#[from] EventError),
+    /// The repository's `full_name` is not a valid `owner/name`.
     #[error(transparent)]
     Repository(#[from] GitHubError),
 }

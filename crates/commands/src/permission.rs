@@ -30,6 +30,8 @@ pub struct PermissionCache {
 }
 
 impl PermissionCache {
+    /// An empty cache whose lookups are trusted for `ttl`; the App's workers
+    /// share [`PermissionCache::shared`] instead.
     pub fn new(ttl: Duration) -> PermissionCache {
         PermissionCache {
             ttl,

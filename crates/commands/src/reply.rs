@@ -44,7 +44,9 @@ pub enum Outcome {
     /// success, shown with 👍 alone); `markers` are hidden records to
     /// append to the reply.
     Done {
+        /// What to tell the commenter; `None` for a quiet success.
         message: Option<String>,
+        /// Hidden records to append to the reply.
         markers: Vec<String>,
     },
     /// Not run: not understood, wrong place, too little permission or an
@@ -69,6 +71,7 @@ impl Outcome {
 pub struct CommandResult {
     /// The line as written (`/debt classify debt`).
     pub line: String,
+    /// What running it came to.
     pub outcome: Outcome,
 }
 

@@ -57,6 +57,9 @@ pub struct RunOptions {
 /// Why a comment's commands could not be handled; the queue retries.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// A GitHub call failed: looking for an earlier reply, reacting,
+    /// posting the reply, or a command's own call when it failed
+    /// transiently and nothing was written (so a retry loses nothing).
     #[error(transparent)]
     GitHub(#[from] GitHubError),
 }
@@ -77,7 +80,9 @@ pub enum Skipped {
 /// What [`run_comment`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutcome {
+    /// Why nothing ran; `None` when the comment's commands were handled.
     pub skipped: Option<Skipped>,
+    /// Each command line in order with its outcome; empty when skipped.
     pub results: Vec<CommandResult>,
     /// Id of the reply comment, when one was posted.
     pub reply_id: Option<u64>,

@@ -30,15 +30,22 @@ const MAX_ID_CHARS: usize = 120;
 pub struct ItemMeta {
     /// Same as the item marker's id; a mismatch means the meta is not trusted.
     pub id: String,
+    /// Repository-relative path of the file holding the annotation.
     pub path: String,
+    /// 1-based line of the keyword.
     pub line: u32,
+    /// Last line of the annotation body (equal to `line` for one line); with
+    /// `line` it gives the permalink's range.
     pub end_line: u32,
+    /// The keyword as written (`TODO`, `FIXME`, …).
     pub keyword: String,
     /// First line of the annotation text, as written.
     pub text: String,
     /// Commit the body's permalink points at. Kept while nothing else in the
     /// body changes, so an unrelated push does not rewrite every issue.
     pub sha: String,
+    /// Date paydown first recorded the item; kept across re-renders, so the
+    /// item's age counts from here.
     pub first_seen: NaiveDate,
     /// Owners named by the annotation when the body was written; assignees
     /// are added only for owners new since then, so a person's unassignment
@@ -54,6 +61,7 @@ pub struct ItemMeta {
 /// An item marker read back from an issue body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemMarker {
+    /// The debt item's id, as the marker line names it.
     pub id: String,
     /// `None` for bodies written before meta existed, or whose meta line is
     /// missing, malformed, duplicated inconsistently or names another id.

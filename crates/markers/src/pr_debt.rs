@@ -13,8 +13,12 @@ pub const PREFIX: &str = "<!-- paydown:pr-debt ";
 /// The numbers carried by the sticky comment's hidden marker.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeltaCounts {
+    /// Debt items the PR introduces.
     pub added: u32,
+    /// Debt items the PR deletes.
     pub removed: u32,
+    /// Debt items present on both sides whose keyword, text or metadata the
+    /// PR changed.
     pub edited: u32,
 }
 

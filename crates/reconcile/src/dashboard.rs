@@ -38,13 +38,19 @@ const MAX_CHART_POINTS: usize = 60;
 pub struct DashboardItem {
     /// The issue, once created (creates may be deferred by pacing).
     pub number: Option<u64>,
+    /// The item id (the issue marker's id).
     pub id: String,
+    /// The keyword as written; its configured severity orders the top list.
     pub keyword: String,
     /// First line of the annotation text.
     pub text: String,
+    /// Repository-relative path of the file holding the annotation.
     pub path: String,
+    /// 1-based line of the keyword.
     pub line: u32,
+    /// The annotation's `area=`; the dashboard counts open items per area.
     pub area: Option<String>,
+    /// When the item was first seen; its age counts from here.
     pub first_seen: NaiveDate,
     /// `P1`…`P4` once the priority feature computes it.
     pub priority: Option<String>,
@@ -112,8 +118,11 @@ impl DashboardItem {
 /// A debt issue closed because its annotation left the default branch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaidDownItem {
+    /// The closed issue.
     pub number: u64,
+    /// Its title, shown in the paid-down list.
     pub title: String,
+    /// The day it was closed; decides whether it is recent.
     pub closed_on: NaiveDate,
     /// The pull request that removed the annotation, when known.
     pub pull_request: Option<u64>,
@@ -122,11 +131,16 @@ pub struct PaidDownItem {
 /// Everything the dashboard shows.
 #[derive(Debug, Clone)]
 pub struct DashboardInput<'a> {
+    /// The repository's configuration: keyword severities, tiers, incident
+    /// window.
     pub config: &'a Config,
+    /// The date ages, the recent window and the chart end are measured from.
     pub today: NaiveDate,
+    /// Every open debt item, in any order; the dashboard sorts them.
     pub open_items: &'a [DashboardItem],
     /// Closed debt issues; those closed within `recent_days` are listed.
     pub paid_down: &'a [PaidDownItem],
+    /// Length in days of the "recently paid down" window ending `today`.
     pub recent_days: u32,
     /// How many top items to list before any trimming.
     pub top_n: usize,
@@ -136,6 +150,7 @@ pub struct DashboardInput<'a> {
     pub open_over_time: &'a [(NaiveDate, usize)],
     /// Markdown blocks later features render; `None` shows a placeholder.
     pub sprint_budget: Option<&'a str>,
+    /// Markdown for the hot-items block; `None` shows a placeholder.
     pub hot_items: Option<&'a str>,
     /// Shown only when present.
     pub accepted_drifts: Option<&'a str>,

@@ -24,15 +24,21 @@ const MAX_LINKS: usize = 5;
 /// One linked incident, as shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentLink {
+    /// The incident's title as its source gives it.
     pub title: String,
+    /// Where the incident can be read; without one the title is shown unlinked.
     pub url: Option<String>,
+    /// When the incident started; links are ordered by it.
     pub started_at: DateTime<Utc>,
 }
 
 /// An item's operational impact, computed by the caller from its incidents.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Impact {
+    /// Incident groups in the window, ever and still open, and the latest
+    /// start: the Incidents row.
     pub counts: Counts,
+    /// The priority score, its band (`debt:P1`…`P4`) and the reason shown.
     pub score: Score,
     /// Linked incidents, latest first.
     pub links: Vec<IncidentLink>,

@@ -58,24 +58,37 @@ pub enum Coverage {
     Paths(BTreeSet<String>),
 }
 
+/// An issue's open/closed state, as GitHub reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IssueState {
+    /// Open: the item is tracked (or waiting to be closed).
     Open,
+    /// Closed, by the bot or a person; see [`ExistingIssue::closed_by_bot`].
     Closed,
 }
 
 /// A debt issue as GitHub has it now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExistingIssue {
+    /// The issue number in the repository.
     pub number: u64,
+    /// Open or closed right now.
     pub state: IssueState,
     /// GitHub's `state_reason` (`completed`, `not_planned`, `reopened`, …).
     pub state_reason: Option<String>,
+    /// Label names as on GitHub; compared case-insensitively, and labels the
+    /// bot does not manage are never removed.
     pub labels: Vec<String>,
+    /// Logins assigned now; owners are only ever added, never unassigned.
     pub assignees: Vec<String>,
+    /// The live title; a title differing from the rendered one is rewritten
+    /// unless the issue is adopted.
     pub title: String,
+    /// The live body, read back for its marker and compared with the render.
     pub body: String,
+    /// Whether a person put the issue in a milestone. The plan never sets or
+    /// clears milestones; this is carried so callers and tests can check that.
     pub has_milestone: bool,
     /// [`marker::parse`] of `body`; issues without one are not the bot's
     /// and are touched only when an annotation names them (`#N`).
@@ -103,6 +116,8 @@ impl ExistingIssue {
         }
     }
 
+    /// Whether the issue carries `label`, ignoring ASCII case (GitHub label
+    /// names are case-insensitive).
     pub fn has_label(&self, label: &str) -> bool {
         self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
     }
@@ -111,14 +126,18 @@ impl ExistingIssue {
 /// Everything the planner needs; the caller fetches it.
 #[derive(Debug, Clone)]
 pub struct PlanInput {
+    /// The repository whose issues are planned; used in permalinks.
     pub repo: RepoRef,
     /// The scanned commit of the default branch.
     pub sha: String,
     /// Web base URL for permalinks: `https://github.com` or a GHES host.
     pub html_base: String,
+    /// The repository's `.github/paydown.yml`: keywords, labels, issue pacing and
+    /// whether removed items close their issues.
     pub config: Config,
     /// Annotations found by the scan (ids assigned).
     pub annotations: Vec<Annotation>,
+    /// Which paths the scan read; issues outside it are left alone.
     pub coverage: Coverage,
     /// Files renamed in this change, old path → new path.
     pub renames: BTreeMap<String, String>,
@@ -135,6 +154,8 @@ pub struct PlanInput {
     /// Incident counts, score and links by item id. `None`: incidents are
     /// not read here, and the priority and `debt:hot` labels are left alone.
     pub impact: Option<BTreeMap<String, Impact>>,
+    /// The date new items are first seen on, passed in so planning stays pure
+    /// and reproducible.
     pub today: NaiveDate,
 }
 
@@ -164,11 +185,17 @@ impl PlanInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Effect {
+    /// Open a new issue for an item no issue tracks yet.
     Create {
+        /// The item id; its marker is in `body`.
         id: String,
+        /// The rendered title.
         title: String,
+        /// The rendered body, markers included.
         body: String,
+        /// Labels to set: tracking, configured, keyword, area and impact.
         labels: Vec<String>,
+        /// The annotation's owners.
         assignees: Vec<String>,
         /// Posted once the issue exists: the comment that opens a spike
         /// episode, for an item hot from the start.
@@ -177,16 +204,25 @@ pub enum Effect {
     },
     /// Only what differs; never removes anything people added.
     Update {
+        /// The issue to edit.
         number: u64,
+        /// The item id the issue tracks.
         id: String,
+        /// New title, `None` to leave it.
         #[serde(skip_serializing_if = "Option::is_none")]
         title: Option<String>,
+        /// New body, `None` to leave it (the permalink stays pinned).
         #[serde(skip_serializing_if = "Option::is_none")]
         body: Option<String>,
+        /// Labels the rendered issue has and the live one lacks.
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         add_labels: Vec<String>,
+        /// Bot-managed labels (keyword, area, impact) that no longer apply;
+        /// people's labels are never listed.
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         remove_labels: Vec<String>,
+        /// Owners new since the body was last written, so an unassignment
+        /// by a person sticks.
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         add_assignees: Vec<String>,
         /// Posted after the edit: the one comment that opens a spike episode.
@@ -195,22 +231,40 @@ pub enum Effect {
     },
     /// The annotation left the default branch: comment, then close as completed.
     Close {
+        /// The issue to close.
         number: u64,
+        /// The item id the issue tracked.
         id: String,
+        /// Posted before closing, saying why.
         comment: String,
     },
     /// The annotation came back: comment, then reopen.
     Reopen {
+        /// The issue to reopen.
         number: u64,
+        /// The item id the issue tracks.
         id: String,
+        /// Posted before reopening, saying why.
         comment: String,
     },
     /// A person closed the issue while the annotation remains: add
     /// `debt:wontfix` and leave it closed.
-    MarkWontfix { number: u64, id: String },
+    MarkWontfix {
+        /// The closed issue to label.
+        number: u64,
+        /// The item id the issue tracks.
+        id: String,
+    },
     /// Another issue carries the same marker (left by a crash): close this
     /// one as a duplicate of `of`.
-    CloseDuplicate { number: u64, id: String, of: u64 },
+    CloseDuplicate {
+        /// The duplicate issue to close.
+        number: u64,
+        /// The item id both issues carry.
+        id: String,
+        /// The issue kept for the item.
+        of: u64,
+    },
 }
 
 impl Effect {
@@ -230,11 +284,17 @@ impl Effect {
 /// How many of each thing the plan does or leaves.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSummary {
+    /// [`Effect::Create`]s in the plan (deferred ones excluded).
     pub create: usize,
+    /// [`Effect::Update`]s in the plan.
     pub update: usize,
+    /// [`Effect::Close`]s in the plan.
     pub close: usize,
+    /// [`Effect::Reopen`]s in the plan.
     pub reopen: usize,
+    /// [`Effect::MarkWontfix`]es in the plan.
     pub wontfix: usize,
+    /// [`Effect::CloseDuplicate`]s in the plan.
     pub duplicate: usize,
     /// Creates left for later runs by `max_new_per_run`.
     pub deferred: usize,
@@ -249,8 +309,11 @@ pub struct PlanSummary {
 /// What to write to GitHub, in order; plain data, printable and serialisable.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The writes, in the order they must be applied.
     pub effects: Vec<Effect>,
+    /// Creates held back by `issues.max_new_per_run`; a later run makes them.
     pub deferred_creates: usize,
+    /// Counts of the effects and of what was left alone.
     pub summary: PlanSummary,
     /// Things worth telling a person (duplicate ids in the code, …).
     pub warnings: Vec<String>,

@@ -34,11 +34,15 @@ pub const PRIORITY_PLACEHOLDER: &str = "P?";
 /// A repository, `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RepoRef {
+    /// The user or organisation login.
     pub owner: String,
+    /// The repository name, without the owner.
     pub name: String,
 }
 
 impl RepoRef {
+    /// The repository `owner/name`; the parts are not validated (see
+    /// [`RepoRef::parse`] for text from outside).
     pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             owner: owner.into(),
@@ -66,15 +70,20 @@ impl fmt::Display for RepoRef {
 /// points at, and the web base URL (`https://github.com`, or a GHES host).
 #[derive(Debug, Clone, Copy)]
 pub struct RenderContext<'a> {
+    /// The repository the permalink and issue links point into.
     pub repo: &'a RepoRef,
+    /// Web base URL that permalinks and links start with.
     pub html_base: &'a str,
+    /// Commit the permalink pins.
     pub sha: &'a str,
+    /// The repository's configuration: title prefix, labels, assignment.
     pub config: &'a Config,
 }
 
 /// Facts about an item that do not come from its annotation.
 #[derive(Debug, Clone, Copy)]
 pub struct ItemFacts<'a> {
+    /// When the item was first seen; shown in the table and kept in the meta.
     pub first_seen: NaiveDate,
     /// `P1`…`P4` once the priority feature computes it.
     pub priority: Option<&'a str>,
@@ -91,11 +100,15 @@ pub struct ItemFacts<'a> {
 /// The issue paydown wants for one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedIssue {
+    /// The item id, as in the body's marker.
     pub id: String,
+    /// `<prefix><KEYWORD>: <text>`, at most [`MAX_TITLE_CHARS`] characters.
     pub title: String,
     /// For an adopted issue, only the bot's section; the planner keeps the
     /// original description above it.
     pub body: String,
+    /// The tracking label, the keyword's and the area's (`debt:area/…`), and
+    /// any the config adds.
     pub labels: Vec<String>,
     /// The annotation's owners when `issues.assign_owner` is on; the caller
     /// drops those who cannot be assigned.
