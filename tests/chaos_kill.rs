@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use fake_github::{FakeGitHub, send_webhook};
 use paydown_server::store::{DeliveryStatus, Store};
-use soak::{FinalState, Rng, apply, final_state, inject_fault, workload};
+use soak::{Observed, Rng, apply, inject_fault, workload};
 
 const SECRET: &str = "chaos-kill-webhook-secret";
 
@@ -128,17 +128,11 @@ async fn drain(store: &Store, db: &Path, log: &Path) -> Vec<String> {
 }
 
 struct RunReport {
-    state: FinalState,
-    duplicates: Vec<String>,
-    violations: Vec<fake_github::RetryAfterViolation>,
-    notified: Vec<(String, String)>,
-    limit_hits: u64,
-    dead: Vec<String>,
+    observed: Observed,
     events: usize,
     kills: usize,
     /// Kills while deliveries were still queued or being worked on.
     kills_mid_work: usize,
-    faults: Vec<String>,
 }
 
 /// Runs `seed`'s workload against `paydown serve`, with its faults and
@@ -206,31 +200,13 @@ async fn run(seed: u64, chaos: bool) -> RunReport {
     }
     kill(&mut server);
     store.close().await;
-    let (state, duplicates) = final_state(&fake, false);
+    let events = events + faults.len();
     RunReport {
-        state,
-        duplicates,
-        violations: fake.retry_after_violations(),
-        notified: fake.notifications(),
-        limit_hits: fake.secondary_limit_hits(),
-        dead,
-        events: events + faults.len(),
+        observed: soak::observe(&fake, false, dead, faults),
+        events,
         kills,
         kills_mid_work,
-        faults,
     }
-}
-
-fn seeds() -> Vec<u64> {
-    let n: u64 = std::env::var("PAYDOWN_SOAK_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
-    let first: u64 = std::env::var("PAYDOWN_SOAK_FIRST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    (first..first + n).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,62 +214,22 @@ async fn seeded_chaos_with_sigkilled_servers_leaves_the_state_of_a_fault_free_ru
     let started = Instant::now();
     let (mut events, mut kills, mut mid_work) = (0, 0, 0);
     let mut failures = Vec::new();
-    let seeds = seeds();
+    let seeds = soak::seeds(2);
     for &seed in &seeds {
         // Given the seed's workload run once by a server left alone,
         let calm = run(seed, false).await;
-        assert!(
-            calm.dead.is_empty(),
-            "seed {seed} fault-free: {:?}",
-            calm.dead
-        );
-        assert!(calm.duplicates.is_empty(), "{:?}", calm.duplicates);
-        assert!(calm.notified.is_empty(), "{:?}", calm.notified);
-        assert_eq!(calm.limit_hits, 0, "content-limit answers");
+        soak::assert_calm(seed, &calm.observed);
         // when it runs again under faults with the server SIGKILLed,
         let chaos = run(seed, true).await;
         events += chaos.events;
         kills += chaos.kills;
         mid_work += chaos.kills_mid_work;
-        if std::env::var_os("PAYDOWN_SOAK_VERBOSE").is_some() {
-            eprintln!(
-                "seed {seed}: {} events, faults {:#?}\nfault-free state {:#?}",
-                chaos.events, chaos.faults, calm.state
-            );
-        }
         // then the invariants of the in-process soak hold.
-        let mut problems = Vec::new();
-        if !chaos.duplicates.is_empty() {
-            problems.push(format!("duplicates: {:?}", chaos.duplicates));
-        }
-        if chaos.state != calm.state {
-            problems.push(format!(
-                "state differs:\n  fault-free: {:#?}\n  chaos:      {:#?}",
-                calm.state, chaos.state
-            ));
-        }
-        if !chaos.violations.is_empty() {
-            problems.push(format!(
-                "inside a Retry-After window: {:?}",
-                chaos.violations
-            ));
-        }
-        if !chaos.notified.is_empty() {
-            problems.push(format!("notified: {:?}", chaos.notified));
-        }
-        if chaos.limit_hits > 0 {
-            problems.push(format!("{} content-limit answers", chaos.limit_hits));
-        }
-        if !chaos.dead.is_empty() {
-            problems.push(format!("dead deliveries: {:?}", chaos.dead));
-        }
-        if !problems.is_empty() {
-            failures.push(format!(
-                "seed {seed} (faults: {:?}):\n{}",
-                chaos.faults,
-                problems.join("\n")
-            ));
-        }
+        failures.extend(soak::broken_invariants(
+            seed,
+            &calm.observed,
+            &chaos.observed,
+        ));
     }
     eprintln!(
         "chaos soak (paydown serve, SIGKILL): {} seeds x {events} events ({:.1} a seed: \

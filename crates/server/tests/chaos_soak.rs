@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use fake_github::FakeGitHub;
 use paydown_server::store::{DeliveryStatus, Store};
-use soak::{FinalState, Rng, apply, final_state, inject_fault, workload};
+use soak::{Observed, Rng, apply, inject_fault, workload};
 use support::{TestApp, db_url};
 
 /// Waits until the queue is drained; returns the dead deliveries.
@@ -44,16 +44,8 @@ async fn drain(store: &Store) -> Vec<paydown_server::store::DeliveryRecord> {
 }
 
 struct RunReport {
-    state: FinalState,
-    duplicates: Vec<String>,
-    violations: Vec<fake_github::RetryAfterViolation>,
-    /// Whom the bot's writes would have notified (must be nobody).
-    notified: Vec<(String, String)>,
-    /// Answers of the content-creation limit (must be none).
-    limit_hits: u64,
-    dead: Vec<String>,
+    observed: Observed,
     events: usize,
-    faults: Vec<String>,
     /// Answers that were a fault: 5xx, 403/429, cut connections (delays
     /// not counted).
     fired: usize,
@@ -115,36 +107,18 @@ async fn run(seed: u64, chaos: bool, side: bool) -> RunReport {
     let counts = app.store.counts_by_status().await.unwrap();
     assert_eq!(counts.get(DeliveryStatus::Pending), 0);
     app.server.shutdown().await.unwrap();
-    let (state, duplicates) = final_state(&fake, side);
     let fired = fake
         .requests()
         .iter()
         .filter(|r| matches!(r.status, Some(s) if s >= 500 || s == 403 || s == 429))
         .count()
         + usize::try_from(fake.connections_cut()).unwrap_or(usize::MAX);
+    let events = events + faults.len();
     RunReport {
-        state,
-        duplicates,
-        violations: fake.retry_after_violations(),
-        notified: fake.notifications(),
-        limit_hits: fake.secondary_limit_hits(),
-        dead,
-        events: events + faults.len(),
-        faults,
+        observed: soak::observe(&fake, side, dead, faults),
+        events,
         fired,
     }
-}
-
-fn seeds() -> Vec<u64> {
-    let n: u64 = std::env::var("PAYDOWN_SOAK_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    let first: u64 = std::env::var("PAYDOWN_SOAK_FIRST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    (first..first + n).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,63 +142,21 @@ async fn soak(side: bool) {
     let mut events = 0;
     let mut fired = 0;
     let mut failures = Vec::new();
-    let seeds = seeds();
+    let seeds = soak::seeds(3);
     for &seed in &seeds {
         // Given the seed's workload run once without faults,
         let calm = run(seed, false, side).await;
-        assert!(
-            calm.dead.is_empty(),
-            "seed {seed} fault-free: {:?}",
-            calm.dead
-        );
-        assert!(calm.duplicates.is_empty(), "{:?}", calm.duplicates);
-        assert!(calm.notified.is_empty(), "{:?}", calm.notified);
-        assert_eq!(calm.limit_hits, 0, "content-limit answers");
+        soak::assert_calm(seed, &calm.observed);
         // when it runs again under the seed's faults and restarts,
         let chaos = run(seed, true, side).await;
         events += chaos.events;
         fired += chaos.fired;
-        if std::env::var_os("PAYDOWN_SOAK_VERBOSE").is_some() {
-            eprintln!(
-                "seed {seed}: {} events, faults {:#?}\nfault-free state {:#?}",
-                chaos.events, chaos.faults, calm.state
-            );
-        }
-        // then nothing is there twice, the state is the fault-free one,
-        // no request came inside a Retry-After window, and every delivery
-        // is done or dead with a reason.
-        let mut problems = Vec::new();
-        if !chaos.duplicates.is_empty() {
-            problems.push(format!("duplicates: {:?}", chaos.duplicates));
-        }
-        if chaos.state != calm.state {
-            problems.push(format!(
-                "state differs:\n  fault-free: {:#?}\n  chaos:      {:#?}",
-                calm.state, chaos.state
-            ));
-        }
-        if !chaos.violations.is_empty() {
-            problems.push(format!(
-                "requests inside a Retry-After window: {:?}",
-                chaos.violations
-            ));
-        }
-        if !chaos.notified.is_empty() {
-            problems.push(format!("notified: {:?}", chaos.notified));
-        }
-        if chaos.limit_hits > 0 {
-            problems.push(format!("{} content-limit answers", chaos.limit_hits));
-        }
-        if !chaos.dead.is_empty() {
-            problems.push(format!("dead deliveries: {:?}", chaos.dead));
-        }
-        if !problems.is_empty() {
-            failures.push(format!(
-                "seed {seed} (faults: {:?}):\n{}",
-                chaos.faults,
-                problems.join("\n")
-            ));
-        }
+        // then the soak's invariants hold.
+        failures.extend(soak::broken_invariants(
+            seed,
+            &calm.observed,
+            &chaos.observed,
+        ));
     }
     eprintln!(
         "chaos soak: {} seeds x {events} events ({:.1} a seed: deliveries, faults \

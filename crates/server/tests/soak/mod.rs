@@ -397,3 +397,98 @@ pub fn apply(
         }
     }
 }
+
+/// What a run leaves behind that the invariants look at: the same for the
+/// in-process and the process soak.
+#[derive(Debug)]
+pub struct Observed {
+    pub state: FinalState,
+    pub duplicates: Vec<String>,
+    pub violations: Vec<fake_github::RetryAfterViolation>,
+    /// Whom the bot's writes would have notified (must be nobody).
+    pub notified: Vec<(String, String)>,
+    /// Answers of the content-creation limit (must be none).
+    pub limit_hits: u64,
+    pub dead: Vec<String>,
+    pub faults: Vec<String>,
+}
+
+/// Reads what the fake holds at the end of a run.
+pub fn observe(fake: &FakeGitHub, side: bool, dead: Vec<String>, faults: Vec<String>) -> Observed {
+    let (state, duplicates) = final_state(fake, side);
+    Observed {
+        state,
+        duplicates,
+        violations: fake.retry_after_violations(),
+        notified: fake.notifications(),
+        limit_hits: fake.secondary_limit_hits(),
+        dead,
+        faults,
+    }
+}
+
+/// The seeds to run: `PAYDOWN_SOAK_SEEDS` of them (else `default`) from
+/// `PAYDOWN_SOAK_FIRST_SEED` (else 1).
+pub fn seeds(default: u64) -> Vec<u64> {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let n: u64 = var("PAYDOWN_SOAK_SEEDS").unwrap_or(default);
+    let first: u64 = var("PAYDOWN_SOAK_FIRST_SEED").unwrap_or(1);
+    (first..first + n).collect()
+}
+
+/// A fault-free run must already be clean, or the comparison proves nothing.
+pub fn assert_calm(seed: u64, calm: &Observed) {
+    assert!(
+        calm.dead.is_empty(),
+        "seed {seed} fault-free: {:?}",
+        calm.dead
+    );
+    assert!(calm.duplicates.is_empty(), "{:?}", calm.duplicates);
+    assert!(calm.notified.is_empty(), "{:?}", calm.notified);
+    assert_eq!(calm.limit_hits, 0, "content-limit answers");
+}
+
+/// The invariants a run under faults must keep against the fault-free
+/// run of the same seed: nothing twice, the same final state, no request
+/// inside a Retry-After window, nobody notified, no content-limit answer,
+/// every delivery done. Returns the seed's failure report, if any.
+pub fn broken_invariants(seed: u64, calm: &Observed, chaos: &Observed) -> Option<String> {
+    if std::env::var_os("PAYDOWN_SOAK_VERBOSE").is_some() {
+        eprintln!(
+            "seed {seed}: faults {:#?}\nfault-free state {:#?}",
+            chaos.faults, calm.state
+        );
+    }
+    let mut problems = Vec::new();
+    if !chaos.duplicates.is_empty() {
+        problems.push(format!("duplicates: {:?}", chaos.duplicates));
+    }
+    if chaos.state != calm.state {
+        problems.push(format!(
+            "state differs:\n  fault-free: {:#?}\n  chaos:      {:#?}",
+            calm.state, chaos.state
+        ));
+    }
+    if !chaos.violations.is_empty() {
+        problems.push(format!(
+            "requests inside a Retry-After window: {:?}",
+            chaos.violations
+        ));
+    }
+    if !chaos.notified.is_empty() {
+        problems.push(format!("notified: {:?}", chaos.notified));
+    }
+    if chaos.limit_hits > 0 {
+        problems.push(format!("{} content-limit answers", chaos.limit_hits));
+    }
+    if !chaos.dead.is_empty() {
+        problems.push(format!("dead deliveries: {:?}", chaos.dead));
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "seed {seed} (faults: {:?}):\n{}",
+            chaos.faults,
+            problems.join("\n")
+        )
+    })
+}
