@@ -29,25 +29,8 @@ async fn start(fake: &FakeGitHub, db_url: &str, port: u16, log: &Path) -> Child 
         log,
         &[("PAYDOWN_WORKERS", "2"), ("PAYDOWN_LEASE_SECONDS", "2")],
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(resp) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
-            && resp.status().is_success()
-        {
-            return child;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "paydown serve exited with {status}:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "paydown serve never became healthy"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::wait_healthy(port, &mut child, log).await;
+    child
 }
 
 /// Waits until every GUID in `guids` is done in the store and nothing is

@@ -26,28 +26,6 @@ fn spawn_serve(fake: &FakeGitHub, db_url: &str, port: u16, log: &Path) -> Child 
     )
 }
 
-async fn wait_healthy(port: u16, child: &mut Child, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(resp) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
-            && resp.status().is_success()
-        {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "paydown serve exited with {status}:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "paydown serve never became healthy"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// A `paydown serve` process that answered its health check.
 struct Served {
     child: Child,
@@ -65,7 +43,7 @@ impl Served {
 async fn serve(fake: &FakeGitHub, db_url: &str, log: PathBuf) -> Served {
     let port = support::free_port();
     let mut child = spawn_serve(fake, db_url, port, &log);
-    wait_healthy(port, &mut child, &log).await;
+    support::wait_healthy(port, &mut child, &log).await;
     Served { child, port, log }
 }
 

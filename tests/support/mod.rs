@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use fake_github::FakeGitHub;
 
@@ -53,4 +54,28 @@ pub fn spawn_serve(
         .stderr(out)
         .spawn()
         .expect("cannot start paydown serve")
+}
+
+/// Waits until the `paydown serve` at `port` answers `/healthz`; panics
+/// with its log if it exits first or is not healthy within 30 seconds.
+pub async fn wait_healthy(port: u16, child: &mut Child, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && resp.status().is_success()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "paydown serve exited with {status}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "paydown serve never became healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
