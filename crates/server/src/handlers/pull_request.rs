@@ -23,7 +23,7 @@ use paydown_sync::DashboardSections;
 use paydown_sync::fetch::Head;
 
 use super::{GitHubHandler, HandlerError};
-use crate::events::{PullRequest, PullRequestEvent};
+use crate::events::{PullRequest, PullRequestAction, PullRequestEvent};
 
 /// Set once the cache was seeded; holds the `since` of the next comment read.
 const SEEDED_KEY: &str = "budgets:seeded";
@@ -66,13 +66,9 @@ impl GitHubHandler {
         ev: &PullRequestEvent,
         delivery_id: &str,
     ) -> Result<(), HandlerError> {
-        let action = ev.action.as_str();
-        let relevant = matches!(
-            action,
-            "opened" | "reopened" | "synchronize" | "edited" | "labeled" | "unlabeled" | "closed"
-        );
-        if !relevant {
-            tracing::debug!(delivery = %delivery_id, action, "pull_request action not acted on");
+        let action = &ev.action;
+        if !action.updates_ledger() {
+            tracing::debug!(delivery = %delivery_id, action = action.as_str(), "pull_request action not acted on");
             return Ok(());
         }
         let Some(installation) = ev.installation.as_ref().map(|i| i.id) else {
@@ -105,7 +101,7 @@ impl GitHubHandler {
                 .map_err(budget_error)?;
             record.merged_at = fetched.merged_at;
         }
-        if matches!(action, "opened" | "reopened" | "synchronize") {
+        if action.is_reviewed() {
             // The debt this PR adds and pays (its own comment and check);
             // what it pays also counts as debt work in the budget.
             // A review GitHub refuses for good (a 422 on annotations, a 403
@@ -117,7 +113,7 @@ impl GitHubHandler {
             }
         }
         let merged = record.merged_at.is_some();
-        if action == "closed" && !merged {
+        if *action == PullRequestAction::Closed && !merged {
             // Closed without merging: abandoned work draws on no budget and
             // lists no accepted drift (as `fetch_records` sees it). Reopening
             // brings it back from the payload and its comments.
@@ -145,13 +141,13 @@ impl GitHubHandler {
         tracing::info!(
             repo = %full_name,
             pr = pr.number,
-            action,
+            action = action.as_str(),
             drifting = outcome.verdict.as_ref().is_some_and(|v| v.drifting),
             comment = ?outcome.comment,
             check = ?outcome.check,
             "budget checked"
         );
-        if action == "closed" {
+        if *action == PullRequestAction::Closed {
             self.recheck_drifting(&client, &repo, full_name, &config)
                 .await?;
             // A squash merge also arrives as a push; sync is idempotent, so
