@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use paydown_config::Config;
-use paydown_events::{Event, PullRequestEvent, parse_event};
+use paydown_events::{Event, PullRequestAction, PullRequestEvent, parse_event};
 use paydown_github::{Client, GitHubError, Repo};
 use paydown_sync::{SyncError, SyncOptions, fetch::Head};
 
@@ -608,16 +608,17 @@ async fn pull_request(
     // A fork's pull_request runs with a read-only token: report through the
     // job summary and annotations, write nothing (docs/action.md).
     let dry_run = env.inputs.dry_run || from_fork;
-    let reviews = matches!(ev.action.as_str(), "opened" | "reopened" | "synchronize");
+    let reviews = ev.action.is_reviewed();
     // A merge is checked against the budget once more (the sprint it lands
-    // in decides); its debt issues are synced by the push it makes.
-    let merged = ev.action == "closed" && pr.merged == Some(true);
-    let budgets =
-        reviews || merged || matches!(ev.action.as_str(), "edited" | "labeled" | "unlabeled");
+    // in decides); its debt issues are synced by the push it makes. A PR
+    // closed without merging draws on no budget: nothing to check.
+    let closed = ev.action == PullRequestAction::Closed;
+    let merged = closed && pr.merged == Some(true);
+    let budgets = ev.action.updates_ledger() && (!closed || merged);
     if !budgets {
         return Ok(not_acted_on(&format!(
             "`pull_request` `{}`: nothing to report.",
-            ev.action
+            ev.action.as_str()
         )));
     }
     let mut report = ActionReport {

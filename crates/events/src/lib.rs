@@ -173,6 +173,32 @@ mod tests {
     }
 
     #[test]
+    fn pull_request_actions_that_review_and_that_update_the_ledger() {
+        // Given every action GitHub sends for a pull request that paydown names,
+        // plus ones it does not act on,
+        let cases = [
+            ("opened", true, true),
+            ("reopened", true, true),
+            ("synchronize", true, true),
+            ("edited", false, true),
+            ("labeled", false, true),
+            ("unlabeled", false, true),
+            ("closed", false, true),
+            ("assigned", false, false),
+            ("ready_for_review", false, false),
+            ("review_requested", false, false),
+        ];
+        for (text, reviewed, ledger) in cases {
+            // when GitHub spells it in a payload,
+            let action = PullRequestAction::from(text.to_string());
+            // then the text survives and the two decisions are as listed.
+            assert_eq!(action.as_str(), text);
+            assert_eq!(action.is_reviewed(), reviewed, "{text} reviewed");
+            assert_eq!(action.updates_ledger(), ledger, "{text} updates the ledger");
+        }
+    }
+
+    #[test]
     fn routing_key_prefers_repository_then_installation() {
         let r = RoutingFields::parse(
             "push",

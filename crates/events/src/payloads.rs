@@ -57,6 +57,47 @@ open_action!(
     }
 );
 
+open_action!(
+    /// `pull_request` event actions.
+    PullRequestAction {
+        Opened => "opened",
+        Reopened => "reopened",
+        Synchronize => "synchronize",
+        Edited => "edited",
+        Labeled => "labeled",
+        Unlabeled => "unlabeled",
+        Closed => "closed",
+    }
+);
+
+impl PullRequestAction {
+    /// Whether the action may change the pull request's diff, so its debt
+    /// is reviewed again (sticky comment, check run, annotations). The App
+    /// and the Action both ask here so they review on the same events.
+    pub fn is_reviewed(&self) -> bool {
+        matches!(
+            self,
+            PullRequestAction::Opened
+                | PullRequestAction::Reopened
+                | PullRequestAction::Synchronize
+        )
+    }
+
+    /// Whether the action changes what the sprint ledger knows of the pull
+    /// request (its diff, title, labels or merge), so paydown acts on it.
+    /// A `closed` counts here; whether it merged is the payload's to say.
+    pub fn updates_ledger(&self) -> bool {
+        self.is_reviewed()
+            || matches!(
+                self,
+                PullRequestAction::Edited
+                    | PullRequestAction::Labeled
+                    | PullRequestAction::Unlabeled
+                    | PullRequestAction::Closed
+            )
+    }
+}
+
 /// A GitHub account (user, organisation or bot) as payloads name it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
@@ -297,8 +338,8 @@ pub struct PullRequest {
 /// `pull_request`: a pull request was opened, edited, synchronised, labelled, closed, …
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PullRequestEvent {
-    /// The event's `action`, verbatim.
-    pub action: String,
+    /// What happened to the pull request.
+    pub action: PullRequestAction,
     /// The pull request number.
     pub number: u64,
     /// The pull request as it is after the event.

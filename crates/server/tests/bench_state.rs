@@ -21,7 +21,7 @@
 
 use std::time::{Duration, Instant};
 
-use paydown_server::store::{SYNC_STATE_BLOB_KEY, Store};
+use paydown_server::store::{RepoStateKey, Store};
 use paydown_sync::SyncState;
 use serde_json::json;
 
@@ -29,6 +29,9 @@ use serde_json::json;
 mod pg;
 
 const REPO: &str = "acme/large";
+/// The blob is kept under its own repository, with the key versions before
+/// 0007 used: loading `REPO`'s rows would otherwise convert it to rows.
+const BLOB_REPO: &str = "bench/blob-era";
 const K: u64 = 5;
 const ROUNDS: usize = 7;
 
@@ -186,7 +189,7 @@ async fn measure(name: &str, store: &Store, db: &Db, n: u64) {
     let mut blob = Figures::default();
     let mut rows = Figures::default();
     store
-        .repo_state_put(REPO, "bench.blob", &start.to_json())
+        .repo_state_put(BLOB_REPO, &RepoStateKey::LegacySyncState, &start.to_json())
         .await
         .expect("put");
     store
@@ -198,7 +201,7 @@ async fn measure(name: &str, store: &Store, db: &Db, n: u64) {
         let mark = db.mark().await;
         let t = Instant::now();
         let json = store
-            .repo_state_get(REPO, "bench.blob")
+            .repo_state_get(BLOB_REPO, &RepoStateKey::LegacySyncState)
             .await
             .expect("get")
             .expect("blob");
@@ -206,7 +209,7 @@ async fn measure(name: &str, store: &Store, db: &Db, n: u64) {
         let new = pushed(&old, r);
         let text = new.to_json();
         store
-            .repo_state_put(REPO, "bench.blob", &text)
+            .repo_state_put(BLOB_REPO, &RepoStateKey::LegacySyncState, &text)
             .await
             .expect("put");
         blob.time.push(t.elapsed());
@@ -325,7 +328,7 @@ async fn many_repositories_fill_and_load() {
     for (_, name) in &names {
         if blobs {
             store
-                .repo_state_put(name, SYNC_STATE_BLOB_KEY, &one.to_json())
+                .repo_state_put(name, &RepoStateKey::LegacySyncState, &one.to_json())
                 .await
                 .expect("blob");
         } else {

@@ -12,7 +12,7 @@ use paydown_budgets::{CHECK_NAME, Record, record_marker};
 use paydown_github::{Client, ClientOptions, Repo};
 use paydown_ledger::{Acceptance, DRIFT_MARKER, Ledger, PrRecord, report_json};
 use paydown_server::handlers::SYNC_EVENT;
-use paydown_server::store::NewDelivery;
+use paydown_server::store::{NewDelivery, RepoStateKey, RepoStatePrefix};
 use support::{REPO, TestApp};
 
 const CONFIG: &str = "sprints:\n  capacity_points: 20\n  debt_share: 0.3\n";
@@ -20,7 +20,7 @@ const CONFIG: &str = "sprints:\n  capacity_points: 20\n  debt_share: 0.3\n";
 /// The ledger records the server caches for the repository.
 async fn cached_records(app: &TestApp) -> Vec<PrRecord> {
     app.store
-        .repo_state_list(REPO, "pr:")
+        .repo_state_list(REPO, RepoStatePrefix::PrRecords)
         .await
         .unwrap()
         .into_iter()
@@ -434,7 +434,11 @@ async fn the_cache_drops_abandoned_prs_and_prs_merged_before_the_dashboards_spri
         ..PrRecord::default()
     };
     app.store
-        .repo_state_put(REPO, "pr:999", &serde_json::to_string(&ancient).unwrap())
+        .repo_state_put(
+            REPO,
+            &RepoStateKey::PrRecord(999),
+            &serde_json::to_string(&ancient).unwrap(),
+        )
         .await
         .unwrap();
 
@@ -454,7 +458,7 @@ async fn the_cache_drops_abandoned_prs_and_prs_merged_before_the_dashboards_spri
     assert!(!numbers.contains(&third), "{numbers:?}");
     assert!(
         app.store
-            .repo_state_list(REPO, "budgets:drifting:")
+            .repo_state_list(REPO, RepoStatePrefix::Drifting)
             .await
             .unwrap()
             .is_empty()
@@ -541,7 +545,7 @@ async fn a_merge_whose_event_was_lost_reaches_the_ledger_at_the_daily_reseed() {
     // when the next event comes a day after the last seeding,
     let yesterday = (Utc::now() - chrono::TimeDelta::hours(25)).to_rfc3339();
     app.store
-        .repo_state_put(REPO, "budgets:reseeded", &yesterday)
+        .repo_state_put(REPO, &RepoStateKey::BudgetsReseeded, &yesterday)
         .await
         .unwrap();
     open_pr(&fake, &app, "f2", &["feature", "points: 5"]).await;

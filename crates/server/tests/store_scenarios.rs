@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use paydown_server::store::{
-    DeliveryStatus, Enqueued, FailOutcome, InstallationRepo, NewDelivery, RetryPolicy, Store,
-    StoreError,
+    DeliveryStatus, Enqueued, FailOutcome, InstallationRepo, NewDelivery, RepoStateKey,
+    RepoStatePrefix, RetryPolicy, Store, StoreError,
 };
 use sqlx::Connection;
 use tokio::sync::Mutex;
@@ -594,7 +594,10 @@ async fn reconnecting_keeps_the_data_and_migrates_once(db: &TestDb) {
     let claim = store.claim("w1", LEASE).await.unwrap().unwrap();
     assert_eq!(claim.delivery_id, "done");
     store.complete(&claim).await.unwrap();
-    store.repo_state_put("o/a", "k", "v").await.unwrap();
+    store
+        .repo_state_put("o/a", &RepoStateKey::LastValidConfig, "v")
+        .await
+        .unwrap();
     store.close().await;
     // When the server restarts (schema migrations run again)
     let reopened = db.store().await;
@@ -609,7 +612,7 @@ async fn reconnecting_keeps_the_data_and_migrates_once(db: &TestDb) {
     );
     assert_eq!(
         reopened
-            .repo_state_get("o/a", "k")
+            .repo_state_get("o/a", &RepoStateKey::LastValidConfig)
             .await
             .unwrap()
             .as_deref(),
@@ -663,16 +666,28 @@ async fn installations_and_repository_state_round_trip(db: &TestDb) {
 
     // Given per-repository state
     assert_eq!(
-        store.repo_state_get("acme/a", "sprint").await.unwrap(),
+        store
+            .repo_state_get("acme/a", &RepoStateKey::BudgetsSeeded)
+            .await
+            .unwrap(),
         None
     );
-    store.repo_state_put("acme/a", "sprint", "1").await.unwrap();
-    store.repo_state_put("acme/a", "sprint", "2").await.unwrap();
-    store.repo_state_put("acme/b", "sprint", "9").await.unwrap();
+    store
+        .repo_state_put("acme/a", &RepoStateKey::BudgetsSeeded, "1")
+        .await
+        .unwrap();
+    store
+        .repo_state_put("acme/a", &RepoStateKey::BudgetsSeeded, "2")
+        .await
+        .unwrap();
+    store
+        .repo_state_put("acme/b", &RepoStateKey::BudgetsSeeded, "9")
+        .await
+        .unwrap();
     // Then the latest value wins, per repository
     assert_eq!(
         store
-            .repo_state_get("acme/a", "sprint")
+            .repo_state_get("acme/a", &RepoStateKey::BudgetsSeeded)
             .await
             .unwrap()
             .as_deref(),
@@ -680,30 +695,62 @@ async fn installations_and_repository_state_round_trip(db: &TestDb) {
     );
     assert_eq!(
         store
-            .repo_state_get("acme/b", "sprint")
+            .repo_state_get("acme/b", &RepoStateKey::BudgetsSeeded)
             .await
             .unwrap()
             .as_deref(),
         Some("9")
     );
-    store.repo_state_put("acme/a", "pr:2", "b").await.unwrap();
-    store.repo_state_put("acme/a", "pr:1", "a").await.unwrap();
+    // And numbered keys list by family, by number (not by key text:
+    // `pr:10` sorts before `pr:9`), without the other families' keys
     store
-        .repo_state_put("acme/a", "pr_x", "not a pr")
+        .repo_state_put("acme/a", &RepoStateKey::PrRecord(10), "j")
+        .await
+        .unwrap();
+    store
+        .repo_state_put("acme/a", &RepoStateKey::PrRecord(9), "i")
+        .await
+        .unwrap();
+    store
+        .repo_state_put("acme/a", &RepoStateKey::Drifting(9), "sha")
+        .await
+        .unwrap();
+    store
+        .repo_state_put("acme/b", &RepoStateKey::PrRecord(1), "other repo")
         .await
         .unwrap();
     assert_eq!(
-        store.repo_state_list("acme/a", "pr:").await.unwrap(),
-        vec![
-            ("pr:1".to_string(), "a".to_string()),
-            ("pr:2".to_string(), "b".to_string())
-        ],
-        "a prefix lists only its keys, in order"
+        store
+            .repo_state_list("acme/a", RepoStatePrefix::PrRecords)
+            .await
+            .unwrap(),
+        vec![(9, "i".to_string()), (10, "j".to_string())],
+        "a family lists only its keys, in numeric order"
     );
-    assert!(store.repo_state_delete("acme/a", "sprint").await.unwrap());
-    assert!(!store.repo_state_delete("acme/a", "sprint").await.unwrap());
     assert_eq!(
-        store.repo_state_get("acme/a", "sprint").await.unwrap(),
+        store
+            .repo_state_list("acme/a", RepoStatePrefix::Drifting)
+            .await
+            .unwrap(),
+        vec![(9, "sha".to_string())]
+    );
+    assert!(
+        store
+            .repo_state_delete("acme/a", &RepoStateKey::BudgetsSeeded)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .repo_state_delete("acme/a", &RepoStateKey::BudgetsSeeded)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .repo_state_get("acme/a", &RepoStateKey::BudgetsSeeded)
+            .await
+            .unwrap(),
         None
     );
 }

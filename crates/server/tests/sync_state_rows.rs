@@ -5,7 +5,7 @@
 //! deleted. Each scenario runs on SQLite and on PostgreSQL (skipped, with
 //! a notice, without `PAYDOWN_TEST_POSTGRES_URL`).
 
-use paydown_server::store::{RowsWritten, SYNC_STATE_BLOB_KEY, Store};
+use paydown_server::store::{RepoStateKey, RowsWritten, Store};
 use paydown_sync::SyncState;
 use serde_json::json;
 
@@ -252,7 +252,7 @@ async fn row_stamps(db: &TestDb) -> std::collections::BTreeMap<String, i64> {
 async fn put_blob(db: &TestDb, repo: &str, value: &str) {
     let store = db.store().await;
     store
-        .repo_state_put(repo, SYNC_STATE_BLOB_KEY, value)
+        .repo_state_put(repo, &RepoStateKey::LegacySyncState, value)
         .await
         .expect("put blob");
     store.close().await;
@@ -267,7 +267,7 @@ async fn a_kept_blob_is_converted_to_rows_on_start(db: &TestDb) {
     // then the blob is gone
     assert_eq!(
         store
-            .repo_state_get("acme/legacy", SYNC_STATE_BLOB_KEY)
+            .repo_state_get("acme/legacy", &RepoStateKey::LegacySyncState)
             .await
             .expect("get"),
         None
@@ -283,7 +283,11 @@ async fn a_kept_blob_is_converted_to_rows_on_start(db: &TestDb) {
     // rolling upgrade (newer than the rows),
     let newer = state(51, "newer-head");
     store
-        .repo_state_put("acme/legacy", SYNC_STATE_BLOB_KEY, &newer.to_json())
+        .repo_state_put(
+            "acme/legacy",
+            &RepoStateKey::LegacySyncState,
+            &newer.to_json(),
+        )
         .await
         .expect("put");
     // then the next load converts it, replacing the rows.
@@ -293,7 +297,7 @@ async fn a_kept_blob_is_converted_to_rows_on_start(db: &TestDb) {
     );
     assert_eq!(
         store
-            .repo_state_get("acme/legacy", SYNC_STATE_BLOB_KEY)
+            .repo_state_get("acme/legacy", &RepoStateKey::LegacySyncState)
             .await
             .expect("get"),
         None
@@ -314,7 +318,7 @@ async fn an_unreadable_blob_converts_to_no_state(db: &TestDb) {
         assert_eq!(store.sync_state_load(repo).await.expect("load"), None);
         assert_eq!(
             store
-                .repo_state_get(repo, SYNC_STATE_BLOB_KEY)
+                .repo_state_get(repo, &RepoStateKey::LegacySyncState)
                 .await
                 .expect("get"),
             None

@@ -15,14 +15,7 @@ use super::{GitHubHandler, HandlerError};
 use crate::events::Issue;
 use crate::events::IssuesEvent;
 use crate::incident_endpoints::{IncidentChange, parse_delivery};
-use crate::store::Claimed;
-
-/// Per repository: the (repository, label) pairs whose incident issues were
-/// backfilled.
-const BACKFILL_KEY: &str = "incidents.backfill";
-
-/// Per repository: issue number → debt issues `/debt link` linked it to.
-const LINKS_KEY: &str = "incidents.links";
+use crate::store::{Claimed, RepoStateKey};
 
 /// A repository of an installation and the config it goes by.
 struct Reader {
@@ -105,7 +98,7 @@ impl GitHubHandler {
     ) -> Result<(), HandlerError> {
         let mut done: BTreeSet<String> = self
             .store
-            .repo_state_get(full_name, BACKFILL_KEY)
+            .repo_state_get(full_name, &RepoStateKey::IncidentBackfill)
             .await?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default();
@@ -151,7 +144,7 @@ impl GitHubHandler {
             let json = serde_json::to_string(&done)
                 .map_err(|e| HandlerError::Other(format!("backfill state: {e}")))?;
             self.store
-                .repo_state_put(full_name, BACKFILL_KEY, &json)
+                .repo_state_put(full_name, &RepoStateKey::IncidentBackfill, &json)
                 .await?;
         }
         Ok(())
@@ -221,7 +214,7 @@ impl GitHubHandler {
     async fn links(&self, home: &str) -> Result<BTreeMap<u64, BTreeSet<u64>>, HandlerError> {
         Ok(self
             .store
-            .repo_state_get(&home.to_ascii_lowercase(), LINKS_KEY)
+            .repo_state_get(&home.to_ascii_lowercase(), &RepoStateKey::IncidentLinks)
             .await?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default())
@@ -269,7 +262,11 @@ impl GitHubHandler {
         let json = serde_json::to_string(&links)
             .map_err(|e| HandlerError::Other(format!("incident links: {e}")))?;
         self.store
-            .repo_state_put(&home.to_ascii_lowercase(), LINKS_KEY, &json)
+            .repo_state_put(
+                &home.to_ascii_lowercase(),
+                &RepoStateKey::IncidentLinks,
+                &json,
+            )
             .await?;
         let id = paydown_incidents::issue_id(home, number);
         let Some((mut incident, service)) = self.store.incident("github", &id).await? else {

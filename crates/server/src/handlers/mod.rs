@@ -7,7 +7,8 @@
 //!
 //! An invalid `.github/paydown.yml` never puts the defaults in force in the
 //! App: each sync of the default branch keeps the last valid config's text
-//! under [`LAST_VALID_CONFIG_KEY`], and every handler that reads the file
+//! under [`crate::store::RepoStateKey::LastValidConfig`], and every handler
+//! that reads the file
 //! ([`GitHubHandler::config_at_or_last_valid`]) falls back on it.
 
 use std::future::Future;
@@ -30,11 +31,6 @@ mod push;
 /// A job paydown queues for itself (not a GitHub event): a full sync of
 /// one repository, for backfills and for resuming a paced import.
 pub const SYNC_EVENT: &str = "paydown.sync";
-
-/// The `repo_state` key of the text of the last valid `.github/paydown.yml`
-/// a sync saw on a repository's default branch (empty: no file, the
-/// defaults). Absent until a sync saw a valid one.
-pub const LAST_VALID_CONFIG_KEY: &str = "paydown.last-valid-config";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SyncJob {
@@ -198,7 +194,7 @@ impl GitHubHandler {
     ) -> Result<Option<String>, HandlerError> {
         Ok(self
             .store
-            .repo_state_get(full_name, LAST_VALID_CONFIG_KEY)
+            .repo_state_get(full_name, &crate::store::RepoStateKey::LastValidConfig)
             .await?)
     }
 

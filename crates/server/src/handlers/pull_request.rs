@@ -23,15 +23,10 @@ use paydown_sync::DashboardSections;
 use paydown_sync::fetch::Head;
 
 use super::{GitHubHandler, HandlerError};
-use crate::events::{PullRequest, PullRequestEvent};
+use crate::events::{PullRequest, PullRequestAction, PullRequestEvent};
+use crate::store::{RepoStateKey, RepoStatePrefix};
 
-/// Set once the cache was seeded; holds the `since` of the next comment read.
-const SEEDED_KEY: &str = "budgets:seeded";
-const PR_PREFIX: &str = "pr:";
-/// When the cache was last seeded from the API.
-const RESEEDED_KEY: &str = "budgets:reseeded";
 const RESEED_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-const DRIFTING_PREFIX: &str = "budgets:drifting:";
 
 fn budget_error(e: BudgetError) -> HandlerError {
     match e {
@@ -66,13 +61,9 @@ impl GitHubHandler {
         ev: &PullRequestEvent,
         delivery_id: &str,
     ) -> Result<(), HandlerError> {
-        let action = ev.action.as_str();
-        let relevant = matches!(
-            action,
-            "opened" | "reopened" | "synchronize" | "edited" | "labeled" | "unlabeled" | "closed"
-        );
-        if !relevant {
-            tracing::debug!(delivery = %delivery_id, action, "pull_request action not acted on");
+        let action = &ev.action;
+        if !action.updates_ledger() {
+            tracing::debug!(delivery = %delivery_id, action = action.as_str(), "pull_request action not acted on");
             return Ok(());
         }
         let Some(installation) = ev.installation.as_ref().map(|i| i.id) else {
@@ -105,7 +96,7 @@ impl GitHubHandler {
                 .map_err(budget_error)?;
             record.merged_at = fetched.merged_at;
         }
-        if matches!(action, "opened" | "reopened" | "synchronize") {
+        if action.is_reviewed() {
             // The debt this PR adds and pays (its own comment and check);
             // what it pays also counts as debt work in the budget.
             // A review GitHub refuses for good (a 422 on annotations, a 403
@@ -117,12 +108,12 @@ impl GitHubHandler {
             }
         }
         let merged = record.merged_at.is_some();
-        if action == "closed" && !merged {
+        if *action == PullRequestAction::Closed && !merged {
             // Closed without merging: abandoned work draws on no budget and
             // lists no accepted drift (as `fetch_records` sees it). Reopening
             // brings it back from the payload and its comments.
             self.store
-                .repo_state_delete(full_name, &format!("{PR_PREFIX}{}", pr.number))
+                .repo_state_delete(full_name, &RepoStateKey::PrRecord(pr.number))
                 .await?;
             self.forget_drifting(full_name, pr.number).await?;
             return Ok(());
@@ -145,13 +136,13 @@ impl GitHubHandler {
         tracing::info!(
             repo = %full_name,
             pr = pr.number,
-            action,
+            action = action.as_str(),
             drifting = outcome.verdict.as_ref().is_some_and(|v| v.drifting),
             comment = ?outcome.comment,
             check = ?outcome.check,
             "budget checked"
         );
-        if action == "closed" {
+        if *action == PullRequestAction::Closed {
             self.recheck_drifting(&client, &repo, full_name, &config)
                 .await?;
             // A squash merge also arrives as a push; sync is idempotent, so
@@ -236,11 +227,7 @@ impl GitHubHandler {
             .is_some_and(|v| v.drifting && v.accepted.is_none());
         if open && red {
             self.store
-                .repo_state_put(
-                    full_name,
-                    &format!("{DRIFTING_PREFIX}{}", record.number),
-                    head_sha,
-                )
+                .repo_state_put(full_name, &RepoStateKey::Drifting(record.number), head_sha)
                 .await?;
         } else {
             self.forget_drifting(full_name, record.number).await?;
@@ -250,7 +237,7 @@ impl GitHubHandler {
 
     async fn forget_drifting(&self, full_name: &str, number: u64) -> Result<(), HandlerError> {
         self.store
-            .repo_state_delete(full_name, &format!("{DRIFTING_PREFIX}{number}"))
+            .repo_state_delete(full_name, &RepoStateKey::Drifting(number))
             .await?;
         Ok(())
     }
@@ -266,19 +253,13 @@ impl GitHubHandler {
     ) -> Result<(), HandlerError> {
         let drifting = self
             .store
-            .repo_state_list(full_name, DRIFTING_PREFIX)
+            .repo_state_list(full_name, RepoStatePrefix::Drifting)
             .await?;
         if drifting.is_empty() {
             return Ok(());
         }
         let records = self.cached_records(full_name).await?;
-        for (key, head_sha) in drifting {
-            let Some(number) = key
-                .strip_prefix(DRIFTING_PREFIX)
-                .and_then(|n| n.parse::<u64>().ok())
-            else {
-                continue;
-            };
+        for (number, head_sha) in drifting {
             let Some(record) = records.iter().find(|r| r.number == number).cloned() else {
                 self.forget_drifting(full_name, number).await?;
                 continue;
@@ -302,7 +283,7 @@ impl GitHubHandler {
     ) -> Result<(), HandlerError> {
         let value = serde_json::to_string(record).map_err(json_error)?;
         self.store
-            .repo_state_put(full_name, &format!("{PR_PREFIX}{}", record.number), &value)
+            .repo_state_put(full_name, &RepoStateKey::PrRecord(record.number), &value)
             .await?;
         Ok(())
     }
@@ -310,7 +291,7 @@ impl GitHubHandler {
     /// Every cached PR record of `full_name` (without seeding).
     async fn cached_records(&self, full_name: &str) -> Result<Vec<PrRecord>, HandlerError> {
         self.store
-            .repo_state_list(full_name, PR_PREFIX)
+            .repo_state_list(full_name, RepoStatePrefix::PrRecords)
             .await?
             .into_iter()
             .map(|(_, value)| serde_json::from_str(&value).map_err(json_error))
@@ -330,7 +311,10 @@ impl GitHubHandler {
         full_name: &str,
         config: &Config,
     ) -> Result<Vec<PrRecord>, HandlerError> {
-        let seeded = self.store.repo_state_get(full_name, SEEDED_KEY).await?;
+        let seeded = self
+            .store
+            .repo_state_get(full_name, &RepoStateKey::BudgetsSeeded)
+            .await?;
         let since = match seeded.as_deref().map(chrono::DateTime::parse_from_rfc3339) {
             Some(Ok(at)) => {
                 self.reseed_when_due(client, repo, full_name, config)
@@ -342,7 +326,7 @@ impl GitHubHandler {
                 self.seed_from_api(client, repo, full_name, config, now)
                     .await?;
                 self.store
-                    .repo_state_put(full_name, SEEDED_KEY, &now.to_rfc3339())
+                    .repo_state_put(full_name, &RepoStateKey::BudgetsSeeded, &now.to_rfc3339())
                     .await?;
                 now
             }
@@ -378,7 +362,11 @@ impl GitHubHandler {
             // `since` is inclusive, so the newest comment is read once more
             // next time; applying a record twice changes nothing.
             self.store
-                .repo_state_put(full_name, SEEDED_KEY, &latest.to_rfc3339())
+                .repo_state_put(
+                    full_name,
+                    &RepoStateKey::BudgetsSeeded,
+                    &latest.to_rfc3339(),
+                )
                 .await?;
         }
         Ok(records)
@@ -410,7 +398,7 @@ impl GitHubHandler {
             }
         }
         self.store
-            .repo_state_put(full_name, RESEEDED_KEY, &now.to_rfc3339())
+            .repo_state_put(full_name, &RepoStateKey::BudgetsReseeded, &now.to_rfc3339())
             .await?;
         Ok(())
     }
@@ -425,7 +413,10 @@ impl GitHubHandler {
         config: &Config,
     ) -> Result<(), HandlerError> {
         let now = Utc::now();
-        let last = self.store.repo_state_get(full_name, RESEEDED_KEY).await?;
+        let last = self
+            .store
+            .repo_state_get(full_name, &RepoStateKey::BudgetsReseeded)
+            .await?;
         let due = match last.as_deref().map(chrono::DateTime::parse_from_rfc3339) {
             Some(Ok(at)) => now - at.with_timezone(&Utc) >= RESEED_EVERY,
             _ => true,
@@ -452,7 +443,7 @@ impl GitHubHandler {
     ) -> Result<DashboardSections, HandlerError> {
         let seeded = self
             .store
-            .repo_state_get(full_name, SEEDED_KEY)
+            .repo_state_get(full_name, &RepoStateKey::BudgetsSeeded)
             .await?
             .is_some();
         let (config, records) = match kept_config {
@@ -481,7 +472,7 @@ impl GitHubHandler {
                 .filter(|r| r.merged_at.is_some_and(|at| at < start))
             {
                 self.store
-                    .repo_state_delete(full_name, &format!("{PR_PREFIX}{}", old.number))
+                    .repo_state_delete(full_name, &RepoStateKey::PrRecord(old.number))
                     .await?;
             }
         }

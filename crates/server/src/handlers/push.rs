@@ -7,7 +7,7 @@
 //! the synced commit is reconciled from its changed files alone
 //! (`paydown_sync::sync_push`) and writes back only the rows it changed;
 //! any other run is a full sync that writes a fresh state. Next to it, the last valid config's text
-//! ([`LAST_VALID_CONFIG_KEY`]): a sync that finds the file invalid keeps
+//! ([`RepoStateKey::LastValidConfig`]): a sync that finds the file invalid keeps
 //! going by it. The state is written only after a run finished, so a
 //! worker killed half-way leaves the old state, and the retried delivery
 //! plans again from it plus a listing of the issues updated since — which
@@ -17,8 +17,9 @@ use paydown_github::Repo;
 use paydown_sync::SyncOptions;
 use paydown_sync::fetch::Head;
 
-use super::{GitHubHandler, HandlerError, LAST_VALID_CONFIG_KEY};
+use super::{GitHubHandler, HandlerError};
 use crate::events::PushEvent;
+use crate::store::RepoStateKey;
 
 /// What a push tells the sync beyond its head.
 struct PushFrom<'a> {
@@ -151,7 +152,7 @@ impl GitHubHandler {
             && recorded.as_deref() != Some(now_valid.as_str())
         {
             self.store
-                .repo_state_put(full_name, LAST_VALID_CONFIG_KEY, &now_valid)
+                .repo_state_put(full_name, &RepoStateKey::LastValidConfig, &now_valid)
                 .await?;
         }
         let outcome = synced.outcome;

@@ -19,6 +19,7 @@ mod pacing;
 mod postgres;
 mod queue;
 mod records;
+mod repo_state;
 mod retry;
 mod sqlite;
 mod sync_rows;
@@ -34,8 +35,9 @@ pub use leader::{LeaderLease, PeriodicRun, Readiness};
 pub use operator::OperatorOutcome;
 pub use pacing::WriteSlot;
 pub use records::{Installation, InstallationRepo};
+pub use repo_state::{RepoStateKey, RepoStatePrefix};
 pub use retry::{FailOutcome, RetryPolicy};
-pub use sync_rows::{RowsWritten, SYNC_STATE_BLOB_KEY};
+pub use sync_rows::RowsWritten;
 pub use url::redact as redact_url;
 
 /// Errors of the storage layer. URLs in messages are redacted.

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, now_ms, with_pool};
+use super::{RepoStateKey, RepoStatePrefix, Store, StoreError, now_ms, with_pool};
 
 /// A GitHub App installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,12 +197,13 @@ impl Store {
     pub async fn repo_state_get(
         &self,
         repo: &str,
-        key: &str,
+        key: &RepoStateKey,
     ) -> Result<Option<String>, StoreError> {
+        let key = key.as_key();
         let value: Option<(String,)> = with_pool!(self, |pool| {
             sqlx::query_as("SELECT value FROM repo_state WHERE repo = $1 AND key = $2")
                 .bind(repo)
-                .bind(key)
+                .bind(&key)
                 .fetch_optional(pool)
                 .await
         })
@@ -215,9 +216,10 @@ impl Store {
     pub async fn repo_state_put(
         &self,
         repo: &str,
-        key: &str,
+        key: &RepoStateKey,
         value: &str,
     ) -> Result<(), StoreError> {
+        let key = key.as_key();
         let now = now_ms();
         with_pool!(self, |pool| {
             sqlx::query(
@@ -226,7 +228,7 @@ impl Store {
                     SET value = excluded.value, updated_at = excluded.updated_at",
             )
             .bind(repo)
-            .bind(key)
+            .bind(&key)
             .bind(value)
             .bind(now)
             .execute(pool)
@@ -237,9 +239,24 @@ impl Store {
         Ok(())
     }
 
-    /// Every `(key, value)` of repository `repo` whose key starts with
-    /// `prefix`, by key.
+    /// Every `(number, value)` of repository `repo` whose key is of the
+    /// family `prefix`, by number. Keys of the prefix whose suffix is not a
+    /// number (none written by this version) are skipped.
     pub async fn repo_state_list(
+        &self,
+        repo: &str,
+        prefix: RepoStatePrefix,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        let rows = self.repo_state_list_raw(repo, prefix.as_prefix()).await?;
+        let mut numbered: Vec<(u64, String)> = rows
+            .into_iter()
+            .filter_map(|(key, value)| Some((prefix.parse(&key)?, value)))
+            .collect();
+        numbered.sort_by_key(|(number, _)| *number);
+        Ok(numbered)
+    }
+
+    async fn repo_state_list_raw(
         &self,
         repo: &str,
         prefix: &str,
@@ -261,11 +278,16 @@ impl Store {
     }
 
     /// Deletes `key` for repository `repo`; returns whether it existed.
-    pub async fn repo_state_delete(&self, repo: &str, key: &str) -> Result<bool, StoreError> {
+    pub async fn repo_state_delete(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+    ) -> Result<bool, StoreError> {
+        let key = key.as_key();
         let deleted = with_pool!(self, |pool| {
             sqlx::query("DELETE FROM repo_state WHERE repo = $1 AND key = $2")
                 .bind(repo)
-                .bind(key)
+                .bind(&key)
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())

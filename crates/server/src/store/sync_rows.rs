@@ -4,7 +4,7 @@
 //! that touches k items writes O(k) rows, not the whole state as the JSON
 //! blob in `repo_state` did (13.8 MB at 10,000 items).
 //!
-//! Blobs left by earlier versions under [`SYNC_STATE_BLOB_KEY`] are
+//! Blobs left by earlier versions under [`RepoStateKey::LegacySyncState`] are
 //! converted when the store opens and, should a replica of an older
 //! version still write one during a rolling upgrade, on the next load of
 //! that repository; the blob is deleted in the same transaction.
@@ -12,11 +12,7 @@
 use paydown_sync::SyncState;
 use paydown_sync::state::{IssueRow, StateDelta, StateHead, StoredAnnotation};
 
-use super::{Store, StoreError, now_ms, with_pool};
-
-/// The `repo_state` key under which versions before 0007 kept the state
-/// as one JSON document.
-pub const SYNC_STATE_BLOB_KEY: &str = "paydown.sync-state";
+use super::{RepoStateKey, Store, StoreError, now_ms, with_pool};
 
 /// What a save wrote: rows inserted, replaced or deleted, and the bytes of
 /// the values written (the JSON columns and keys).
@@ -179,9 +175,10 @@ impl Store {
     /// Converts every sync state blob to rows (on start, after migrating).
     /// Returns how many were converted.
     pub async fn convert_sync_state_blobs(&self) -> Result<usize, StoreError> {
+        let blob_key = RepoStateKey::LegacySyncState.as_key();
         let repos: Vec<(String,)> = with_pool!(self, |pool| {
             sqlx::query_as("SELECT repo FROM repo_state WHERE key = $1 ORDER BY repo")
-                .bind(SYNC_STATE_BLOB_KEY)
+                .bind(&blob_key)
                 .fetch_all(pool)
                 .await
         })
@@ -198,10 +195,11 @@ impl Store {
 
     /// Converts `repo`'s blob, if one is kept; returns whether there was one.
     async fn convert_sync_blob(&self, repo: &str) -> Result<bool, StoreError> {
+        let blob_key = RepoStateKey::LegacySyncState.as_key();
         let blob: Option<(String,)> = with_pool!(self, |pool| {
             sqlx::query_as("SELECT value FROM repo_state WHERE repo = $1 AND key = $2")
                 .bind(repo)
-                .bind(SYNC_STATE_BLOB_KEY)
+                .bind(&blob_key)
                 .fetch_optional(pool)
                 .await
         })
@@ -229,6 +227,7 @@ impl Store {
         drop_blob: bool,
     ) -> Result<RowsWritten, StoreError> {
         let now = now_ms();
+        let blob_key = RepoStateKey::LegacySyncState.as_key();
         let mut written = RowsWritten {
             rows: 0,
             bytes: rows.bytes(),
@@ -240,7 +239,7 @@ impl Store {
                 if drop_blob {
                     sqlx::query("DELETE FROM repo_state WHERE repo = $1 AND key = $2")
                         .bind(repo)
-                        .bind(SYNC_STATE_BLOB_KEY)
+                        .bind(&blob_key)
                         .execute(&mut *tx)
                         .await?;
                 }
