@@ -2,7 +2,8 @@
 //! accepted files' content at the merge base and at the head, a hundred
 //! files at a time: one [`Client::files_at`] read per side (one GraphQL
 //! query; contents reads only for what GraphQL cannot return), scanned
-//! with `paydown_scan::scan_bytes`. Bounded: at most [`MAX_FILES_READ`]
+//! with `paydown_scan::scan_marked` under the head's `.gitattributes`
+//! (read first, in one more query: they decide what is read). Bounded: at most [`MAX_FILES_READ`]
 //! files, the texts of one hundred held at once, [`CONCURRENCY`] scans in
 //! flight. A file that cannot be read is left out and reported; only
 //! errors that would fail every file (rate limit, lost access) stop the
@@ -15,7 +16,7 @@ use bytes::Bytes;
 use paydown_annotations::Annotation;
 use paydown_config::Config;
 use paydown_github::{Client, FILES_PER_QUERY, FileAt, GitHubError, Repo};
-use paydown_scan::{PathRules, ScanSettings, SkipReason, scan_bytes};
+use paydown_scan::{Attributes, Marks, PathRules, ScanSettings, SkipReason, scan_marked};
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
@@ -82,6 +83,9 @@ struct Job {
     previous_path: Option<String>,
     base_path: Option<String>,
     head_path: Option<String>,
+    /// What the head's `.gitattributes` say about each side's path.
+    base_marks: Marks,
+    head_marks: Marks,
 }
 
 enum Read {
@@ -108,9 +112,25 @@ pub(crate) async fn read_pull_files(
         github_capped: listed.len() >= GITHUB_FILE_CAP,
         ..Coverage::default()
     };
+    let attributes = if listed.is_empty() {
+        Attributes::default()
+    } else {
+        match read_attributes(client, repo, &pr.head_sha, &listed).await {
+            Ok(attributes) => attributes,
+            Err(e) if e.stops_every_request() => return Err(e.into()),
+            // Reviewed as if unmarked, and said so: one odd file must not
+            // stop the review.
+            Err(e) => {
+                coverage
+                    .unreadable
+                    .push((".gitattributes".to_string(), e.to_string()));
+                Attributes::default()
+            }
+        }
+    };
     let mut jobs: Vec<Job> = Vec::new();
     for file in listed {
-        match plan_job(&file, &filter) {
+        match plan_job(&file, &filter, &attributes) {
             Ok(job) => jobs.push(job),
             Err(reason) => coverage.skipped.push((file.filename, reason)),
         }
@@ -194,8 +214,42 @@ async fn check_config(
     })
 }
 
+/// The head's `.gitattributes` that can mark the listed files (the root's
+/// and those of the directories above them, as a scan of the tree applies
+/// them), in one GraphQL query per hundred. Both sides are judged by the
+/// head's marks: the PR is what would be merged, and a file it marks
+/// vendored is third-party code on both sides, not debt the PR pays off.
+async fn read_attributes(
+    client: &Client,
+    repo: &Repo,
+    head_sha: &str,
+    listed: &[PullFile],
+) -> Result<Attributes, GitHubError> {
+    let paths = Attributes::files_above(
+        listed
+            .iter()
+            .flat_map(|f| std::iter::once(&f.filename).chain(&f.previous_filename))
+            .map(String::as_str),
+    );
+    let found = client
+        .files_at_with_optional(repo, head_sha, &paths, 0, MAX_ATTRIBUTES_BYTES)
+        .await?;
+    let mut attributes = Attributes::default();
+    for (path, read) in found {
+        match read? {
+            FileAt::Text(bytes) => attributes.add(&path, &String::from_utf8_lossy(&bytes)),
+            // Absent (most directories have none), or not text git would read.
+            FileAt::Missing | FileAt::Binary | FileAt::TooLarge => {}
+        }
+    }
+    Ok(attributes)
+}
+
+/// A `.gitattributes` larger than this is not one (as in a tarball scan).
+const MAX_ATTRIBUTES_BYTES: u64 = 1024 * 1024;
+
 /// Which sides of a listed file to read, or why it is left out.
-fn plan_job(file: &PullFile, filter: &PathRules) -> Result<Job, String> {
+fn plan_job(file: &PullFile, filter: &PathRules, attributes: &Attributes) -> Result<Job, String> {
     let head_path = file.filename.clone();
     let base_path = match file.status.as_str() {
         "renamed" => file.previous_filename.clone(),
@@ -205,21 +259,36 @@ fn plan_job(file: &PullFile, filter: &PathRules) -> Result<Job, String> {
         _ => Some(file.filename.clone()),
     };
     let head_path = (file.status != "removed").then_some(head_path);
-    let accepted = |p: &Option<String>| p.clone().filter(|p| filter.skip_by_path(p).is_none());
-    let (base, head) = (accepted(&base_path), accepted(&head_path));
+    let marks_of = |p: &Option<String>| {
+        p.as_deref()
+            .map(|p| attributes.marks(p))
+            .unwrap_or_default()
+    };
+    let (base_marks, head_marks) = (marks_of(&base_path), marks_of(&head_path));
+    let skip = |p: &str, marks: &Marks| filter.skip_marked(p, marks);
+    let accepted =
+        |p: &Option<String>, marks: &Marks| p.clone().filter(|p| skip(p, marks).is_none());
+    let (base, head) = (
+        accepted(&base_path, &base_marks),
+        accepted(&head_path, &head_marks),
+    );
     if base.is_none() && head.is_none() {
-        let reason = [&head_path, &base_path]
+        let reason = [(&head_path, &head_marks), (&base_path, &base_marks)]
             .into_iter()
-            .flatten()
-            .find_map(|p| filter.skip_by_path(p))
+            .find_map(|(p, marks)| p.as_deref().and_then(|p| skip(p, marks)))
             .unwrap_or(SkipReason::Excluded);
         return Err(skip_text(reason));
     }
     // Files with an extension paydown has no syntax for are skipped
-    // unfetched; extensionless ones may still have a shebang.
+    // unfetched, unless `linguist-language` names one; extensionless ones
+    // may still have a shebang.
     let name = file.filename.rsplit('/').next().unwrap_or(&file.filename);
     let has_extension = name.trim_start_matches('.').contains('.');
-    if has_extension && paydown_annotations::language_for_path(&file.filename, "").is_none() {
+    let overridden = head_marks.language.is_some() || base_marks.language.is_some();
+    if has_extension
+        && !overridden
+        && paydown_annotations::language_for_path(&file.filename, "").is_none()
+    {
         return Err(skip_text(SkipReason::UnknownType));
     }
     Ok(Job {
@@ -227,6 +296,8 @@ fn plan_job(file: &PullFile, filter: &PathRules) -> Result<Job, String> {
         previous_path: base_path.filter(|b| *b != file.filename),
         base_path: base,
         head_path: head,
+        base_marks,
+        head_marks,
     })
 }
 
@@ -343,14 +414,17 @@ fn contents_of(job: &Job, sides: &[Side; 2]) -> Result<[Option<Bytes>; 2], Read>
 /// Scans both sides and diffs them; the texts are dropped on return.
 fn scan_versions(job: Job, contents: [Option<Bytes>; 2], settings: &ScanSettings) -> Read {
     let [base_bytes, head_bytes] = contents;
-    let paths = [job.base_path.as_deref(), job.head_path.as_deref()];
+    let paths = [
+        (job.base_path.as_deref(), job.base_marks),
+        (job.head_path.as_deref(), job.head_marks),
+    ];
     let mut sides: Vec<Option<(String, Vec<Annotation>)>> = Vec::with_capacity(2);
-    for (bytes, path) in [base_bytes, head_bytes].into_iter().zip(paths) {
+    for (bytes, (path, marks)) in [base_bytes, head_bytes].into_iter().zip(paths) {
         let (Some(bytes), Some(path)) = (bytes, path) else {
             sides.push(None);
             continue;
         };
-        match scan_bytes(path, &bytes, settings) {
+        match scan_marked(path, &bytes, settings, &marks) {
             Ok(annotations) => {
                 sides.push(Some((
                     String::from_utf8_lossy(&bytes).into_owned(),

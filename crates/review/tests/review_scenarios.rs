@@ -495,9 +495,10 @@ async fn a_502_on_a_file_read_is_retried() {
     // when it is reviewed,
     let outcome = review(&fake, &client, &repo, pr).await;
 
-    // then the client retried (one read per side of the one changed file,
-    // plus the retry), no file was read alone, and the report is complete.
-    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 3);
+    // then the client retried (one read of the `.gitattributes` above the
+    // changed file, one per side of it, plus the retry), no file was read
+    // alone, and the report is complete.
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 4);
     let contents = format!("/repos/{REPO}/contents/");
     assert!(fake.requests_matching("GET", &contents).is_empty());
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
@@ -599,7 +600,7 @@ fn request_counts(fake: &FakeGitHub) -> std::collections::BTreeMap<String, usize
 }
 
 #[tokio::test]
-async fn a_pr_changing_150_files_is_read_in_four_graphql_queries() {
+async fn a_pr_changing_150_files_is_read_in_five_graphql_queries() {
     // Given a PR modifying 150 files,
     let (fake, client, repo) = world().await;
     let pr = pr_modifying(&fake, 150);
@@ -612,8 +613,9 @@ async fn a_pr_changing_150_files_is_read_in_four_graphql_queries() {
     assert_eq!(outcome.coverage.files_reviewed, 150);
     assert_eq!(outcome.counts().added, 150);
     fake.take_comments(REPO, pr);
-    // from two GraphQL queries per side (100 + 50 files), no contents read,
-    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 4);
+    // from two GraphQL queries per side (100 + 50 files) and one for the
+    // `.gitattributes` that can mark them, no contents read,
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 5);
     let contents = format!("/repos/{REPO}/contents/");
     assert!(fake.requests_matching("GET", &contents).is_empty());
     // besides the listing (two pages) and the merge base.
@@ -624,7 +626,7 @@ async fn a_pr_changing_150_files_is_read_in_four_graphql_queries() {
 }
 
 #[tokio::test]
-async fn reviewing_300_changed_files_costs_six_graphql_queries_instead_of_600_reads() {
+async fn reviewing_300_changed_files_costs_seven_graphql_queries_instead_of_602_reads() {
     // Given a PR modifying 300 files, reviewed as dry runs (reads only),
     let (fake, client, repo) = world().await;
     let pr = pr_modifying(&fake, 300);
@@ -640,13 +642,14 @@ async fn reviewing_300_changed_files_costs_six_graphql_queries_instead_of_600_re
     // when it is reviewed on a GitHub without GraphQL (files read one by
     // one, as every review read them before GraphQL),
     fake.clear_requests();
-    fake.fail_next_on("POST", "/graphql", 6, 404);
+    fake.fail_next_on("POST", "/graphql", 7, 404);
     let alone = dry_review().await;
     fake.clear_faults();
     let alone_counts = request_counts(&fake);
     let alone_total = fake.requests().len();
     assert_eq!(alone.coverage.files_reviewed, 300);
-    assert_eq!(fake.requests_matching("GET", &contents).len(), 600);
+    // (and the two `.gitattributes` that can mark them, absent: 404s),
+    assert_eq!(fake.requests_matching("GET", &contents).len(), 602);
 
     // and again through GraphQL,
     fake.clear_requests();
@@ -654,19 +657,19 @@ async fn reviewing_300_changed_files_costs_six_graphql_queries_instead_of_600_re
     let batched_counts = request_counts(&fake);
     let batched_total = fake.requests().len();
     eprintln!(
-        "read one by one: {} requests without the 6 refused GraphQL queries {alone_counts:#?}",
-        alone_total - 6
+        "read one by one: {} requests without the 7 refused GraphQL queries {alone_counts:#?}",
+        alone_total - 7
     );
     eprintln!("read through GraphQL: {batched_total} requests {batched_counts:#?}");
 
-    // then the same report costs 6 GraphQL queries and no contents read:
-    // 600 requests fewer.
+    // then the same report costs 7 GraphQL queries (one for the
+    // `.gitattributes`) and no contents read: 602 requests fewer.
     assert_eq!(batched.coverage.files_reviewed, 300);
     assert_eq!(batched.counts(), alone.counts());
     assert_eq!(batched.counts().added, 300);
-    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 6);
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 7);
     assert!(fake.requests_matching("GET", &contents).is_empty());
-    assert_eq!(alone_total - batched_total, 600);
+    assert_eq!(alone_total - batched_total, 602);
     assert_eq!(fake.count_writes(), 0);
 }
 
@@ -823,8 +826,9 @@ async fn a_pr_with_more_files_than_the_bound_reports_the_first_ones_and_says_so(
         comments[0].body
     );
     // read in three GraphQL queries of 100 head files (added files have no
-    // base side), no contents read.
-    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 3);
+    // base side) after one for the `.gitattributes` above them, no
+    // contents read.
+    assert_eq!(fake.requests_matching("POST", "/graphql").len(), 4);
     let contents = format!("/repos/{REPO}/contents/");
     assert!(fake.requests_matching("GET", &contents).is_empty());
 }
@@ -1018,4 +1022,104 @@ async fn a_read_only_token_gets_the_review_as_warnings_not_a_failure() {
         "{:?}",
         outcome.warnings
     );
+}
+
+#[tokio::test]
+async fn debt_in_a_file_the_heads_gitattributes_mark_vendored_is_not_counted() {
+    // Given a PR adding a TODO in `assets/lib.js`, which its head's
+    // `.gitattributes` marks `linguist-vendored` (no default glob does),
+    // and one in `src/a.rs`,
+    let (fake, client, repo) = world().await;
+    let pr = open_pr(
+        &fake,
+        &[
+            (
+                ".gitattributes",
+                "# third-party bundles\nassets/** linguist-vendored\n",
+            ),
+            (
+                "assets/lib.js",
+                "// TODO: their bundle's debt\nvar x = 1;\n",
+            ),
+            ("src/a.rs", "// TODO: our own debt\nfn a() {}\n"),
+        ],
+    );
+
+    // when it is reviewed,
+    let outcome = review(&fake, &client, &repo, pr).await;
+
+    // then only the src one is counted,
+    let added: Vec<&str> = outcome
+        .delta
+        .added
+        .iter()
+        .map(|a| a.path.as_str())
+        .collect();
+    assert_eq!(added, ["src/a.rs"], "{:#?}", outcome.delta);
+    // and the vendored file is reported as skipped for that reason.
+    assert!(
+        outcome
+            .coverage
+            .skipped
+            .contains(&("assets/lib.js".to_string(), "vendored".to_string())),
+        "{:?}",
+        outcome.coverage.skipped
+    );
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    assert_eq!(fake.take_comments(REPO, pr).len(), 1);
+}
+
+#[tokio::test]
+async fn a_linguist_language_override_chooses_the_comment_syntax() {
+    // Given a PR adding `tools/gen.js`, which a nested `.gitattributes`
+    // says is Python, holding a `#` comment and a `//` line,
+    let (fake, client, repo) = world().await;
+    let pr = open_pr(
+        &fake,
+        &[
+            ("tools/.gitattributes", "gen.js linguist-language=Python\n"),
+            (
+                "tools/gen.js",
+                "# TODO: hash comment, Python's syntax\nx = 1 // 2  # integer division\n// TODO: not a comment in Python\n",
+            ),
+        ],
+    );
+
+    // when it is reviewed,
+    let outcome = review(&fake, &client, &repo, pr).await;
+
+    // then the file is read with Python's comment syntax, not JavaScript's.
+    let added: Vec<(&str, &str)> = outcome
+        .delta
+        .added
+        .iter()
+        .map(|a| (a.path.as_str(), a.text.as_str()))
+        .collect();
+    assert_eq!(
+        added,
+        [("tools/gen.js", "hash comment, Python's syntax")],
+        "{:#?}",
+        outcome.delta
+    );
+    assert_eq!(fake.take_comments(REPO, pr).len(), 1);
+}
+
+#[tokio::test]
+async fn a_pr_without_gitattributes_is_reviewed_as_before_with_no_warning() {
+    // Given a PR whose head has no `.gitattributes` anywhere (404s),
+    let (fake, client, repo) = world().await;
+    let pr = open_pr(&fake, &[("src/a.rs", "// TODO: plain\nfn a() {}\n")]);
+
+    // when it is reviewed,
+    let outcome = review(&fake, &client, &repo, pr).await;
+
+    // then its debt is counted and nothing is reported unreadable.
+    assert_eq!(outcome.counts().added, 1);
+    assert_eq!(fake.take_comments(REPO, pr).len(), 1);
+    assert!(
+        outcome.coverage.unreadable.is_empty(),
+        "{:?}",
+        outcome.coverage.unreadable
+    );
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
 }

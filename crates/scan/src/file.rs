@@ -25,7 +25,7 @@ pub fn scan_bytes(
 /// [`scan_bytes`] for a file `.gitattributes` may have marked: an explicit
 /// `linguist-generated` (set or unset) replaces the content check, and
 /// `linguist-language` the detection by name.
-pub(crate) fn scan_marked(
+pub fn scan_marked(
     rel: &str,
     bytes: &[u8],
     options: &ScanSettings,

@@ -12,7 +12,7 @@ mod tarball;
 mod walk;
 
 pub use attributes::{Attributes, Marks};
-pub use file::scan_bytes;
+pub use file::{scan_bytes, scan_marked};
 pub use rules::{GlobError, PathRules, ScanSettings, SkipReason};
 pub use tarball::{TarballError, TarballLimits, scan_tarball, scan_tarball_with_attributes};
 pub use walk::{Progress, scan_paths};

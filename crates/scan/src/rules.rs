@@ -178,7 +178,7 @@ impl PathRules {
     /// the configured globs, as on GitHub; `linguist-documentation` files
     /// are skipped as documentation. The config's include/exclude and the
     /// `skip_*` switches still decide first.
-    pub(crate) fn skip_marked(&self, rel: &str, marks: &Marks) -> Option<SkipReason> {
+    pub fn skip_marked(&self, rel: &str, marks: &Marks) -> Option<SkipReason> {
         if self.include.as_ref().is_some_and(|inc| !inc.is_match(rel)) || self.exclude.is_match(rel)
         {
             return Some(SkipReason::Excluded);
