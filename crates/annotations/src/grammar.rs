@@ -83,7 +83,7 @@ fn scan_comment(
     let lines = &comment.lines;
     let mut i = 0;
     while i < lines.len() {
-        let Some(head) = parse_head(&lines[i], options) else {
+        let Some(head) = parse_head(&lines[i], comment.kind, options) else {
             i += 1;
             continue;
         };
@@ -94,7 +94,7 @@ fn scan_comment(
         while let Some(next) = lines.get(i) {
             let (column, content) = body_line(next, head.decoration);
             let ends_body = content.is_empty()
-                || parse_head(next, options).is_some()
+                || parse_head(next, comment.kind, options).is_some()
                 || (comment.kind == CommentKind::Line && column <= head.column);
             if ends_body {
                 break;
@@ -159,15 +159,23 @@ fn column_of(line: &CommentLine<'_>, text: &str, rest: &str) -> u32 {
         .saturating_add(u32::try_from(chars).unwrap_or(u32::MAX))
 }
 
-/// The annotation starting `line`, or else the one starting a comment
-/// inside it: commented-out code keeps its own trailing comment
-/// (`# x = f()  # TODO: y`, `// call();  // FIXME z`), whose keyword is at
-/// the start of that inner comment.
-fn parse_head<'o, 'a>(line: &CommentLine<'a>, options: &'o ScanOptions) -> Option<Head<'o>>
+/// The annotation starting `line`, or else, in a line comment, the one
+/// starting a comment inside it: commented-out code keeps its own trailing
+/// comment (`# x = f()  # TODO: y`, `// call();  // FIXME z`), whose
+/// keyword is at the start of that inner comment. Inside a block comment a
+/// `//` or `#` is only text (`/* a /* b */ // TODO: c */` is one comment).
+fn parse_head<'o, 'a>(
+    line: &CommentLine<'a>,
+    kind: CommentKind,
+    options: &'o ScanOptions,
+) -> Option<Head<'o>>
 where
     'a: 'o,
 {
     parse_head_here(line, options).or_else(|| {
+        if kind == CommentKind::Block {
+            return None;
+        }
         let text = line.text;
         let mut from = 0;
         while let Some(k) = text[from..].find(INNER_MARKERS).map(|k| from + k) {
@@ -728,6 +736,9 @@ mod tests {
         ] {
             assert!(one(text).is_none(), "{text:?}");
         }
+        // And inside a block comment a `//` is only text (a nested comment's
+        // decoy: `/* outer /* inner */ // TODO: … */`)
+        assert!(scan(&[block(&[" outer /* inner */ // TODO: still inside "])]).is_empty());
     }
 
     #[test]
