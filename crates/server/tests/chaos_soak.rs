@@ -1,7 +1,7 @@
 //! The seeded chaos soak (issue 10 item 7): a scripted workload (an
 //! install, pushes adding, removing and renaming annotations, a pull
 //! request opened with debt, slash commands, a person closing a debt
-//! issue) runs through the real router, workers, SQLite store and App
+//! issue, an incident issue referencing a debt issue) runs through the real router, workers, SQLite store and App
 //! client against the fake GitHub, twice per seed: once under a seeded
 //! schedule of faults (5xx, applied-then-502 creates, connection resets
 //! before any byte of the answer, applied-then-reset creates, answers

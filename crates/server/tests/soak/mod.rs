@@ -76,6 +76,8 @@ pub enum Step {
     ScanPullRequest,
     /// A person closes the item's issue as not planned.
     PersonClosesItem(&'static str),
+    /// A person opens an `incident` issue that references the item's issue.
+    IncidentOn(&'static str),
 }
 
 /// The seed's workload: the same for the faulty and the fault-free run.
@@ -89,6 +91,7 @@ pub fn workload(seed: u64) -> Vec<Step> {
         .collect();
     a.push("// TODO(id=keep-me): a tracked one\n".into());
     a.push("// FIXME(id=human): one a person closes\n".into());
+    a.push("// XXX(id=paged): one an incident links to\n".into());
     let b: Vec<String> = (0..1 + rng.below(3))
         .map(|i| format!("// HACK: item b{i}\n"))
         .collect();
@@ -101,8 +104,8 @@ pub fn workload(seed: u64) -> Vec<Step> {
     };
     let mut steps = vec![Step::Install(files(&a, None))];
     steps.push(Step::Push(files(&a, Some(("src/b.rs", &b)))));
-    // Remove one of the plain items (never the two with explicit ids).
-    let removed = rng.below(a.len() as u64 - 2) as usize;
+    // Remove one of the plain items (never the three with explicit ids).
+    let removed = rng.below(a.len() as u64 - 3) as usize;
     a.remove(removed);
     steps.push(Step::Push(files(&a, Some(("src/b.rs", &b)))));
     // Rename b.rs: its items keep their issues and ids.
@@ -111,6 +114,7 @@ pub fn workload(seed: u64) -> Vec<Step> {
         Step::PullRequestWithDebt,
         Step::IgnoreItem("keep-me"),
         Step::PersonClosesItem("human"),
+        Step::IncidentOn("paged"),
     ];
     // The order of the later events varies with the seed.
     for i in (1..late.len()).rev() {
@@ -202,6 +206,9 @@ pub fn key_of(issue: &fake_github::Issue) -> Option<String> {
     }
     if body.contains("<!-- paydown:dashboard -->") {
         return Some("dashboard".into());
+    }
+    if issue.labels.iter().any(|l| l == "incident") {
+        return Some(format!("incident {}", issue.title));
     }
     issue.pull.as_ref().map(|_| format!("pr {}", issue.title))
 }
@@ -393,6 +400,19 @@ pub fn apply(
             vec![(
                 "issues".into(),
                 fake.issues_payload(REPO, number, "closed", "alice", None),
+            )]
+        }
+        Step::IncidentOn(id) => {
+            let debt = issue_with_id(fake, id);
+            let number = repo.add_issue(NewIssue {
+                body: Some(format!("Checkout was down; traced to #{debt}.")),
+                labels: vec!["incident".into(), "sev2".into()],
+                user: "carol".into(),
+                ..NewIssue::new("Checkout outage")
+            });
+            vec![(
+                "issues".into(),
+                fake.issues_payload(REPO, number, "opened", "carol", None),
             )]
         }
     }
