@@ -15,8 +15,11 @@ use paydown_annotations::Language;
 /// What `.gitattributes` says about one path; `None`: nothing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Marks {
+    /// `linguist-vendored` set (`Some(true)`) or unset (`Some(false)`).
     pub vendored: Option<bool>,
+    /// `linguist-generated` set or unset.
     pub generated: Option<bool>,
+    /// `linguist-documentation` set or unset.
     pub documentation: Option<bool>,
     /// `linguist-language`, when it names a language paydown can read.
     pub language: Option<Language>,

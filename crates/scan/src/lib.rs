@@ -26,8 +26,11 @@ use serde::Serialize;
 /// what was left out.
 #[derive(Debug, Default, Serialize)]
 pub struct ScanReport {
+    /// Every annotation found, sorted by path and line.
     pub annotations: Vec<Annotation>,
+    /// Files scanned rather than skipped.
     pub files_scanned: u64,
+    /// How many files were left out, by reason.
     pub skipped: BTreeMap<SkipReason, u64>,
     /// Files that could not be read, with the reason, for `--verbose`-style
     /// reporting; the scan itself carried on.

@@ -43,14 +43,20 @@ pub enum SkipReason {
 /// and `annotations` sections.
 #[derive(Debug, Clone)]
 pub struct ScanSettings {
+    /// Keywords and grammar options for the annotation parser.
     pub annotations: ScanOptions,
     /// When non-empty, only files matching one of these globs are scanned.
     pub include: Vec<String>,
+    /// Files matching one of these globs are never scanned.
     pub exclude: Vec<String>,
     /// Globs for vendored paths, skipped when `skip_vendored` is on.
     pub vendored: Vec<String>,
+    /// Skip vendored files (by the globs above or `linguist-vendored`).
     pub skip_vendored: bool,
+    /// Skip generated files (well-known names such as lock files, and
+    /// `linguist-generated`).
     pub skip_generated: bool,
+    /// Larger files are skipped unread (`SkipReason::TooLarge`).
     pub max_file_bytes: u64,
     /// Lines longer than this are blanked before parsing (minified code,
     /// embedded data); line numbers stay right.
@@ -106,7 +112,9 @@ const GENERATED_NAMES: [&str; 12] = [
 #[derive(Debug, thiserror::Error)]
 #[error("invalid glob `{glob}`: {reason}")]
 pub struct GlobError {
+    /// The glob as written in the config.
     pub glob: String,
+    /// Why globset refused it.
     pub reason: String,
 }
 
@@ -146,6 +154,7 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, GlobError> {
 }
 
 impl PathRules {
+    /// Compiles the settings' globs once, for every path of a scan.
     pub fn new(options: &ScanSettings) -> Result<Self, GlobError> {
         let generated: Vec<String> = GENERATED_NAMES.iter().map(|s| s.to_string()).collect();
         Ok(Self {

@@ -40,19 +40,32 @@ impl Default for TarballLimits {
 /// errors, not skips.
 #[derive(Debug, thiserror::Error)]
 pub enum TarballError {
+    /// The bytes are not a gzip-compressed tar archive.
     #[error("the tarball is not a readable gzip/tar archive: {0}")]
     Corrupt(#[from] std::io::Error),
+    /// More entries than [`TarballLimits::max_entries`] (a tarball bomb).
     #[error("the tarball has more than {limit} entries")]
-    TooManyEntries { limit: u64 },
+    TooManyEntries {
+        /// The limit that was passed.
+        limit: u64,
+    },
+    /// More uncompressed file bytes than the limit (a tarball bomb).
     #[error("the tarball holds more than {limit} bytes of files")]
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The limit that was passed.
+        limit: u64,
+    },
     /// More compressed bytes than [`TarballLimits::max_download_bytes`].
     #[error("the tarball download is larger than {limit} bytes (max_download_bytes)")]
-    DownloadTooLarge { limit: u64 },
+    DownloadTooLarge {
+        /// The limit that was passed.
+        limit: u64,
+    },
     /// The source itself failed (a download broke off or timed out), as
     /// opposed to its bytes not being an archive.
     #[error("reading the tarball failed: {0}")]
     Read(#[source] io::Error),
+    /// The scan settings hold an invalid glob.
     #[error(transparent)]
     Glob(#[from] GlobError),
 }

@@ -20,6 +20,7 @@ use crate::{GlobError, ScanReport, ScanSettings, SkipReason};
 
 /// Called after each file, so a terminal can show progress.
 pub trait Progress: Sync {
+    /// One more file was scanned or skipped.
     fn file_done(&self);
 }
 
