@@ -15,6 +15,8 @@ use crate::fetch::{fetch_calendar, fetch_records};
 /// dashboard adds the headings).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BudgetSections {
+    /// The sprint table (recent sprints' debt share against the reserved one)
+    /// with its Mermaid chart.
     pub sprint_budget: String,
     /// `None` when no drift was accepted in the recent sprints.
     pub accepted_drifts: Option<String>,

@@ -34,7 +34,9 @@ pub enum CommentWrite {
     None,
     /// The existing comment already says this.
     Unchanged(u64),
+    /// A new comment, with its id.
     Created(u64),
+    /// The existing comment (this id) rewritten.
     Edited(u64),
     /// A dry run would have posted or edited.
     WouldWrite,
@@ -49,9 +51,13 @@ pub enum CommentWrite {
 pub enum CheckWrite {
     /// `drift.check: off`.
     Off,
+    /// The existing run (this id) already says this.
     Unchanged(u64),
+    /// A new run, with its id.
     Created(u64),
+    /// The existing run (this id) updated.
     Updated(u64),
+    /// A dry run would have created or updated it.
     WouldWrite,
     /// GitHub refused the write (403: a fork PR's read-only
     /// `GITHUB_TOKEN`); see [`DriftOutcome::warnings`].
@@ -64,11 +70,15 @@ pub struct DriftOutcome {
     /// The PR as evaluated (with any record just applied): callers caching
     /// records store this.
     pub pr: PrRecord,
+    /// The class of work the PR was counted as, and why.
     pub classification: Classification,
     /// `None` when the PR falls in no sprint (nothing is written then).
     pub verdict: Option<DriftVerdict>,
+    /// The check run's conclusion, when a verdict was reached.
     pub conclusion: Option<CheckConclusion>,
+    /// What happened to the drift comment.
     pub comment: CommentWrite,
+    /// What happened to the drift check run.
     pub check: CheckWrite,
     /// Writes GitHub refused with 403 (a read-only token): the verdict
     /// stands, the caller shows these instead of failing.

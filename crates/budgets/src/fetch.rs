@@ -99,8 +99,11 @@ struct MilestoneJson {
 /// A pull request's record plus what writing to it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestInfo {
+    /// What the ledger needs: labels, size, merge time, stored decisions.
     pub record: PrRecord,
+    /// The head commit, where the drift check run goes.
     pub head_sha: String,
+    /// The base commit the PR is compared with.
     pub base_sha: String,
     /// `open` or `closed`.
     pub state: String,

@@ -38,10 +38,13 @@ pub use report::{ReportFormat, report, report_now};
 /// Why reading or writing budgets failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BudgetError {
+    /// A GitHub request failed (after the client's retries).
     #[error(transparent)]
     GitHub(#[from] paydown_github::GitHubError),
+    /// The ledger refused the config's sprint settings.
     #[error(transparent)]
     Ledger(#[from] paydown_ledger::LedgerError),
+    /// Paging back to the window's start would take too many requests.
     #[error("more than {0} pages of closed pull requests before the window's start")]
     TooManyPulls(u32),
 }

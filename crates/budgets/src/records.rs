@@ -16,25 +16,37 @@ pub use paydown_markers::record::PREFIX as RECORD_MARKER_PREFIX;
 pub enum Record {
     /// `/debt classify debt|feature|ops|none` (`none` is [`WorkClass::Unclassified`]).
     Class {
+        /// The class decided.
         class: WorkClass,
+        /// Who decided it (GitHub login).
         by: String,
+        /// When the command was written.
         at: DateTime<Utc>,
     },
     /// `/debt points N`.
     Points {
+        /// The PR's size in points.
         points: u32,
+        /// Who set them (GitHub login).
         by: String,
+        /// When the command was written.
         at: DateTime<Utc>,
     },
     /// `/debt accept-drift <reason>`.
-    AcceptDrift { acceptance: Acceptance },
+    AcceptDrift {
+        /// Who accepted it, when, and why.
+        acceptance: Acceptance,
+    },
 }
 
 /// Which of a PR's stored decisions a record sets; the latest of each kind wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordKind {
+    /// [`Record::Class`].
     Class,
+    /// [`Record::Points`].
     Points,
+    /// [`Record::AcceptDrift`].
     AcceptDrift,
 }
 

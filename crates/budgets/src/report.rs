@@ -12,8 +12,11 @@ use crate::fetch::fetch_ledger;
 /// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
+    /// For a terminal.
     Text,
+    /// One JSON document, for scripts.
     Json,
+    /// For an issue or a job summary.
     Markdown,
 }
 
