@@ -1,6 +1,6 @@
 //! The drift comment and check run on one pull request: evaluate the PR
 //! against the ledger (`paydown_ledger::evaluate_pr`), then write only what
-//! changed — one sticky comment found by [`DRIFT_MARKER`] and a Bot author,
+//! changed — one sticky comment found by [`paydown_markers::drift::MARKER`] and a Bot author,
 //! and the `paydown / budget` check run on the head commit. GitHub's 403
 //! on either write (a fork PR's read-only `GITHUB_TOKEN` in a workflow) is
 //! a warning in the outcome, as it is for the review.
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use paydown_config::Config;
 use paydown_github::{CheckRunSpec, Client, Repo, Upsert, upsert_check_run, upsert_sticky_comment};
 use paydown_ledger::{
-    CheckConclusion, Classification, CommentAction, DRIFT_MARKER, DriftVerdict, Ledger, PrRecord,
+    CheckConclusion, Classification, CommentAction, DriftVerdict, Ledger, PrRecord,
     check_conclusion, check_output, comment_action, evaluate_pr,
 };
 use serde::Serialize;
@@ -216,7 +216,7 @@ async fn write_comment(
     if !config.drift.comment {
         return Ok(CommentWrite::None);
     }
-    let is_marked = |b: &str| b.lines().any(|l| l.trim() == DRIFT_MARKER);
+    let is_marked = paydown_markers::drift::is_drift_comment;
     let written = upsert_sticky_comment(
         client,
         repo,

@@ -578,9 +578,6 @@ struct HotIssueJson {
     pull_request: Option<serde_json::Value>,
 }
 
-/// `debt:hot` (the planner's `paydown_reconcile::HOT_LABEL`), URL-encoded.
-const HOT_LABEL_QUERY: &str = "debt%3Ahot";
-
 /// The open debt issues carrying `debt:hot` now (GitHub is the truth: the
 /// planner adds and removes the label). One listing, paged; pull requests
 /// with the label are not debt items and are skipped.
@@ -589,7 +586,10 @@ pub async fn fetch_hot_items(
     repo: &Repo,
 ) -> Result<Vec<paydown_ledger::HotItem>, BudgetError> {
     let issues: Vec<HotIssueJson> = client
-        .get_all(&repo.route(&format!("/issues?state=open&labels={HOT_LABEL_QUERY}")))
+        .get_all(&repo.route(&format!(
+            "/issues?state=open&labels={}",
+            paydown_github::encode_segment(paydown_markers::labels::HOT)
+        )))
         .await?;
     Ok(issues
         .into_iter()
