@@ -24,8 +24,7 @@ const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
 /// marker or the exact body alone: what it looks for is what it just sent.
 fn written_by(identity: &BotIdentity, v: &Value) -> bool {
     let user = &v["user"];
-    identity.known_login().is_none()
-        || identity.owns(user["login"].as_str().unwrap_or(""), user["type"].as_str())
+    identity.may_have_written(user["login"].as_str().unwrap_or(""), user["type"].as_str())
 }
 
 fn adopt<T: DeserializeOwned>(route: &str, v: Value) -> Result<T> {

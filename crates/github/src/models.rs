@@ -33,6 +33,13 @@ impl Comment {
             .as_ref()
             .is_some_and(|u| identity.owns(&u.login, u.kind.as_deref()))
     }
+
+    /// Possibly the bot's own write of exactly what it sent
+    /// ([`BotIdentity::may_have_written`]).
+    pub fn may_be_by(&self, identity: &BotIdentity) -> bool {
+        let user = self.user.clone().unwrap_or_default();
+        identity.may_have_written(&user.login, user.kind.as_deref())
+    }
 }
 
 /// The `id` GitHub answers a create with.

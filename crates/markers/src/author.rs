@@ -48,6 +48,14 @@ impl BotIdentity {
         }
     }
 
+    /// Whether the bot may have written something by `login`, when looking
+    /// for a write of its own that it just sent (an exact body or marker):
+    /// [`Self::owns`], or anyone when the login is unknown (a personal
+    /// token), since what is looked for is exactly what was sent.
+    pub fn may_have_written(&self, login: &str, user_type: Option<&str>) -> bool {
+        self.known_login().is_none() || self.owns(login, user_type)
+    }
+
     /// Whether a check run made by the App `slug` is the bot's own; a run
     /// without app information, or any run when the identity is unknown,
     /// counts.

@@ -6,6 +6,7 @@
 //! a crash half-way leaves state that the next plan, computed from GitHub
 //! again, completes without duplicates.
 
+use paydown_github::models::Comment;
 use paydown_github::{Client, GitHubError, Repo, encode_segment};
 use paydown_reconcile::{Effect, ExistingIssue, Plan};
 use serde::Serialize;
@@ -319,16 +320,10 @@ async fn comment_on(
     // A job killed between this comment and the write after it (closing
     // the issue) is run again and plans the same comment: the bot's last
     // comment on the issue being exactly it means it is already there.
-    let comments: Vec<Value> = client.get_all(&repo.issue_comments(number)).await?;
+    let comments: Vec<Comment> = client.get_all(&repo.issue_comments(number)).await?;
     let identity = client.identity().await?;
-    // A client that cannot know who it posts as (a personal token) trusts
-    // the exact body alone, as the create's own lookup does.
-    let last_own = comments.iter().rev().find(|c| {
-        let user = &c["user"];
-        identity.known_login().is_none()
-            || identity.owns(user["login"].as_str().unwrap_or(""), user["type"].as_str())
-    });
-    if last_own.and_then(|c| c["body"].as_str()).map(str::trim_end) == Some(body.trim_end()) {
+    let last_own = comments.iter().rev().find(|c| c.may_be_by(&identity));
+    if last_own.and_then(|c| c.body.as_deref()).map(str::trim_end) == Some(body.trim_end()) {
         return Ok(());
     }
     let _: Value = client.create_comment(repo, number, body).await?;
