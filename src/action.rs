@@ -12,10 +12,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use paydown_app::{
+    ApiRecords, DashboardInput, Freshness, IncidentIssue, PullRequestInput, PullRequestOutcome,
+};
 use paydown_config::Config;
 use paydown_events::{Event, PullRequestAction, PullRequestEvent, parse_event};
 use paydown_github::{Client, GitHubError, Repo};
-use paydown_sync::{SyncError, SyncOptions, fetch::Head};
+use paydown_review::Reviewed;
+use paydown_sync::{SyncOptions, fetch::Head};
 
 /// Why the Action could not run. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +38,12 @@ pub enum ActionError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    GitHub(String),
+    /// A GitHub request failed outside a flow (reading the base's config).
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    /// A flow failed (`paydown_app`), with its cause.
+    #[error(transparent)]
+    App(#[from] paydown_app::AppError),
 }
 
 /// When the step fails (besides errors): the `fail-on` input.
@@ -346,7 +354,7 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
     // The checked-out config (the default branch's, except on pull
     // requests, which read their base's instead).
     let workspace_config = || load_config(&env.workspace, &env.inputs);
-    let repo = Repo::parse(&env.repository).map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let repo = Repo::parse(&env.repository)?;
     let payload = std::fs::read(&env.event_path).map_err(|e| ActionError::Event {
         path: env.event_path.display().to_string(),
         message: e.to_string(),
@@ -354,13 +362,9 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
     // `GITHUB_TOKEN` posts as `github-actions[bot]` (another token: the
     // `bot-login` input): only that account's markers and check runs are
     // the Action's own, not other bots'.
-    let client = Client::from_token(&env.api_url, env.token.clone())
-        .map_err(|e| ActionError::GitHub(e.to_string()))?
+    let client = Client::from_token(&env.api_url, env.token.clone())?
         // Paced like the App's writes (docs/reliability.md).
-        .with_pacer(
-            paydown_github::pacing::LocalPacer::from_env()
-                .map_err(|e| ActionError::GitHub(e.to_string()))?,
-        )
+        .with_pacer(paydown_github::pacing::LocalPacer::from_env()?)
         .with_identity(paydown_github::BotIdentity::login(
             env.inputs.bot_login.clone(),
         ));
@@ -400,8 +404,7 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
                         &env.inputs.config_path,
                         &pr.pull_request.base.sha,
                     )
-                    .await
-                    .map_err(|e| ActionError::GitHub(e.to_string()))?;
+                    .await?;
                     let config = config_with_inputs(text.as_deref(), &env.inputs)?;
                     let from_fork = head_is_fork(&payload);
                     pull_request(&client, &repo, env, &config, &pr, from_fork).await
@@ -412,24 +415,18 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
                 Event::Issues(ev) => {
                     // An incident issue changed: re-count by syncing (the
                     // planner writes only what differs). An issue that may
-                    // have stopped being one (unlabeled, deleted,
-                    // transferred) counts too; other issues are not incidents.
+                    // have stopped being one counts too: a workflow keeps no
+                    // record of which were.
                     let config = workspace_config()?;
-                    let labels = &config.incidents.labels;
-                    let incident = ev
-                        .issue
-                        .labels
-                        .iter()
-                        .any(|l| labels.iter().any(|x| x.eq_ignore_ascii_case(&l.name)));
-                    let maybe_was =
-                        matches!(ev.action.as_str(), "unlabeled" | "deleted" | "transferred");
-                    if ev.issue.pull_request.is_none() && (incident || maybe_was) {
-                        sync(&client, &repo, env, config, None).await
-                    } else {
-                        Ok(not_acted_on(&format!(
+                    match paydown_app::incident_issue(&ev, &config.incidents.labels) {
+                        IncidentIssue::Incident
+                        | IncidentIssue::NotIncident {
+                            may_have_been: true,
+                        } => sync(&client, &repo, env, config, None).await,
+                        _ => Ok(not_acted_on(&format!(
                             "`issues` event on #{}: not an incident issue (`incidents.labels`).",
                             ev.issue.number
-                        )))
+                        ))),
                     }
                 }
                 other => Ok(not_acted_on(&format!(
@@ -499,44 +496,36 @@ async fn sync(
         }
     };
     let incident_count = incidents.as_ref().map_or(0, Vec::len);
-    // The dashboard's sprint budget, from the API (a workflow keeps no
-    // cache), with the incidents per sprint.
-    let starts: Option<Vec<chrono::DateTime<chrono::Utc>>> = incidents
-        .as_ref()
-        .map(|list| list.iter().map(|i| i.started_at).collect());
-    let sections = paydown_budgets::dashboard_sections_with_incidents(
-        client,
-        repo,
-        &config,
-        None,
-        chrono::Utc::now(),
-        starts.as_deref(),
-    )
-    .await
-    .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let dashboard = DashboardInput {
+        config: &config,
+        freshness: Freshness::Current,
+    };
     let options = SyncOptions {
         dry_run: env.inputs.dry_run,
         head,
-        config: Some(config),
-        dashboard_sections: paydown_sync::DashboardSections::budget(
-            sections.sprint_budget,
-            sections.accepted_drifts,
-        ),
+        config: Some(config.clone()),
         incidents,
         ..SyncOptions::for_api(&env.api_url)
     };
-    let outcome = match paydown_sync::sync_repository(client, repo, &options).await {
-        Ok(outcome) => outcome,
+    // The dashboard's sprint budget comes from the API: a workflow keeps no
+    // cache.
+    let synced =
+        paydown_app::sync_with_dashboard(client, repo, dashboard, &ApiRecords, options, None, None)
+            .await;
+    let outcome = match synced {
+        Ok(synced) => synced.outcome,
         // A token without a permission the sync needs is the workflow's
         // `permissions:` block, not a wrong environment: say which one.
-        Err(SyncError::GitHub(GitHubError::MissingPermission {
-            message, accepted, ..
-        })) => {
-            let mut report = not_acted_on("GitHub refused the sync.");
-            report.refused_for_permissions(&[(message, accepted)]);
-            return Ok(report);
-        }
-        Err(e) => return Err(ActionError::GitHub(e.to_string())),
+        Err(e) => match e.github() {
+            Some(GitHubError::MissingPermission {
+                message, accepted, ..
+            }) => {
+                let mut report = not_acted_on("GitHub refused the sync.");
+                report.refused_for_permissions(&[(message.clone(), accepted.clone())]);
+                return Ok(report);
+            }
+            _ => return Err(e.into()),
+        },
     };
     let s = &outcome.plan.summary;
     let mut summary = String::from("### paydown: debt issues\n\n");
@@ -608,7 +597,6 @@ async fn pull_request(
     // A fork's pull_request runs with a read-only token: report through the
     // job summary and annotations, write nothing (docs/action.md).
     let dry_run = env.inputs.dry_run || from_fork;
-    let reviews = ev.action.is_reviewed();
     // A merge is checked against the budget once more (the sprint it lands
     // in decides); its debt issues are synced by the push it makes. A PR
     // closed without merging draws on no budget: nothing to check.
@@ -634,53 +622,23 @@ async fn pull_request(
             .annotations
             .push(format!("::notice title=paydown::{}", command_data(why)));
     }
-    let mut debt_items_paid = None;
-    if reviews {
-        let context = paydown_review::PullContext {
-            number: pr.number,
-            head_sha: pr.head.sha.clone(),
-            base_sha: pr.base.sha.clone(),
-        };
-        let options = paydown_review::ReviewOptions {
-            dry_run,
-            html_base: paydown_sync::html_base_for(&env.api_url),
-        };
-        match paydown_review::review_pull_request(client, repo, &context, config, &options).await {
-            Ok(outcome) => {
-                debt_items_paid = Some(outcome.delta.paid());
-                review_into(&mut report, &outcome);
-            }
-            // As in the App: a review GitHub refuses does not cost the PR
-            // its budget check; a transient failure fails the step (re-run).
-            Err(e) if !e.is_transient() => report.warn(&format!("the debt review failed: {e}")),
-            Err(e) => return Err(ActionError::GitHub(e.to_string())),
-        }
-    }
-    let now = chrono::Utc::now();
-    let budget_error = |e: paydown_budgets::BudgetError| ActionError::GitHub(e.to_string());
-    let sprints = u32::try_from(paydown_ledger::DASHBOARD_SPRINTS).unwrap_or(u32::MAX);
-    let mut records = paydown_budgets::fetch_records(client, repo, config, sprints, now)
-        .await
-        .map_err(budget_error)?;
-    let mut record = paydown_budgets::fetch_pr_record(client, repo, pr.number)
-        .await
-        .map_err(budget_error)?;
-    if let Some(paid) = debt_items_paid {
-        record.debt_items_paid = paid;
-    }
-    records.retain(|r| r.number != pr.number);
-    records.push(record.clone());
-    let drift = paydown_budgets::check_drift(
-        client,
-        repo,
-        config,
-        &records,
-        &record,
-        &pr.head.sha,
+    let html_base = paydown_sync::html_base_for(&env.api_url);
+    let input = PullRequestInput {
+        action: ev.action.clone(),
+        pr,
         dry_run,
-    )
-    .await
-    .map_err(budget_error)?;
+        html_base: &html_base,
+    };
+    let outcome = paydown_app::on_pull_request(client, repo, config, input, &ApiRecords).await?;
+    let PullRequestOutcome::Checked { review, drift, .. } = outcome else {
+        return Ok(report);
+    };
+    match &review {
+        Some(Reviewed::Done(outcome)) => review_into(&mut report, outcome),
+        // A review GitHub refuses does not cost the PR its budget check.
+        Some(Reviewed::Refused(e)) => report.warn(&format!("the debt review failed: {e}")),
+        None => {}
+    }
     if let Some(verdict) = &drift.verdict {
         report.drift = verdict.drifting && verdict.accepted.is_none();
         let _ = writeln!(
@@ -783,15 +741,9 @@ async fn comment(
         app_slug: String::new(),
         html_base: paydown_sync::html_base_for(&env.api_url),
     };
-    let outcome = paydown_commands::run_comment(
-        client,
-        config,
-        paydown_commands::PermissionCache::shared(),
-        &event,
-        &options,
-    )
-    .await
-    .map_err(|e| ActionError::GitHub(e.to_string()))?;
+    let outcome = paydown_app::on_comment(client, config, &event, &options, None).await?;
+    let refresh_dashboard = outcome.refresh_dashboard;
+    let outcome = outcome.run;
     let mut summary = match &outcome.skipped {
         Some(why) => format!("### paydown\n\nNo commands run: {why:?}.\n"),
         None => format!(
@@ -801,7 +753,7 @@ async fn comment(
             event.comment_id
         ),
     };
-    if outcome.recorded_budget() {
+    if refresh_dashboard {
         // The dashboard lists overrides and accepted drifts: rewrite it now,
         // as the App does.
         let synced = sync(client, &event.repo, env, config.clone(), None).await?;

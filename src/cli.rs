@@ -340,21 +340,29 @@ fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         let head = paydown_sync::fetch::default_branch_head(&client, &repo).await?;
         let (config, config_errors) =
             paydown_sync::fetch::config_at(&client, &repo, &head.sha).await?;
-        let sections =
-            paydown_budgets::dashboard_sections(&client, &repo, &config, None, chrono::Utc::now())
-                .await?;
+        let dashboard = paydown_app::DashboardInput {
+            config: &config,
+            freshness: paydown_app::Freshness::Current,
+        };
         let options = paydown_sync::SyncOptions {
             dry_run: args.dry_run,
             head: Some(head),
-            config: Some(config),
+            config: Some(config.clone()),
             config_errors,
-            dashboard_sections: paydown_sync::DashboardSections::budget(
-                sections.sprint_budget,
-                sections.accepted_drifts,
-            ),
             ..paydown_sync::SyncOptions::for_api(&api_base)
         };
-        let outcome = paydown_sync::sync_repository(&client, &repo, &options).await?;
+        // The CLI keeps nothing between runs: the ledger comes from the API.
+        let outcome = paydown_app::sync_with_dashboard(
+            &client,
+            &repo,
+            dashboard,
+            &paydown_app::ApiRecords,
+            options,
+            None,
+            None,
+        )
+        .await?
+        .outcome;
         Ok::<_, anyhow::Error>((outcome, client.stats().snapshot()))
     })?;
     match args.format {

@@ -18,9 +18,7 @@ pub mod fetch;
 pub mod records;
 pub mod report;
 
-pub use dashboard::{
-    BudgetSections, dashboard_sections, dashboard_sections_with_incidents, render_sections,
-};
+pub use dashboard::{BudgetSections, render_sections};
 pub use drift::{
     CHECK_NAME, CheckWrite, CommentWrite, DriftOutcome, apply_record, check_drift, status_reply,
     status_text, write_drift,

@@ -96,13 +96,10 @@ pub(crate) async fn scan(
         dry_run: false,
         html_base: options.html_base.clone(),
     };
-    match paydown_review::review_pull_request(client, repo, &context, config, &review_options).await
-    {
-        Ok(_) => Ok(()),
-        // A 502 or a rate limit passes: the queue retries the delivery.
-        Err(paydown_review::ReviewError::GitHub(e)) if e.is_transient() => {
-            Err(StepError::Transient(e))
-        }
-        Err(e) => Err(StepError::User(e.to_string())),
+    // A 502 or a rate limit passes: the queue retries the delivery.
+    match paydown_review::review(client, repo, &context, config, &review_options).await {
+        Ok(paydown_review::Reviewed::Done(_)) => Ok(()),
+        Ok(paydown_review::Reviewed::Refused(e)) => Err(StepError::User(e.to_string())),
+        Err(e) => Err(StepError::Transient(e)),
     }
 }

@@ -15,6 +15,7 @@ pub mod delta;
 mod fetch;
 pub mod lint;
 pub mod render;
+mod tolerant;
 mod write;
 
 use paydown_config::Config;
@@ -26,6 +27,7 @@ pub use lint::{ConfigFinding, LintFinding, lint};
 pub use render::{
     CHECK_NAME, CheckAnnotation, Coverage, Links, MARKER_PREFIX, parse_report_marker,
 };
+pub use tolerant::{Reviewed, review};
 
 /// The pull request under review.
 #[derive(Debug, Clone, PartialEq, Eq)]

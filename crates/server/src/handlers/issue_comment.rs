@@ -1,35 +1,13 @@
 //! `issue_comment`: slash commands (`/debt …`) in pull request and issue
 //! comments. The payload becomes a neutral `paydown_commands::CommentEvent`
-//! and runs through `paydown_commands::run_comment`, the same path the
-//! Action takes; the config is read from the default branch (the last valid
+//! and runs through `paydown_app::on_comment`, the same path the Action
+//! takes; the config is read from the default branch (the last valid
 //! one while the file there is invalid).
 
-use paydown_commands::{CommentAction, CommentEvent, PermissionCache, RunOptions};
+use paydown_commands::{CommentAction, CommentEvent, RunOptions};
 
 use super::{GitHubHandler, HandlerError};
 use crate::events::IssueCommentEvent;
-
-/// The debt issues `/debt link` commands of this comment linked to (read
-/// from the hidden link markers of their results).
-fn linked_debt_issues(outcome: &paydown_commands::RunOutcome) -> Vec<u64> {
-    outcome
-        .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            paydown_commands::Outcome::Done { markers, .. } => Some(markers),
-            _ => None,
-        })
-        .flatten()
-        .flat_map(|m| paydown_incidents::extract_references(m))
-        .filter_map(|r| match r {
-            paydown_incidents::Reference::Issue {
-                repository: None,
-                number,
-            } => Some(number),
-            _ => None,
-        })
-        .collect()
-}
 
 impl GitHubHandler {
     pub(super) async fn issue_comment(
@@ -74,19 +52,10 @@ impl GitHubHandler {
             html_base: paydown_sync::html_base_for(client.api_base()),
         };
         let note = config_note(&in_force);
-        let outcome = paydown_commands::run_comment_with_note(
-            &client,
-            &in_force.config,
-            PermissionCache::shared(),
-            &event,
-            &options,
-            note.as_deref(),
-        )
-        .await
-        .map_err(|e| match e {
-            paydown_commands::RunError::GitHub(e) => HandlerError::GitHub(e),
-        })?;
-        if outcome.recorded_budget() {
+        let outcome =
+            paydown_app::on_comment(&client, &in_force.config, &event, &options, note.as_deref())
+                .await?;
+        if outcome.refresh_dashboard {
             // The dashboard's sprint table and accepted drifts changed; a
             // sync job rewrites it (keyed by the comment's revision, so a
             // redelivery queues nothing more).
@@ -99,16 +68,16 @@ impl GitHubHandler {
                 .await?;
         }
         // `/debt link #N` on an incident issue links it (incidents, in issues.rs).
-        let linked = linked_debt_issues(&outcome);
-        if !linked.is_empty() && !event.is_pull_request {
+        if !outcome.incident_links.is_empty() {
             self.record_incident_links(
                 &ev.repository.full_name,
                 event.number,
-                &linked,
+                &outcome.incident_links,
                 delivery_id,
             )
             .await?;
         }
+        let outcome = outcome.run;
         tracing::info!(
             delivery = %delivery_id,
             repo = %ev.repository.full_name,

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use paydown_app::IncidentIssue;
 use paydown_config::Config;
 use paydown_github::{Client, Repo, encode_segment};
 use paydown_incidents::{Incident, IssueFacts, Reference, from_issue};
@@ -157,9 +158,6 @@ impl GitHubHandler {
         ev: &IssuesEvent,
         delivery_id: &str,
     ) -> Result<(), HandlerError> {
-        if ev.issue.pull_request.is_some() {
-            return Ok(());
-        }
         let home = ev.repository.full_name.clone();
         let readers: Vec<Reader> = self
             .readers()
@@ -174,18 +172,14 @@ impl GitHubHandler {
                         .any(|x| x.eq_ignore_ascii_case(&home))
             })
             .collect();
-        let labels: BTreeSet<String> = readers
-            .iter()
-            .flat_map(|r| r.config.incidents.labels.iter().map(|l| l.to_lowercase()))
-            .collect();
+        let labels = readers.iter().flat_map(|r| &r.config.incidents.labels);
+        let is_incident = match paydown_app::incident_issue(ev, labels) {
+            IncidentIssue::PullRequest => return Ok(()),
+            IncidentIssue::Incident => true,
+            // The store knows whether it was one.
+            IncidentIssue::NotIncident { .. } => false,
+        };
         let id = format!("{}#{}", home.to_ascii_lowercase(), ev.issue.number);
-        let gone = matches!(ev.action.as_str(), "deleted" | "transferred");
-        let is_incident = !gone
-            && ev
-                .issue
-                .labels
-                .iter()
-                .any(|l| labels.contains(&l.name.to_lowercase()));
         let changed = if is_incident {
             let mut incident = issue_incident(ev, &id);
             self.add_links(&home, ev.issue.number, &mut incident)

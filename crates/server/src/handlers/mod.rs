@@ -72,6 +72,10 @@ pub enum HandlerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// A use case failed for a reason other than GitHub or the sync
+    /// (budget settings, the state store, the ledger cache).
+    #[error(transparent)]
+    App(paydown_app::AppError),
     #[error("{0}")]
     Other(String),
     /// The installation's write budget is spent (see [`crate::pacing`]):
@@ -79,6 +83,21 @@ pub enum HandlerError {
     /// without counting an attempt.
     #[error("{reason}")]
     Paced { until_ms: i64, reason: String },
+}
+
+impl From<paydown_app::AppError> for HandlerError {
+    /// GitHub and sync failures keep their own variants: the queue reads
+    /// rate limits and pacing from them.
+    fn from(e: paydown_app::AppError) -> Self {
+        use paydown_app::AppError;
+        match e {
+            AppError::GitHub(e) | AppError::Commands(paydown_commands::RunError::GitHub(e)) => {
+                HandlerError::GitHub(e)
+            }
+            AppError::Sync(e) => HandlerError::Sync(e),
+            other => HandlerError::App(other),
+        }
+    }
 }
 
 impl HandlerError {

@@ -1,6 +1,8 @@
-//! `push` to the default branch, and paydown's own `paydown.sync` jobs:
-//! reconcile a repository's debt issues through `paydown_sync`, queueing a
-//! follow-up run while a paced import has creates left.
+//! `push` to the default branch, and paydown's own `paydown.sync` jobs: the
+//! App's adapter for `paydown_app::sync_with_dashboard` (budget sections,
+//! then the reconcile of the debt issues), keeping the sync state and the
+//! last valid config in the store and queueing a follow-up run while a
+//! paced import has creates left.
 //!
 //! The store keeps each repository's [`paydown_sync::SyncState`] (the synced commit, the
 //! config in force at it, the issue index) as rows, so a push starting at
@@ -13,9 +15,10 @@
 //! plans again from it plus a listing of the issues updated since — which
 //! includes the issues the killed run had already created.
 
+use paydown_app::{CachedRecords, DashboardInput, Freshness};
 use paydown_github::Repo;
-use paydown_sync::SyncOptions;
 use paydown_sync::fetch::Head;
+use paydown_sync::{DashboardSections, SyncOptions};
 
 use super::{GitHubHandler, HandlerError};
 use crate::events::PushEvent;
@@ -111,24 +114,34 @@ impl GitHubHandler {
                 .as_ref()
                 .and_then(|state| state.config_text.clone())
         });
-        // Sprint budget and accepted drifts for the dashboard (budgets, in
-        // pull_request.rs). A push takes the kept config and the budget
-        // cache as they are (pull_request events keep the cache current),
-        // so it spends no request on them; paydown's own sync jobs (queued
-        // after a command recorded an override or accepted a drift) read
-        // the records in the bot's comments first. A push that changes the
-        // config file has its sections drawn with the new config (the last
-        // valid one, if the new file is invalid).
+        // Sprint budget and accepted drifts for the dashboard
+        // (`paydown_app::budget_sections`, from the store's ledger cache). A
+        // push takes the kept config and the cache as they are
+        // (pull_request events keep the cache current), so it spends no
+        // request on them; paydown's own sync jobs (queued after a command
+        // recorded an override or accepted a drift) read the records in the
+        // bot's comments first. A push that changes the config file has its
+        // sections drawn with the new config (the last valid one, if the new
+        // file is invalid).
         let kept_config = previous
             .as_ref()
             .filter(|_| push.as_ref().is_some_and(|p| !p.config_changed))
             .map(|state| state.config_in_force(last_valid.as_deref()).config);
-        let mut dashboard_sections = self
-            .budget_sections(&client, &repo, full_name, &head, kept_config)
-            .await?;
-        dashboard_sections.import_next_batch = self
-            .next_import_batch(installation, last_valid.as_deref())
-            .await?;
+        let (budget_config, freshness) = match kept_config {
+            Some(config) => (config, Freshness::Kept),
+            None => (
+                self.config_at_or_last_valid(&client, &repo, full_name, &head.sha)
+                    .await?
+                    .config,
+                Freshness::Current,
+            ),
+        };
+        let dashboard_sections = DashboardSections {
+            import_next_batch: self
+                .next_import_batch(installation, last_valid.as_deref())
+                .await?,
+            ..DashboardSections::default()
+        };
         let incidents = self
             .incidents_for_kept(&client, full_name, last_valid.as_deref())
             .await?;
@@ -140,9 +153,21 @@ impl GitHubHandler {
             last_valid_config: last_valid,
             ..SyncOptions::for_api(client.api_base())
         };
-        let synced =
-            paydown_sync::sync_push(&client, &repo, &options, previous, push.map(|p| p.before))
-                .await?;
+        let dashboard = DashboardInput {
+            config: &budget_config,
+            freshness,
+        };
+        let records = CachedRecords::new(&self.store, full_name);
+        let synced = paydown_app::sync_with_dashboard(
+            &client,
+            &repo,
+            dashboard,
+            &records,
+            options,
+            previous,
+            push.map(|p| p.before),
+        )
+        .await?;
         // A valid file (or none) at the synced commit is the new last valid
         // config. Recorded before the state, so a worker killed in between
         // leaves a state whose config is no newer than the record.

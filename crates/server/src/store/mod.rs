@@ -19,7 +19,6 @@ mod pacing;
 mod postgres;
 mod queue;
 mod records;
-mod repo_state;
 mod retry;
 mod sqlite;
 mod sync_rows;
@@ -34,8 +33,10 @@ pub use batch::BatchWriter;
 pub use leader::{LeaderLease, PeriodicRun, Readiness};
 pub use operator::OperatorOutcome;
 pub use pacing::WriteSlot;
+/// The typed keys of the per-repository state, defined by the use-case
+/// layer whose cache policy reads and writes them.
+pub use paydown_app::state::{RepoStateKey, RepoStatePrefix};
 pub use records::{Installation, InstallationRepo};
-pub use repo_state::{RepoStateKey, RepoStatePrefix};
 pub use retry::{FailOutcome, RetryPolicy};
 pub use sync_rows::RowsWritten;
 pub use url::redact as redact_url;

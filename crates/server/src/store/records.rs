@@ -296,3 +296,40 @@ impl Store {
         Ok(deleted > 0)
     }
 }
+
+/// The use cases keep their caches (the sprint ledger's records) in
+/// `repo_state` through this seam.
+impl paydown_app::state::RepoStateStore for Store {
+    async fn get(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+    ) -> Result<Option<String>, paydown_app::state::StateError> {
+        Ok(self.repo_state_get(repo, key).await?)
+    }
+
+    async fn put(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+        value: &str,
+    ) -> Result<(), paydown_app::state::StateError> {
+        Ok(self.repo_state_put(repo, key, value).await?)
+    }
+
+    async fn delete(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+    ) -> Result<bool, paydown_app::state::StateError> {
+        Ok(self.repo_state_delete(repo, key).await?)
+    }
+
+    async fn list(
+        &self,
+        repo: &str,
+        prefix: RepoStatePrefix,
+    ) -> Result<Vec<(u64, String)>, paydown_app::state::StateError> {
+        Ok(self.repo_state_list(repo, prefix).await?)
+    }
+}

@@ -1,10 +1,48 @@
-//! The keys of the per-repository key-value state (`repo_state`).
+//! The per-repository key-value state (`repo_state` in the App's store):
+//! its typed keys and the [`RepoStateStore`] seam the use cases keep their
+//! caches through.
 //!
-//! Every key the server reads or writes is a [`RepoStateKey`] variant, so a
+//! Every key the App reads or writes is a [`RepoStateKey`] variant, so a
 //! key cannot be misspelled at a call site and two features cannot collide
 //! on one string by accident. The rendered strings are what databases
 //! already hold: changing one orphans existing state, which the tests below
 //! pin.
+
+use std::future::Future;
+
+/// Why the state store failed (the store's own error, boxed: the use cases
+/// only pass it on).
+pub type StateError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A repository's key-value state, as the App's store keeps it (SQLite or
+/// PostgreSQL). `repo` is the repository's `owner/name`.
+pub trait RepoStateStore: Send + Sync {
+    /// The value under `key`, if any.
+    fn get(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+    ) -> impl Future<Output = Result<Option<String>, StateError>> + Send;
+    /// Sets (replaces) the value under `key`.
+    fn put(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+        value: &str,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+    /// Removes `key`; whether it was there.
+    fn delete(
+        &self,
+        repo: &str,
+        key: &RepoStateKey,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Every key of a numbered family with its value, by number.
+    fn list(
+        &self,
+        repo: &str,
+        prefix: RepoStatePrefix,
+    ) -> impl Future<Output = Result<Vec<(u64, String)>, StateError>> + Send;
+}
 
 /// One entry of a repository's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
