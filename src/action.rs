@@ -16,7 +16,7 @@ use paydown_app::{
     ApiRecords, DashboardInput, Freshness, IncidentIssue, PullRequestInput, PullRequestOutcome,
 };
 use paydown_config::Config;
-use paydown_events::{Event, PullRequestAction, PullRequestEvent, parse_event};
+use paydown_events::{Event, PullRequestEvent, parse_event};
 use paydown_github::{Client, GitHubError, Repo};
 use paydown_review::Reviewed;
 use paydown_sync::{SyncOptions, fetch::Head};
@@ -597,18 +597,22 @@ async fn pull_request(
     // A fork's pull_request runs with a read-only token: report through the
     // job summary and annotations, write nothing (docs/action.md).
     let dry_run = env.inputs.dry_run || from_fork;
+    let html_base = paydown_sync::html_base_for(&env.api_url);
+    let input = PullRequestInput {
+        action: ev.action.clone(),
+        pr,
+        dry_run,
+        html_base: &html_base,
+    };
     // A merge is checked against the budget once more (the sprint it lands
-    // in decides); its debt issues are synced by the push it makes. A PR
-    // closed without merging draws on no budget: nothing to check.
-    let closed = ev.action == PullRequestAction::Closed;
-    let merged = closed && pr.merged == Some(true);
-    let budgets = ev.action.updates_ledger() && (!closed || merged);
-    if !budgets {
+    // in decides); its debt issues are synced by the push it makes.
+    let outcome = paydown_app::on_pull_request(client, repo, config, input, &ApiRecords).await?;
+    let PullRequestOutcome::Checked { review, drift, .. } = outcome else {
         return Ok(not_acted_on(&format!(
             "`pull_request` `{}`: nothing to report.",
             ev.action.as_str()
         )));
-    }
+    };
     let mut report = ActionReport {
         total: workspace_total(env, config)?,
         ..ActionReport::default()
@@ -622,17 +626,6 @@ async fn pull_request(
             .annotations
             .push(format!("::notice title=paydown::{}", command_data(why)));
     }
-    let html_base = paydown_sync::html_base_for(&env.api_url);
-    let input = PullRequestInput {
-        action: ev.action.clone(),
-        pr,
-        dry_run,
-        html_base: &html_base,
-    };
-    let outcome = paydown_app::on_pull_request(client, repo, config, input, &ApiRecords).await?;
-    let PullRequestOutcome::Checked { review, drift, .. } = outcome else {
-        return Ok(report);
-    };
     match &review {
         Some(Reviewed::Done(outcome)) => review_into(&mut report, outcome),
         // A review GitHub refuses does not cost the PR its budget check.

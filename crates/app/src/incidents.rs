@@ -60,7 +60,7 @@ mod tests {
         let body = serde_json::json!({
             "action": action,
             "issue": issue,
-            "repository": { "id": 1, "name": "r", "full_name": "o/r" },
+            "repository": { "id": 1, "name": "r", "full_name": "o/r", "owner": { "login": "o" } },
         });
         match paydown_events::parse_event("issues", body.to_string().as_bytes()) {
             Ok(paydown_events::Event::Issues(ev)) => *ev,
