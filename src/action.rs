@@ -21,6 +21,10 @@ use paydown_github::{Client, GitHubError, Repo};
 use paydown_review::Reviewed;
 use paydown_sync::{SyncOptions, fetch::Head};
 
+/// A cause kept whole (an I/O, YAML, scan or payload error) under an
+/// error that names the file it concerns.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why the Action could not run. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -28,10 +32,18 @@ pub enum ActionError {
     MissingEnv(&'static str),
     #[error("input `{input}`: {message}")]
     Input { input: String, message: String },
-    #[error("{path}: {message}")]
-    Config { path: String, message: String },
-    #[error("cannot read the event payload {path}: {message}")]
-    Event { path: String, message: String },
+    #[error("{path}: {source}")]
+    Config {
+        path: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("cannot read the event payload {path}: {source}")]
+    Event {
+        path: String,
+        #[source]
+        source: BoxError,
+    },
     #[error("cannot write {what} to {path}: {source}")]
     Write {
         what: &'static str,
@@ -176,7 +188,7 @@ pub fn load_config(workspace: &Path, inputs: &Inputs) -> Result<Config, ActionEr
         Some(
             std::fs::read_to_string(&path).map_err(|e| ActionError::Config {
                 path: inputs.config_path.clone(),
-                message: e.to_string(),
+                source: e.into(),
             })?,
         )
     } else {
@@ -192,7 +204,7 @@ pub fn config_with_inputs(text: Option<&str>, inputs: &Inputs) -> Result<Config,
         Some(text) => {
             paydown_config::parse(text, &inputs.config_path).map_err(|e| ActionError::Config {
                 path: inputs.config_path.clone(),
-                message: e.to_string(),
+                source: e.into(),
             })?
         }
         None => Config::default(),
@@ -357,7 +369,7 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
     let repo = Repo::parse(&env.repository)?;
     let payload = std::fs::read(&env.event_path).map_err(|e| ActionError::Event {
         path: env.event_path.display().to_string(),
-        message: e.to_string(),
+        source: e.into(),
     })?;
     // `GITHUB_TOKEN` posts as `github-actions[bot]` (another token: the
     // `bot-login` input): only that account's markers and check runs are
@@ -375,7 +387,7 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
         name => {
             let event = parse_event(name, &payload).map_err(|e| ActionError::Event {
                 path: env.event_path.display().to_string(),
-                message: e.to_string(),
+                source: e.into(),
             })?;
             match event {
                 Event::Push(push) => {
@@ -712,7 +724,7 @@ fn workspace_total(env: &ActionEnv, config: &Config) -> Result<usize, ActionErro
     )
     .map_err(|e| ActionError::Config {
         path: env.inputs.config_path.clone(),
-        message: e.to_string(),
+        source: e.into(),
     })?;
     Ok(scan.annotations.len())
 }
@@ -727,7 +739,7 @@ async fn comment(
     let event =
         paydown_commands::CommentEvent::from_payload(payload).map_err(|e| ActionError::Event {
             path: env.event_path.display().to_string(),
-            message: e.to_string(),
+            source: e.into(),
         })?;
     let options = paydown_commands::RunOptions {
         // A workflow has no App slug: only the `/debt` prefix form works.
