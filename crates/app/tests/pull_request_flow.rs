@@ -134,8 +134,7 @@ fn last_budget_check(fake: &FakeGitHub, number: u64) -> Option<String> {
     handle
         .check_runs()
         .into_iter()
-        .filter(|c| c.name == paydown_budgets::CHECK_NAME && c.head_sha == head)
-        .last()
+        .rfind(|c| c.name == paydown_budgets::CHECK_NAME && c.head_sha == head)
         .and_then(|c| c.conclusion)
 }
 
