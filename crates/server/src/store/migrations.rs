@@ -95,6 +95,11 @@ const POSTGRES: &[Script] = &[
         "installation quiet",
         include_str!("../../migrations/postgres/0010_installation_quiet.sql"),
     ),
+    (
+        11,
+        "payload compression",
+        include_str!("../../migrations/postgres/0011_payload_compression.sql"),
+    ),
 ];
 
 #[derive(Debug)]
