@@ -264,8 +264,8 @@ pub(crate) use with_pool;
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
-    /// Where lease bookkeeping runs: the same pool on PostgreSQL, a pool
-    /// with relaxed commit sync on SQLite (see `sqlite::Pools`).
+    /// Where lease bookkeeping runs: a pool with relaxed commit sync (see
+    /// `sqlite::Pools` and `postgres::Pools`).
     lease: Backend,
     retry: RetryPolicy,
     url: String,
@@ -292,10 +292,10 @@ impl Store {
                 )
             }
             Some(url::Kind::Postgres) => {
-                let pool = postgres::connect(url, &redacted).await?;
+                let pools = postgres::connect(url, &redacted).await?;
                 (
-                    Backend::Postgres(pool.clone()),
-                    Backend::Postgres(pool),
+                    Backend::Postgres(pools.main),
+                    Backend::Postgres(pools.lease),
                     false,
                 )
             }
