@@ -393,7 +393,13 @@ pub async fn run(env: &ActionEnv) -> Result<ActionReport, ActionError> {
                 Event::Push(push) => {
                     let branch = push.repository.default_branch.clone();
                     match branch {
-                        Some(branch) if push.git_ref == format!("refs/heads/{branch}") => {
+                        Some(branch)
+                            if paydown_events::push_changes_default_branch(
+                                &push.git_ref,
+                                push.deleted,
+                                &branch,
+                            ) =>
+                        {
                             let head = Head {
                                 branch,
                                 sha: push.after.clone(),

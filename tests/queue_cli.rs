@@ -10,6 +10,7 @@ use paydown_server::store::{DeliveryStatus, NewDelivery, Store};
 
 fn delivery(id: &str, event: &str, repo: &str) -> NewDelivery {
     NewDelivery {
+        settled: false,
         delivery_id: id.to_owned(),
         event: event.to_owned(),
         action: Some("opened".to_owned()),

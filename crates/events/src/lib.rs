@@ -113,13 +113,42 @@ pub struct RoutingFields {
     /// The installation whose token the work will use.
     #[serde(default)]
     pub installation: Option<InstallationRef>,
+    /// A push's ref (`refs/heads/…`).
+    #[serde(default, rename = "ref", deserialize_with = "lenient")]
+    pub git_ref: Option<String>,
+    /// Whether a push deleted its ref.
+    #[serde(default, deserialize_with = "lenient")]
+    pub deleted: Option<bool>,
 }
 
-/// The one repository field routing reads.
+/// A routing hint of an unexpected type reads as absent (the delivery then
+/// needs work, and its handler reports the payload), so the hints never
+/// turn a delivery away at the door.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Hint<T> {
+        Expected(T),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Hint::<T>::deserialize(deserializer)? {
+        Hint::Expected(value) => Some(value),
+        Hint::Other(_) => None,
+    })
+}
+
+/// The repository fields routing reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RoutingRepo {
     /// `owner/name`.
     pub full_name: String,
+    /// The default branch, where pushes change debt issues.
+    #[serde(default, deserialize_with = "lenient")]
+    pub default_branch: Option<String>,
 }
 
 impl RoutingFields {
@@ -137,11 +166,107 @@ impl RoutingFields {
             (None, None) => "app".to_owned(),
         }
     }
+
+    /// Whether the delivery can need any work: `false` only for what the
+    /// App's handlers are known to ignore from these fields alone — a push
+    /// that does not change the default branch, a `pull_request` action
+    /// that changes nothing paydown tracks. Such a delivery is stored as
+    /// done at intake (durable and deduplicated like any other), so it
+    /// costs the queue no claim. Anything unsure needs work.
+    pub fn needs_work(&self, event: &str) -> bool {
+        if self.installation.is_none() {
+            // Handlers log deliveries without an installation; keep them.
+            return true;
+        }
+        match event {
+            "push" => {
+                let default = self
+                    .repository
+                    .as_ref()
+                    .and_then(|r| r.default_branch.as_deref());
+                match (default, self.git_ref.as_deref()) {
+                    (Some(default), Some(git_ref)) => {
+                        push_changes_default_branch(git_ref, self.deleted, default)
+                    }
+                    // Old payload shapes lack the default branch: a full
+                    // sync asks GitHub.
+                    _ => true,
+                }
+            }
+            "pull_request" => match &self.action {
+                Some(action) => PullRequestAction::from(action.clone()).updates_ledger(),
+                None => true,
+            },
+            _ => true,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn routing(event: &str, json: serde_json::Value) -> RoutingFields {
+        RoutingFields::parse(event, json.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn only_deliveries_the_handlers_ignore_are_settled_at_intake() {
+        let repo = serde_json::json!({ "full_name": "o/r", "default_branch": "main" });
+        let inst = serde_json::json!({ "id": 1 });
+        let push = |git_ref: &str, deleted: bool| {
+            routing(
+                "push",
+                serde_json::json!({ "ref": git_ref, "deleted": deleted,
+                    "repository": repo, "installation": inst }),
+            )
+        };
+        // Given pushes, when routed, then only the default branch needs work,
+        assert!(push("refs/heads/main", false).needs_work("push"));
+        assert!(!push("refs/heads/topic", false).needs_work("push"));
+        assert!(!push("refs/heads/main", true).needs_work("push"));
+        assert!(!push("refs/tags/main", false).needs_work("push"));
+        // a payload without the default branch (old shapes) needs a sync,
+        let old = routing(
+            "push",
+            serde_json::json!({ "ref": "refs/heads/x", "repository": { "full_name": "o/r" },
+                "installation": inst }),
+        );
+        assert!(old.needs_work("push"));
+        // pull_request actions that change nothing tracked need none,
+        let pr = |action: &str| {
+            routing(
+                "pull_request",
+                serde_json::json!({ "action": action, "repository": repo, "installation": inst }),
+            )
+        };
+        assert!(!pr("assigned").needs_work("pull_request"));
+        assert!(pr("synchronize").needs_work("pull_request"));
+        assert!(pr("closed").needs_work("pull_request"));
+        // and deliveries without an installation, or of other events, are kept.
+        let bare = routing(
+            "push",
+            serde_json::json!({ "ref": "refs/heads/topic", "repository": repo }),
+        );
+        assert!(bare.needs_work("push"));
+        assert!(
+            routing(
+                "issues",
+                serde_json::json!({ "action": "opened", "installation": inst })
+            )
+            .needs_work("issues")
+        );
+        // Hints of an unexpected type read as absent: the delivery is kept
+        // for its handler to report.
+        let odd = routing(
+            "push",
+            serde_json::json!({ "ref": 42, "deleted": "yes",
+                "repository": { "full_name": "o/r", "default_branch": ["main"] },
+                "installation": inst }),
+        );
+        assert_eq!((odd.git_ref.as_deref(), odd.deleted), (None, None));
+        assert!(odd.needs_work("push"));
+    }
 
     #[test]
     fn unknown_events_are_not_errors() {

@@ -268,6 +268,21 @@ pub struct PushEvent {
     pub head_commit: Option<PushCommit>,
 }
 
+/// Whether a push of `git_ref` (deleting it when `deleted`) changes the
+/// default branch `default_branch`: only such a push changes debt issues;
+/// others are left to pull-request reports. The App's intake and its push
+/// handler both decide by this rule.
+pub fn push_changes_default_branch(
+    git_ref: &str,
+    deleted: Option<bool>,
+    default_branch: &str,
+) -> bool {
+    deleted != Some(true)
+        && git_ref
+            .strip_prefix("refs/heads/")
+            .is_some_and(|branch| branch == default_branch)
+}
+
 impl PushEvent {
     /// Whether a commit of the push added, changed or removed `path`, as
     /// far as the payload tells (GitHub lists at most 2,048 commits).

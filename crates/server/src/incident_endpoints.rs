@@ -188,6 +188,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
 
 async fn enqueue(state: &AppState, delivery_id: String, event: &str, body: &[u8]) -> Response {
     let new = NewDelivery {
+        settled: false,
         delivery_id,
         event: event.to_string(),
         action: None,

@@ -158,8 +158,9 @@ async fn writer(mut store: BatchWriter, gate: WriteGate, rx: Queue) {
         match stored {
             Ok(results) => {
                 let mut wake = true;
-                for (reply, enqueued) in replies.drain(..).zip(results) {
-                    let wake_worker = wake && enqueued == Enqueued::New;
+                for ((reply, enqueued), d) in replies.drain(..).zip(results).zip(&deliveries) {
+                    // A delivery stored as done has nothing to claim.
+                    let wake_worker = wake && enqueued == Enqueued::New && !d.settled;
                     wake &= !wake_worker;
                     let _ = reply.send(Ok(Stored {
                         enqueued,

@@ -274,8 +274,14 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         event: event.to_owned(),
         action: routing.action.clone(),
         repo_key: Some(routing.repo_key()),
-        installation_id: routing.installation.and_then(|i| i64::try_from(i.id).ok()),
+        installation_id: routing
+            .installation
+            .as_ref()
+            .and_then(|i| i64::try_from(i.id).ok()),
         payload: Vec::from(body),
+        // What the handlers would ignore is stored as done: no claim, no
+        // worker, the same durable record for dedupe and recovery.
+        settled: !routing.needs_work(event),
     };
     match state
         .intake

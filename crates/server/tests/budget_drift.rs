@@ -293,6 +293,7 @@ async fn an_accepted_drift_turns_the_check_green_and_the_dashboard_lists_it() {
     // acceptance) lists it on the dashboard.
     app.store
         .enqueue(NewDelivery {
+            settled: false,
             delivery_id: "paydown.sync:accepted".into(),
             event: SYNC_EVENT.into(),
             action: None,

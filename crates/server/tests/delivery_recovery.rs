@@ -37,6 +37,7 @@ async fn only_missed_deliveries_in_the_window_are_redelivered_oldest_first_and_b
     let store = Store::connect("sqlite::memory:").await.unwrap();
     store
         .enqueue(NewDelivery {
+            settled: false,
             delivery_id: recent[1].guid.clone(),
             event: "issues".into(),
             action: Some("opened".into()),

@@ -126,6 +126,7 @@ async fn a_delivery_waits_for_its_run_at_and_a_deferral_costs_no_attempt() {
     let store = Store::connect(&support::db_url(&dir)).await.unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     let job = |id: &str| NewDelivery {
+        settled: false,
         delivery_id: id.to_string(),
         event: "paydown.sync".to_string(),
         action: None,

@@ -15,6 +15,7 @@ const LEASE: Duration = Duration::from_secs(30);
 
 fn push(id: &str, repo: &str, installation: i64) -> NewDelivery {
     NewDelivery {
+        settled: false,
         delivery_id: id.to_owned(),
         event: "push".to_owned(),
         action: None,

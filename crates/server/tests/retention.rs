@@ -10,6 +10,7 @@ use paydown_server::store::{NewDelivery, Store};
 
 fn delivery(id: &str, repo: &str) -> NewDelivery {
     NewDelivery {
+        settled: false,
         delivery_id: id.to_owned(),
         event: "push".to_owned(),
         action: None,

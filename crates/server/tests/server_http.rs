@@ -806,3 +806,57 @@ async fn a_concurrent_burst_with_redeliveries_stores_each_delivery_once() {
     assert_eq!(done.len(), 20);
     h.stop().await;
 }
+
+/// Counts the deliveries a worker was handed, by id.
+#[derive(Default)]
+struct Handed(Mutex<Vec<String>>);
+
+impl Handler for Handed {
+    fn handle<'a>(&'a self, d: &'a Claimed) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            self.0.lock().unwrap().push(d.delivery_id.clone());
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn deliveries_the_handlers_would_ignore_are_stored_done_without_a_claim() {
+    // Given a server whose worker records what it is handed,
+    let handed = Arc::new(Handed::default());
+    let probe = handed.clone();
+    let mut h = Harness::with_handler(
+        move |_| (probe as Arc<dyn Handler>, None),
+        options(&[SECRET]),
+    )
+    .await;
+    let push = |git_ref: &str| {
+        json!({
+            "ref": git_ref, "before": "0".repeat(40), "after": "1".repeat(40),
+            "repository": {"id": 1, "name": "r", "full_name": "o/r", "default_branch": "main",
+                           "owner": {"login": "o"}},
+            "installation": {"id": 7}
+        })
+    };
+
+    // when a push to a topic branch, a redelivery of it and a push to the
+    // default branch arrive,
+    let (status, body) = h
+        .deliver("push", "d-topic", &push("refs/heads/topic"))
+        .await;
+    assert_eq!((status, body), (202, json!({"status": "queued"})));
+    let (_, again) = h
+        .deliver("push", "d-topic", &push("refs/heads/topic"))
+        .await;
+    h.deliver("push", "d-main", &push("refs/heads/main")).await;
+    h.wait_status("d-main", DeliveryStatus::Done).await;
+
+    // then the topic push is stored (deduplicated like any delivery) and
+    // done at once, and only the default-branch push reached a worker.
+    assert_eq!(again, json!({"status": "duplicate"}));
+    let topic = h.store.delivery("d-topic").await.unwrap().unwrap();
+    assert_eq!(topic.status, DeliveryStatus::Done);
+    assert_eq!(topic.attempts, 0);
+    assert_eq!(*handed.0.lock().unwrap(), ["d-main"]);
+    h.stop().await;
+}

@@ -66,6 +66,7 @@ impl TestDb {
 
 fn delivery(id: &str, repo: Option<&str>) -> NewDelivery {
     NewDelivery {
+        settled: false,
         delivery_id: id.to_owned(),
         event: "push".to_owned(),
         action: None,

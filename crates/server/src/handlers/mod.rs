@@ -51,6 +51,7 @@ pub fn sync_delivery(
             .map_err(|_| HandlerError::Other(format!("bad installation id {installation}")))?,
     };
     Ok(crate::store::NewDelivery {
+        settled: false,
         delivery_id,
         event: SYNC_EVENT.to_string(),
         action: None,

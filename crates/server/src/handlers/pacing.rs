@@ -108,6 +108,7 @@ impl GitHubHandler {
         self.store
             .enqueue_at(
                 NewDelivery {
+                    settled: false,
                     delivery_id: format!("{SYNC_EVENT}:{full_name}:{reason}"),
                     event: SYNC_EVENT.to_string(),
                     action: None,

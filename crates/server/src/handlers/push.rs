@@ -46,7 +46,7 @@ impl GitHubHandler {
                 .sync(&ev.repository.full_name, installation, None, None)
                 .await;
         };
-        if ev.deleted == Some(true) || ev.git_ref != format!("refs/heads/{branch}") {
+        if !crate::events::push_changes_default_branch(&ev.git_ref, ev.deleted, &branch) {
             tracing::debug!(repo = %ev.repository.full_name, git_ref = %ev.git_ref, "not the default branch; no issue changes");
             return Ok(());
         }

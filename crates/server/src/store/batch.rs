@@ -16,18 +16,18 @@ use sqlx::{Connection, PgConnection, SqliteConnection};
 use super::{Backend, Enqueued, NewDelivery, Store, StoreError, now_ms, with_pool};
 
 /// Columns bound per delivery.
-const COLUMNS: usize = 7;
+const COLUMNS: usize = 9;
 
 /// One multi-row INSERT for `n` deliveries: one statement (one parse, one
 /// round trip to the database thread or server) instead of `n`. Returns
 /// the ids of the rows it inserted; a delivery id already stored, or seen
 /// earlier in the same statement, is skipped by `ON CONFLICT DO NOTHING`.
 fn insert_many(n: usize) -> String {
-    let mut sql = String::with_capacity(200 + n * 40);
+    let mut sql = String::with_capacity(200 + n * 48);
     sql.push_str(
         "INSERT INTO deliveries
         (delivery_id, event, action, repo_key, installation_id, payload,
-         status, attempts, run_at, created_at, updated_at) VALUES ",
+         status, attempts, run_at, created_at, updated_at, finished_at) VALUES ",
     );
     for i in 0..n {
         let b = i * COLUMNS;
@@ -37,16 +37,18 @@ fn insert_many(n: usize) -> String {
         // `now` is bound once per row: a parameter used three times would
         // need the same number in both dialects, which `$n` gives.
         sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${}, ${})",
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${}, ${}, ${})",
             b + 1,
             b + 2,
             b + 3,
             b + 4,
             b + 5,
             b + 6,
+            b + 8,
             b + 7,
             b + 7,
-            b + 7
+            b + 7,
+            b + 9
         ));
     }
     sql.push_str(" ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id");
@@ -115,6 +117,13 @@ where
         .bind(d.installation_id)
         .bind(&d.payload)
         .bind(now)
+        .bind(status(d).to_owned())
+        .bind(d.settled.then_some(now))
+}
+
+/// The status a new delivery is stored with: `done` when it needs no work.
+pub(super) fn status(d: &NewDelivery) -> &'static str {
+    if d.settled { "done" } else { "pending" }
 }
 
 /// The result at index `i` tells whether `deliveries[i]` was new or a

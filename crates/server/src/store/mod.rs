@@ -101,6 +101,10 @@ pub struct NewDelivery {
     pub installation_id: Option<i64>,
     /// The raw, already verified request body.
     pub payload: Vec<u8>,
+    /// Stored as already done: the routing fields show it needs no work
+    /// (`paydown_events::RoutingFields::needs_work`), so no worker claims
+    /// it; it is kept for deduplication and the delivery log like any other.
+    pub settled: bool,
 }
 
 /// Result of [`Store::enqueue`].

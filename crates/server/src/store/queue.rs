@@ -235,8 +235,8 @@ impl Store {
         let run_at = run_at_ms.unwrap_or(now);
         let sql = "INSERT INTO deliveries
                        (delivery_id, event, action, repo_key, installation_id, payload,
-                        status, attempts, run_at, created_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $8, $7, $7)
+                        status, attempts, run_at, created_at, updated_at, finished_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $9, 0, $8, $7, $7, $10)
                    ON CONFLICT (delivery_id) DO NOTHING
                    RETURNING id";
         let inserted = with_pool!(self, |pool| {
@@ -249,6 +249,8 @@ impl Store {
                 .bind(&delivery.payload)
                 .bind(now)
                 .bind(run_at)
+                .bind(super::batch::status(&delivery))
+                .bind(delivery.settled.then_some(now))
                 .fetch_optional(pool)
                 .await
                 .map(|row| row.is_some())
