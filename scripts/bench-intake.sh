@@ -22,7 +22,9 @@
 # Env:   PAYDOWN_BIN (skip the build), PROBOT_DIR (an existing npm install
 #        of probot), PG_URL (default postgres://postgres@127.0.0.1:5432/test;
 #        empty skips pg1/pg3), TARGETS (default "probot sqlite pg1 pg3"),
-#        PORT (first port, default 3940), PAYDOWN_WORKERS (default 4).
+#        PORT (first port, default 3940), PAYDOWN_WORKERS (default 4),
+#        QUEUED=1 (deliveries paydown cannot settle at intake: each is
+#        claimed and completed by a worker).
 set -euo pipefail
 
 DURATION="${1:-10}"
@@ -91,15 +93,25 @@ JS
 fi
 
 SECRET="bench-secret-$RANDOM$RANDOM"
+# With QUEUED=1 the push handler warns once per delivery (no installation);
+# that line is not what is measured.
+LOG_FILTER=warn
+[[ "${QUEUED:-0}" != 1 ]] || LOG_FILTER="warn,paydown_server::handlers=error"
 openssl genrsa -out "$WORK/app.pem" 2048 2>/dev/null
 
 # A real push payload (GitHub's documented shape, from the test fixtures)
-# padded to 10.7 KB, to a branch that is not the default one.
-python3 - "$WORK" "$SECRET" "$ROOT/crates/server/tests/fixtures/api.push.none.4.json" <<'PY'
+# padded to 10.7 KB, to a branch that is not the default one. paydown
+# settles such a push at intake (stored as done: it needs no work). With
+# QUEUED=1 the payload has no installation, which paydown cannot settle:
+# every delivery then goes through the queue (claimed and completed by a
+# worker, whose handler ignores it) — the cost of deliveries with work.
+python3 - "$WORK" "$SECRET" "$ROOT/crates/server/tests/fixtures/api.push.none.4.json" "${QUEUED:-0}" <<'PY'
 import hashlib, hmac, json, sys
-work, secret, fixture = sys.argv[1:4]
+work, secret, fixture, queued = sys.argv[1:5]
 push = json.load(open(fixture))
 push["ref"] = "refs/heads/bench-topic"
+if queued == "1":
+    push.pop("installation", None)
 base = len(json.dumps(push).encode())
 push["head_commit"]["message"] += "\n" + "x" * max(0, 10_700 - base - 3)
 body = json.dumps(push).encode()
@@ -174,7 +186,7 @@ warm_up() { # port
 start_paydown() { # port db_url
     PAYDOWN_APP_ID=1 PAYDOWN_PRIVATE_KEY_PATH="$WORK/app.pem" PAYDOWN_WEBHOOK_SECRET="$SECRET" \
     PAYDOWN_DATABASE_URL="$2" PAYDOWN_GITHUB_API_URL="http://127.0.0.1:9" \
-    PAYDOWN_LISTEN="127.0.0.1:$1" PAYDOWN_WORKERS="${PAYDOWN_WORKERS:-4}" RUST_LOG="${RUST_LOG:-warn}" \
+    PAYDOWN_LISTEN="127.0.0.1:$1" PAYDOWN_WORKERS="${PAYDOWN_WORKERS:-4}" RUST_LOG="${RUST_LOG:-$LOG_FILTER}" \
         "$PAYDOWN_BIN" serve >"$WORK/paydown-$1.log" 2>&1 &
     PIDS+=($!)
     wait_ready "$1" "$!"
