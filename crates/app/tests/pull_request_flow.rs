@@ -168,17 +168,29 @@ async fn the_cache_and_the_api_reach_the_same_verdict_and_only_the_cache_remembe
     assert_eq!(fake.take_comments(REPO, open).len(), 1);
 }
 
+/// Given [`two_merged_and_a_third_open`], the third PR's `opened` run
+/// through the App's cache: its drift comment (taken) and neutral check.
+async fn drifting_in_cache(
+    fake: &FakeGitHub,
+    client: &Client,
+    cache: &CachedRecords<'_, MemoryState>,
+) -> u64 {
+    let open = two_merged_and_a_third_open(fake);
+    run(fake, client, &event(fake, open, "opened"), cache, false).await;
+    assert_eq!(last_budget_check(fake, open).as_deref(), Some("neutral"));
+    assert_eq!(fake.take_comments(REPO, open).len(), 1);
+    open
+}
+
 #[tokio::test]
 async fn a_pr_closed_without_merging_is_forgotten_and_checks_nothing() {
     // Given the drifting PR kept in the cache,
     let fake = FakeGitHub::start().await;
     let client = bot_client(&fake).await;
-    let open = two_merged_and_a_third_open(&fake);
     let state = MemoryState::default();
     let cache = CachedRecords::new(&state, REPO);
-    run(&fake, &client, &event(&fake, open, "opened"), &cache, false).await;
+    let open = drifting_in_cache(&fake, &client, &cache).await;
     let checks_before = fake.repo(REPO).check_runs().len();
-    assert_eq!(fake.take_comments(REPO, open).len(), 1);
 
     // when it is closed without merging,
     fake.repo(REPO)
@@ -205,12 +217,9 @@ async fn debt_work_merged_meanwhile_clears_the_drift_the_cache_remembered() {
     // Given the drifting PR kept in the cache and a debt PR open,
     let fake = FakeGitHub::start().await;
     let client = bot_client(&fake).await;
-    let open = two_merged_and_a_third_open(&fake);
     let state = MemoryState::default();
     let cache = CachedRecords::new(&state, REPO);
-    run(&fake, &client, &event(&fake, open, "opened"), &cache, false).await;
-    assert_eq!(last_budget_check(&fake, open).as_deref(), Some("neutral"));
-    assert_eq!(fake.take_comments(REPO, open).len(), 1);
+    let open = drifting_in_cache(&fake, &client, &cache).await;
     let debt = open_pr(&fake, "d1", &["debt", "points: 5"]);
     run(&fake, &client, &event(&fake, debt, "opened"), &cache, false).await;
 
