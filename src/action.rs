@@ -28,26 +28,43 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Why the Action could not run. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
+    /// A workflow variable is missing: not run by GitHub Actions.
     #[error("{0} is not set; `paydown action` runs inside a GitHub Actions workflow")]
     MissingEnv(&'static str),
+    /// An input of `action.yml` has a value it cannot take.
     #[error("input `{input}`: {message}")]
-    Input { input: String, message: String },
+    Input {
+        /// The input's name (`fail-on`, …).
+        input: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The config file cannot be read or is invalid.
     #[error("{path}: {source}")]
     Config {
+        /// The file, relative to the workspace.
         path: String,
+        /// Why.
         #[source]
         source: BoxError,
     },
+    /// The event payload cannot be read or parsed.
     #[error("cannot read the event payload {path}: {source}")]
     Event {
+        /// `GITHUB_EVENT_PATH`.
         path: String,
+        /// Why.
         #[source]
         source: BoxError,
     },
+    /// An output, the job summary or a file could not be written.
     #[error("cannot write {what} to {path}: {source}")]
     Write {
+        /// What was being written (`outputs`, `the job summary`).
         what: &'static str,
+        /// Where.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     /// A GitHub request failed outside a flow (reading the base's config).
@@ -61,6 +78,7 @@ pub enum ActionError {
 /// When the step fails (besides errors): the `fail-on` input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
+    /// The step passes whatever paydown finds.
     Never,
     /// A pull request adds debt annotations (or a push to the default
     /// branch opens debt issues).
@@ -72,8 +90,11 @@ pub enum FailOn {
 /// The inputs of `action.yml`, read from `INPUT_*`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
+    /// `config-path`: the config file in the workspace.
     pub config_path: String,
+    /// `fail-on`: what fails the step.
     pub fail_on: FailOn,
+    /// `dry-run`: report, write nothing to GitHub.
     pub dry_run: bool,
     /// The account the token posts as (`bot-login`): its comments and
     /// check runs are the Action's own. Default `github-actions[bot]`.
@@ -101,15 +122,25 @@ const ACTIONS_BOT_LOGIN: &str = "github-actions[bot]";
 /// Everything the Action reads from its environment.
 #[derive(Debug, Clone)]
 pub struct ActionEnv {
+    /// `GITHUB_EVENT_NAME`.
     pub event_name: String,
+    /// `GITHUB_EVENT_PATH`: the event payload.
     pub event_path: PathBuf,
+    /// `GITHUB_REPOSITORY` (`owner/name`).
     pub repository: String,
+    /// The API base (`GITHUB_API_URL`, GitHub Enterprise Server's included).
     pub api_url: String,
+    /// `GITHUB_SHA`: the commit the workflow runs on.
     pub sha: String,
+    /// `GITHUB_WORKSPACE`: the checked-out tree (may be empty).
     pub workspace: PathBuf,
+    /// `GITHUB_TOKEN` (or the `token` input): who paydown writes as.
     pub token: String,
+    /// `GITHUB_OUTPUT`: where step outputs go.
     pub output_path: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`: where the job summary goes.
     pub summary_path: Option<PathBuf>,
+    /// The inputs of `action.yml`.
     pub inputs: Inputs,
 }
 

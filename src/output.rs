@@ -19,6 +19,7 @@ fn sarif_level(severity: Severity) -> &'static str {
     }
 }
 
+/// An annotation's cost as written in its tag (`3h`, `2d`, `5pt`).
 pub fn cost_string(cost: &Cost) -> String {
     let unit = match cost.unit {
         CostUnit::Hours => "h",
@@ -506,7 +507,9 @@ mod tests {
 /// the Action compute it, from the API alone.
 #[derive(Debug, serde::Serialize)]
 pub struct ImpactReport {
+    /// `owner/name`.
     pub repository: String,
+    /// The days counted as recent (`incidents.window_days`).
     pub window_days: u32,
     /// Incident issues read (the repository's and `incidents.repositories`').
     pub incidents: usize,
@@ -517,22 +520,37 @@ pub struct ImpactReport {
 /// One item of [`ImpactReport`].
 #[derive(Debug, serde::Serialize)]
 pub struct ImpactRow {
+    /// 1 for the most important.
     pub rank: usize,
+    /// The item's stable id.
     pub id: String,
     /// Its debt issue, once filed.
     pub issue: Option<u64>,
+    /// `TODO`, `FIXME`, …
     pub keyword: String,
+    /// The annotation's text.
     pub text: String,
+    /// Where it is.
     pub path: String,
+    /// Its line.
     pub line: u32,
+    /// The annotation's `tier=` (1 is the highest), if any.
     pub tier: Option<u8>,
+    /// The tier's name from the config's `tiers`.
     pub tier_name: Option<String>,
+    /// The impact score it is ranked by.
     pub score: f64,
+    /// The priority band it falls in (`P1` most urgent … `P4`).
     pub band: String,
+    /// The score explained in words.
     pub why: String,
+    /// Incidents linked within the window.
     pub incidents_in_window: u32,
+    /// Incidents linked ever.
     pub incidents_all_time: u32,
+    /// Linked incidents still open.
     pub open_incidents: u32,
+    /// When the latest linked incident started.
     pub last_incident: Option<chrono::DateTime<chrono::Utc>>,
     /// Why it is hot (an incident spike), when it is.
     pub hot: Option<String>,

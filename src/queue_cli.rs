@@ -13,6 +13,7 @@ use paydown_server::store::{DeliveryRecord, DeliveryStatus, OperatorOutcome, Sto
 const EXIT_NOT_FOUND: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 
+/// `paydown queue`: inspect, retry and drop stored deliveries (docs/operations.md).
 #[derive(Debug, clap::Args)]
 pub struct QueueArgs {
     /// The server's database URL (sqlite://… or postgres://…).

@@ -39,9 +39,13 @@ const FD_RESERVE: u64 = 256;
 /// Limits on what a client can make the server hold.
 #[derive(Debug, Clone)]
 pub struct HttpLimits {
+    /// Open connections accepted at once (`PAYDOWN_MAX_CONNECTIONS`); beyond it new ones wait in the kernel's backlog.
     pub max_connections: usize,
+    /// How long a client may take to send its request headers (`PAYDOWN_HEADER_TIMEOUT_SECONDS`).
     pub header_timeout: Duration,
+    /// How long a client may take to send its body (`PAYDOWN_BODY_TIMEOUT_SECONDS`): a slow sender cannot hold a connection.
     pub body_timeout: Duration,
+    /// Bytes of request bodies held in memory at once across all connections (`PAYDOWN_MAX_INFLIGHT_BODY_BYTES`); a body over the budget waits or gets 503.
     pub max_inflight_body_bytes: usize,
 }
 

@@ -44,7 +44,9 @@ const MAX_ID_LEN: usize = 200;
 /// never shows them.
 #[derive(Clone, Default)]
 pub struct IncidentSecrets {
+    /// Secrets of `POST /incidents/pagerduty` (PagerDuty's v3 webhook signature); `None`: 404.
     pub pagerduty: Option<Vec<Vec<u8>>>,
+    /// Secrets of `POST /incidents` (HMAC-SHA256 like GitHub's); `None`: 404.
     pub generic: Option<Vec<Vec<u8>>>,
 }
 
@@ -333,12 +335,19 @@ struct PdEvent {
 pub enum IncidentChange {
     /// Store (or replace) this incident; `service` routes PagerDuty ones.
     Upsert {
+        /// The incident.
         incident: Box<Incident>,
+        /// The PagerDuty service it came from, for routing.
         service: Option<String>,
     },
     /// Forget it (a PagerDuty incident merged into another: the survivor
     /// carries on, and its status is not touched).
-    Delete { source: String, id: String },
+    Delete {
+        /// Where the incident came from (`pagerduty`, …).
+        source: String,
+        /// Its id there.
+        id: String,
+    },
     /// Nothing to do (an event that is not about an incident).
     Ignore,
 }

@@ -43,6 +43,7 @@ pub struct GateGuard<'a> {
 }
 
 impl WriteGate {
+    /// The gate for `store`: a real one on SQLite, none on PostgreSQL.
     pub fn for_store(store: &Store) -> WriteGate {
         WriteGate((store.backend_name() == "sqlite").then(|| Arc::new(Gates::default())))
     }
@@ -76,6 +77,7 @@ pub struct Intake {
 /// What became of one delivery handed to [`Intake::enqueue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stored {
+    /// Whether it was new or a redelivery.
     pub enqueued: Enqueued,
     /// The first new delivery of its commit. Waking one idle worker per
     /// commit is enough: a worker that claims after a wake-up wakes the
@@ -90,8 +92,10 @@ pub struct Stored {
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
     #[error("cannot store the delivery: {0}")]
+    /// The database refused the batch (the message names why).
     Store(String),
     #[error("the intake writer has stopped")]
+    /// The writer tasks are gone (the server is shutting down).
     Stopped,
 }
 

@@ -24,11 +24,15 @@ struct EventLabel {
 /// Sampled values of state owned elsewhere, set just before rendering.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Snapshot {
+    /// Deliveries waiting or running.
     pub queue_depth: i64,
+    /// GitHub API requests made so far.
     pub github_api_calls: u64,
+    /// GitHub's `x-ratelimit-remaining` as last seen, if any.
     pub github_rate_limit_remaining: Option<i64>,
 }
 
+/// The server's Prometheus metrics (`paydown_*`), served on `/metrics`.
 pub struct Metrics {
     registry: Registry,
     received: Family<EventLabel, Counter>,
@@ -56,6 +60,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The metrics, all at zero, registered under the `paydown` prefix.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("paydown");
         let received = Family::<EventLabel, Counter>::default();
@@ -140,12 +145,15 @@ impl Metrics {
         }
     }
 
+    /// A delivery was accepted and stored (settled ones too).
     pub fn received(&self, event: &str) {
         self.received.get_or_create(&Self::event(event)).inc();
     }
+    /// A redelivery of a known delivery id was acknowledged.
     pub fn duplicate(&self) {
         self.duplicates.inc();
     }
+    /// A webhook request was refused, for `reason` (`bad_signature`, `too_large`, …).
     pub fn rejected(&self, reason: &str) {
         self.rejected
             .get_or_create(&ReasonLabel {
@@ -153,14 +161,17 @@ impl Metrics {
             })
             .inc();
     }
+    /// A worker finished a delivery of `event` in `seconds`.
     pub fn processed(&self, event: &str, seconds: f64) {
         self.processed.get_or_create(&Self::event(event)).inc();
         self.latency.observe(seconds);
     }
+    /// A worker's attempt at a delivery of `event` failed after `seconds` (it will be retried or is dead).
     pub fn failed(&self, event: &str, seconds: f64) {
         self.failed.get_or_create(&Self::event(event)).inc();
         self.latency.observe(seconds);
     }
+    /// A delivery of `event` ran out of attempts.
     pub fn dead(&self, event: &str) {
         self.dead.get_or_create(&Self::event(event)).inc();
     }

@@ -47,6 +47,7 @@ pub enum Slot {
 }
 
 impl Pacer {
+    /// A pacer keeping its write slots in `store`, on `clock`, within `limits`.
     pub fn new(store: Store, clock: Clock, limits: PacingLimits) -> Self {
         Self {
             store,
@@ -55,10 +56,12 @@ impl Pacer {
         }
     }
 
+    /// The clock slots are reserved on (simulated in tests).
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
 
+    /// The per-installation limits it enforces.
     pub fn limits(&self) -> &PacingLimits {
         &self.limits
     }

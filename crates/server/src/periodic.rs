@@ -67,10 +67,12 @@ impl Job {
         }
     }
 
+    /// The job's name, the key of its last run in the store.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// How often the leader runs it.
     pub fn every(&self) -> Duration {
         self.every
     }
@@ -83,6 +85,7 @@ impl Job {
         self
     }
 
+    /// Whether it also runs when this replica becomes the leader.
     pub fn runs_on_leadership(&self) -> bool {
         self.on_leadership
     }
@@ -127,6 +130,7 @@ pub struct Periodic {
 }
 
 impl Periodic {
+    /// Starts the loop that campaigns for the leader lease in `store` and, while leading, runs `jobs` when due.
     pub fn spawn(store: Store, jobs: Vec<Job>, opts: LeaderOptions) -> Periodic {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(run(store, jobs, opts, stopped));

@@ -81,8 +81,10 @@ pub struct RecoveryReport {
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
+    /// GitHub would not list the App's deliveries or redeliver one.
     #[error("cannot read the App's webhook deliveries: {0}")]
     GitHub(#[from] GitHubError),
+    /// The store could not say which deliveries it holds.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

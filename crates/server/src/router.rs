@@ -27,10 +27,13 @@ const MAX_DELIVERY_ID_LEN: usize = 128;
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
 pub struct AppState {
+    /// Where deliveries are stored and `/healthz` looks.
     pub store: Store,
     /// Group-commit writer the webhook endpoint stores deliveries through.
     pub intake: Intake,
+    /// The webhook secrets signatures are checked against.
     pub secrets: WebhookSecrets,
+    /// The metrics the endpoints count into.
     pub metrics: Arc<Metrics>,
     /// Woken on every new delivery so an idle worker claims it at once.
     pub kick: Arc<Notify>,
@@ -51,13 +54,16 @@ const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// KiB (a semaphore's permits are `u32`).
 #[derive(Debug)]
 pub struct BodyLimits {
+    /// The largest body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// How long a body may take to arrive (408 beyond).
     pub body_timeout: std::time::Duration,
     budget: Arc<Semaphore>,
     budget_kib: u32,
 }
 
 impl BodyLimits {
+    /// The limits for bodies of up to `max_body_bytes`, with the in-flight budget of `http`.
     pub fn new(max_body_bytes: usize, http: &crate::http::HttpLimits) -> BodyLimits {
         let budget_kib = u32::try_from(http.max_inflight_body_bytes.div_ceil(1024))
             .unwrap_or(u32::MAX)

@@ -24,11 +24,17 @@ use crate::worker::{ShutdownReport, WorkerOptions, WorkerPool};
 /// Runtime options of a [`Server`], usually derived from [`Settings`].
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
+    /// The webhook secrets (any one verifies a body).
     pub webhook_secrets: WebhookSecrets,
+    /// Worker tasks claiming deliveries.
     pub workers: usize,
+    /// How long a claim holds a delivery; renewed while work runs.
     pub lease: Duration,
+    /// The largest webhook body accepted.
     pub max_body_bytes: usize,
+    /// How long in-flight work may finish on shutdown.
     pub shutdown_grace: Duration,
+    /// How often an idle worker looks for due work without being woken (retries, paced jobs).
     pub idle_poll: Duration,
     /// Timeouts, connection cap and the memory budget for webhook bodies.
     pub http: HttpLimits,
@@ -40,6 +46,7 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
+    /// The options of a production server.
     pub fn from_settings(settings: &Settings) -> Self {
         Self {
             webhook_secrets: settings.webhook_secrets.clone(),
@@ -59,17 +66,24 @@ impl ServerOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
+    /// The settings are missing or invalid.
     Settings(#[from] SettingsError),
     #[error("cannot open the database: {0}")]
+    /// The database could not be opened or migrated.
     Store(#[from] StoreError),
     #[error("cannot set up the GitHub App client: {0}")]
+    /// The GitHub App client could not be built (a bad key).
     GitHub(#[from] GitHubError),
     #[error("cannot listen on {addr}: {source}")]
+    /// The listen address is taken or not allowed.
     Bind {
+        /// The address.
         addr: SocketAddr,
+        /// Why.
         source: std::io::Error,
     },
     #[error("HTTP server failed: {0}")]
+    /// The HTTP server stopped with an I/O error.
     Http(std::io::Error),
 }
 
@@ -184,6 +198,7 @@ impl Server {
         })
     }
 
+    /// Where the webhook listener is bound (the port chosen when asked for 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -193,10 +208,12 @@ impl Server {
         self.metrics_http.as_ref().map(|(addr, _, _)| *addr)
     }
 
+    /// The store deliveries go to.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// The Prometheus registry `/metrics` serves.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
     }

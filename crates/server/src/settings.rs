@@ -12,7 +12,9 @@ use crate::signature::WebhookSecrets;
 /// Default database: an SQLite file `paydown.sqlite` in the working
 /// directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://paydown.sqlite?mode=rwc";
+/// Where the GitHub API is when `PAYDOWN_GITHUB_API_URL` is unset.
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+/// Where the server listens when `PAYDOWN_LISTEN` is unset (loopback only).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 /// Largest accepted webhook body. GitHub caps payloads at 25 MB, but what
 /// it sends is far smaller: the 69 payloads of `tests/fixtures` (GitHub's
@@ -160,12 +162,21 @@ impl std::fmt::Debug for ServeArgs {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
     #[error("{var} is required: {hint}")]
+    /// A required setting is not set.
     Missing {
+        /// The environment variable (or its flag).
         var: &'static str,
+        /// How to set it.
         hint: &'static str,
     },
     #[error("{var} is invalid: {reason}")]
-    Invalid { var: &'static str, reason: String },
+    /// A setting's value cannot be used: `var` names it, `reason` says why.
+    Invalid {
+        /// The environment variable (or its flag).
+        var: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
 }
 
 /// A secret string whose `Debug` never shows the value.
@@ -173,9 +184,11 @@ pub enum SettingsError {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `s`.
     pub fn new(s: impl Into<String>) -> Self {
         Self(s.into())
     }
+    /// The value itself, for the one place that needs it (never for logs).
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -190,21 +203,31 @@ impl std::fmt::Debug for Secret {
 /// Validated settings of a running server.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The GitHub App's id (`PAYDOWN_APP_ID`).
     pub app_id: u64,
     /// The App's RSA private key (PEM).
     pub private_key: Secret,
+    /// The webhook secrets; a body signed with any of them is accepted (rotation).
     pub webhook_secrets: WebhookSecrets,
     /// May hold a password, hence secret.
     pub database_url: Secret,
+    /// The GitHub API base (`PAYDOWN_GITHUB_API_URL`; GitHub Enterprise Server and tests point it elsewhere).
     pub github_api_url: String,
+    /// Where webhooks are received (`PAYDOWN_LISTEN`).
     pub listen: SocketAddr,
+    /// Worker tasks claiming deliveries (`PAYDOWN_WORKERS`).
     pub workers: usize,
+    /// How long a claim holds a delivery before another worker may take it (`PAYDOWN_LEASE_SECONDS`); renewed while work runs.
     pub lease: Duration,
+    /// The largest webhook body accepted (`PAYDOWN_MAX_BODY_BYTES`); larger ones get 413.
     pub max_body_bytes: usize,
+    /// How long in-flight work may finish after SIGTERM (`PAYDOWN_SHUTDOWN_GRACE_SECONDS`).
     pub shutdown_grace: Duration,
+    /// Header and body timeouts, the connection cap and the in-flight body budget.
     pub http: HttpLimits,
     /// Processed deliveries older than this are pruned.
     pub retention: Duration,
+    /// Secrets of `POST /incidents/pagerduty` and `POST /incidents`.
     pub incident_secrets: crate::incident_endpoints::IncidentSecrets,
     /// Write pacing per installation; `None` when turned off.
     pub pacing: Option<crate::pacing::PacingLimits>,

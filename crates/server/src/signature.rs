@@ -12,10 +12,13 @@ type HmacSha256 = Hmac<Sha256>;
 /// so the variants are deliberately coarse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// No `X-Hub-Signature-256` header.
     #[error("missing X-Hub-Signature-256 header")]
     Missing,
+    /// The header is not `sha256=` and 64 hex digits.
     #[error("X-Hub-Signature-256 is not of the form sha256=<64 hex digits>")]
     Malformed,
+    /// No configured secret signs this body so.
     #[error("X-Hub-Signature-256 does not match any configured webhook secret")]
     Mismatch,
 }

@@ -19,7 +19,9 @@ use crate::store::{Claimed, FailOutcome, Store, StoreError};
 /// Worker pool settings.
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerOptions {
+    /// Worker tasks claiming deliveries.
     pub workers: usize,
+    /// How long a claim holds a delivery; renewed while work runs.
     pub lease: Duration,
     /// Sleep between claim attempts when the queue is empty (a `Notify`
     /// kick from the webhook endpoint cuts it short).

@@ -66,24 +66,34 @@ pub fn sync_delivery(
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     #[error(transparent)]
+    /// The payload cannot be read as its event (permanent: dead at once).
     Payload(#[from] EventError),
     #[error(transparent)]
+    /// A GitHub request failed (after the client's retries).
     GitHub(#[from] GitHubError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
     #[error(transparent)]
+    /// The sync failed as a whole.
     Sync(#[from] SyncError),
     /// A use case failed for a reason other than GitHub or the sync
     /// (budget settings, the state store, the ledger cache).
     #[error(transparent)]
     App(paydown_app::AppError),
     #[error("{0}")]
+    /// Anything else, with its message.
     Other(String),
     /// The installation's write budget is spent (see [`crate::pacing`]):
     /// the delivery runs again at `until_ms` (unix ms, pacing clock),
     /// without counting an attempt.
     #[error("{reason}")]
-    Paced { until_ms: i64, reason: String },
+    Paced {
+        /// When to run again (unix ms, pacing clock).
+        until_ms: i64,
+        /// What was deferred, for the log.
+        reason: String,
+    },
 }
 
 impl From<paydown_app::AppError> for HandlerError {
@@ -124,11 +134,13 @@ impl HandlerError {
     }
 }
 
+/// The future a [`Handler`] returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'a>>;
 
 /// Processes one claimed delivery. Must be idempotent: a delivery whose
 /// worker died mid-way is handled again from the start.
 pub trait Handler: Send + Sync + 'static {
+    /// Handles `delivery` once; an error is retried by the queue (or dead-letters it).
     fn handle<'a>(&'a self, delivery: &'a Claimed) -> HandlerFuture<'a>;
 }
 
@@ -143,6 +155,7 @@ pub struct GitHubHandler {
 }
 
 impl GitHubHandler {
+    /// The handler acting as `app` and keeping its state in `store`, unpaced.
     pub fn new(app: GitHubApp, store: Store) -> Self {
         Self {
             app,

@@ -15,7 +15,9 @@ use super::{Backend, Store, StoreError, duration_ms, migrations, now_ms, to_date
 /// Who leads, until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaderLease {
+    /// The replica holding it (its process name: pid and start time).
     pub holder: String,
+    /// When it runs out unless renewed.
     pub expires_at: DateTime<Utc>,
     /// When this holder took the lease (renewals keep it).
     pub acquired_at: DateTime<Utc>,
@@ -24,9 +26,13 @@ pub struct LeaderLease {
 /// The last run of a periodic job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodicRun {
+    /// The replica that ran it (its process name).
     pub holder: String,
+    /// When the run started.
     pub started_at: DateTime<Utc>,
+    /// When it ended; `None` while running (or if the replica died).
     pub finished_at: Option<DateTime<Utc>>,
+    /// Its error, when it failed.
     pub last_error: Option<String>,
 }
 
@@ -183,11 +189,14 @@ impl Store {
 /// Result of [`Store::readiness`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Readiness {
+    /// The newest migration applied to the database.
     pub schema_version: i64,
+    /// The newest migration this binary knows.
     pub expected_version: i64,
 }
 
 impl Readiness {
+    /// Whether the schema is at least what this binary expects (`/readyz` answers 200).
     pub fn is_ready(&self) -> bool {
         self.schema_version >= self.expected_version
     }

@@ -45,38 +45,77 @@ pub use url::redact as redact_url;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database URL {url}: use postgres://…, sqlite://path or a plain file path")]
-    UnsupportedUrl { url: String },
+    /// The URL names no backend paydown knows.
+    UnsupportedUrl {
+        /// The URL, password redacted.
+        url: String,
+    },
     #[error("invalid database URL {url}: {source}")]
-    InvalidUrl { url: String, source: sqlx::Error },
+    /// The URL could not be parsed.
+    InvalidUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// Why it does not parse.
+        source: sqlx::Error,
+    },
     #[error("cannot create the SQLite database file {path}: {source}")]
+    /// The SQLite file could not be created (owner-only permissions).
     CreateFile {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    /// The SQLite file's directory could not be created.
     CreateDir {
+        /// The directory.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     #[error("cannot connect to the database at {url}: {source}")]
-    Connect { url: String, source: sqlx::Error },
-    #[error("cannot migrate the database schema at {url}: {source}")]
-    Migrate {
+    /// The database did not accept a connection.
+    Connect {
+        /// The URL, password redacted.
         url: String,
+        /// Why the connection failed.
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the database schema at {url}: {source}")]
+    /// The schema could not be brought up to date.
+    Migrate {
+        /// The database (password redacted).
+        url: String,
+        /// Why.
         source: sqlx::migrate::MigrateError,
     },
     #[error("database error while trying to {op}: {source}")]
+    /// A statement failed.
     Query {
+        /// What the store was doing, for the message.
         op: &'static str,
+        /// The database's error.
         source: sqlx::Error,
     },
     #[error(
         "delivery {delivery_id}: the lease is no longer held by this claim (it expired and was taken over, or the delivery was already finished)"
     )]
-    LeaseLost { delivery_id: String },
+    /// The claim lost its lease: another worker took the delivery over, or it was already finished.
+    LeaseLost {
+        /// The delivery.
+        delivery_id: String,
+    },
     #[error("delivery {delivery_id}: unknown status {status:?} in the database")]
-    UnknownStatus { delivery_id: String, status: String },
+    /// The `status` column holds a value this version does not know (a newer schema?).
+    UnknownStatus {
+        /// The delivery.
+        delivery_id: String,
+        /// The status as stored.
+        status: String,
+    },
     #[error("unreadable record: {0}")]
+    /// A stored value could not be read back (a cache entry, a state row).
     Corrupt(String),
 }
 
@@ -98,6 +137,7 @@ pub struct NewDelivery {
     pub action: Option<String>,
     /// `"owner/name"` or `"installation:<id>"`; `None` runs unserialised.
     pub repo_key: Option<String>,
+    /// The App installation whose token the work uses.
     pub installation_id: Option<i64>,
     /// The raw, already verified request body.
     pub payload: Vec<u8>,
@@ -110,6 +150,7 @@ pub struct NewDelivery {
 /// Result of [`Store::enqueue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
+    /// Stored now: a worker will claim it (or, settled, it is already done).
     New,
     /// A delivery with this `delivery_id` was already stored; nothing changed.
     Duplicate,
@@ -121,32 +162,46 @@ pub enum Enqueued {
 /// [`StoreError::LeaseLost`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
+    /// The row id.
     pub id: i64,
+    /// `X-GitHub-Delivery`.
     pub delivery_id: String,
+    /// `X-GitHub-Event`.
     pub event: String,
+    /// The payload's `action`, if any.
     pub action: Option<String>,
+    /// The key work is serialised on.
     pub repo_key: Option<String>,
+    /// The installation whose token the work uses.
     pub installation_id: Option<i64>,
+    /// The verified request body.
     pub payload: Vec<u8>,
     /// Failed attempts before this one; a lease that expired (worker died
     /// or stalled) counts as one.
     pub attempts: u32,
     /// Increases with every claim of this delivery.
     pub lease_token: i64,
+    /// The worker that holds the lease.
     pub worker_id: String,
 }
 
 /// Lifecycle state of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeliveryStatus {
+    /// Stored, waiting for a worker.
     Pending,
+    /// Failed, waiting for its backoff to pass.
     Retry,
+    /// Leased to a worker.
     Running,
+    /// Finished (or settled at intake).
     Done,
+    /// Out of attempts, or unreadable: kept with its last error.
     Dead,
 }
 
 impl DeliveryStatus {
+    /// Every status, in lifecycle order.
     pub const ALL: [DeliveryStatus; 5] = [
         DeliveryStatus::Pending,
         DeliveryStatus::Retry,
@@ -155,6 +210,7 @@ impl DeliveryStatus {
         DeliveryStatus::Dead,
     ];
 
+    /// The status as stored in the `status` column.
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
@@ -165,6 +221,7 @@ impl DeliveryStatus {
         }
     }
 
+    /// The status stored as `s`; `None` for an unknown one.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
@@ -179,14 +236,20 @@ impl std::fmt::Display for DeliveryStatus {
 /// Number of deliveries in each status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatusCounts {
+    /// Waiting for a worker.
     pub pending: i64,
+    /// Waiting out a backoff.
     pub retry: i64,
+    /// Leased to a worker.
     pub running: i64,
+    /// Finished.
     pub done: i64,
+    /// Dead-lettered.
     pub dead: i64,
 }
 
 impl StatusCounts {
+    /// The count of `status`.
     pub fn get(&self, status: DeliveryStatus) -> i64 {
         match status {
             DeliveryStatus::Pending => self.pending,
@@ -218,22 +281,33 @@ impl StatusCounts {
 /// A delivery as seen by operators and tests (without its payload).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRecord {
+    /// The row id.
     pub id: i64,
+    /// `X-GitHub-Delivery`.
     pub delivery_id: String,
+    /// `X-GitHub-Event`.
     pub event: String,
+    /// The payload's `action`, if any.
     pub action: Option<String>,
+    /// The key work is serialised on.
     pub repo_key: Option<String>,
+    /// The installation whose token the work uses.
     pub installation_id: Option<i64>,
+    /// Where it is in its lifecycle.
     pub status: DeliveryStatus,
     /// Failed attempts so far.
     pub attempts: u32,
+    /// The error of the last failed attempt.
     pub last_error: Option<String>,
     /// Worker holding (or that last held) the lease.
     pub lease_owner: Option<String>,
+    /// When the current (or last) lease runs out.
     pub lease_expires_at: Option<DateTime<Utc>>,
     /// When the delivery is (or was) due to run.
     pub run_at: DateTime<Utc>,
+    /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// When its row last changed.
     pub updated_at: DateTime<Utc>,
     /// When it became `done` or `dead`.
     pub finished_at: Option<DateTime<Utc>>,
@@ -323,6 +397,7 @@ impl Store {
         self
     }
 
+    /// The retry policy failures are scheduled by.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.retry
     }

@@ -8,6 +8,7 @@ use super::{DeliveryRecord, DeliveryStatus, Store, StoreError, now_ms, with_pool
 /// What [`Store::requeue`] or [`Store::drop_delivery`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperatorOutcome {
+    /// The operation was applied.
     Done,
     /// No delivery has this id.
     NotFound,

@@ -9,13 +9,16 @@ use super::{RepoStateKey, RepoStatePrefix, Store, StoreError, now_ms, with_pool}
 /// A GitHub App installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installation {
+    /// GitHub's installation id.
     pub id: i64,
+    /// The account (user or organisation) it is installed on.
     pub account_login: String,
 }
 
 /// A repository an installation has access to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallationRepo {
+    /// GitHub's repository id (stable across renames).
     pub repo_id: i64,
     /// `owner/name`.
     pub full_name: String,

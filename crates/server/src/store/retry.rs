@@ -33,9 +33,17 @@ impl Default for RetryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOutcome {
     /// Scheduled again after `delay`; `attempts` failures so far.
-    Retry { attempts: u32, delay: Duration },
+    Retry {
+        /// Failures so far.
+        attempts: u32,
+        /// How long until the next attempt.
+        delay: Duration,
+    },
     /// Given up after `attempts` failures; the last error is kept.
-    Dead { attempts: u32 },
+    Dead {
+        /// Failures in all.
+        attempts: u32,
+    },
 }
 
 impl RetryPolicy {

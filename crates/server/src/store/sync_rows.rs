@@ -18,7 +18,9 @@ use super::{RepoStateKey, Store, StoreError, now_ms, with_pool};
 /// the values written (the JSON columns and keys).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RowsWritten {
+    /// Rows inserted, replaced or deleted.
     pub rows: u64,
+    /// Bytes of the keys and values written.
     pub bytes: u64,
 }
 
