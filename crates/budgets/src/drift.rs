@@ -26,44 +26,6 @@ pub const CHECK_NAME: &str = "paydown / budget";
 /// a sprint boundary being re-checked.
 const SPRINTS_FOR_ONE_PR: u32 = 2;
 
-/// What happened to the sticky drift comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
-pub enum CommentWrite {
-    /// No comment: the PR never drifted, or comments are off.
-    None,
-    /// The existing comment already says this.
-    Unchanged(u64),
-    /// A new comment, with its id.
-    Created(u64),
-    /// The existing comment (this id) rewritten.
-    Edited(u64),
-    /// A dry run would have posted or edited.
-    WouldWrite,
-    /// GitHub refused the write (403: a fork PR's read-only
-    /// `GITHUB_TOKEN`); see [`DriftOutcome::warnings`].
-    Refused,
-}
-
-/// What happened to the check run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
-pub enum CheckWrite {
-    /// `drift.check: off`.
-    Off,
-    /// The existing run (this id) already says this.
-    Unchanged(u64),
-    /// A new run, with its id.
-    Created(u64),
-    /// The existing run (this id) updated.
-    Updated(u64),
-    /// A dry run would have created or updated it.
-    WouldWrite,
-    /// GitHub refused the write (403: a fork PR's read-only
-    /// `GITHUB_TOKEN`); see [`DriftOutcome::warnings`].
-    Refused,
-}
-
 /// The result of [`check_drift`].
 #[derive(Debug, Clone, Serialize)]
 pub struct DriftOutcome {
@@ -76,10 +38,12 @@ pub struct DriftOutcome {
     pub verdict: Option<DriftVerdict>,
     /// The check run's conclusion, when a verdict was reached.
     pub conclusion: Option<CheckConclusion>,
-    /// What happened to the drift comment.
-    pub comment: CommentWrite,
-    /// What happened to the drift check run.
-    pub check: CheckWrite,
+    /// What happened to the drift comment (`None`: the PR never drifted,
+    /// or comments are off; in a dry run, what would happen).
+    pub comment: Upsert,
+    /// What happened to the drift check run (`None`: `drift.check: off`;
+    /// in a dry run, what would happen).
+    pub check: Upsert,
     /// Writes GitHub refused with 403 (a read-only token): the verdict
     /// stands, the caller shows these instead of failing.
     pub warnings: Vec<String>,
@@ -158,8 +122,8 @@ pub async fn write_drift(
             classification,
             verdict: None,
             conclusion: None,
-            comment: CommentWrite::None,
-            check: CheckWrite::Off,
+            comment: Upsert::None,
+            check: Upsert::None,
             warnings: Vec::new(),
         });
     };
@@ -177,7 +141,7 @@ pub async fn write_drift(
     )
     .await?;
     let check = match conclusion {
-        None => CheckWrite::Off,
+        None => Upsert::None,
         Some(conclusion) => {
             write_check(
                 client,
@@ -212,9 +176,9 @@ async fn write_comment(
     number: u64,
     dry_run: bool,
     warnings: &mut Vec<String>,
-) -> Result<CommentWrite, BudgetError> {
+) -> Result<Upsert, BudgetError> {
     if !config.drift.comment {
-        return Ok(CommentWrite::None);
+        return Ok(Upsert::None);
     }
     let is_marked = paydown_markers::drift::is_drift_comment;
     let written = upsert_sticky_comment(
@@ -235,17 +199,8 @@ async fn write_comment(
     )
     .await?;
     warnings.extend(written.warnings);
-    Ok(match written.write {
-        Upsert::None => CommentWrite::None,
-        Upsert::Unchanged { id } => CommentWrite::Unchanged(id),
-        _ if dry_run => CommentWrite::WouldWrite,
-        Upsert::Created { id } => id.map_or(CommentWrite::WouldWrite, CommentWrite::Created),
-        Upsert::Updated { id } => CommentWrite::Edited(id),
-        Upsert::Refused { reason } => {
-            warnings.push(format!("could not write the drift comment: {reason}"));
-            CommentWrite::Refused
-        }
-    })
+    warnings.extend(written.write.refusal("drift comment"));
+    Ok(written.write)
 }
 
 /// The budget check run through [`upsert_check_run`].
@@ -257,7 +212,7 @@ async fn write_check(
     head_sha: &str,
     dry_run: bool,
     warnings: &mut Vec<String>,
-) -> Result<CheckWrite, BudgetError> {
+) -> Result<Upsert, BudgetError> {
     let (title, summary) = check_output(verdict);
     let spec = CheckRunSpec {
         name: CHECK_NAME,
@@ -268,19 +223,9 @@ async fn write_check(
         annotations: &[],
         completed_at: Some(Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()),
     };
-    Ok(
-        match upsert_check_run(client, repo, &spec, dry_run).await? {
-            Upsert::None => CheckWrite::Off,
-            Upsert::Unchanged { id } => CheckWrite::Unchanged(id),
-            _ if dry_run => CheckWrite::WouldWrite,
-            Upsert::Created { id } => id.map_or(CheckWrite::WouldWrite, CheckWrite::Created),
-            Upsert::Updated { id } => CheckWrite::Updated(id),
-            Upsert::Refused { reason } => {
-                warnings.push(format!("could not write the budget check run: {reason}"));
-                CheckWrite::Refused
-            }
-        },
-    )
+    let written = upsert_check_run(client, repo, &spec, dry_run).await?;
+    warnings.extend(written.refusal("budget check run"));
+    Ok(written)
 }
 
 /// Re-runs the drift check on PR `pr_number` after a slash command recorded

@@ -20,8 +20,7 @@ pub mod report;
 
 pub use dashboard::{BudgetSections, render_sections};
 pub use drift::{
-    CHECK_NAME, CheckWrite, CommentWrite, DriftOutcome, apply_record, check_drift, status_reply,
-    status_text, write_drift,
+    CHECK_NAME, DriftOutcome, apply_record, check_drift, status_reply, status_text, write_drift,
 };
 pub use fetch::{
     CommentFacts, PullRequestInfo, apply_hot_boost, fetch_calendar, fetch_comment_facts,

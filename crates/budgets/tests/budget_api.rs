@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use fake_github::{FakeGitHub, NewIssue};
-use paydown_budgets::{CHECK_NAME, CheckWrite, CommentWrite, check_drift, fetch_ledger};
-use paydown_github::{AppCredentials, Client, ClientOptions, GitHubApp, Repo};
+use paydown_budgets::{CHECK_NAME, check_drift, fetch_ledger};
+use paydown_github::{AppCredentials, Client, ClientOptions, GitHubApp, Repo, Upsert};
 use paydown_ledger::{CheckConclusion, DRIFT_MARKER, PrRecord};
 
 const REPO: &str = "octo-org/octo-repo";
@@ -73,8 +73,8 @@ async fn with_check_failure_a_drifting_pr_fails_once_and_a_second_look_writes_no
 
     // then the check fails and one comment is posted,
     assert_eq!(first.conclusion, Some(CheckConclusion::Failure));
-    assert!(matches!(first.comment, CommentWrite::Created(_)));
-    assert!(matches!(first.check, CheckWrite::Created(_)));
+    assert!(matches!(first.comment, Upsert::Created { id: Some(_) }));
+    assert!(matches!(first.check, Upsert::Created { id: Some(_) }));
     assert_eq!(budget_checks(&fake), vec![Some("failure".to_string())]);
     assert_eq!(fake.take_comments(REPO, pr.number).len(), 1);
 
@@ -83,8 +83,8 @@ async fn with_check_failure_a_drifting_pr_fails_once_and_a_second_look_writes_no
     let second = check_drift(&client, &repo, &config, &records, &pr, &head, false)
         .await
         .unwrap();
-    assert!(matches!(second.comment, CommentWrite::Unchanged(_)));
-    assert!(matches!(second.check, CheckWrite::Unchanged(_)));
+    assert!(matches!(second.comment, Upsert::Unchanged { .. }));
+    assert!(matches!(second.check, Upsert::Unchanged { .. }));
     assert_eq!(fake.count_writes(), 0);
 }
 
@@ -105,8 +105,8 @@ async fn with_check_off_and_comments_off_nothing_is_written() {
     // The PR drifts, but the team asked for neither a comment nor a check.
     assert!(outcome.verdict.as_ref().unwrap().drifting);
     assert_eq!(outcome.conclusion, None);
-    assert_eq!(outcome.check, CheckWrite::Off);
-    assert_eq!(outcome.comment, CommentWrite::None);
+    assert_eq!(outcome.check, Upsert::None);
+    assert_eq!(outcome.comment, Upsert::None);
     assert_eq!(fake.count_writes(), 0);
     assert!(budget_checks(&fake).is_empty());
 }
@@ -133,7 +133,7 @@ async fn a_pr_that_never_drifted_gets_a_green_check_and_no_comment() {
     .unwrap();
 
     assert!(!outcome.verdict.as_ref().unwrap().drifting);
-    assert_eq!(outcome.comment, CommentWrite::None);
+    assert_eq!(outcome.comment, Upsert::None);
     assert_eq!(budget_checks(&fake), vec![Some("success".to_string())]);
     assert!(fake.take_comments(REPO, pr.number).is_empty());
 }
@@ -256,8 +256,8 @@ async fn a_read_only_token_gets_the_verdict_with_warnings_not_a_failure() {
     // then the verdict is there, nothing was written, and both refusals are warnings.
     assert!(outcome.verdict.as_ref().unwrap().drifting);
     assert_eq!(outcome.conclusion, Some(CheckConclusion::Failure));
-    assert_eq!(outcome.comment, CommentWrite::Refused);
-    assert_eq!(outcome.check, CheckWrite::Refused);
+    assert!(matches!(outcome.comment, Upsert::Refused { .. }));
+    assert!(matches!(outcome.check, Upsert::Refused { .. }));
     assert_eq!(outcome.warnings.len(), 2, "{:?}", outcome.warnings);
     assert!(fake.take_comments(REPO, pr.number).is_empty());
     assert!(budget_checks(&fake).is_empty());
@@ -286,7 +286,7 @@ async fn two_racing_drift_comments_are_cut_back_to_the_oldest() {
 
     // then the oldest bot copy is the sticky one (edited), the other is
     // deleted, and the person's comment stays.
-    assert_eq!(outcome.comment, CommentWrite::Edited(first));
+    assert_eq!(outcome.comment, Upsert::Updated { id: first });
     let left: Vec<u64> = handle.comments(pr.number).iter().map(|c| c.id).collect();
     assert_eq!(left, vec![human, first]);
     assert!(handle.comment(second).is_none());
@@ -322,11 +322,7 @@ async fn two_concurrent_drift_checks_leave_one_drift_comment() {
     assert_eq!(left.len(), 1, "{left:#?}");
     let id = left[0].id;
     for outcome in [&a, &b] {
-        assert!(
-            matches!(outcome.comment, CommentWrite::Created(c) | CommentWrite::Unchanged(c) if c == id),
-            "{:?}",
-            outcome.comment
-        );
+        assert!(outcome.comment.id() == Some(id), "{:?}", outcome.comment);
     }
     fake.allow_unasserted_comments();
 }

@@ -43,6 +43,28 @@ pub enum Upsert {
     Refused { reason: String },
 }
 
+impl Upsert {
+    /// The object's id when there is one: written, adopted or left as it
+    /// was (`None` when nothing exists, a dry run would create it, or the
+    /// write was refused).
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            Upsert::Unchanged { id } | Upsert::Updated { id } => Some(*id),
+            Upsert::Created { id } => *id,
+            Upsert::None | Upsert::Refused { .. } => None,
+        }
+    }
+
+    /// The warning a refused write of `what` becomes: every caller shows a
+    /// 403 instead of failing (see the module docs).
+    pub fn refusal(&self, what: &str) -> Option<String> {
+        match self {
+            Upsert::Refused { reason } => Some(format!("could not write the {what}: {reason}")),
+            _ => None,
+        }
+    }
+}
+
 /// The result of [`upsert_sticky_comment`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StickyComment {

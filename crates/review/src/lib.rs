@@ -19,7 +19,7 @@ mod tolerant;
 mod write;
 
 use paydown_config::Config;
-use paydown_github::{Client, GitHubError, Repo};
+use paydown_github::{Client, GitHubError, Repo, Upsert};
 use serde::Serialize;
 
 pub use delta::{DebtDelta, DeltaCounts, FileVersions, compute_delta};
@@ -45,34 +45,6 @@ pub struct ReviewOptions {
     pub html_base: String,
 }
 
-/// What happened to the sticky comment (or would, in a dry run).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
-pub enum CommentWrite {
-    /// No comment exists and there is nothing to say: nothing posted.
-    None,
-    /// Posted; `id` is `None` in a dry run.
-    Created { id: Option<u64> },
-    /// Edited in place (including to the "resolved" body).
-    Edited { id: u64 },
-    /// Already said exactly this: not written.
-    Unchanged { id: u64 },
-    /// GitHub refused the write (403: a fork PR's read-only
-    /// `GITHUB_TOKEN`); see the outcome's warnings.
-    Refused,
-}
-
-/// What happened to the `paydown / debt` check run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckRunWrite {
-    /// Dry run, or the token may not write check runs (see warnings).
-    None,
-    Created,
-    Updated,
-    Unchanged,
-}
-
 /// Everything a review computed and wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewOutcome {
@@ -83,14 +55,16 @@ pub struct ReviewOutcome {
     pub config_errors: Vec<ConfigFinding>,
     pub coverage: Coverage,
     pub links: Links,
-    pub comment: CommentWrite,
+    /// What happened to the sticky comment (or would, in a dry run).
+    pub comment: Upsert,
     /// The sticky comment's body as written (or as it would be); `None`
     /// when no comment is posted.
     pub comment_body: Option<String>,
     /// Extra sticky comments (from a race) deleted so exactly one remains.
     pub duplicate_comments_deleted: usize,
-    pub check_run: CheckRunWrite,
-    pub check_run_id: Option<u64>,
+    /// What happened to the `paydown / debt` check run (or would, in a dry
+    /// run); its id, when one exists, is [`Upsert::id`].
+    pub check_run: Upsert,
     /// `success` (no debt added, no findings), `neutral` (debt added or
     /// metadata findings) or `failure` (the PR breaks the config file).
     pub conclusion: &'static str,
@@ -175,11 +149,10 @@ pub async fn review_pull_request(
         config_errors: read.config_errors,
         coverage: read.coverage,
         links,
-        comment: CommentWrite::None,
+        comment: Upsert::None,
         comment_body: None,
         duplicate_comments_deleted: 0,
-        check_run: CheckRunWrite::None,
-        check_run_id: None,
+        check_run: Upsert::None,
         conclusion: "success",
         check_annotations: Vec::new(),
         dry_run: options.dry_run,

@@ -16,7 +16,7 @@ use paydown_github::{CheckRunSpec, Client, Repo, Upsert, upsert_check_run, upser
 use serde_json::{Value, json};
 
 use crate::render::{self, CHECK_NAME};
-use crate::{CheckRunWrite, CommentWrite, PullContext, ReviewError, ReviewOutcome};
+use crate::{PullContext, ReviewError, ReviewOutcome};
 
 /// What the sticky comment should say, or `None` for "post nothing new".
 /// Unreadable files keep the full report, so a partial read never claims
@@ -57,21 +57,13 @@ pub(crate) async fn sticky_comment(
     .await?;
     outcome.warnings.extend(written.warnings);
     outcome.duplicate_comments_deleted += written.duplicates_deleted;
-    outcome.comment = match written.write {
-        Upsert::None => CommentWrite::None,
-        Upsert::Unchanged { id } => CommentWrite::Unchanged { id },
-        Upsert::Created { id } => CommentWrite::Created { id },
-        Upsert::Updated { id } => CommentWrite::Edited { id },
-        Upsert::Refused { reason } => {
-            outcome
-                .warnings
-                .push(format!("could not write the sticky comment: {reason}"));
-            CommentWrite::Refused
-        }
-    };
-    if outcome.comment != CommentWrite::Refused {
+    outcome
+        .warnings
+        .extend(written.write.refusal("sticky comment"));
+    if !matches!(written.write, Upsert::Refused { .. }) {
         outcome.comment_body = written.body;
     }
+    outcome.comment = written.write;
     Ok(())
 }
 
@@ -110,27 +102,7 @@ pub(crate) async fn check_run(
         completed_at: None,
     };
     let written = upsert_check_run(client, repo, &spec, outcome.dry_run).await?;
-    match written {
-        Upsert::Unchanged { id } => {
-            outcome.check_run = CheckRunWrite::Unchanged;
-            outcome.check_run_id = Some(id);
-        }
-        // A dry run writes nothing.
-        Upsert::None | Upsert::Created { id: None } => {}
-        Upsert::Updated { .. } if outcome.dry_run => {}
-        Upsert::Created { id: Some(id) } => {
-            outcome.check_run = CheckRunWrite::Created;
-            outcome.check_run_id = Some(id);
-        }
-        Upsert::Updated { id } => {
-            outcome.check_run = CheckRunWrite::Updated;
-            outcome.check_run_id = Some(id);
-        }
-        Upsert::Refused { reason } => {
-            outcome
-                .warnings
-                .push(format!("could not write the check run: {reason}"));
-        }
-    }
+    outcome.warnings.extend(written.refusal("check run"));
+    outcome.check_run = written;
     Ok(())
 }

@@ -4,10 +4,10 @@
 
 use fake_github::{APP_ID, FakeGitHub, NewIssue, app_private_key_pem};
 use paydown_config::Config;
-use paydown_github::{AppCredentials, Client, ClientOptions, GitHubApp, Repo};
+use paydown_github::{AppCredentials, Client, ClientOptions, GitHubApp, Repo, Upsert};
 use paydown_review::{
-    CHECK_NAME, CheckRunWrite, CommentWrite, DeltaCounts, PullContext, ReviewOptions,
-    ReviewOutcome, markdown_summary, parse_report_marker, review_pull_request,
+    CHECK_NAME, DeltaCounts, PullContext, ReviewOptions, ReviewOutcome, markdown_summary,
+    parse_report_marker, review_pull_request,
 };
 
 const REPO: &str = "octo-org/octo-repo";
@@ -128,15 +128,12 @@ async fn pr_adding_two_and_removing_one_gets_one_sticky_comment_kept_in_place_ac
         comment.body
     );
     assert!(comment.body.contains("old cache hack"), "{}", comment.body);
-    assert!(matches!(
-        first.comment,
-        CommentWrite::Created { id: Some(_) }
-    ));
+    assert!(matches!(first.comment, Upsert::Created { id: Some(_) }));
     // and a completed check run carries a notice on each added line.
     let runs = debt_runs(&fake, &ctx.head_sha);
     assert_eq!(runs.len(), 1);
     let run = &runs[0];
-    assert_eq!(first.check_run_id, Some(run.id));
+    assert_eq!(first.check_run.id(), Some(run.id));
     assert_eq!(run.status, "completed");
     assert_eq!(run.conclusion.as_deref(), Some("neutral"));
     let mut notices: Vec<(String, u64, String)> = run
@@ -180,7 +177,7 @@ async fn pr_adding_two_and_removing_one_gets_one_sticky_comment_kept_in_place_ac
     assert_eq!(edited.len(), 1, "{edited:#?}");
     assert_eq!(edited[0].id, comment.id);
     assert_eq!(fake.repo(REPO).comments(pr).len(), 1);
-    assert_eq!(second.comment, CommentWrite::Edited { id: comment.id });
+    assert_eq!(second.comment, Upsert::Updated { id: comment.id });
     assert!(edited[0].body.contains("third"), "{}", edited[0].body);
     assert_eq!(debt_runs(&fake, &ctx2.head_sha).len(), 1);
 
@@ -189,8 +186,8 @@ async fn pr_adding_two_and_removing_one_gets_one_sticky_comment_kept_in_place_ac
     let again = review_pull_request(&client, &repo, &ctx2, &Config::default(), &options(false))
         .await
         .expect("redelivery");
-    assert_eq!(again.comment, CommentWrite::Unchanged { id: comment.id });
-    assert_eq!(again.check_run, CheckRunWrite::Unchanged);
+    assert_eq!(again.comment, Upsert::Unchanged { id: comment.id });
+    assert!(matches!(again.check_run, Upsert::Unchanged { .. }));
     assert_eq!(fake.count_writes(), 0);
 
     // When a last push reverts all debt changes,
@@ -241,10 +238,10 @@ async fn a_pr_without_debt_changes_posts_no_comment() {
     let outcome = review(&fake, &client, &repo, pr).await;
 
     // then no comment is posted, and the check run succeeds.
-    assert_eq!(outcome.comment, CommentWrite::None);
+    assert_eq!(outcome.comment, Upsert::None);
     assert!(fake.repo(REPO).comments(pr).is_empty());
     assert_eq!(outcome.conclusion, "success");
-    assert_eq!(outcome.check_run, CheckRunWrite::Created);
+    assert!(matches!(outcome.check_run, Upsert::Created { id: Some(_) }));
 }
 
 #[tokio::test]
@@ -475,10 +472,10 @@ async fn a_dry_run_computes_the_report_and_writes_nothing() {
 
     // then nothing is written, yet the outcome says what would be.
     assert_eq!(fake.count_writes(), 0);
-    assert_eq!(outcome.comment, CommentWrite::Created { id: None });
+    assert_eq!(outcome.comment, Upsert::Created { id: None });
     let body = outcome.comment_body.clone().expect("body");
     assert_eq!(parse_report_marker(&body).map(|c| c.added), Some(1));
-    assert_eq!(outcome.check_run, CheckRunWrite::None);
+    assert_eq!(outcome.check_run, Upsert::Created { id: None });
     assert_eq!(outcome.check_annotations.len(), 2 - 1);
     assert!(markdown_summary(&outcome).contains("new item"));
     assert!(fake.repo(REPO).check_runs().is_empty());
@@ -782,7 +779,7 @@ async fn only_the_bots_own_marked_comment_is_sticky_and_duplicates_are_removed()
         .expect("review");
 
     // then the oldest bot comment is edited, the other deleted, the human's kept.
-    assert_eq!(outcome.comment, CommentWrite::Edited { id: first });
+    assert_eq!(outcome.comment, Upsert::Updated { id: first });
     assert_eq!(outcome.duplicate_comments_deleted, 1);
     let left: Vec<u64> = fake.repo(REPO).comments(pr).iter().map(|c| c.id).collect();
     assert_eq!(left, vec![human, first]);
@@ -892,7 +889,7 @@ async fn a_re_review_of_the_same_commit_updates_the_run_or_supersedes_one_with_a
     let first = review_pull_request(&client, &repo, &ctx, &Config::default(), &options(false))
         .await
         .expect("review");
-    assert_eq!(first.check_run, CheckRunWrite::Created);
+    assert!(matches!(first.check_run, Upsert::Created { id: Some(_) }));
     fake.take_comments(REPO, pr);
 
     // when the same commit is reviewed under a config that leaves src out,
@@ -903,8 +900,8 @@ async fn a_re_review_of_the_same_commit_updates_the_run_or_supersedes_one_with_a
         .expect("second review");
 
     // then the same run is updated in place,
-    assert_eq!(second.check_run, CheckRunWrite::Updated);
-    assert_eq!(second.check_run_id, first.check_run_id);
+    assert!(matches!(second.check_run, Upsert::Updated { .. }));
+    assert_eq!(second.check_run.id(), first.check_run.id());
     assert_eq!(debt_runs(&fake, &ctx.head_sha).len(), 1);
     assert!(
         second
@@ -942,8 +939,11 @@ async fn a_re_review_of_the_same_commit_updates_the_run_or_supersedes_one_with_a
     let stricter = review_pull_request(&client, &repo, &ctx2, &strict, &options(false))
         .await
         .expect("fourth review");
-    assert_eq!(stricter.check_run, CheckRunWrite::Created);
-    assert_ne!(stricter.check_run_id, with_notice.check_run_id);
+    assert!(matches!(
+        stricter.check_run,
+        Upsert::Created { id: Some(_) }
+    ));
+    assert_ne!(stricter.check_run.id(), with_notice.check_run.id());
     let runs = debt_runs(&fake, &ctx2.head_sha);
     let newest = runs.iter().max_by_key(|r| r.id).unwrap();
     assert_eq!(newest.annotations.len(), 2);
@@ -1013,7 +1013,7 @@ async fn a_read_only_token_gets_the_review_as_warnings_not_a_failure() {
     // then the delta and summary are there, no comment was posted, and
     // both refusals are warnings.
     assert_eq!(outcome.counts().added, 1);
-    assert_eq!(outcome.comment, CommentWrite::Refused);
+    assert!(matches!(outcome.comment, Upsert::Refused { .. }));
     assert!(markdown_summary(&outcome).contains("new item"));
     assert!(fake.take_comments(REPO, pr).is_empty());
     assert_eq!(outcome.warnings.len(), 2, "{:?}", outcome.warnings);
