@@ -1,5 +1,5 @@
 //! Webhook payloads: `(X-GitHub-Event, body)` to a typed event, and the
-//! routing fields read before queueing. The first byte picks the event name.
+//! routing fields read before queueing (and whether a delivery needs work). The first byte picks the event name.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,5 +26,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_event(name, body);
     if let Ok(routing) = RoutingFields::parse(name, body) {
         let _ = routing.repo_key();
+        let _ = routing.needs_work(name);
     }
 });
