@@ -1195,6 +1195,18 @@ fn overriding_heuristic(name: &str, text: &str) -> Option<Option<Language>> {
     let ext = lower_extension(name)?;
     let own = by_extension(name, text)?;
     let candidates = lookup(linguist::EXTENSIONS, &ext);
+    // When every rule would name a language read like paydown's own (`.h`
+    // as Objective-C, C++ or C), the answer is known without running the
+    // rules' regexes over the file, which cost as much as lexing it.
+    let rules = linguist::HEURISTICS
+        .iter()
+        .find(|h| h.extensions.contains(&ext.as_str()))?
+        .rules;
+    if rules.iter().all(|rule| {
+        rule_language(rule, candidates).is_some_and(|l| std::ptr::eq(l.syntax, own.syntax))
+    }) {
+        return None;
+    }
     let decided = heuristic(&ext, candidates, text)?;
     // Where the syntax is the same (`.h` as C or C++), paydown's own name
     // stands.
@@ -1222,17 +1234,21 @@ fn heuristic(ext: &str, candidates: &[u16], text: &str) -> Option<Option<Languag
                 None => false,
             });
         if holds {
-            let lang = rule
-                .languages
-                .iter()
-                .find(|i| rule.languages.len() == 1 || candidates.contains(i))
-                .or(rule.languages.first())
-                .map(|&i| linguist_language(i))
-                .filter(Language::has_comments);
-            return Some(lang);
+            return Some(rule_language(rule, candidates));
         }
     }
     None
+}
+
+/// The language a rule names when it holds, among the extension's
+/// `candidates` where it names several; `None` for one paydown cannot read.
+fn rule_language(rule: &Rule, candidates: &[u16]) -> Option<Language> {
+    rule.languages
+        .iter()
+        .find(|i| rule.languages.len() == 1 || candidates.contains(i))
+        .or(rule.languages.first())
+        .map(|&i| linguist_language(i))
+        .filter(Language::has_comments)
 }
 
 fn floor_char_boundary(text: &str, mut at: usize) -> usize {
