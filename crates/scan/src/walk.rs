@@ -105,20 +105,20 @@ pub fn scan_paths(
             .map(|_| {
                 scope.spawn(|| {
                     let mut partial = ScanReport::default();
+                    let mut buffer = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(listed) = files.get(i) else {
                             break;
                         };
-                        // A tracked symlink is a link in the tarball too,
-                        // which is not scanned there.
-                        if from_git && listed.path.is_symlink() {
-                            partial.skip(SkipReason::UnsafeEntry);
-                            progress.file_done();
-                            continue;
-                        }
                         let marks = attributes.marks(listed.key());
-                        scan_one(listed, options, &rules, &marks, &mut partial);
+                        let context = FileContext {
+                            options,
+                            rules: &rules,
+                            marks: &marks,
+                            from_git,
+                        };
+                        scan_one(listed, &context, &mut buffer, &mut partial);
                         progress.file_done();
                     }
                     partial
@@ -303,26 +303,43 @@ fn relative_path(path: &Path, base: &Path) -> String {
     }
 }
 
-fn scan_one(
-    listed: &Listed,
-    options: &ScanSettings,
-    rules: &PathRules,
-    marks: &Marks,
-    out: &mut ScanReport,
-) {
+/// What decides how one file is scanned, besides the file itself.
+struct FileContext<'a> {
+    options: &'a ScanSettings,
+    rules: &'a PathRules,
+    marks: &'a Marks,
+    /// Listed by git: a symlink is then a tracked link, which the tarball
+    /// holds as a link too and does not scan.
+    from_git: bool,
+}
+
+fn scan_one(listed: &Listed, cx: &FileContext<'_>, buffer: &mut Vec<u8>, out: &mut ScanReport) {
     let (path, rel) = (&listed.path, listed.rel.as_str());
-    if let Some(reason) = rules.skip_marked(listed.key(), marks) {
-        out.skip(reason);
+    let skip = cx
+        .rules
+        .skip_marked(listed.key(), cx.marks)
+        .or_else(|| skip_unread(rel, cx.marks));
+    if let Some(reason) = skip {
+        // A tracked symlink counts as one whatever its name, as in the
+        // tarball; only files skipped unread pay for the `lstat`.
+        out.skip(if cx.from_git && path.is_symlink() {
+            SkipReason::UnsafeEntry
+        } else {
+            reason
+        });
         return;
     }
-    if let Some(reason) = skip_unread(rel, marks) {
-        out.skip(reason);
-        return;
-    }
-    let bytes = match read_limited(path, options.max_file_bytes) {
-        Ok(Some(bytes)) => bytes,
+    let read = open_listed(path, cx.from_git)
+        .and_then(|mut file| read_whole(&mut file, cx.options.max_file_bytes, buffer));
+    let len = match read {
+        Ok(Some(len)) => len,
         Ok(None) => {
             out.skip(SkipReason::TooLarge);
+            return;
+        }
+        // The open refused to follow a tracked symlink.
+        Err(_) if cx.from_git && path.is_symlink() => {
+            out.skip(SkipReason::UnsafeEntry);
             return;
         }
         // Deleted from the work tree but still in git's index, or a
@@ -334,7 +351,75 @@ fn scan_one(
             return;
         }
     };
-    out.record(scan_marked(rel, &bytes, options, marks));
+    out.record(scan_marked(rel, &buffer[..len], cx.options, cx.marks));
+}
+
+/// Opens a listed file. A file git listed is opened without following a
+/// final symlink (the open fails on one), which spares an `lstat` per file.
+fn open_listed(path: &Path, from_git: bool) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    if from_git {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    if from_git && path.is_symlink() {
+        return Err(std::io::Error::other("symlink"));
+    }
+    options.open(path)
+}
+
+/// A file's first read asks for this much; files that fill it are sized
+/// with `fstat` before reading on.
+const FIRST_READ: usize = 64 * 1024;
+
+/// Reads all of `file` into `buffer`, which is reused from file to file
+/// (grown, never shrunk, its bytes past the returned length are stale), so
+/// that reading most files allocates nothing and costs no `fstat`. `None`
+/// when the file holds more than `limit` bytes.
+fn read_whole(file: &mut File, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
+    // One byte past the limit tells a file over it (also one that grew
+    // after it was sized).
+    let cap = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    if buffer.len() < FIRST_READ.min(cap) {
+        buffer.resize(FIRST_READ.min(cap), 0);
+    }
+    let mut filled = 0;
+    let mut sized = false;
+    loop {
+        if filled == buffer.len() && !sized {
+            sized = true;
+            let len = file.metadata()?.len();
+            if len > limit {
+                return Ok(None);
+            }
+            // Room for the whole file and for the read that sees its end.
+            let whole = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(1);
+            if whole > buffer.len() {
+                buffer.resize(whole.min(cap), 0);
+            }
+        }
+        if filled == buffer.len() {
+            // Grown since it was sized.
+            if filled >= cap {
+                return Ok(None);
+            }
+            buffer.resize(buffer.len().saturating_mul(2).min(cap), 0);
+        }
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok(Some(filled)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        if filled >= cap {
+            return Ok(None);
+        }
+    }
 }
 
 /// Reads at most `limit` bytes; `None` when the file is larger.
@@ -351,4 +436,46 @@ fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_reused_buffer_reads_small_and_large_files_whole_and_refuses_those_over_the_limit() {
+        // Given files of sizes around the first read's size and the limit,
+        let dir = tempfile::tempdir().unwrap();
+        let limit = 3 * FIRST_READ as u64 + 10;
+        let sizes = [
+            0,
+            5,
+            FIRST_READ - 1,
+            FIRST_READ,
+            FIRST_READ + 1,
+            3 * FIRST_READ,
+            limit as usize,
+            limit as usize + 1,
+            17,
+        ];
+        let mut buffer = Vec::new();
+        for (n, size) in sizes.into_iter().enumerate() {
+            let path = dir.path().join(format!("f{n}"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            // when each is read into the same buffer in turn,
+            let mut file = File::open(&path).unwrap();
+            let read = read_whole(&mut file, limit, &mut buffer).unwrap();
+            // then each is read whole, whatever was read before it, or
+            // refused when over the limit.
+            if size as u64 > limit {
+                assert_eq!(read, None, "size {size}");
+            } else {
+                assert_eq!(read, Some(size), "size {size}");
+                assert!(buffer[..size] == bytes[..], "size {size}");
+            }
+        }
+        // And the buffer never grows past one byte over the limit.
+        assert!(buffer.len() as u64 <= limit + 1);
+    }
 }
