@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -46,33 +46,67 @@ pub fn scan_paths(
     progress: &dyn Progress,
 ) -> Result<ScanReport, GlobError> {
     let rules = PathRules::new(options)?;
+    match scan_listing(roots, base, options, &rules, progress, true) {
+        Some(report) => Ok(report),
+        // An untracked `.gitattributes` or `.ignore` came to light while
+        // tracked files were being scanned with the marks known before it:
+        // scan again, with git's whole list read first.
+        None => Ok(scan_listing(roots, base, options, &rules, progress, false).unwrap_or_default()),
+    }
+}
+
+/// [`scan_paths`] once. With `overlap`, the tracked files of a work tree
+/// are scanned while git still looks for untracked ones (it walks the
+/// whole tree for them, which costs as much as a tenth of the scan); `None`
+/// when that list brings a `.gitattributes` or `.ignore`, whose marks the
+/// files already scanned did not see.
+fn scan_listing(
+    roots: &[PathBuf],
+    base: &Path,
+    options: &ScanSettings,
+    rules: &PathRules,
+    progress: &dyn Progress,
+    overlap: bool,
+) -> Option<ScanReport> {
     let mut report = ScanReport::default();
     let mut files: Vec<Listed> = Vec::new();
     let mut from_git = false;
     let mut attributes = Attributes::default();
     let mut ignores = IgnoreFiles::default();
+    // Untracked files still being listed, per work tree: (root, prefix, git).
+    let mut pending = Vec::new();
     for root in roots {
         if !root.is_dir() {
             files.push(Listed::new(root.clone(), relative_path(root, base)));
-        } else if let Some(tracked) = git_files(root).filter(|t| !t.is_empty()) {
-            from_git = true;
-            // A subdirectory of a work tree is matched as the repository
-            // sees it: `.gitattributes` and `.ignore` patterns are relative
-            // to the repository root, and those of the directories above
-            // it apply too.
-            let prefix = git_prefix(root);
-            read_marks_above(root, &prefix, &mut attributes, &mut ignores);
-            files.extend(tracked.into_iter().map(|p| {
-                let path = root.join(&p);
-                let rel = relative_path(&path, base);
-                let mut listed = Listed::new(path, rel);
-                if !prefix.is_empty() {
-                    listed.key = Some(format!("{prefix}{}", p.to_string_lossy()));
-                }
-                listed
-            }));
-        } else {
+            continue;
+        }
+        let Some((tracked, untracked)) = git_files(root) else {
             walk(root, base, options, &mut files, &mut report);
+            continue;
+        };
+        // Nothing tracked (a new repository, an untracked directory): the
+        // untracked files are the whole list.
+        let (tracked, untracked) = if tracked.is_empty() || !overlap {
+            let mut all = tracked;
+            all.extend(untracked.finish());
+            (all, None)
+        } else {
+            (tracked, Some(untracked))
+        };
+        if tracked.is_empty() {
+            walk(root, base, options, &mut files, &mut report);
+            continue;
+        }
+        from_git = true;
+        // A subdirectory of a work tree is matched as the repository
+        // sees it: `.gitattributes` and `.ignore` patterns are relative
+        // to the repository root, and those of the directories above
+        // it apply too.
+        let prefix = git_prefix(root);
+        read_marks_above(root, &prefix, &mut attributes, &mut ignores);
+        files.extend(listed_in_git(root, base, &prefix, tracked));
+        if let Some(untracked) = untracked {
+            pending.push((root, prefix, untracked));
         }
     }
     for listed in &files {
@@ -94,27 +128,43 @@ pub fn scan_paths(
     if !ignores.is_empty() {
         files.retain(|listed| !ignores.ignores(listed.key()));
     }
+    // The untracked files, once git has listed them, are scanned after
+    // the tracked ones: index `files.len() + k` is the k-th of them.
+    let later: OnceLock<Vec<Listed>> = OnceLock::new();
+    if pending.is_empty() {
+        let _ = later.set(Vec::new());
+    }
+    let abandoned = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
-    .min(files.len().max(1));
+    // (How many untracked files there are is not known yet.)
+    .min(if pending.is_empty() {
+        files.len().max(1)
+    } else {
+        usize::MAX
+    });
     let partials: Vec<ScanReport> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut partial = ScanReport::default();
                     let mut buffer = Vec::new();
-                    loop {
+                    while !abandoned.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(listed) = files.get(i) else {
-                            break;
+                        let listed = match files.get(i) {
+                            Some(listed) => listed,
+                            None => match later.wait().get(i - files.len()) {
+                                Some(listed) => listed,
+                                None => break,
+                            },
                         };
                         let marks = attributes.marks(listed.key());
                         let context = FileContext {
                             options,
-                            rules: &rules,
+                            rules,
                             marks: &marks,
                             from_git,
                         };
@@ -125,16 +175,55 @@ pub fn scan_paths(
                 })
             })
             .collect();
+        if !pending.is_empty() {
+            let mut untracked = Vec::new();
+            for (root, prefix, git) in pending.drain(..) {
+                untracked.extend(listed_in_git(root, base, &prefix, git.finish()));
+            }
+            if untracked.iter().any(|listed| {
+                matches!(
+                    listed.key().rsplit('/').next(),
+                    Some(".gitattributes" | ".ignore")
+                )
+            }) {
+                abandoned.store(true, Ordering::Relaxed);
+                untracked.clear();
+            } else if !ignores.is_empty() {
+                untracked.retain(|listed| !ignores.ignores(listed.key()));
+            }
+            let _ = later.set(untracked);
+        }
         workers
             .into_iter()
             .map(|w| w.join().unwrap_or_default())
             .collect()
     });
+    if abandoned.into_inner() {
+        return None;
+    }
     for partial in partials {
         report.merge(partial);
     }
     report.sort();
-    Ok(report)
+    Some(report)
+}
+
+/// Git's list for a work tree (paths relative to `root`) as files to scan.
+fn listed_in_git<'a>(
+    root: &'a Path,
+    base: &'a Path,
+    prefix: &'a str,
+    paths: Vec<PathBuf>,
+) -> impl Iterator<Item = Listed> + 'a {
+    paths.into_iter().map(move |p| {
+        let path = root.join(&p);
+        let rel = relative_path(&path, base);
+        let mut listed = Listed::new(path, rel);
+        if !prefix.is_empty() {
+            listed.key = Some(format!("{prefix}{}", p.to_string_lossy()));
+        }
+        listed
+    })
 }
 
 /// One file to scan.
@@ -215,40 +304,67 @@ fn read_marks_above(
     }
 }
 
-/// The files git lists under `dir` (relative to it): tracked, plus
-/// untracked and not ignored. `None` when `dir` is not in a work tree or
-/// git cannot be run, so the caller walks the tree instead.
-fn git_files(dir: &Path) -> Option<Vec<PathBuf>> {
-    let output = Command::new("git")
+/// The files git lists under `dir` (relative to it): those it tracks, and
+/// the untracked ones that are not ignored, still being listed by a second
+/// `git ls-files` (finding them walks the whole tree, several times slower
+/// than reading the index), so they can be collected while tracked files
+/// are scanned. `None` when `dir` is not in a work tree or git cannot be
+/// run, so the caller walks the tree instead.
+fn git_files(dir: &Path) -> Option<(Vec<PathBuf>, Untracked)> {
+    let untracked = Untracked(
+        ls_files(dir, &["--others", "--exclude-standard"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok(),
+    );
+    let tracked = ls_files(dir, &["--cached"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success());
+    match tracked {
+        Some(output) => Some((git_paths(&output.stdout), untracked)),
+        None => {
+            drop(untracked.finish());
+            None
+        }
+    }
+}
+
+fn ls_files(dir: &Path, which: &[&str]) -> Command {
+    let mut command = Command::new("git");
+    command
         .arg("-C")
         .arg(dir)
-        .args([
-            "-c",
-            "core.quotePath=false",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
+        .args(["-c", "core.quotePath=false", "ls-files", "-z"])
+        .args(which)
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
+        .stderr(Stdio::null());
+    command
+}
+
+/// `git ls-files -z` output as paths.
+fn git_paths(output: &[u8]) -> Vec<PathBuf> {
     let mut seen = HashSet::new();
-    Some(
-        output
-            .stdout
-            .split(|&b| b == 0)
-            .filter(|p| !p.is_empty())
-            // A file both staged and modified is listed once per stage.
-            .filter(|p| seen.insert(*p))
-            .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
-            .collect(),
-    )
+    output
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        // A file both staged and modified is listed once per stage.
+        .filter(|p| seen.insert(*p))
+        .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+        .collect()
+}
+
+/// The `git ls-files --others` under way.
+struct Untracked(Option<Child>);
+
+impl Untracked {
+    /// Its list; empty if git failed.
+    fn finish(self) -> Vec<PathBuf> {
+        self.0
+            .and_then(|child| child.wait_with_output().ok())
+            .filter(|output| output.status.success())
+            .map_or_else(Vec::new, |output| git_paths(&output.stdout))
+    }
 }
 
 /// Lists the files of a tree outside git, with `.gitignore` and `.ignore`
