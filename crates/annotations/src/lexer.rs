@@ -16,7 +16,15 @@ use crate::languages::{
 
 /// Every comment in `text`, in order.
 pub fn comments<'a>(text: &'a str, language: Language) -> Vec<Comment<'a>> {
-    Lexer::new(text, language.syntax).run()
+    Lexer::new(text, language.syntax).run(text.len())
+}
+
+/// The comments of `text` that start before `stop`, each whole (a run of
+/// line comments with the lines that continue it): what the grammar needs
+/// when no keyword starts at or after `stop`. The rest of the file is not
+/// lexed.
+pub(crate) fn comments_before(text: &str, language: Language, stop: usize) -> Vec<Comment<'_>> {
+    Lexer::new(text, language.syntax).run(stop)
 }
 
 /// A run of stand-alone line comments still open for more lines.
@@ -164,7 +172,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn run(mut self) -> Vec<Comment<'a>> {
+    fn run(mut self, stop: usize) -> Vec<Comment<'a>> {
         let n = self.b.len();
         // A shebang line is an interpreter directive, not a comment (`#![`
         // is a Rust inner attribute, which is code).
@@ -175,12 +183,28 @@ impl<'a> Lexer<'a> {
         };
         while i < n {
             if self.hot[usize::from(self.b[i])] {
+                if i >= stop && self.complete(i) {
+                    break;
+                }
                 i = self.step(i).max(i + 1);
             } else {
                 i += 1;
             }
         }
         self.out
+    }
+
+    /// Whether the comments found so far are complete, seen from `i`
+    /// outside any comment or string: true unless the last one is a run of
+    /// line comments that a comment on the next line could still continue.
+    fn complete(&mut self, i: usize) -> bool {
+        match &self.run {
+            Some(run) if run.index + 1 == self.out.len() => {
+                let line = run.line;
+                self.locate(i).0 > line + 1
+            }
+            _ => true,
+        }
     }
 
     /// Handles the construct starting at `i`; returns where to go on.
@@ -306,14 +330,13 @@ impl<'a> Lexer<'a> {
             };
         }
         let span = &b[cur.pos..pos];
-        let mut newlines = 0u32;
-        let mut last = None;
-        for k in memchr::memchr_iter(b'\n', span) {
-            newlines += 1;
-            last = Some(k);
-        }
-        if let Some(k) = last {
-            cur.line += newlines;
+        // (memchr's vectorised count, then one search back: visiting every
+        // line end between two comments cost more.)
+        if let Some(k) = memchr::memrchr(b'\n', span) {
+            let newlines = memchr::memchr_iter(b'\n', &span[..k]).count() + 1;
+            cur.line = cur
+                .line
+                .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
             cur.line_start = cur.pos + k + 1;
             cur.col = 1 + char_count(&b[cur.line_start..pos]);
         } else {

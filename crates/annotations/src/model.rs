@@ -128,6 +128,18 @@ impl ScanOptions {
         self.may_contain_keyword_bytes(text.as_bytes())
     }
 
+    /// Where the last keyword occurrence in `text` ends at the latest
+    /// (every occurrence starts before it); `None` when there is none. The
+    /// whole text when the prefilter could not be built.
+    pub(crate) fn keywords_end(&self, text: &str) -> Option<usize> {
+        match &self.finder {
+            // The matches do not overlap, so an occurrence overlapping the
+            // last one (`XXXX`) may end after it, but starts before its end.
+            Some(finder) => finder.find_iter(text).last().map(|m| m.end()),
+            None => Some(text.len()),
+        }
+    }
+
     /// [`ScanOptions::may_contain_keyword`] on bytes not yet decoded
     /// (UTF-8 or any ASCII-compatible encoding).
     pub fn may_contain_keyword_bytes(&self, bytes: &[u8]) -> bool {
