@@ -48,6 +48,9 @@ struct Lexer<'a> {
     b: &'a [u8],
     syn: &'static Syntax,
     hot: [bool; 256],
+    /// The bytes `hot` marks, when there are at most eight (repeated to
+    /// fill the array), for [`next_hot`]'s vector search.
+    few_hot: Option<[u8; 8]>,
     out: Vec<Comment<'a>>,
     cursor: Cursor,
     run: Option<Run<'a>>,
@@ -83,8 +86,41 @@ fn starts_with_ci(hay: &[u8], needle: &[u8], ci: bool) -> bool {
     if ci {
         hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
     } else {
-        hay.starts_with(needle)
+        prefix_is(hay, needle)
     }
+}
+
+/// The first byte at or after `i` that `hot` marks.
+fn next_hot(b: &[u8], mut i: usize, hot: &[bool; 256], few: Option<[u8; 8]>) -> Option<usize> {
+    if let Some(set) = few {
+        // Sixteen bytes are compared with each marked byte at once (the
+        // compiler makes vector compares of this): in most code a marked
+        // byte is one in forty, so most chunks are passed over whole
+        // instead of costing a table lookup per byte.
+        while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+            let mut mask = 0u32;
+            for (k, &c) in chunk.iter().enumerate() {
+                let marked = set.iter().fold(false, |any, &s| any | (c == s));
+                mask |= u32::from(marked) << k;
+            }
+            if mask != 0 {
+                return Some(i + mask.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+    }
+    b.get(i..)?
+        .iter()
+        .position(|&c| hot[usize::from(c)])
+        .map(|k| i + k)
+}
+
+/// `hay.starts_with(needle)` for the few bytes of a marker or delimiter,
+/// compared inline: `starts_with` calls `memcmp`, which cost more than the
+/// comparison at every marker-like byte of a file.
+#[inline]
+fn prefix_is(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.iter().zip(needle).all(|(a, b)| a == b)
 }
 
 impl<'a> Lexer<'a> {
@@ -151,7 +187,17 @@ impl<'a> Lexer<'a> {
         if syn.dollar_quotes {
             mark(b'$', false);
         }
+        let marked: Vec<u8> = (0..=255u8).filter(|&c| hot[usize::from(c)]).collect();
+        let few_hot = match marked.first() {
+            Some(&first) if marked.len() <= 8 => {
+                let mut few = [first; 8];
+                few[..marked.len()].copy_from_slice(&marked);
+                Some(few)
+            }
+            _ => None,
+        };
         Lexer {
+            few_hot,
             text,
             b: text.as_bytes(),
             syn,
@@ -181,15 +227,18 @@ impl<'a> Lexer<'a> {
         } else {
             0
         };
+        // Copies the compiler can keep in registers: most of a file's bytes
+        // are passed over here, one table lookup each.
+        let (b, hot, few) = (self.b, self.hot, self.few_hot);
         while i < n {
-            if self.hot[usize::from(self.b[i])] {
-                if i >= stop && self.complete(i) {
-                    break;
-                }
-                i = self.step(i).max(i + 1);
-            } else {
-                i += 1;
+            match next_hot(b, i, &hot, few) {
+                Some(k) => i = k,
+                None => break,
             }
+            if i >= stop && self.complete(i) {
+                break;
+            }
+            i = self.step(i).max(i + 1);
         }
         self.out
     }
@@ -447,7 +496,7 @@ impl<'a> Lexer<'a> {
     fn block_open(&self, i: usize, blk: &BlockMarker) -> Option<usize> {
         let b = self.b;
         let open = blk.open.as_bytes();
-        if !b[i..].starts_with(open) {
+        if !prefix_is(&b[i..], open) {
             return None;
         }
         if blk.line_start && !self.at_line_start(i) {
@@ -462,7 +511,7 @@ impl<'a> Lexer<'a> {
         let close = blk.close.as_bytes();
         if !last.is_ascii_alphanumeric() {
             // `/**`, `/*!`, `(**`: doc variants, unless the close follows.
-            while j < b.len() && b[j] == last && !b[j..].starts_with(close) {
+            while j < b.len() && b[j] == last && !prefix_is(&b[j..], close) {
                 j += 1;
             }
             if open == b"/*" && b.get(j) == Some(&b'!') {
@@ -502,7 +551,7 @@ impl<'a> Lexer<'a> {
             while p < b.len() && is_blank(b[p]) {
                 p += 1;
             }
-            if b[p..].starts_with(close) {
+            if prefix_is(&b[p..], close) {
                 let (_, end) = self.line_end(p);
                 return (nl + k, end);
             }
@@ -521,13 +570,13 @@ impl<'a> Lexer<'a> {
                 break;
             };
             let k = j + k;
-            if b[k..].starts_with(close) {
+            if prefix_is(&b[k..], close) {
                 depth -= 1;
                 if depth == 0 {
                     return (k, k + close.len());
                 }
                 j = k + close.len();
-            } else if b[k..].starts_with(open) {
+            } else if prefix_is(&b[k..], open) {
                 depth += 1;
                 j = k + open.len();
             } else {
@@ -559,7 +608,7 @@ impl<'a> Lexer<'a> {
             while p < end && is_blank(b[p]) {
                 p += 1;
             }
-            if p < end && b[p] == b'*' && !b[p..].starts_with(close) {
+            if p < end && b[p] == b'*' && !prefix_is(&b[p..], close) {
                 s = p + 1;
             }
         }
@@ -578,7 +627,7 @@ impl<'a> Lexer<'a> {
     /// `.. [1]`, `.. |sub|`), whose indented content is document text.
     fn rst_comment(&mut self, i: usize) -> Option<usize> {
         let b = self.b;
-        if !b[i..].starts_with(b"..") || !self.at_line_start(i) {
+        if !prefix_is(&b[i..], b"..") || !self.at_line_start(i) {
             return None;
         }
         if !matches!(b.get(i + 2), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
@@ -682,7 +731,7 @@ impl<'a> Lexer<'a> {
 
     fn string_opens(&self, i: usize, s: &StringRule) -> bool {
         let b = self.b;
-        if !b[i..].starts_with(s.open.as_bytes()) {
+        if !prefix_is(&b[i..], s.open.as_bytes()) {
             return false;
         }
         let prev = if i == 0 { None } else { Some(b[i - 1]) };
@@ -718,9 +767,9 @@ impl<'a> Lexer<'a> {
             let Some(k) = found else { return n };
             let k = j + k;
             let x = b[k];
-            if x == c0 && b[k..].starts_with(close) {
+            if x == c0 && prefix_is(&b[k..], close) {
                 let end = k + close.len();
-                if s.doubled && b[end..].starts_with(close) {
+                if s.doubled && prefix_is(&b[end..], close) {
                     j = end + close.len();
                     continue;
                 }
@@ -852,7 +901,7 @@ impl<'a> Lexer<'a> {
         if b.get(q) != Some(&b'"') || (self.syn.raw == Raw::Swift && hashes == 0) {
             return None;
         }
-        let triple = self.syn.raw == Raw::Swift && b[q..].starts_with(b"\"\"\"");
+        let triple = self.syn.raw == Raw::Swift && prefix_is(&b[q..], b"\"\"\"");
         let mut close = Vec::with_capacity(hashes + 3);
         close.extend_from_slice(if triple { b"\"\"\"" } else { b"\"" });
         close.extend(std::iter::repeat_n(b'#', hashes));
@@ -870,7 +919,7 @@ impl<'a> Lexer<'a> {
         match style {
             Heredoc::None => return None,
             Heredoc::Shell | Heredoc::Script => {
-                if !b[j..].starts_with(b"<<") || b.get(j + 2) == Some(&b'<') {
+                if !prefix_is(&b[j..], b"<<") || b.get(j + 2) == Some(&b'<') {
                     return None;
                 }
                 j += 2;
@@ -886,7 +935,7 @@ impl<'a> Lexer<'a> {
                 }
             }
             Heredoc::Php => {
-                if !b[j..].starts_with(b"<<<") {
+                if !prefix_is(&b[j..], b"<<<") {
                     return None;
                 }
                 j += 3;
@@ -938,7 +987,7 @@ impl<'a> Lexer<'a> {
                 p += 1;
             }
             let (_, end) = self.line_end(p);
-            if b[p..].starts_with(id) && !b.get(p + id.len()).is_some_and(|&c| is_ident(c)) {
+            if prefix_is(&b[p..], id) && !b.get(p + id.len()).is_some_and(|&c| is_ident(c)) {
                 self.heredoc = Some((nl, end));
                 return Some(j);
             }

@@ -41,14 +41,46 @@ pub fn scan_text_as(
     // Most files hold no keyword at all; a substring search is far cheaper
     // than lexing them, and it is what lets a full scan keep pace with grep.
     // Where one does, lexing stops after the comment holding the last
-    // keyword: the comments after it cannot hold an annotation.
-    let Some(stop) = options.keywords_end(text) else {
-        return Vec::new();
+    // keyword, and only comments holding one go to the grammar: the others
+    // cannot hold an annotation.
+    let matches = options.keyword_matches(text);
+    let stop = match matches.as_deref() {
+        Some([]) => return Vec::new(),
+        Some([.., last]) => last.end,
+        None => text.len(),
     };
-    let comments = lexer::comments_before(text, language, stop);
+    let mut comments = lexer::comments_before(text, language, stop);
+    if let Some(matches) = &matches {
+        let reach = options.keywords.iter().map(String::len).max().unwrap_or(0);
+        comments.retain(|c| holds_keyword(text, c, matches, reach));
+    }
     let mut found = grammar::annotations(path, &comments, options);
     id::assign_ids(path, &mut found);
     found
+}
+
+/// Whether a keyword match of `text` may fall within `comment`'s text:
+/// one starting in it, or (an occurrence the non-overlapping `matches`
+/// skipped) up to `reach` bytes before it.
+fn holds_keyword(
+    text: &str,
+    comment: &Comment<'_>,
+    matches: &[std::ops::Range<usize>],
+    reach: usize,
+) -> bool {
+    let offset = |s: &str| (s.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    let (Some(first), Some(last)) = (comment.lines.first(), comment.lines.last()) else {
+        return false;
+    };
+    let start = offset(first.text);
+    let end = offset(last.text).wrapping_add(last.text.len());
+    if start > end || end > text.len() {
+        // Not slices of `text` (never from the lexer): keep it.
+        return true;
+    }
+    let from = start.saturating_sub(reach);
+    let i = matches.partition_point(|m| m.start < from);
+    matches.get(i).is_some_and(|m| m.start < end)
 }
 
 #[cfg(test)]

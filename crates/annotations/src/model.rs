@@ -128,16 +128,13 @@ impl ScanOptions {
         self.may_contain_keyword_bytes(text.as_bytes())
     }
 
-    /// Where the last keyword occurrence in `text` ends at the latest
-    /// (every occurrence starts before it); `None` when there is none. The
-    /// whole text when the prefilter could not be built.
-    pub(crate) fn keywords_end(&self, text: &str) -> Option<usize> {
-        match &self.finder {
-            // The matches do not overlap, so an occurrence overlapping the
-            // last one (`XXXX`) may end after it, but starts before its end.
-            Some(finder) => finder.find_iter(text).last().map(|m| m.end()),
-            None => Some(text.len()),
-        }
+    /// Where keywords occur in `text`: the non-overlapping matches, in
+    /// order (an occurrence overlapping a match, as in `XXXX`, starts
+    /// inside it). `None` when the prefilter could not be built, so nothing
+    /// is known.
+    pub(crate) fn keyword_matches(&self, text: &str) -> Option<Vec<std::ops::Range<usize>>> {
+        let finder = self.finder.as_ref()?;
+        Some(finder.find_iter(text).map(|m| m.range()).collect())
     }
 
     /// [`ScanOptions::may_contain_keyword`] on bytes not yet decoded
