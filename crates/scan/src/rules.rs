@@ -2,7 +2,7 @@
 //! from the config's `paths` and `annotations` sections, and path-based
 //! skip decisions shared by tree walks and tarballs.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{Candidate, Glob, GlobSet, GlobSetBuilder};
 use paydown_annotations::ScanOptions;
 use paydown_config::Config;
 use serde::Serialize;
@@ -188,12 +188,21 @@ impl PathRules {
     /// are skipped as documentation. The config's include/exclude and the
     /// `skip_*` switches still decide first.
     pub fn skip_marked(&self, rel: &str, marks: &Marks) -> Option<SkipReason> {
-        if self.include.as_ref().is_some_and(|inc| !inc.is_match(rel)) || self.exclude.is_match(rel)
+        // One candidate (the path split into name and extension) for every
+        // set: `is_match` would split it again for each.
+        let path = Candidate::new(rel);
+        if self
+            .include
+            .as_ref()
+            .is_some_and(|inc| !inc.is_match_candidate(&path))
+            || self.exclude.is_match_candidate(&path)
         {
             return Some(SkipReason::Excluded);
         }
         if let Some(v) = &self.vendored
-            && marks.vendored.unwrap_or_else(|| v.is_match(rel))
+            && marks
+                .vendored
+                .unwrap_or_else(|| v.is_match_candidate(&path))
         {
             return Some(SkipReason::Vendored);
         }
@@ -201,7 +210,9 @@ impl PathRules {
             return Some(SkipReason::Documentation);
         }
         if let Some(g) = &self.generated
-            && marks.generated.unwrap_or_else(|| g.is_match(rel))
+            && marks
+                .generated
+                .unwrap_or_else(|| g.is_match_candidate(&path))
         {
             return Some(SkipReason::Generated);
         }

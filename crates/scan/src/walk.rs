@@ -2,7 +2,7 @@
 //! `ignore` crate so `.gitignore` and `.ignore` behave as in ripgrep) and
 //! scanning them in parallel.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -104,7 +104,7 @@ fn scan_listing(
         // it apply too.
         let prefix = git_prefix(root);
         read_marks_above(root, &prefix, &mut attributes, &mut ignores);
-        files.extend(listed_in_git(root, base, &prefix, tracked));
+        listed_in_git(root, base, &prefix, tracked, &mut files);
         if let Some(untracked) = untracked {
             pending.push((root, prefix, untracked));
         }
@@ -113,12 +113,12 @@ fn scan_listing(
         let key = listed.key();
         let name = key.rsplit('/').next();
         if name == Some(".gitattributes")
-            && let Ok(Some(bytes)) = read_limited(&listed.path, 1024 * 1024)
+            && let Ok(Some(bytes)) = read_limited(&listed.path(), 1024 * 1024)
         {
             attributes.add(key, &String::from_utf8_lossy(&bytes));
         } else if from_git
             && name == Some(".ignore")
-            && let Ok(Some(bytes)) = read_limited(&listed.path, 1024 * 1024)
+            && let Ok(Some(bytes)) = read_limited(&listed.path(), 1024 * 1024)
         {
             ignores.add(key, &String::from_utf8_lossy(&bytes));
         }
@@ -178,7 +178,7 @@ fn scan_listing(
         if !pending.is_empty() {
             let mut untracked = Vec::new();
             for (root, prefix, git) in pending.drain(..) {
-                untracked.extend(listed_in_git(root, base, &prefix, git.finish()));
+                listed_in_git(root, base, &prefix, git.finish(), &mut untracked);
             }
             if untracked.iter().any(|listed| {
                 matches!(
@@ -209,26 +209,39 @@ fn scan_listing(
 }
 
 /// Git's list for a work tree (paths relative to `root`) as files to scan.
-fn listed_in_git<'a>(
-    root: &'a Path,
-    base: &'a Path,
-    prefix: &'a str,
-    paths: Vec<PathBuf>,
-) -> impl Iterator<Item = Listed> + 'a {
-    paths.into_iter().map(move |p| {
-        let path = root.join(&p);
-        let rel = relative_path(&path, base);
-        let mut listed = Listed::new(path, rel);
-        if !prefix.is_empty() {
-            listed.key = Some(format!("{prefix}{}", p.to_string_lossy()));
+/// This runs before any file is scanned, so it does no more than it must:
+/// when `root` is `base` (the usual `paydown scan DIR`), git's path is the
+/// reported one as it is, and the full path is joined by the worker that
+/// opens the file.
+fn listed_in_git<'r>(
+    root: &'r Path,
+    base: &Path,
+    prefix: &str,
+    paths: Vec<String>,
+    files: &mut Vec<Listed<'r>>,
+) {
+    let same = root == base;
+    files.extend(paths.into_iter().map(|p| {
+        let key = (!prefix.is_empty()).then(|| format!("{prefix}{p}"));
+        if same {
+            Listed {
+                place: Place::InRoot(root, None),
+                rel: p,
+                key,
+            }
+        } else {
+            Listed {
+                rel: relative_path(&root.join(&p), base),
+                place: Place::InRoot(root, Some(p)),
+                key,
+            }
         }
-        listed
-    })
+    }));
 }
 
 /// One file to scan.
-struct Listed {
-    path: PathBuf,
+struct Listed<'r> {
+    place: Place<'r>,
     /// The reported path: relative to `base`, `/`-separated.
     rel: String,
     /// The repository-relative path, when it differs from `rel` (a
@@ -236,10 +249,19 @@ struct Listed {
     key: Option<String>,
 }
 
-impl Listed {
+/// Where a listed file is.
+enum Place<'r> {
+    /// At this path (walked, or named on the command line).
+    Path(PathBuf),
+    /// Under a work tree's root, at git's path (`None`: the same as the
+    /// reported one).
+    InRoot(&'r Path, Option<String>),
+}
+
+impl<'r> Listed<'r> {
     fn new(path: PathBuf, rel: String) -> Self {
         Self {
-            path,
+            place: Place::Path(path),
             rel,
             key: None,
         }
@@ -247,6 +269,15 @@ impl Listed {
 
     fn key(&self) -> &str {
         self.key.as_deref().unwrap_or(&self.rel)
+    }
+
+    fn path(&self) -> Cow<'_, Path> {
+        match &self.place {
+            Place::Path(path) => Cow::Borrowed(path),
+            Place::InRoot(root, name) => {
+                Cow::Owned(root.join(name.as_deref().unwrap_or(&self.rel)))
+            }
+        }
     }
 }
 
@@ -310,7 +341,7 @@ fn read_marks_above(
 /// than reading the index), so they can be collected while tracked files
 /// are scanned. `None` when `dir` is not in a work tree or git cannot be
 /// run, so the caller walks the tree instead.
-fn git_files(dir: &Path) -> Option<(Vec<PathBuf>, Untracked)> {
+fn git_files(dir: &Path) -> Option<(Vec<String>, Untracked)> {
     let untracked = Untracked(
         ls_files(dir, &["--others", "--exclude-standard"])
             .stdout(Stdio::piped())
@@ -343,15 +374,16 @@ fn ls_files(dir: &Path, which: &[&str]) -> Command {
 }
 
 /// `git ls-files -z` output as paths.
-fn git_paths(output: &[u8]) -> Vec<PathBuf> {
-    let mut seen = HashSet::new();
-    output
+fn git_paths(output: &[u8]) -> Vec<String> {
+    let mut paths: Vec<String> = output
         .split(|&b| b == 0)
         .filter(|p| !p.is_empty())
-        // A file both staged and modified is listed once per stage.
-        .filter(|p| seen.insert(*p))
-        .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
-        .collect()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    // A file with conflicts is listed once per stage, one after another
+    // (the index is sorted by path, then stage).
+    paths.dedup();
+    paths
 }
 
 /// The `git ls-files --others` under way.
@@ -359,7 +391,7 @@ struct Untracked(Option<Child>);
 
 impl Untracked {
     /// Its list; empty if git failed.
-    fn finish(self) -> Vec<PathBuf> {
+    fn finish(self) -> Vec<String> {
         self.0
             .and_then(|child| child.wait_with_output().ok())
             .filter(|output| output.status.success())
@@ -430,7 +462,7 @@ struct FileContext<'a> {
 }
 
 fn scan_one(listed: &Listed, cx: &FileContext<'_>, buffer: &mut Vec<u8>, out: &mut ScanReport) {
-    let (path, rel) = (&listed.path, listed.rel.as_str());
+    let (path, rel) = (&*listed.path(), listed.rel.as_str());
     let skip = cx
         .rules
         .skip_marked(listed.key(), cx.marks)
