@@ -48,9 +48,6 @@ struct Lexer<'a> {
     b: &'a [u8],
     syn: &'static Syntax,
     hot: [bool; 256],
-    /// The bytes `hot` marks, when there are at most eight (repeated to
-    /// fill the array), for [`next_hot`]'s vector search.
-    few_hot: Option<[u8; 8]>,
     out: Vec<Comment<'a>>,
     cursor: Cursor,
     run: Option<Run<'a>>,
@@ -88,31 +85,6 @@ fn starts_with_ci(hay: &[u8], needle: &[u8], ci: bool) -> bool {
     } else {
         prefix_is(hay, needle)
     }
-}
-
-/// The first byte at or after `i` that `hot` marks.
-fn next_hot(b: &[u8], mut i: usize, hot: &[bool; 256], few: Option<[u8; 8]>) -> Option<usize> {
-    if let Some(set) = few {
-        // Sixteen bytes are compared with each marked byte at once (the
-        // compiler makes vector compares of this): in most code a marked
-        // byte is one in forty, so most chunks are passed over whole
-        // instead of costing a table lookup per byte.
-        while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
-            let mut mask = 0u32;
-            for (k, &c) in chunk.iter().enumerate() {
-                let marked = set.iter().fold(false, |any, &s| any | (c == s));
-                mask |= u32::from(marked) << k;
-            }
-            if mask != 0 {
-                return Some(i + mask.trailing_zeros() as usize);
-            }
-            i += 16;
-        }
-    }
-    b.get(i..)?
-        .iter()
-        .position(|&c| hot[usize::from(c)])
-        .map(|k| i + k)
 }
 
 /// `hay.starts_with(needle)` for the few bytes of a marker or delimiter,
@@ -187,17 +159,7 @@ impl<'a> Lexer<'a> {
         if syn.dollar_quotes {
             mark(b'$', false);
         }
-        let marked: Vec<u8> = (0..=255u8).filter(|&c| hot[usize::from(c)]).collect();
-        let few_hot = match marked.first() {
-            Some(&first) if marked.len() <= 8 => {
-                let mut few = [first; 8];
-                few[..marked.len()].copy_from_slice(&marked);
-                Some(few)
-            }
-            _ => None,
-        };
         Lexer {
-            few_hot,
             text,
             b: text.as_bytes(),
             syn,
@@ -229,10 +191,10 @@ impl<'a> Lexer<'a> {
         };
         // Copies the compiler can keep in registers: most of a file's bytes
         // are passed over here, one table lookup each.
-        let (b, hot, few) = (self.b, self.hot, self.few_hot);
+        let (b, hot) = (self.b, self.hot);
         while i < n {
-            match next_hot(b, i, &hot, few) {
-                Some(k) => i = k,
+            match b[i..].iter().position(|&c| hot[usize::from(c)]) {
+                Some(k) => i += k,
                 None => break,
             }
             if i >= stop && self.complete(i) {
