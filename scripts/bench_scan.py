@@ -12,6 +12,11 @@ to each reference, and paydown's peak resident set size. Targets: ratio to
 the regex search <= 1.2, to the literal search <= 1.0, peak RSS <= 50 MB.
 --binary benchmarks a given paydown build (say, the one before a change)
 instead of building this checkout.
+
+It also says how each tool lists the tree: in a git work tree paydown scans
+what `git ls-files` lists (tracked files, and untracked ones not ignored),
+ripgrep walks it and skips what `.gitignore` ignores (and hidden files);
+outside git both walk it with `.gitignore` applied.
 """
 import argparse
 import os
@@ -63,6 +68,9 @@ def main():
         target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
         paydown = os.path.join(target, "release", "paydown")
     rg = ensure_ripgrep()
+    rg_version = subprocess.run([rg, "--version"], capture_output=True, text=True).stdout
+    in_git = subprocess.run(["git", "-C", args.path, "rev-parse", "--is-inside-work-tree"],
+                            capture_output=True, text=True).stdout.strip() == "true"
     keywords = ["TODO", "FIXME", "HACK", "XXX", "DEBT"]
     literal = [rg, "-c", "-F"] + [a for k in keywords for a in ("-e", k)] + [args.path]
     tools = {
@@ -82,7 +90,11 @@ def main():
                 rss.append(peak)
     count = subprocess.run(tools["paydown"], capture_output=True, text=True).stdout.count('"keyword"')
     med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"tree: {args.path} ({args.rounds} rounds, {os.cpu_count()} cores)")
+    print(f"tree: {args.path} ({args.rounds} rounds, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f})")
+    print("listing: " + ("git work tree (paydown: git ls-files; ripgrep: walk with .gitignore)"
+                         if in_git else "not in git (both walk with .gitignore)"))
+    print(f"ripgrep: {rg_version.splitlines()[0] if rg_version else rg}")
     print(f"paydown scan --format json: median {med['paydown'] * 1000:.0f} ms, {count} annotations")
     print(f"rg '\\b(TODO|FIXME|HACK|XXX|DEBT)\\b': median {med['ripgrep'] * 1000:.0f} ms")
     print(f"rg -c -F (five literals): median {med['literal'] * 1000:.0f} ms")
