@@ -87,6 +87,74 @@ fn starts_with_ci(hay: &[u8], needle: &[u8], ci: bool) -> bool {
     }
 }
 
+/// Finds the next byte that may start something (a "hot" byte). Most of
+/// a file's bytes are passed over here: the few bytes just ahead are looked
+/// up in the table, then, for a language with at most nine hot bytes,
+/// memchr's vector search runs for them three at a time, each search's
+/// answer kept until the lexer has gone past it.
+struct Skip {
+    hot: [bool; 256],
+    /// The hot bytes in threes (the last padded by repeating its first).
+    groups: [[u8; 3]; 3],
+    count: usize,
+    /// Per group, the next position holding one of its bytes as last
+    /// searched (`usize::MAX`: none), or `None` before the first search.
+    found: [Option<usize>; 3],
+}
+
+impl Skip {
+    /// Bytes looked up one by one before a vector search starts (hot
+    /// bytes often come close together, where a search costs more).
+    const NEAR: usize = 8;
+
+    fn new(hot: &[bool; 256]) -> Self {
+        let bytes: Vec<u8> = (0..=255u8).filter(|&c| hot[usize::from(c)]).collect();
+        let mut groups = [[0u8; 3]; 3];
+        let mut count = 0;
+        if bytes.len() <= 9 {
+            for (group, three) in groups.iter_mut().zip(bytes.chunks(3)) {
+                *group = [three[0], three[1 % three.len()], three[2 % three.len()]];
+                count += 1;
+            }
+        }
+        Skip {
+            hot: *hot,
+            groups,
+            count,
+            found: [None; 3],
+        }
+    }
+
+    fn next(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        let near = b.get(i..)?;
+        let near = &near[..near.len().min(Self::NEAR)];
+        if let Some(k) = near.iter().position(|&c| self.hot[usize::from(c)]) {
+            return Some(i + k);
+        }
+        let from = i + near.len();
+        if self.count == 0 {
+            return b[from..]
+                .iter()
+                .position(|&c| self.hot[usize::from(c)])
+                .map(|k| from + k);
+        }
+        let mut first = usize::MAX;
+        for g in 0..self.count {
+            let found = match self.found[g] {
+                Some(at) if at >= from => at,
+                _ => {
+                    let [x, y, z] = self.groups[g];
+                    let at = memchr3(x, y, z, &b[from..]).map_or(usize::MAX, |k| from + k);
+                    self.found[g] = Some(at);
+                    at
+                }
+            };
+            first = first.min(found);
+        }
+        (first != usize::MAX).then_some(first)
+    }
+}
+
 /// `hay.starts_with(needle)` for the few bytes of a marker or delimiter,
 /// compared inline: `starts_with` calls `memcmp`, which cost more than the
 /// comparison at every marker-like byte of a file.
@@ -189,12 +257,10 @@ impl<'a> Lexer<'a> {
         } else {
             0
         };
-        // Copies the compiler can keep in registers: most of a file's bytes
-        // are passed over here, one table lookup each.
-        let (b, hot) = (self.b, self.hot);
+        let mut skip = Skip::new(&self.hot);
         while i < n {
-            match b[i..].iter().position(|&c| hot[usize::from(c)]) {
-                Some(k) => i += k,
+            match skip.next(self.b, i) {
+                Some(k) => i = k,
                 None => break,
             }
             if i >= stop && self.complete(i) {
