@@ -342,14 +342,16 @@ fn read_marks_above(
 /// are scanned. `None` when `dir` is not in a work tree or git cannot be
 /// run, so the caller walks the tree instead.
 fn git_files(dir: &Path) -> Option<(Vec<String>, Untracked)> {
+    // The tracked list is waited for, so it is asked first.
+    let tracked = ls_files(dir, &["--cached"]).stdout(Stdio::piped()).spawn();
     let untracked = Untracked(
         ls_files(dir, &["--others", "--exclude-standard"])
             .stdout(Stdio::piped())
             .spawn()
             .ok(),
     );
-    let tracked = ls_files(dir, &["--cached"])
-        .output()
+    let tracked = tracked
+        .and_then(|git| git.wait_with_output())
         .ok()
         .filter(|output| output.status.success());
     match tracked {
