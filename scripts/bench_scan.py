@@ -16,7 +16,8 @@ instead of building this checkout.
 It also says how each tool lists the tree: in a git work tree paydown scans
 what `git ls-files` lists (tracked files, and untracked ones not ignored),
 ripgrep walks it and skips what `.gitignore` ignores (and hidden files);
-outside git both walk it with `.gitignore` applied.
+outside git, or where git lists nothing (a directory the repository
+ignores), both walk it with `.gitignore` applied.
 """
 import argparse
 import os
@@ -69,8 +70,11 @@ def main():
         paydown = os.path.join(target, "release", "paydown")
     rg = ensure_ripgrep()
     rg_version = subprocess.run([rg, "--version"], capture_output=True, text=True).stdout
-    in_git = subprocess.run(["git", "-C", args.path, "rev-parse", "--is-inside-work-tree"],
-                            capture_output=True, text=True).stdout.strip() == "true"
+    # paydown takes git's list where git lists something (a directory
+    # inside a work tree that the repository ignores is walked instead).
+    listed = subprocess.run(["git", "-C", args.path, "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], capture_output=True)
+    in_git = listed.returncode == 0 and bool(listed.stdout)
     keywords = ["TODO", "FIXME", "HACK", "XXX", "DEBT"]
     literal = [rg, "-c", "-F"] + [a for k in keywords for a in ("-e", k)] + [args.path]
     tools = {
@@ -93,7 +97,7 @@ def main():
     print(f"tree: {args.path} ({args.rounds} rounds, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f})")
     print("listing: " + ("git work tree (paydown: git ls-files; ripgrep: walk with .gitignore)"
-                         if in_git else "not in git (both walk with .gitignore)"))
+                         if in_git else "no git list (both walk with .gitignore)"))
     print(f"ripgrep: {rg_version.splitlines()[0] if rg_version else rg}")
     print(f"paydown scan --format json: median {med['paydown'] * 1000:.0f} ms, {count} annotations")
     print(f"rg '\\b(TODO|FIXME|HACK|XXX|DEBT)\\b': median {med['ripgrep'] * 1000:.0f} ms")
