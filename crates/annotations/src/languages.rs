@@ -5,6 +5,7 @@
 //! adding a table row, never a lexer.
 
 use std::fmt;
+use std::sync::Arc;
 
 #[rustfmt::skip]
 mod linguist;
@@ -1065,7 +1066,15 @@ fn is_binary_extension(name: &str) -> bool {
         "pyc", "pyd", "pyo", "so", "tar", "tgz", "ttf", "wasm", "webm", "webp", "whl", "woff",
         "woff2", "xz", "zip", "zst",
     ];
-    lower_extension(name).is_some_and(|ext| BINARY.binary_search(&ext.as_str()).is_ok())
+    // Compared lowercased byte by byte: asked of every file of a scan, a
+    // lowercased copy of the name cost an allocation each.
+    let Some(dot) = name.rfind('.').filter(|&d| d > 0) else {
+        return false;
+    };
+    let ext = &name.as_bytes()[dot + 1..];
+    BINARY
+        .binary_search_by(|b| b.bytes().cmp(ext.iter().map(|c| c.to_ascii_lowercase())))
+        .is_ok()
 }
 
 fn lower_extension(name: &str) -> Option<String> {
@@ -1158,7 +1167,22 @@ fn linguist_by_name_or_extension(name: &str, text: Option<&str>) -> Option<Langu
     if let Some(lang) = pick(name, lookup(linguist::FILE_NAMES, name), text) {
         return Some(lang);
     }
-    let lower = name.to_ascii_lowercase();
+    // (On the stack for all but absurdly long names: this runs for every
+    // file of a scan.)
+    let mut buf = [0u8; 128];
+    let heap;
+    let lower: &str = match buf.get_mut(..name.len()) {
+        Some(stack) => {
+            stack.copy_from_slice(name.as_bytes());
+            stack.make_ascii_lowercase();
+            // Lowercasing ASCII letters keeps UTF-8 valid.
+            std::str::from_utf8(stack).unwrap_or(name)
+        }
+        None => {
+            heap = name.to_ascii_lowercase();
+            &heap
+        }
+    };
     let mut from = 0;
     while let Some(k) = lower[from..].find('.') {
         let dot = from + k;
@@ -1195,6 +1219,18 @@ fn overriding_heuristic(name: &str, text: &str) -> Option<Option<Language>> {
     let ext = lower_extension(name)?;
     let own = by_extension(name, text)?;
     let candidates = lookup(linguist::EXTENSIONS, &ext);
+    // When every rule would name a language read like paydown's own (`.h`
+    // as Objective-C, C++ or C), the answer is known without running the
+    // rules' regexes over the file, which cost as much as lexing it.
+    let rules = linguist::HEURISTICS
+        .iter()
+        .find(|h| h.extensions.contains(&ext.as_str()))?
+        .rules;
+    if rules.iter().all(|rule| {
+        rule_language(rule, candidates).is_some_and(|l| std::ptr::eq(l.syntax, own.syntax))
+    }) {
+        return None;
+    }
     let decided = heuristic(&ext, candidates, text)?;
     // Where the syntax is the same (`.h` as C or C++), paydown's own name
     // stands.
@@ -1222,17 +1258,21 @@ fn heuristic(ext: &str, candidates: &[u16], text: &str) -> Option<Option<Languag
                 None => false,
             });
         if holds {
-            let lang = rule
-                .languages
-                .iter()
-                .find(|i| rule.languages.len() == 1 || candidates.contains(i))
-                .or(rule.languages.first())
-                .map(|&i| linguist_language(i))
-                .filter(Language::has_comments);
-            return Some(lang);
+            return Some(rule_language(rule, candidates));
         }
     }
     None
+}
+
+/// The language a rule names when it holds, among the extension's
+/// `candidates` where it names several; `None` for one paydown cannot read.
+fn rule_language(rule: &Rule, candidates: &[u16]) -> Option<Language> {
+    rule.languages
+        .iter()
+        .find(|i| rule.languages.len() == 1 || candidates.contains(i))
+        .or(rule.languages.first())
+        .map(|&i| linguist_language(i))
+        .filter(Language::has_comments)
 }
 
 fn floor_char_boundary(text: &str, mut at: usize) -> usize {
@@ -1245,10 +1285,13 @@ fn floor_char_boundary(text: &str, mut at: usize) -> usize {
     at
 }
 
-fn cached_regex(pattern: &'static str) -> Option<regex::Regex> {
+fn cached_regex(pattern: &'static str) -> Option<Arc<regex::Regex>> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Option<regex::Regex>>>> = OnceLock::new();
+    // Shared, not cloned: a cloned `Regex` gets a pool of its own, so each
+    // use started with an empty search cache (and rebuilt its lazy DFA).
+    type Cache = HashMap<&'static str, Option<Arc<regex::Regex>>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(Default::default)
         .lock()
@@ -1260,6 +1303,7 @@ fn cached_regex(pattern: &'static str) -> Option<regex::Regex> {
                 .size_limit(1 << 20)
                 .build()
                 .ok()
+                .map(Arc::new)
         })
         .clone()
 }

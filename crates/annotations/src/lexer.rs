@@ -16,7 +16,15 @@ use crate::languages::{
 
 /// Every comment in `text`, in order.
 pub fn comments<'a>(text: &'a str, language: Language) -> Vec<Comment<'a>> {
-    Lexer::new(text, language.syntax).run()
+    Lexer::new(text, language.syntax).run(text.len())
+}
+
+/// The comments of `text` that start before `stop`, each whole (a run of
+/// line comments with the lines that continue it): what the grammar needs
+/// when no keyword starts at or after `stop`. The rest of the file is not
+/// lexed.
+pub(crate) fn comments_before(text: &str, language: Language, stop: usize) -> Vec<Comment<'_>> {
+    Lexer::new(text, language.syntax).run(stop)
 }
 
 /// A run of stand-alone line comments still open for more lines.
@@ -75,8 +83,84 @@ fn starts_with_ci(hay: &[u8], needle: &[u8], ci: bool) -> bool {
     if ci {
         hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
     } else {
-        hay.starts_with(needle)
+        prefix_is(hay, needle)
     }
+}
+
+/// Finds the next byte that may start something (a "hot" byte). Most of
+/// a file's bytes are passed over here: the few bytes just ahead are looked
+/// up in the table, then, for a language with at most nine hot bytes,
+/// memchr's vector search runs for them three at a time, each search's
+/// answer kept until the lexer has gone past it.
+struct Skip {
+    hot: [bool; 256],
+    /// The hot bytes in threes (the last padded by repeating its first).
+    groups: [[u8; 3]; 3],
+    count: usize,
+    /// Per group, the next position holding one of its bytes as last
+    /// searched (`usize::MAX`: none), or `None` before the first search.
+    found: [Option<usize>; 3],
+}
+
+impl Skip {
+    /// Bytes looked up one by one before a vector search starts (hot
+    /// bytes often come close together, where a search costs more).
+    const NEAR: usize = 8;
+
+    fn new(hot: &[bool; 256]) -> Self {
+        let bytes: Vec<u8> = (0..=255u8).filter(|&c| hot[usize::from(c)]).collect();
+        let mut groups = [[0u8; 3]; 3];
+        let mut count = 0;
+        if bytes.len() <= 9 {
+            for (group, three) in groups.iter_mut().zip(bytes.chunks(3)) {
+                *group = [three[0], three[1 % three.len()], three[2 % three.len()]];
+                count += 1;
+            }
+        }
+        Skip {
+            hot: *hot,
+            groups,
+            count,
+            found: [None; 3],
+        }
+    }
+
+    fn next(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        let near = b.get(i..)?;
+        let near = &near[..near.len().min(Self::NEAR)];
+        if let Some(k) = near.iter().position(|&c| self.hot[usize::from(c)]) {
+            return Some(i + k);
+        }
+        let from = i + near.len();
+        if self.count == 0 {
+            return b[from..]
+                .iter()
+                .position(|&c| self.hot[usize::from(c)])
+                .map(|k| from + k);
+        }
+        let mut first = usize::MAX;
+        for g in 0..self.count {
+            let found = match self.found[g] {
+                Some(at) if at >= from => at,
+                _ => {
+                    let [x, y, z] = self.groups[g];
+                    let at = memchr3(x, y, z, &b[from..]).map_or(usize::MAX, |k| from + k);
+                    self.found[g] = Some(at);
+                    at
+                }
+            };
+            first = first.min(found);
+        }
+        (first != usize::MAX).then_some(first)
+    }
+}
+
+/// `hay.starts_with(needle)` for the few bytes of a marker or delimiter,
+/// compared inline: `starts_with` calls `memcmp`, which cost more than the
+/// comparison at every marker-like byte of a file.
+#[inline]
+fn prefix_is(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.iter().zip(needle).all(|(a, b)| a == b)
 }
 
 impl<'a> Lexer<'a> {
@@ -164,7 +248,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn run(mut self) -> Vec<Comment<'a>> {
+    fn run(mut self, stop: usize) -> Vec<Comment<'a>> {
         let n = self.b.len();
         // A shebang line is an interpreter directive, not a comment (`#![`
         // is a Rust inner attribute, which is code).
@@ -173,14 +257,31 @@ impl<'a> Lexer<'a> {
         } else {
             0
         };
+        let mut skip = Skip::new(&self.hot);
         while i < n {
-            if self.hot[usize::from(self.b[i])] {
-                i = self.step(i).max(i + 1);
-            } else {
-                i += 1;
+            match skip.next(self.b, i) {
+                Some(k) => i = k,
+                None => break,
             }
+            if i >= stop && self.complete(i) {
+                break;
+            }
+            i = self.step(i).max(i + 1);
         }
         self.out
+    }
+
+    /// Whether the comments found so far are complete, seen from `i`
+    /// outside any comment or string: true unless the last one is a run of
+    /// line comments that a comment on the next line could still continue.
+    fn complete(&mut self, i: usize) -> bool {
+        match &self.run {
+            Some(run) if run.index + 1 == self.out.len() => {
+                let line = run.line;
+                self.locate(i).0 > line + 1
+            }
+            _ => true,
+        }
     }
 
     /// Handles the construct starting at `i`; returns where to go on.
@@ -306,14 +407,13 @@ impl<'a> Lexer<'a> {
             };
         }
         let span = &b[cur.pos..pos];
-        let mut newlines = 0u32;
-        let mut last = None;
-        for k in memchr::memchr_iter(b'\n', span) {
-            newlines += 1;
-            last = Some(k);
-        }
-        if let Some(k) = last {
-            cur.line += newlines;
+        // (memchr's vectorised count, then one search back: visiting every
+        // line end between two comments cost more.)
+        if let Some(k) = memchr::memrchr(b'\n', span) {
+            let newlines = memchr::memchr_iter(b'\n', &span[..k]).count() + 1;
+            cur.line = cur
+                .line
+                .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
             cur.line_start = cur.pos + k + 1;
             cur.col = 1 + char_count(&b[cur.line_start..pos]);
         } else {
@@ -424,7 +524,7 @@ impl<'a> Lexer<'a> {
     fn block_open(&self, i: usize, blk: &BlockMarker) -> Option<usize> {
         let b = self.b;
         let open = blk.open.as_bytes();
-        if !b[i..].starts_with(open) {
+        if !prefix_is(&b[i..], open) {
             return None;
         }
         if blk.line_start && !self.at_line_start(i) {
@@ -439,7 +539,7 @@ impl<'a> Lexer<'a> {
         let close = blk.close.as_bytes();
         if !last.is_ascii_alphanumeric() {
             // `/**`, `/*!`, `(**`: doc variants, unless the close follows.
-            while j < b.len() && b[j] == last && !b[j..].starts_with(close) {
+            while j < b.len() && b[j] == last && !prefix_is(&b[j..], close) {
                 j += 1;
             }
             if open == b"/*" && b.get(j) == Some(&b'!') {
@@ -479,7 +579,7 @@ impl<'a> Lexer<'a> {
             while p < b.len() && is_blank(b[p]) {
                 p += 1;
             }
-            if b[p..].starts_with(close) {
+            if prefix_is(&b[p..], close) {
                 let (_, end) = self.line_end(p);
                 return (nl + k, end);
             }
@@ -498,13 +598,13 @@ impl<'a> Lexer<'a> {
                 break;
             };
             let k = j + k;
-            if b[k..].starts_with(close) {
+            if prefix_is(&b[k..], close) {
                 depth -= 1;
                 if depth == 0 {
                     return (k, k + close.len());
                 }
                 j = k + close.len();
-            } else if b[k..].starts_with(open) {
+            } else if prefix_is(&b[k..], open) {
                 depth += 1;
                 j = k + open.len();
             } else {
@@ -536,7 +636,7 @@ impl<'a> Lexer<'a> {
             while p < end && is_blank(b[p]) {
                 p += 1;
             }
-            if p < end && b[p] == b'*' && !b[p..].starts_with(close) {
+            if p < end && b[p] == b'*' && !prefix_is(&b[p..], close) {
                 s = p + 1;
             }
         }
@@ -555,7 +655,7 @@ impl<'a> Lexer<'a> {
     /// `.. [1]`, `.. |sub|`), whose indented content is document text.
     fn rst_comment(&mut self, i: usize) -> Option<usize> {
         let b = self.b;
-        if !b[i..].starts_with(b"..") || !self.at_line_start(i) {
+        if !prefix_is(&b[i..], b"..") || !self.at_line_start(i) {
             return None;
         }
         if !matches!(b.get(i + 2), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
@@ -659,7 +759,7 @@ impl<'a> Lexer<'a> {
 
     fn string_opens(&self, i: usize, s: &StringRule) -> bool {
         let b = self.b;
-        if !b[i..].starts_with(s.open.as_bytes()) {
+        if !prefix_is(&b[i..], s.open.as_bytes()) {
             return false;
         }
         let prev = if i == 0 { None } else { Some(b[i - 1]) };
@@ -695,9 +795,9 @@ impl<'a> Lexer<'a> {
             let Some(k) = found else { return n };
             let k = j + k;
             let x = b[k];
-            if x == c0 && b[k..].starts_with(close) {
+            if x == c0 && prefix_is(&b[k..], close) {
                 let end = k + close.len();
-                if s.doubled && b[end..].starts_with(close) {
+                if s.doubled && prefix_is(&b[end..], close) {
                     j = end + close.len();
                     continue;
                 }
@@ -829,7 +929,7 @@ impl<'a> Lexer<'a> {
         if b.get(q) != Some(&b'"') || (self.syn.raw == Raw::Swift && hashes == 0) {
             return None;
         }
-        let triple = self.syn.raw == Raw::Swift && b[q..].starts_with(b"\"\"\"");
+        let triple = self.syn.raw == Raw::Swift && prefix_is(&b[q..], b"\"\"\"");
         let mut close = Vec::with_capacity(hashes + 3);
         close.extend_from_slice(if triple { b"\"\"\"" } else { b"\"" });
         close.extend(std::iter::repeat_n(b'#', hashes));
@@ -847,7 +947,7 @@ impl<'a> Lexer<'a> {
         match style {
             Heredoc::None => return None,
             Heredoc::Shell | Heredoc::Script => {
-                if !b[j..].starts_with(b"<<") || b.get(j + 2) == Some(&b'<') {
+                if !prefix_is(&b[j..], b"<<") || b.get(j + 2) == Some(&b'<') {
                     return None;
                 }
                 j += 2;
@@ -863,7 +963,7 @@ impl<'a> Lexer<'a> {
                 }
             }
             Heredoc::Php => {
-                if !b[j..].starts_with(b"<<<") {
+                if !prefix_is(&b[j..], b"<<<") {
                     return None;
                 }
                 j += 3;
@@ -915,7 +1015,7 @@ impl<'a> Lexer<'a> {
                 p += 1;
             }
             let (_, end) = self.line_end(p);
-            if b[p..].starts_with(id) && !b.get(p + id.len()).is_some_and(|&c| is_ident(c)) {
+            if prefix_is(&b[p..], id) && !b.get(p + id.len()).is_some_and(|&c| is_ident(c)) {
                 self.heredoc = Some((nl, end));
                 return Some(j);
             }

@@ -128,6 +128,15 @@ impl ScanOptions {
         self.may_contain_keyword_bytes(text.as_bytes())
     }
 
+    /// Where keywords occur in `text`: the non-overlapping matches, in
+    /// order (an occurrence overlapping a match, as in `XXXX`, starts
+    /// inside it). `None` when the prefilter could not be built, so nothing
+    /// is known.
+    pub(crate) fn keyword_matches(&self, text: &str) -> Option<Vec<std::ops::Range<usize>>> {
+        let finder = self.finder.as_ref()?;
+        Some(finder.find_iter(text).map(|m| m.range()).collect())
+    }
+
     /// [`ScanOptions::may_contain_keyword`] on bytes not yet decoded
     /// (UTF-8 or any ASCII-compatible encoding).
     pub fn may_contain_keyword_bytes(&self, bytes: &[u8]) -> bool {

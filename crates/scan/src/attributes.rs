@@ -9,7 +9,7 @@
 //! deeper files over shallower ones. Macros (`[attr]`) and negative
 //! patterns, which git forbids here, are ignored.
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use paydown_annotations::Language;
 
 /// What `.gitattributes` says about one path; `None`: nothing.
@@ -31,18 +31,30 @@ enum Value {
     Language(Option<Language>),
 }
 
-struct Line {
-    matcher: GlobMatcher,
-    /// (attribute index, value): 0 vendored, 1 generated, 2 documentation,
-    /// 3 language.
-    sets: Vec<(usize, Value)>,
+/// One line's attributes: (attribute index, value): 0 vendored,
+/// 1 generated, 2 documentation, 3 language.
+type Sets = Vec<(usize, Value)>;
+
+/// One `.gitattributes`.
+struct File {
+    /// Its directory with a trailing `/`, or empty for the root.
+    dir: String,
+    /// Its lines' patterns, matched together: a set sorts patterns by kind
+    /// (extension, name, literal) so a path is not run through each.
+    patterns: Patterns,
+    sets: Vec<Sets>,
+}
+
+enum Patterns {
+    Set(GlobSet),
+    /// Should a set fail to build (too large a program), each line alone.
+    Lines(Vec<GlobMatcher>),
 }
 
 /// Every `.gitattributes` of a tree, shallowest first.
 #[derive(Default)]
 pub struct Attributes {
-    /// (directory with a trailing `/`, or empty for the root; its lines).
-    files: Vec<(String, Vec<Line>)>,
+    files: Vec<File>,
 }
 
 impl Attributes {
@@ -50,9 +62,22 @@ impl Attributes {
     /// Bad lines are skipped: one typo must not stop a scan.
     pub fn add(&mut self, path: &str, text: &str) {
         let dir = path.strip_suffix(".gitattributes").unwrap_or("");
-        let lines = text.lines().filter_map(|l| parse_line(dir, l)).collect();
-        self.files.push((dir.to_string(), lines));
-        self.files.sort_by_key(|(d, _)| d.matches('/').count());
+        let (globs, sets): (Vec<Glob>, Vec<Sets>) =
+            text.lines().filter_map(|l| parse_line(dir, l)).unzip();
+        let mut builder = GlobSetBuilder::new();
+        for glob in &globs {
+            builder.add(glob.clone());
+        }
+        let patterns = match builder.build() {
+            Ok(set) => Patterns::Set(set),
+            Err(_) => Patterns::Lines(globs.iter().map(Glob::compile_matcher).collect()),
+        };
+        self.files.push(File {
+            dir: dir.to_string(),
+            patterns,
+            sets,
+        });
+        self.files.sort_by_key(|f| f.dir.matches('/').count());
     }
 
     /// The `.gitattributes` files that can mark `paths`: the root's and
@@ -72,12 +97,23 @@ impl Attributes {
     /// What the `.gitattributes` files added so far say about `rel`.
     pub fn marks(&self, rel: &str) -> Marks {
         let mut marks = Marks::default();
-        for (dir, lines) in &self.files {
-            if !rel.starts_with(dir.as_str()) {
+        let path = Candidate::new(rel);
+        let mut matching = Vec::new();
+        for file in &self.files {
+            if !rel.starts_with(file.dir.as_str()) {
                 continue;
             }
-            for line in lines.iter().filter(|l| l.matcher.is_match(rel)) {
-                for &(attr, value) in &line.sets {
+            match &file.patterns {
+                // (Line numbers, ascending: later lines win.)
+                Patterns::Set(set) => set.matches_candidate_into(&path, &mut matching),
+                Patterns::Lines(lines) => {
+                    matching.clear();
+                    matching
+                        .extend((0..lines.len()).filter(|&i| lines[i].is_match_candidate(&path)));
+                }
+            }
+            for &i in &matching {
+                for &(attr, value) in &file.sets[i] {
                     match (attr, value) {
                         (0, Value::Flag(v)) => marks.vendored = v,
                         (1, Value::Flag(v)) => marks.generated = v,
@@ -99,7 +135,7 @@ const NAMES: [&str; 4] = [
     "linguist-language",
 ];
 
-fn parse_line(dir: &str, line: &str) -> Option<Line> {
+fn parse_line(dir: &str, line: &str) -> Option<(Glob, Sets)> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') || line.starts_with("[attr]") {
         return None;
@@ -111,7 +147,7 @@ fn parse_line(dir: &str, line: &str) -> Option<Line> {
         // matches no file.
         return None;
     }
-    let sets: Vec<(usize, Value)> = words.filter_map(parse_attribute).collect();
+    let sets: Sets = words.filter_map(parse_attribute).collect();
     if sets.is_empty() {
         return None;
     }
@@ -121,13 +157,12 @@ fn parse_line(dir: &str, line: &str) -> Option<Line> {
     } else {
         format!("{dir}**/{pattern}")
     };
-    let matcher = GlobBuilder::new(&glob)
+    let glob = GlobBuilder::new(&glob)
         .literal_separator(true)
         .backslash_escape(true)
         .build()
-        .ok()?
-        .compile_matcher();
-    Some(Line { matcher, sets })
+        .ok()?;
+    Some((glob, sets))
 }
 
 fn parse_attribute(word: &str) -> Option<(usize, Value)> {

@@ -2,7 +2,7 @@
 //! from the config's `paths` and `annotations` sections, and path-based
 //! skip decisions shared by tree walks and tarballs.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{Candidate, Glob, GlobSet, GlobSetBuilder};
 use paydown_annotations::ScanOptions;
 use paydown_config::Config;
 use serde::Serialize;
@@ -122,17 +122,26 @@ pub struct GlobError {
 /// `vendored`, generated file names), decided before a file is read. The
 /// PR review uses it too, so a file the scanner skips costs no request.
 pub struct PathRules {
+    /// `None` when every path is included (no globs, or `**`).
     include: Option<GlobSet>,
-    exclude: GlobSet,
-    vendored: Option<GlobSet>,
-    generated: Option<GlobSet>,
+    /// The exclude globs, then the vendored ones (when skipped), then the
+    /// generated names (when skipped), in one set: every path of a scan is
+    /// matched against them, and one set runs each kind of matcher
+    /// (extensions, names, regexes) once for all.
+    others: GlobSet,
+    /// Where the vendored globs start in `others`, and the generated ones.
+    vendored_from: usize,
+    generated_from: usize,
+    skip_vendored: bool,
+    skip_generated: bool,
 }
 
-fn glob_set(globs: &[String]) -> Result<GlobSet, GlobError> {
-    let mut builder = GlobSetBuilder::new();
+/// Adds globs as the config means them: a bare directory name such as
+/// `vendor` or `docs/` means everything under it, as in .gitignore.
+/// Returns how many globs were added.
+fn add_globs(builder: &mut GlobSetBuilder, globs: &[String]) -> Result<usize, GlobError> {
+    let mut added = 0;
     for glob in globs {
-        // A bare directory name such as `vendor` or `docs/` means everything
-        // under it, as in .gitignore.
         let pattern = glob.trim_end_matches('/');
         let expanded = if pattern.contains('*') || pattern.contains('?') || pattern.contains('[') {
             vec![pattern.to_string()]
@@ -145,35 +154,57 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, GlobError> {
                 reason: e.kind().to_string(),
             })?;
             builder.add(parsed);
+            added += 1;
         }
     }
+    Ok(added)
+}
+
+fn build(builder: GlobSetBuilder, globs: &[&[String]]) -> Result<GlobSet, GlobError> {
     builder.build().map_err(|e| GlobError {
-        glob: globs.join(", "),
+        glob: globs.concat().join(", "),
         reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+fn glob_set(globs: &[String]) -> Result<GlobSet, GlobError> {
+    let mut builder = GlobSetBuilder::new();
+    add_globs(&mut builder, globs)?;
+    build(builder, &[globs])
 }
 
 impl PathRules {
     /// Compiles the settings' globs once, for every path of a scan.
     pub fn new(options: &ScanSettings) -> Result<Self, GlobError> {
         let generated: Vec<String> = GENERATED_NAMES.iter().map(|s| s.to_string()).collect();
+        // `**` (the default) includes everything: no need to match it.
+        let include = if options.include.is_empty() || options.include.iter().any(|g| g == "**") {
+            None
+        } else {
+            let mut builder = GlobSetBuilder::new();
+            add_globs(&mut builder, &options.include)?;
+            Some(build(builder, &[&options.include])?)
+        };
+        let mut builder = GlobSetBuilder::new();
+        let vendored_from = add_globs(&mut builder, &options.exclude)?;
+        let mut generated_from = vendored_from;
+        let mut all: Vec<&[String]> = vec![&options.exclude];
+        if options.skip_vendored {
+            generated_from += add_globs(&mut builder, &options.vendored)?;
+            all.push(&options.vendored);
+        }
+        if options.skip_generated {
+            add_globs(&mut builder, &generated)?;
+            all.push(&generated);
+        }
         Ok(Self {
-            include: if options.include.is_empty() {
-                None
-            } else {
-                Some(glob_set(&options.include)?)
-            },
-            exclude: glob_set(&options.exclude)?,
-            vendored: if options.skip_vendored {
-                Some(glob_set(&options.vendored)?)
-            } else {
-                None
-            },
-            generated: if options.skip_generated {
-                Some(glob_set(&generated)?)
-            } else {
-                None
-            },
+            include,
+            others: build(builder, &all)?,
+            vendored_from,
+            generated_from,
+            skip_vendored: options.skip_vendored,
+            skip_generated: options.skip_generated,
         })
     }
 
@@ -188,20 +219,37 @@ impl PathRules {
     /// are skipped as documentation. The config's include/exclude and the
     /// `skip_*` switches still decide first.
     pub fn skip_marked(&self, rel: &str, marks: &Marks) -> Option<SkipReason> {
-        if self.include.as_ref().is_some_and(|inc| !inc.is_match(rel)) || self.exclude.is_match(rel)
+        // One candidate (the path split into name and extension) for both
+        // sets.
+        let path = Candidate::new(rel);
+        if self
+            .include
+            .as_ref()
+            .is_some_and(|inc| !inc.is_match_candidate(&path))
         {
             return Some(SkipReason::Excluded);
         }
-        if let Some(v) = &self.vendored
-            && marks.vendored.unwrap_or_else(|| v.is_match(rel))
+        // (Most paths match nothing, and then nothing is allocated.)
+        let mut matching = Vec::new();
+        self.others.matches_candidate_into(&path, &mut matching);
+        let any = |from: usize, to: usize| matching.iter().any(|&i| from <= i && i < to);
+        if any(0, self.vendored_from) {
+            return Some(SkipReason::Excluded);
+        }
+        if self.skip_vendored
+            && marks
+                .vendored
+                .unwrap_or_else(|| any(self.vendored_from, self.generated_from))
         {
             return Some(SkipReason::Vendored);
         }
         if marks.documentation == Some(true) {
             return Some(SkipReason::Documentation);
         }
-        if let Some(g) = &self.generated
-            && marks.generated.unwrap_or_else(|| g.is_match(rel))
+        if self.skip_generated
+            && marks
+                .generated
+                .unwrap_or_else(|| any(self.generated_from, usize::MAX))
         {
             return Some(SkipReason::Generated);
         }
@@ -241,5 +289,36 @@ mod tests {
             Some(SkipReason::Generated)
         );
         assert_eq!(rules.skip_by_path("src/main.rs"), None);
+    }
+
+    #[test]
+    fn each_kind_of_glob_keeps_its_reason_whichever_kinds_are_switched_off() {
+        // Given the default include (`**`), an exclude glob, and vendored
+        // skipping off while generated names are still skipped,
+        let options = ScanSettings {
+            exclude: vec!["gen/".into()],
+            skip_vendored: false,
+            ..ScanSettings::default()
+        };
+        let rules = PathRules::new(&options).unwrap();
+        // then an excluded path is excluded even where a generated name
+        // also matches, a vendored path is scanned, a generated name is
+        // skipped as generated,
+        assert_eq!(
+            rules.skip_by_path("gen/a.pb.go"),
+            Some(SkipReason::Excluded)
+        );
+        assert_eq!(rules.skip_by_path("vendor/x/a.go"), None);
+        assert_eq!(
+            rules.skip_by_path("vendor/x/a.pb.go"),
+            Some(SkipReason::Generated)
+        );
+        // and `.gitattributes` marks still decide for generated files.
+        let unmarked = Marks {
+            generated: Some(false),
+            ..Marks::default()
+        };
+        assert_eq!(rules.skip_marked("vendor/x/a.pb.go", &unmarked), None);
+        assert_eq!(rules.skip_by_path("deep/any/path.rs"), None);
     }
 }
