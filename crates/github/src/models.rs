@@ -2,6 +2,7 @@
 //! paydown reads, all defaulted where GitHub may omit them, so a crate
 //! never keeps a private copy of the same JSON shape.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::BotIdentity;
@@ -52,4 +53,130 @@ pub struct Created {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Label {
     pub name: String,
+}
+
+/// An issue as GitHub answers it (listings and `GET /issues/{n}`). Pull
+/// requests are issues too: [`Issue::pull_request`] tells them apart.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Issue {
+    pub number: u64,
+    #[serde(default)]
+    pub title: String,
+    /// `open` or `closed`.
+    #[serde(default)]
+    pub state: String,
+    /// Why it was closed (`completed`, `not_planned`…), or `reopened`.
+    #[serde(default)]
+    pub state_reason: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub assignees: Vec<User>,
+    #[serde(default)]
+    pub user: Option<User>,
+    /// Kept raw: only its presence is read, and a milestone object GitHub
+    /// trims must not fail the whole issue.
+    #[serde(default)]
+    pub milestone: Option<serde_json::Value>,
+    /// Present (an object) only on pull requests.
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Issue {
+    /// A pull request listed among issues (issue listings include them).
+    pub fn is_pull_request(&self) -> bool {
+        self.pull_request.as_ref().is_some_and(|p| !p.is_null())
+    }
+}
+
+/// A pull request's head or base: the commit it is at and its branch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PullBranch {
+    pub sha: String,
+    /// The branch name (`ref` in GitHub's JSON).
+    #[serde(rename = "ref", default)]
+    pub branch: String,
+}
+
+/// A pull request as GitHub answers it (listings, `GET /pulls/{n}`,
+/// `GET /commits/{sha}/pulls`). Listings leave out `additions` and
+/// `deletions`, hence the options.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    #[serde(default)]
+    pub title: String,
+    /// `open` or `closed` (merged pull requests are `closed`).
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub merged_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub additions: Option<u64>,
+    #[serde(default)]
+    pub deletions: Option<u64>,
+    pub head: PullBranch,
+    pub base: PullBranch,
+}
+
+/// A milestone (`GET /milestones`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Milestone {
+    pub number: u64,
+    pub title: String,
+    /// `open` or `closed`.
+    pub state: String,
+    #[serde(default)]
+    pub due_on: Option<DateTime<Utc>>,
+}
+
+/// A commit, by its sha: what `GET /commits/{ref}` answers and what a
+/// compare names as its merge base.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Commit {
+    pub sha: String,
+}
+
+/// A file a compare or a pull request changed, as GitHub lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChangedFile {
+    /// The file's path after the change.
+    pub filename: String,
+    /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed`, `unchanged`.
+    pub status: String,
+    /// For a rename, the path before it.
+    #[serde(default)]
+    pub previous_filename: Option<String>,
+}
+
+/// A comparison of two commits (`GET /compare/{base}...{head}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Compare {
+    /// `ahead`, `behind`, `diverged` or `identical`.
+    #[serde(default)]
+    pub status: String,
+    /// Absent when the caller did not ask for it or GitHub left it out.
+    #[serde(default)]
+    pub merge_base_commit: Option<Commit>,
+    /// Absent (not empty) when GitHub leaves the files out, e.g. on a
+    /// comparison too large to list.
+    #[serde(default)]
+    pub files: Option<Vec<ChangedFile>>,
 }
