@@ -30,11 +30,15 @@ pub use render::{
 /// The pull request under review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullContext {
+    /// The pull request number.
     pub number: u64,
+    /// The commit under review (the PR's head).
     pub head_sha: String,
+    /// The base branch's commit; the merge base with the head is read from it.
     pub base_sha: String,
 }
 
+/// How a review runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewOptions {
     /// Compute everything, write nothing; the outcome says what would be written.
@@ -50,11 +54,20 @@ pub enum CommentWrite {
     /// No comment exists and there is nothing to say: nothing posted.
     None,
     /// Posted; `id` is `None` in a dry run.
-    Created { id: Option<u64> },
+    Created {
+        /// The comment's id.
+        id: Option<u64>,
+    },
     /// Edited in place (including to the "resolved" body).
-    Edited { id: u64 },
+    Edited {
+        /// The comment's id.
+        id: u64,
+    },
     /// Already said exactly this: not written.
-    Unchanged { id: u64 },
+    Unchanged {
+        /// The comment's id.
+        id: u64,
+    },
     /// GitHub refused the write (403: a fork PR's read-only
     /// `GITHUB_TOKEN`); see the outcome's warnings.
     Refused,
@@ -66,40 +79,52 @@ pub enum CommentWrite {
 pub enum CheckRunWrite {
     /// Dry run, or the token may not write check runs (see warnings).
     None,
+    /// Created on the head commit.
     Created,
+    /// The run on the head commit was edited.
     Updated,
+    /// The run on the head commit already said this.
     Unchanged,
 }
 
 /// Everything a review computed and wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewOutcome {
+    /// The debt items the PR adds, removes and edits.
     pub delta: DebtDelta,
     /// Missing required metadata and unreadable metadata on added/edited items.
     pub lint: Vec<LintFinding>,
     /// Errors in `.github/paydown.yml` when the PR changes it.
     pub config_errors: Vec<ConfigFinding>,
+    /// What the review read and what it had to skip.
     pub coverage: Coverage,
+    /// Where the report's links point.
     pub links: Links,
+    /// What happened to the sticky comment.
     pub comment: CommentWrite,
     /// The sticky comment's body as written (or as it would be); `None`
     /// when no comment is posted.
     pub comment_body: Option<String>,
     /// Extra sticky comments (from a race) deleted so exactly one remains.
     pub duplicate_comments_deleted: usize,
+    /// What happened to the check run.
     pub check_run: CheckRunWrite,
+    /// The check run's id, when one exists (not in a dry run).
     pub check_run_id: Option<u64>,
     /// `success` (no debt added, no findings), `neutral` (debt added or
     /// metadata findings) or `failure` (the PR breaks the config file).
     pub conclusion: &'static str,
+    /// The annotations sent with the check run.
     pub check_annotations: Vec<CheckAnnotation>,
     /// Problems that did not stop the review (unreadable files, a token
     /// that may not write check runs).
     pub warnings: Vec<String>,
+    /// Nothing was written: the writes above say what would have been.
     pub dry_run: bool,
 }
 
 impl ReviewOutcome {
+    /// The added/removed/edited counts of [`ReviewOutcome::delta`].
     pub fn counts(&self) -> DeltaCounts {
         self.delta.counts()
     }
@@ -119,12 +144,20 @@ impl ReviewOutcome {
 /// What can stop a review as a whole (one unreadable file does not).
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
+    /// GitHub failed or refused a request the review cannot do without.
     #[error("GitHub: {0}")]
     GitHub(#[from] GitHubError),
+    /// `paths`/`exclude` globs in the config do not compile.
     #[error("config paths: {0}")]
     Paths(#[from] paydown_scan::GlobError),
+    /// Reading the pull request broke off (a file scanner task failed).
     #[error("pull request #{number}: {reason}")]
-    Pull { number: u64, reason: String },
+    Pull {
+        /// The pull request number.
+        number: u64,
+        /// What was wrong with it.
+        reason: String,
+    },
 }
 
 impl ReviewError {
