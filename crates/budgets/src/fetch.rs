@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use paydown_config::{Config, SprintSource};
-use paydown_github::models::{Label, User};
+use paydown_github::models::{self, Comment, Issue, PullRequest};
 use paydown_github::{BotIdentity, Client, Repo};
 use paydown_ledger::{
     Calendar, Ledger, Milestone, MilestoneState, PointsSource, PrRecord, classify,
@@ -36,64 +36,21 @@ use crate::records::{Record, apply_records, parse_records};
 /// Pages of closed PRs read at most (10,000 PRs) before giving up on the window.
 const MAX_PULL_PAGES: u32 = 100;
 
-#[derive(Debug, Deserialize)]
-struct ShaJson {
-    sha: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct PullJson {
-    number: u64,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    merged_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    created_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-    #[serde(default)]
-    labels: Vec<Label>,
-    #[serde(default)]
-    additions: Option<u64>,
-    #[serde(default)]
-    deletions: Option<u64>,
-    head: ShaJson,
-    base: ShaJson,
-}
-
+/// A comment as the record and review-marker readers need it: the shared
+/// model plus the issue it is on and when it last changed.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CommentJson {
-    pub id: u64,
-    #[serde(default)]
-    pub body: Option<String>,
-    pub user: Option<User>,
+    #[serde(flatten)]
+    comment: Comment,
     #[serde(default)]
     issue_url: Option<String>,
-    pub updated_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl CommentJson {
     fn issue_number(&self) -> Option<u64> {
         self.issue_url.as_deref()?.rsplit('/').next()?.parse().ok()
     }
-
-    /// Written by the bot itself (not merely by some bot).
-    pub(crate) fn by(&self, identity: &BotIdentity) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| identity.owns(&u.login, u.kind.as_deref()))
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct MilestoneJson {
-    number: u64,
-    title: String,
-    state: String,
-    #[serde(default)]
-    due_on: Option<DateTime<Utc>>,
 }
 
 /// A pull request's record plus what writing to it needs.
@@ -165,17 +122,17 @@ impl CommentFacts {
         if self.latest_update.is_none_or(|t| t < comment.updated_at) {
             self.latest_update = Some(comment.updated_at);
         }
-        if !comment.by(identity) {
+        if !comment.comment.by(identity) {
             return;
         }
-        let body = comment.body.as_deref().unwrap_or_default();
+        let body = comment.comment.body.as_deref().unwrap_or_default();
         let records = parse_records(body);
         if !records.is_empty() {
             self.records.entry(number).or_default().extend(records);
         }
         // The review's sticky comment: `<!-- paydown:pr-debt {…} -->`.
         if let Some(counts) = paydown_markers::pr_debt::parse(body) {
-            let key = (comment.updated_at, comment.id, counts.paid());
+            let key = (comment.updated_at, comment.comment.id, counts.paid());
             let entry = self.paid.entry(number).or_insert(key);
             if (key.0, key.1) > (entry.0, entry.1) {
                 *entry = key;
@@ -210,7 +167,7 @@ pub async fn fetch_calendar(
 }
 
 async fn fetch_milestones(client: &Client, repo: &Repo) -> Result<Vec<Milestone>, BudgetError> {
-    let list: Vec<MilestoneJson> = client
+    let list: Vec<models::Milestone> = client
         .get_all(&repo.route("/milestones?state=all&sort=due_on&direction=asc"))
         .await?;
     Ok(list
@@ -297,7 +254,7 @@ async fn records_since(
         }
         if (pull.additions.is_none() || pull.deletions.is_none()) && sized_by_diff(config, &record)
         {
-            let full: PullJson = client
+            let full: PullRequest = client
                 .get_json(&repo.route(&format!("/pulls/{}", pull.number)))
                 .await?;
             record.additions = full.additions.unwrap_or_default();
@@ -319,7 +276,7 @@ async fn records_since(
         .map(|(n, _)| *n)
         .collect();
     for number in accepted_elsewhere {
-        let pull: PullJson = client
+        let pull: PullRequest = client
             .get_json(&repo.route(&format!("/pulls/{number}")))
             .await?;
         if pull.merged_at.is_some() || pull.state != "open" {
@@ -349,7 +306,7 @@ fn sized_by_diff(config: &Config, pr: &PrRecord) -> bool {
     matches!(c.points_source, PointsSource::DiffSize(_))
 }
 
-fn to_record(pull: &PullJson) -> PrRecord {
+fn to_record(pull: &PullRequest) -> PrRecord {
     PrRecord {
         number: pull.number,
         title: pull.title.clone(),
@@ -365,16 +322,20 @@ async fn merged_pulls_since(
     client: &Client,
     repo: &Repo,
     start: DateTime<Utc>,
-) -> Result<Vec<PullJson>, BudgetError> {
+) -> Result<Vec<PullRequest>, BudgetError> {
     let mut out = Vec::new();
     for page in 1..=MAX_PULL_PAGES {
-        let list: Vec<PullJson> = client
+        let list: Vec<PullRequest> = client
             .get_json(&repo.route(&format!(
                 "/pulls?state=closed&sort=updated&direction=desc&per_page=100&page={page}"
             )))
             .await?;
         let full = list.len() == 100;
-        let older = list.last().is_some_and(|p| p.updated_at < start);
+        // A PR without `updated_at` (GitHub always sends it) says nothing
+        // about the window: keep paging.
+        let older = list
+            .last()
+            .is_some_and(|p| p.updated_at.is_some_and(|at| at < start));
         out.extend(
             list.into_iter()
                 .filter(|p| p.merged_at.is_some_and(|at| at >= start)),
@@ -437,7 +398,7 @@ pub async fn fetch_pull_request(
     repo: &Repo,
     number: u64,
 ) -> Result<PullRequestInfo, BudgetError> {
-    let pull: PullJson = client
+    let pull: PullRequest = client
         .get_json(&repo.route(&format!("/pulls/{number}")))
         .await?;
     let comments = pr_comments(client, repo, number).await?;
@@ -450,6 +411,45 @@ pub async fn fetch_pull_request(
         base_sha: pull.base.sha,
         state: pull.state,
     })
+}
+
+/// The open debt issues carrying `debt:hot` now (GitHub is the truth: the
+/// planner adds and removes the label). One listing, paged; pull requests
+/// with the label are not debt items and are skipped.
+pub async fn fetch_hot_items(
+    client: &Client,
+    repo: &Repo,
+) -> Result<Vec<paydown_ledger::HotItem>, BudgetError> {
+    let issues: Vec<Issue> = client
+        .get_all(&repo.route(&format!(
+            "/issues?state=open&labels={}",
+            paydown_github::encode_segment(paydown_markers::labels::HOT)
+        )))
+        .await?;
+    Ok(issues
+        .into_iter()
+        .filter(|i| !i.is_pull_request())
+        .map(|i| paydown_ledger::HotItem {
+            number: i.number,
+            title: i.title,
+        })
+        .collect())
+}
+
+/// Marks the hot items on `ledger` when `sprints.hot_share_boost` is set
+/// (without it, hot items change nothing, so nothing is asked of GitHub).
+pub async fn apply_hot_boost(
+    client: &Client,
+    repo: &Repo,
+    config: &paydown_config::Config,
+    ledger: &mut Ledger,
+    now: DateTime<Utc>,
+) -> Result<(), BudgetError> {
+    if config.sprints.hot_share_boost > 0.0 {
+        let hot = fetch_hot_items(client, repo).await?;
+        ledger.set_hot(hot, now);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -566,53 +566,4 @@ mod tests {
         let before = Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap();
         assert_eq!(window_start(&calendar, 3, before), None);
     }
-}
-
-/// An open issue as the hot-item listing reads it.
-#[derive(Debug, Deserialize)]
-struct HotIssueJson {
-    number: u64,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
-}
-
-/// The open debt issues carrying `debt:hot` now (GitHub is the truth: the
-/// planner adds and removes the label). One listing, paged; pull requests
-/// with the label are not debt items and are skipped.
-pub async fn fetch_hot_items(
-    client: &Client,
-    repo: &Repo,
-) -> Result<Vec<paydown_ledger::HotItem>, BudgetError> {
-    let issues: Vec<HotIssueJson> = client
-        .get_all(&repo.route(&format!(
-            "/issues?state=open&labels={}",
-            paydown_github::encode_segment(paydown_markers::labels::HOT)
-        )))
-        .await?;
-    Ok(issues
-        .into_iter()
-        .filter(|i| i.pull_request.is_none())
-        .map(|i| paydown_ledger::HotItem {
-            number: i.number,
-            title: i.title,
-        })
-        .collect())
-}
-
-/// Marks the hot items on `ledger` when `sprints.hot_share_boost` is set
-/// (without it, hot items change nothing, so nothing is asked of GitHub).
-pub async fn apply_hot_boost(
-    client: &Client,
-    repo: &Repo,
-    config: &paydown_config::Config,
-    ledger: &mut Ledger,
-    now: DateTime<Utc>,
-) -> Result<(), BudgetError> {
-    if config.sprints.hot_share_boost > 0.0 {
-        let hot = fetch_hot_items(client, repo).await?;
-        ledger.set_hot(hot, now);
-    }
-    Ok(())
 }

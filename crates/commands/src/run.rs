@@ -22,10 +22,9 @@
 use chrono::{DateTime, Utc};
 use paydown_budgets::Record;
 use paydown_config::{Config, Permission};
-use paydown_github::models::{Comment, Created, Label};
+use paydown_github::models::{Comment, Created, Issue};
 use paydown_github::{Client, GitHubError, Repo, encode_segment};
 use paydown_ledger::{Acceptance, WorkClass};
-use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -419,7 +418,7 @@ impl Runner<'_> {
                 self.config.commands.prefix
             )));
         }
-        let issue = match self.client.get_json::<IssueJson>(&repo.issue(number)).await {
+        let issue = match self.client.get_json::<Issue>(&repo.issue(number)).await {
             Ok(issue) => issue,
             Err(e) if matches!(e.status(), Some(404 | 410)) => {
                 return Ok(Outcome::Refused(format!(
@@ -433,7 +432,7 @@ impl Runner<'_> {
             .labels
             .iter()
             .any(|l| l.name.eq_ignore_ascii_case(TRACKING_LABEL));
-        if issue.pull_request.is_some() || !tracked {
+        if issue.is_pull_request() || !tracked {
             return Ok(Outcome::Refused(format!(
                 "#{number} is not a debt issue (paydown's debt issues carry the `{TRACKING_LABEL}` label). `link` takes a debt issue, like `{} link #123`.",
                 self.config.commands.prefix
@@ -605,16 +604,6 @@ fn revision(event: &CommentEvent) -> String {
     hash.update([0]);
     hash.update(event.body.as_bytes());
     hex::encode(&hash.finalize()[..6])
-}
-
-#[derive(Debug, Deserialize)]
-struct IssueJson {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    labels: Vec<Label>,
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
 }
 
 /// A comment of the bot's own (see [`Client::identity`]) on the issue

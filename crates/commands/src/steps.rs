@@ -5,8 +5,8 @@
 
 use paydown_budgets::{BudgetError, Record};
 use paydown_config::Config;
+use paydown_github::models::PullRequest;
 use paydown_github::{Client, GitHubError, Repo};
-use serde::Deserialize;
 
 use crate::run::RunOptions;
 
@@ -66,17 +66,6 @@ pub(crate) async fn recheck(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
-struct Sha {
-    sha: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct PullJson {
-    head: Sha,
-    base: Sha,
-}
-
 /// `/debt scan`: the review of the PR's current head against its base
 /// (sticky comment and `paydown / debt` check run, edited in place).
 pub(crate) async fn scan(
@@ -86,7 +75,7 @@ pub(crate) async fn scan(
     number: u64,
     options: &RunOptions,
 ) -> Result<(), StepError> {
-    let pull: PullJson = client.get_json(&repo.pull(number)).await?;
+    let pull: PullRequest = client.get_json(&repo.pull(number)).await?;
     let context = paydown_review::PullContext {
         number,
         head_sha: pull.head.sha,

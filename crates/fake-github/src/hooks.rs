@@ -23,15 +23,21 @@ pub struct HookDelivery {
     pub id: u64,
     /// `X-GitHub-Delivery`: shared by a delivery and its redeliveries.
     pub guid: String,
+    /// When the attempt was made.
     pub delivered_at: DateTime<Utc>,
+    /// Made by a redelivery request, not by the event itself.
     pub redelivery: bool,
     /// The receiver's HTTP status; 0 when it could not be reached.
     pub status_code: u16,
     /// `OK`, `Invalid HTTP Response: 503`, `failed to connect to host`.
     pub status: String,
+    /// The `X-GitHub-Event` name (`issues`, `pull_request`…).
     pub event: String,
+    /// The payload's `action`, when it has one.
     pub action: Option<String>,
+    /// The installation the payload names.
     pub installation_id: Option<u64>,
+    /// The repository the payload names.
     pub repository_id: Option<u64>,
     pub(crate) payload: Vec<u8>,
 }

@@ -255,6 +255,7 @@ impl FakeGitHub {
         );
     }
 
+    /// Every installation, removed ones included.
     pub fn installations(&self) -> Vec<Installation> {
         self.world().installations.values().cloned().collect()
     }
@@ -307,6 +308,7 @@ impl FakeGitHub {
         out
     }
 
+    /// Every request received so far (since the last [`FakeGitHub::clear_requests`]), in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.world().requests.clone()
     }
@@ -339,6 +341,7 @@ impl FakeGitHub {
         self.world().write_overlaps.clone()
     }
 
+    /// Forgets the recorded requests, so a test can count those of one step.
     pub fn clear_requests(&self) {
         self.world().requests.clear();
     }
@@ -780,16 +783,22 @@ pub struct RepoHandle {
 /// A new issue or PR for [`RepoHandle::add_issue`] / [`RepoHandle::add_pull_request`].
 #[derive(Clone, Debug, Default)]
 pub struct NewIssue {
+    /// The title.
     pub title: String,
+    /// The body; `None` for GitHub's `null`.
     pub body: Option<String>,
+    /// Label names.
     pub labels: Vec<String>,
+    /// Assignee logins.
     pub assignees: Vec<String>,
     /// Author login; `alice` when empty.
     pub user: String,
+    /// Created closed (as `completed`).
     pub closed: bool,
 }
 
 impl NewIssue {
+    /// An open issue titled `title`, by `alice`, with nothing else.
     pub fn new(title: &str) -> NewIssue {
         NewIssue {
             title: title.to_owned(),
@@ -797,26 +806,31 @@ impl NewIssue {
         }
     }
 
+    /// With this body.
     pub fn body(mut self, body: &str) -> NewIssue {
         self.body = Some(body.to_owned());
         self
     }
 
+    /// With these labels.
     pub fn labels(mut self, labels: &[&str]) -> NewIssue {
         self.labels = labels.iter().map(|l| (*l).to_owned()).collect();
         self
     }
 
+    /// Assigned to these logins.
     pub fn assignees(mut self, assignees: &[&str]) -> NewIssue {
         self.assignees = assignees.iter().map(|l| (*l).to_owned()).collect();
         self
     }
 
+    /// Opened by `login`.
     pub fn user(mut self, login: &str) -> NewIssue {
         self.user = login.to_owned();
         self
     }
 
+    /// Already closed.
     pub fn closed(mut self) -> NewIssue {
         self.closed = true;
         self
@@ -867,18 +881,21 @@ impl RepoHandle {
         self.world().repo(&self.full)?.branches.get(branch).cloned()
     }
 
+    /// Makes `branch` the default branch (it need not exist).
     pub fn set_default_branch(&self, branch: &str) {
         if let Some(r) = self.world().repo_mut(&self.full) {
             r.default_branch = branch.to_owned();
         }
     }
 
+    /// Marks the repository private or public.
     pub fn set_private(&self, private: bool) {
         if let Some(r) = self.world().repo_mut(&self.full) {
             r.private = private;
         }
     }
 
+    /// Gives `login` this permission on the repository.
     pub fn set_permission(&self, login: &str, permission: Permission) {
         self.world().set_permission(&self.full, login, permission);
     }
@@ -1000,6 +1017,7 @@ impl RepoHandle {
         }
     }
 
+    /// A copy of issue (or pull request) `number`, as the fake holds it now.
     pub fn issue(&self, number: u64) -> Option<Issue> {
         self.world().repo(&self.full)?.issues.get(&number).cloned()
     }
@@ -1062,6 +1080,7 @@ impl RepoHandle {
         }
     }
 
+    /// A copy of comment `id`, as the fake holds it now.
     pub fn comment(&self, id: u64) -> Option<Comment> {
         self.world().repo(&self.full)?.comments.get(&id).cloned()
     }
@@ -1097,6 +1116,7 @@ impl RepoHandle {
         }
     }
 
+    /// The repository's labels now.
     pub fn labels(&self) -> Vec<Label> {
         self.world()
             .repo(&self.full)
@@ -1135,6 +1155,7 @@ impl RepoHandle {
         number
     }
 
+    /// The repository's milestones now, by number.
     pub fn milestones(&self) -> Vec<Milestone> {
         self.world()
             .repo(&self.full)

@@ -14,11 +14,17 @@ pub type Tree = BTreeMap<String, Vec<u8>>;
 /// Repository permission of a collaborator, as GitHub's `role_name`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Permission {
+    /// No access (GitHub's `none`).
     None,
+    /// May read and clone.
     Read,
+    /// May also manage issues and pull requests, but not push.
     Triage,
+    /// May also push.
     Write,
+    /// May also manage the repository, short of destructive settings.
     Maintain,
+    /// Everything.
     Admin,
 }
 
@@ -63,12 +69,16 @@ impl Permission {
 /// Whether an account is a person, a bot (GitHub App) or an organisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserKind {
+    /// A person.
     User,
+    /// A GitHub App's account (`name[bot]`).
     Bot,
+    /// An organisation.
     Organization,
 }
 
 impl UserKind {
+    /// GitHub's `type` field.
     pub fn as_str(self) -> &'static str {
         match self {
             UserKind::User => "User",
@@ -78,16 +88,23 @@ impl UserKind {
     }
 }
 
+/// An account the fake knows.
 #[derive(Clone, Debug)]
 pub struct User {
+    /// The account name.
     pub login: String,
+    /// GitHub's numeric id.
     pub id: u64,
+    /// Person, bot or organisation.
     pub kind: UserKind,
 }
 
+/// An installation of the fake App.
 #[derive(Clone, Debug)]
 pub struct Installation {
+    /// The installation id tokens are minted for.
     pub id: u64,
+    /// The account it is installed on.
     pub account: String,
     /// Full names (`owner/name`) of the repositories the installation covers.
     pub repos: Vec<String>,
@@ -111,67 +128,103 @@ pub fn default_installation_permissions() -> BTreeMap<String, String> {
     .collect()
 }
 
+/// A commit; the fake's history is linear, so one parent at most.
 #[derive(Clone, Debug)]
 pub struct Commit {
+    /// The commit sha.
     pub sha: String,
+    /// The parent's sha; `None` for a root commit.
     pub parent: Option<String>,
+    /// The commit message.
     pub message: String,
+    /// Author and committer date.
     pub date: DateTime<Utc>,
+    /// The whole tree at the commit.
     pub tree: Arc<Tree>,
 }
 
+/// A reaction on an issue or comment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reaction {
+    /// The reaction's id.
     pub id: u64,
+    /// Who reacted.
     pub user: String,
     /// `+1`, `-1`, `laugh`, `confused`, `heart`, `hooray`, `rocket`, `eyes`.
     pub content: String,
+    /// When.
     pub created_at: DateTime<Utc>,
 }
 
+/// An issue or pull request comment.
 #[derive(Clone, Debug)]
 pub struct Comment {
+    /// The comment id.
     pub id: u64,
+    /// The issue (or pull request) it is on.
     pub issue_number: u64,
+    /// Who wrote it.
     pub user: String,
+    /// The Markdown body.
     pub body: String,
+    /// When it was posted.
     pub created_at: DateTime<Utc>,
+    /// When it was last edited.
     pub updated_at: DateTime<Utc>,
+    /// Its reactions.
     pub reactions: Vec<Reaction>,
     /// Posted or edited through the HTTP API and not yet taken by the test.
     pub(crate) unasserted: bool,
 }
 
+/// A repository label.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
+    /// The label id.
     pub id: u64,
+    /// The name, unique case-insensitively.
     pub name: String,
+    /// Hex colour without `#`.
     pub color: String,
+    /// The description, when set.
     pub description: Option<String>,
 }
 
+/// A milestone.
 #[derive(Clone, Debug)]
 pub struct Milestone {
+    /// The milestone id.
     pub id: u64,
+    /// The number within the repository.
     pub number: u64,
+    /// The title, unique in the repository.
     pub title: String,
+    /// The description, when set.
     pub description: Option<String>,
     /// `open` or `closed`.
     pub state: String,
+    /// The due date, when set.
     pub due_on: Option<DateTime<Utc>>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was closed, while closed.
     pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// One changed file of a compare or a pull request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileChange {
+    /// The path after the change.
     pub filename: String,
     /// `added`, `removed`, `modified` or `renamed`.
     pub status: String,
+    /// For a rename, the path before it.
     pub previous_filename: Option<String>,
+    /// Lines added.
     pub additions: u64,
+    /// Lines deleted.
     pub deletions: u64,
     /// Unified diff hunks, `None` for binary files.
     pub patch: Option<String>,
@@ -180,13 +233,21 @@ pub struct FileChange {
 /// The pull-request half of an issue that is a PR.
 #[derive(Clone, Debug)]
 pub struct PullData {
+    /// The branch being merged.
     pub head_ref: String,
+    /// Its commit.
     pub head_sha: String,
+    /// The branch merged into.
     pub base_ref: String,
+    /// Its commit.
     pub base_sha: String,
+    /// When it was merged.
     pub merged_at: Option<DateTime<Utc>>,
+    /// The commit the merge made.
     pub merge_commit_sha: Option<String>,
+    /// Who merged it.
     pub merged_by: Option<String>,
+    /// Opened as a draft.
     pub draft: bool,
     /// Explicit file list; when `None` the files are computed from base...head.
     pub files: Option<Vec<FileChange>>,
@@ -195,42 +256,70 @@ pub struct PullData {
 /// An issue or, when `pull` is set, a pull request (they share the number space).
 #[derive(Clone, Debug)]
 pub struct Issue {
+    /// The global id.
     pub id: u64,
+    /// The number within the repository.
     pub number: u64,
+    /// The title.
     pub title: String,
+    /// The body; `None` for GitHub's `null`.
     pub body: Option<String>,
     /// `open` or `closed`.
     pub state: String,
+    /// Why it was closed or reopened, as GitHub reports it.
     pub state_reason: Option<String>,
+    /// Label names.
     pub labels: Vec<String>,
+    /// Assignee logins.
     pub assignees: Vec<String>,
+    /// The milestone's number.
     pub milestone: Option<u64>,
+    /// Who opened it.
     pub user: String,
+    /// Conversation locked.
     pub locked: bool,
+    /// When it was opened.
     pub created_at: DateTime<Utc>,
+    /// When anything on it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was closed, while closed.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it, while closed.
     pub closed_by: Option<String>,
+    /// Its reactions.
     pub reactions: Vec<Reaction>,
+    /// The pull request's branches and merge state, when it is one.
     pub pull: Option<PullData>,
     /// Pinned to the repository's issue list (GraphQL `pinIssue`).
     pub pinned: bool,
 }
 
+/// A check run.
 #[derive(Clone, Debug)]
 pub struct CheckRun {
+    /// The run id.
     pub id: u64,
+    /// The check's name.
     pub name: String,
+    /// The commit it is on.
     pub head_sha: String,
     /// `queued`, `in_progress` or `completed`.
     pub status: String,
+    /// `success`, `neutral`, `failure`… once completed.
     pub conclusion: Option<String>,
+    /// The link the check shows.
     pub details_url: Option<String>,
+    /// The creator's own id for the run.
     pub external_id: Option<String>,
+    /// When it started.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it completed.
     pub completed_at: Option<DateTime<Utc>>,
+    /// The output's headline.
     pub title: Option<String>,
+    /// The output's Markdown summary.
     pub summary: Option<String>,
+    /// The output's Markdown details.
     pub text: Option<String>,
     /// Every annotation sent, in order (GitHub appends on each update).
     pub annotations: Vec<serde_json::Value>,
@@ -239,25 +328,39 @@ pub struct CheckRun {
     pub app_slug: Option<String>,
 }
 
+/// A repository and everything in it.
 #[derive(Clone, Debug)]
 pub struct Repo {
+    /// The repository id.
     pub id: u64,
+    /// The owning account.
     pub owner: String,
+    /// The repository name.
     pub name: String,
+    /// The default branch's name.
     pub default_branch: String,
+    /// Whether the repository is private.
     pub private: bool,
+    /// Branch name → the sha it points at.
     pub branches: BTreeMap<String, String>,
+    /// Every commit, by sha.
     pub commits: HashMap<String, Commit>,
+    /// Issues and pull requests, by number.
     pub issues: BTreeMap<u64, Issue>,
+    /// Issue and pull request comments, by id.
     pub comments: BTreeMap<u64, Comment>,
+    /// Its labels.
     pub labels: Vec<Label>,
+    /// Milestones, by number.
     pub milestones: BTreeMap<u64, Milestone>,
+    /// Check runs, by id.
     pub check_runs: BTreeMap<u64, CheckRun>,
     /// Lower-cased login → permission.
     pub permissions: BTreeMap<String, Permission>,
 }
 
 impl Repo {
+    /// `owner/name`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
     }
@@ -299,16 +402,19 @@ impl Repo {
         out
     }
 
+    /// The label called `name`, compared case-insensitively as GitHub does.
     pub fn label(&self, name: &str) -> Option<&Label> {
         self.labels
             .iter()
             .find(|l| l.name.eq_ignore_ascii_case(name))
     }
 
+    /// `login`'s permission, compared case-insensitively; `None` when not a collaborator.
     pub fn permission_of(&self, login: &str) -> Option<Permission> {
         self.permissions.get(&login.to_ascii_lowercase()).copied()
     }
 
+    /// The number the next issue or pull request gets.
     pub fn next_issue_number(&self) -> u64 {
         self.issues.keys().next_back().map_or(1, |n| n + 1)
     }

@@ -15,11 +15,15 @@ use crate::model::{
 /// One request as the fake received it (the `Authorization` value redacted).
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
+    /// The HTTP method.
     pub method: String,
+    /// The path, without the query.
     pub path: String,
+    /// The raw query string, when there was one.
     pub query: Option<String>,
     /// Lower-cased header names; `authorization` keeps only its scheme.
     pub headers: Vec<(String, String)>,
+    /// The raw body.
     pub body: Vec<u8>,
     /// Response status, once answered.
     pub status: Option<u16>,
@@ -31,6 +35,7 @@ impl RecordedRequest {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
 
+    /// The first value of header `name`, matched case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -217,9 +222,11 @@ pub struct WriteOverlap {
     pub repo: String,
     /// `METHOD path` of the write already in flight, and its caller.
     pub first: String,
+    /// A short stable name for its `Authorization` (never the secret).
     pub first_caller: String,
     /// `METHOD path` of the write that started meanwhile, and its caller.
     pub second: String,
+    /// The same for the write that started meanwhile.
     pub second_caller: String,
 }
 

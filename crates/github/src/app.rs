@@ -78,7 +78,9 @@ pub(crate) async fn slug_of(shared: &Arc<AppShared>) -> Result<String> {
 /// A GitHub permission level an installation token is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Access {
+    /// May read what the permission covers.
     Read,
+    /// May also change it.
     Write,
 }
 
@@ -226,6 +228,7 @@ impl GitHubApp {
         self
     }
 
+    /// The App id the JWTs are issued for.
     pub fn app_id(&self) -> u64 {
         self.shared.creds.app_id
     }
@@ -311,6 +314,7 @@ impl GitHubApp {
         }
     }
 
+    /// Request counters shared by the App's own and its installations' clients.
     pub fn stats(&self) -> Arc<ApiStats> {
         self.shared.transport.stats.clone()
     }

@@ -16,7 +16,9 @@ pub const JWT_LIFETIME_SECS: u64 = 9 * 60;
 /// Claims of a GitHub App JWT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppClaims {
+    /// Issued at (seconds since the epoch), backdated against clock skew.
     pub iat: u64,
+    /// Expiry (seconds since the epoch), within GitHub's ten-minute cap.
     pub exp: u64,
     /// The App id, as a string (GitHub accepts the numeric id or the client id).
     pub iss: String,
@@ -36,6 +38,7 @@ impl AppClaims {
 /// An App id with its parsed RSA private key.
 #[derive(Clone)]
 pub struct AppCredentials {
+    /// The App id (`iss` of the JWTs).
     pub app_id: u64,
     key: EncodingKey,
 }

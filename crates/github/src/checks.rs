@@ -9,13 +9,18 @@ use crate::{Client, Repo, Result, encode_segment};
 /// What GitHub shows of a check run.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CheckRunInfo {
+    /// The run's id, for editing it.
     pub id: u64,
+    /// The check's name (`paydown / debt`…).
     #[serde(default)]
     pub name: String,
+    /// `queued`, `in_progress` or `completed`.
     #[serde(default)]
     pub status: Option<String>,
+    /// `success`, `neutral`, `failure`… once completed.
     #[serde(default)]
     pub conclusion: Option<String>,
+    /// Its title, summary and annotation count.
     #[serde(default)]
     pub output: CheckRunOutput,
     /// The App that made the run (GitHub lets only it edit the run).
@@ -26,6 +31,7 @@ pub struct CheckRunInfo {
 /// A check run's `app`, as far as paydown needs it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct CheckRunApp {
+    /// The App's slug (`paydown` for `paydown[bot]`).
     #[serde(default)]
     pub slug: Option<String>,
 }
@@ -33,10 +39,13 @@ pub struct CheckRunApp {
 /// A check run's `output`, without its annotations (only their count).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct CheckRunOutput {
+    /// The headline shown next to the check.
     #[serde(default)]
     pub title: Option<String>,
+    /// The Markdown summary.
     #[serde(default)]
     pub summary: Option<String>,
+    /// How many annotations the run carries.
     #[serde(default)]
     pub annotations_count: usize,
 }

@@ -10,9 +10,11 @@ pub enum GitHubError {
     /// GitHub answered with a status paydown does not retry (or stopped retrying).
     #[error("GitHub answered {status} for {route}: {message}")]
     Http {
+        /// The HTTP status.
         status: u16,
         /// GitHub's own `message` field, or the start of the body.
         message: String,
+        /// The route asked for.
         route: String,
     },
     /// A 403 for a permission the token lacks: GitHub names what it accepts
@@ -20,39 +22,69 @@ pub enum GitHubError {
     /// separated by `;`), kept verbatim in `accepted`.
     #[error("GitHub answered 403 for {route}: {message} (the token needs {accepted})")]
     MissingPermission {
+        /// GitHub's `message` field.
         message: String,
+        /// The route asked for.
         route: String,
+        /// What GitHub accepts, as it named it.
         accepted: String,
     },
     /// A rate limit that does not reset within the configured maximum wait.
     #[error("GitHub rate limit exhausted until {reset_at}")]
-    RateLimited { reset_at: DateTime<Utc> },
+    RateLimited {
+        /// When GitHub says the limit lifts.
+        reset_at: DateTime<Utc>,
+    },
     /// No complete response within the configured timeout.
     #[error("GitHub request timed out: {route}")]
-    Timeout { route: String },
+    Timeout {
+        /// The route asked for.
+        route: String,
+    },
     /// Connection-level failure (DNS, refused, reset, TLS, ...).
     #[error("GitHub request failed for {route}: {reason}")]
-    Transport { route: String, reason: String },
+    Transport {
+        /// The route asked for.
+        route: String,
+        /// The transport's own description of the failure.
+        reason: String,
+    },
     /// The App private key could not be used.
     #[error("invalid GitHub App private key: {reason}")]
-    InvalidKey { reason: String },
+    InvalidKey {
+        /// Why the key was rejected.
+        reason: String,
+    },
     /// A 2xx body that is not what the caller expected.
     #[error("could not decode GitHub response for {route}: {error}")]
-    Decode { route: String, error: String },
+    Decode {
+        /// The route asked for.
+        route: String,
+        /// The deserializer's error.
+        error: String,
+    },
     /// Caller input that cannot form a valid request (repository name, route, URL).
     #[error("invalid input: {0}")]
     InvalidInput(String),
     /// A paginated listing had more pages than the configured cap; partial data is not
     /// returned because callers reconcile against it (a missing page would look like deletions).
     #[error("{route} has more than {max_pages} pages")]
-    TooManyPages { route: String, max_pages: u32 },
+    TooManyPages {
+        /// The listing's first route.
+        route: String,
+        /// The cap it exceeded.
+        max_pages: u32,
+    },
     /// `GET /app` failed, so the bot's own login is unknown: no account's
     /// markers are trusted until it answers. Transient: the job is retried
     /// and asks again.
     #[error(
         "the App's identity is unknown (GET /app failed: {reason}); no bot's markers are trusted until it answers"
     )]
-    IdentityUnknown { reason: String },
+    IdentityUnknown {
+        /// Why `GET /app` failed.
+        reason: String,
+    },
 }
 
 impl GitHubError {
@@ -143,6 +175,7 @@ pub fn workflow_permissions(accepted: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Results of this crate: a [`GitHubError`] unless said otherwise.
 pub type Result<T, E = GitHubError> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ impl Clock {
         }
     }
 
+    /// Whether time is simulated (tests), so waits advance it instead of sleeping.
     pub fn is_simulated(&self) -> bool {
         self.simulated.is_some()
     }
@@ -59,6 +60,7 @@ impl Clock {
         }
     }
 
+    /// Now, in UTC.
     pub fn now(&self) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(self.now_ms()).unwrap_or_default()
     }
@@ -94,8 +96,11 @@ impl Clock {
 /// One write about to be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Write<'a> {
+    /// The installation whose limits it counts against.
     pub installation: u64,
+    /// The HTTP method (only writes are paced).
     pub method: &'a Method,
+    /// The route, for logs.
     pub route: &'a str,
     /// Whether GitHub counts it against its content-creation limit.
     pub creates_content: bool,
@@ -272,6 +277,7 @@ impl PacingLimits {
         }))
     }
 
+    /// The minimum gap between two writes, in milliseconds.
     pub fn interval_ms(&self) -> i64 {
         ms(self.min_interval)
     }
@@ -295,6 +301,7 @@ impl PacingLimits {
     }
 }
 
+/// `d` in milliseconds, saturating.
 pub fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -366,6 +373,7 @@ pub struct LocalPacer {
 }
 
 impl LocalPacer {
+    /// A pacer reading `clock`, holding writes to `limits`.
     pub fn new(clock: Clock, limits: PacingLimits) -> Self {
         Self {
             clock,

@@ -10,11 +10,14 @@ use crate::error::{GitHubError, Result};
 /// `owner/name` of a repository, validated to GitHub's character set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Repo {
+    /// The owning user or organisation.
     pub owner: String,
+    /// The repository name.
     pub name: String,
 }
 
 impl Repo {
+    /// Validates both segments against GitHub's character set.
     pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Result<Self> {
         let (owner, name) = (owner.into(), name.into());
         check_segment("owner", &owner)?;
@@ -37,36 +40,46 @@ impl Repo {
         format!("/repos/{}/{}{}", self.owner, self.name, suffix)
     }
 
+    /// `GET` route of the App installation covering the repository.
     pub fn installation(&self) -> String {
         self.route("/installation")
     }
+    /// Route of the issue listing (and of creating an issue).
     pub fn issues(&self) -> String {
         self.route("/issues")
     }
+    /// Route of issue (or pull request) `number`.
     pub fn issue(&self, number: u64) -> String {
         self.route(&format!("/issues/{number}"))
     }
+    /// Route of the comments on issue `number`.
     pub fn issue_comments(&self, number: u64) -> String {
         self.route(&format!("/issues/{number}/comments"))
     }
+    /// Route of one issue comment, by id.
     pub fn comment(&self, comment_id: u64) -> String {
         self.route(&format!("/issues/comments/{comment_id}"))
     }
+    /// Route of the repository's labels.
     pub fn labels(&self) -> String {
         self.route("/labels")
     }
+    /// Route of pull request `number`.
     pub fn pull(&self, number: u64) -> String {
         self.route(&format!("/pulls/{number}"))
     }
+    /// Route of the files pull request `number` changes.
     pub fn pull_files(&self, number: u64) -> String {
         self.route(&format!("/pulls/{number}/files"))
     }
+    /// Route of `user`'s permission on the repository.
     pub fn collaborator_permission(&self, user: &str) -> String {
         self.route(&format!(
             "/collaborators/{}/permission",
             encode_segment(user)
         ))
     }
+    /// Route of the comparison `base...head`.
     pub fn compare(&self, base: &str, head: &str) -> String {
         self.route(&format!(
             "/compare/{}...{}",

@@ -38,8 +38,11 @@ pub struct RetryLimits {
 pub enum Failure<'a> {
     /// GitHub answered with a non-success status.
     Status {
+        /// The HTTP status.
         status: u16,
+        /// Its headers (rate-limit and `retry-after` are read).
         headers: &'a HeaderMap,
+        /// Its body (the secondary-limit message is read).
         body: &'a [u8],
     },
     /// The connection could not be made: the request never reached GitHub.
@@ -64,23 +67,31 @@ pub struct Attempt {
 /// Why a retry happens, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
+    /// A 5xx answer.
     ServerError,
+    /// The connection failed or broke off.
     Transport,
+    /// GitHub's abuse ("secondary") limit: 403/429 with `retry-after` or its message.
     SecondaryRateLimit,
+    /// The hourly quota ran out (`x-ratelimit-remaining: 0`).
     PrimaryRateLimit,
 }
 
 /// The policy's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
+    /// Try again after a wait.
     Retry {
+        /// How long to wait first.
         after: Duration,
+        /// Why, for logs and metrics.
         cause: Cause,
     },
     /// Give up and report the failure as it is.
     Fail,
     /// Give up because of a rate limit that lifts at `reset_at`.
     RateLimited {
+        /// When GitHub says the limit lifts.
         reset_at: DateTime<Utc>,
     },
 }

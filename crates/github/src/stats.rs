@@ -50,6 +50,7 @@ pub struct ApiStatsSnapshot {
 }
 
 impl ApiStats {
+    /// The counters as they are now.
     pub fn snapshot(&self) -> ApiStatsSnapshot {
         let opt = |v: i64| u64::try_from(v).ok();
         ApiStatsSnapshot {

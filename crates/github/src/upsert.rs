@@ -34,13 +34,25 @@ pub enum Upsert {
     /// Nothing exists and there is nothing to say.
     None,
     /// The existing object already says this.
-    Unchanged { id: u64 },
+    Unchanged {
+        /// The object's id.
+        id: u64,
+    },
     /// Created; `id` is `None` in a dry run.
-    Created { id: Option<u64> },
+    Created {
+        /// The new object's id.
+        id: Option<u64>,
+    },
     /// Edited in place; not written in a dry run.
-    Updated { id: u64 },
+    Updated {
+        /// The object's id.
+        id: u64,
+    },
     /// GitHub refused the write with 403; `reason` is its message.
-    Refused { reason: String },
+    Refused {
+        /// GitHub's message.
+        reason: String,
+    },
 }
 
 impl Upsert {
@@ -68,6 +80,7 @@ impl Upsert {
 /// The result of [`upsert_sticky_comment`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StickyComment {
+    /// What was (or would be) written.
     pub write: Upsert,
     /// The body the comment has (or would have) after the upsert; `None`
     /// when no comment is posted.
@@ -226,10 +239,15 @@ pub async fn upsert_sticky_comment(
 /// A completed check run as a writer wants it to read.
 #[derive(Debug, Clone)]
 pub struct CheckRunSpec<'a> {
+    /// The check's name; the run with this name on `head_sha` is edited.
     pub name: &'a str,
+    /// The commit the run is on.
     pub head_sha: &'a str,
+    /// `success`, `neutral`, `failure`…
     pub conclusion: &'a str,
+    /// The headline shown next to the check.
     pub title: &'a str,
+    /// The Markdown summary.
     pub summary: &'a str,
     /// Check-run annotation objects, sent [`ANNOTATIONS_PER_REQUEST`] at a time.
     pub annotations: &'a [Value],

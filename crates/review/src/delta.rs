@@ -114,6 +114,7 @@ impl DebtDelta {
         self.added.is_empty() && self.removed.is_empty() && self.edited.is_empty()
     }
 
+    /// How many items were added, removed and edited (the marker's numbers).
     pub fn counts(&self) -> DeltaCounts {
         let n = |len: usize| u32::try_from(len).unwrap_or(u32::MAX);
         DeltaCounts {

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use paydown_annotations::Annotation;
 use paydown_config::Config;
+use paydown_github::models::{ChangedFile, Compare};
 use paydown_github::{Client, FILES_PER_QUERY, FileAt, GitHubError, Repo};
 use paydown_scan::{Attributes, Marks, PathRules, ScanSettings, SkipReason, scan_marked};
-use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use crate::delta::FileVersions;
@@ -34,14 +34,6 @@ const CONCURRENCY: usize = 8;
 /// GitHub's cap on the files listed for one PR.
 const GITHUB_FILE_CAP: usize = 3000;
 
-#[derive(Debug, Deserialize)]
-struct PullFile {
-    filename: String,
-    status: String,
-    #[serde(default)]
-    previous_filename: Option<String>,
-}
-
 /// The readable changed files, and what the report covers.
 pub(crate) struct PullRead {
     pub files: Vec<FileVersions>,
@@ -52,24 +44,18 @@ pub(crate) struct PullRead {
     pub config_errors: Vec<ConfigFinding>,
 }
 
-#[derive(Debug, Deserialize)]
-struct CompareJson {
-    merge_base_commit: CommitJson,
-}
-
-#[derive(Debug, Deserialize)]
-struct CommitJson {
-    sha: String,
-}
-
 /// Where the PR's branch left its base: GitHub lists a PR's files against
 /// this commit, so base versions are read there. Reading at the base
 /// branch's tip instead would credit the PR with debt the base branch
 /// removed (or blame it for debt the base branch added) since.
 async fn merge_base(client: &Client, repo: &Repo, pr: &PullContext) -> Result<String, GitHubError> {
     let route = format!("{}?per_page=1", repo.compare(&pr.base_sha, &pr.head_sha));
-    match client.get_json::<CompareJson>(&route).await {
-        Ok(compare) => Ok(compare.merge_base_commit.sha),
+    match client.get_json::<Compare>(&route).await {
+        // A compare without its merge base is as good as none: the base
+        // commit is the best remaining answer.
+        Ok(compare) => Ok(compare
+            .merge_base_commit
+            .map_or_else(|| pr.base_sha.clone(), |c| c.sha)),
         // Unrelated histories or a vanished base: the base commit is the best
         // remaining answer.
         Err(e) if matches!(e.status(), Some(404 | 422)) => Ok(pr.base_sha.clone()),
@@ -100,7 +86,7 @@ pub(crate) async fn read_pull_files(
     pr: &PullContext,
     config: &Config,
 ) -> Result<PullRead, ReviewError> {
-    let listed: Vec<PullFile> = client.get_all(&repo.pull_files(pr.number)).await?;
+    let listed: Vec<ChangedFile> = client.get_all(&repo.pull_files(pr.number)).await?;
     let base_sha = merge_base(client, repo, pr).await?;
     let changes_config = listed
         .iter()
@@ -223,7 +209,7 @@ async fn read_attributes(
     client: &Client,
     repo: &Repo,
     head_sha: &str,
-    listed: &[PullFile],
+    listed: &[ChangedFile],
 ) -> Result<Attributes, GitHubError> {
     let paths = Attributes::files_above(
         listed
@@ -249,7 +235,11 @@ async fn read_attributes(
 const MAX_ATTRIBUTES_BYTES: u64 = 1024 * 1024;
 
 /// Which sides of a listed file to read, or why it is left out.
-fn plan_job(file: &PullFile, filter: &PathRules, attributes: &Attributes) -> Result<Job, String> {
+fn plan_job(
+    file: &ChangedFile,
+    filter: &PathRules,
+    attributes: &Attributes,
+) -> Result<Job, String> {
     let head_path = file.filename.clone();
     let base_path = match file.status.as_str() {
         "renamed" => file.previous_filename.clone(),

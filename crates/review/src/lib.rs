@@ -32,11 +32,15 @@ pub use tolerant::{Reviewed, review};
 /// The pull request under review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullContext {
+    /// The pull request number.
     pub number: u64,
+    /// The commit under review (the PR's head).
     pub head_sha: String,
+    /// The base branch's commit; the merge base with the head is read from it.
     pub base_sha: String,
 }
 
+/// How a review runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewOptions {
     /// Compute everything, write nothing; the outcome says what would be written.
@@ -48,12 +52,15 @@ pub struct ReviewOptions {
 /// Everything a review computed and wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewOutcome {
+    /// The debt items the PR adds, removes and edits.
     pub delta: DebtDelta,
     /// Missing required metadata and unreadable metadata on added/edited items.
     pub lint: Vec<LintFinding>,
     /// Errors in `.github/paydown.yml` when the PR changes it.
     pub config_errors: Vec<ConfigFinding>,
+    /// What the review read and what it had to skip.
     pub coverage: Coverage,
+    /// Where the report's links point.
     pub links: Links,
     /// What happened to the sticky comment (or would, in a dry run).
     pub comment: Upsert,
@@ -68,14 +75,17 @@ pub struct ReviewOutcome {
     /// `success` (no debt added, no findings), `neutral` (debt added or
     /// metadata findings) or `failure` (the PR breaks the config file).
     pub conclusion: &'static str,
+    /// The annotations sent with the check run.
     pub check_annotations: Vec<CheckAnnotation>,
     /// Problems that did not stop the review (unreadable files, a token
     /// that may not write check runs).
     pub warnings: Vec<String>,
+    /// Nothing was written: the writes above say what would have been.
     pub dry_run: bool,
 }
 
 impl ReviewOutcome {
+    /// The added/removed/edited counts of [`ReviewOutcome::delta`].
     pub fn counts(&self) -> DeltaCounts {
         self.delta.counts()
     }
@@ -95,12 +105,20 @@ impl ReviewOutcome {
 /// What can stop a review as a whole (one unreadable file does not).
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
+    /// GitHub failed or refused a request the review cannot do without.
     #[error("GitHub: {0}")]
     GitHub(#[from] GitHubError),
+    /// `paths`/`exclude` globs in the config do not compile.
     #[error("config paths: {0}")]
     Paths(#[from] paydown_scan::GlobError),
+    /// Reading the pull request broke off (a file scanner task failed).
     #[error("pull request #{number}: {reason}")]
-    Pull { number: u64, reason: String },
+    Pull {
+        /// The pull request number.
+        number: u64,
+        /// What was wrong with it.
+        reason: String,
+    },
 }
 
 impl ReviewError {

@@ -13,9 +13,13 @@ use crate::delta::DebtDelta;
 /// One problem with an annotation the PR adds or edits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LintFinding {
+    /// The file, relative to the repository root.
     pub path: String,
+    /// The annotation's first line (1-based).
     pub line: u32,
+    /// Its last line.
     pub end_line: u32,
+    /// The keyword that opened it (`DEBT`, `TODO`…).
     pub keyword: String,
     /// The item's id, so callers can group findings per item.
     pub id: String,
@@ -58,10 +62,13 @@ pub fn lint(delta: &DebtDelta, config: &Config) -> Vec<LintFinding> {
 /// One error in `.github/paydown.yml` as the PR changes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigFinding {
+    /// The config file's path.
     pub path: String,
     /// 1-based; 0 when the error concerns the whole file.
     pub line: usize,
+    /// 1-based; 0 when the error concerns a whole line or the file.
     pub column: usize,
+    /// What is wrong, in plain language.
     pub message: String,
 }
 

@@ -16,10 +16,15 @@ use crate::lint::{ConfigFinding, LintFinding};
 /// Everything the report shows, borrowed from the review's outcome.
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a> {
+    /// The debt items added, removed and edited.
     pub delta: &'a DebtDelta,
+    /// Metadata problems on added and edited items.
     pub lint: &'a [LintFinding],
+    /// Errors in the config file as the PR leaves it.
     pub config_errors: &'a [ConfigFinding],
+    /// What was read and what was skipped.
     pub coverage: &'a Coverage,
+    /// Where links point.
     pub links: &'a Links,
 }
 
@@ -41,8 +46,11 @@ pub const CHECK_NAME: &str = "paydown / debt";
 pub struct Links {
     /// Web root, `https://github.com` or a GHES host.
     pub html_base: String,
+    /// The repository owner.
     pub owner: String,
+    /// The repository name.
     pub name: String,
+    /// The PR's head commit (links to added and edited items).
     pub head_sha: String,
     /// The merge base the base versions were read at (links to removed items).
     pub base_sha: String,
@@ -333,12 +341,17 @@ fn cell(text: &str) -> String {
 /// A check-run annotation, as GitHub takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckAnnotation {
+    /// The file, relative to the repository root.
     pub path: String,
+    /// The first line annotated (1-based).
     pub start_line: u32,
+    /// The last line annotated.
     pub end_line: u32,
     /// `notice` (debt added) or `warning` (lint finding).
     pub annotation_level: &'static str,
+    /// The annotation's headline.
     pub title: String,
+    /// The annotation's text.
     pub message: String,
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paydown_config::Config;
-use paydown_github::models::{Label, User};
+use paydown_github::models::{Commit, Issue, PullRequest};
 use paydown_github::{Client, GitHubError, Repo, encode_path};
 use paydown_markers::{closed_by_bot, dashboard};
 use paydown_reconcile::{ExistingIssue, IssueState};
@@ -21,20 +21,16 @@ pub struct Head {
     pub sha: String,
 }
 
+/// Only the default branch is read of the repository.
 #[derive(Deserialize)]
 struct RepoJson {
     default_branch: String,
 }
 
-#[derive(Deserialize)]
-struct CommitJson {
-    sha: String,
-}
-
 /// Asks GitHub for the repository's default branch and the commit it points at.
 pub async fn default_branch_head(client: &Client, repo: &Repo) -> Result<Head, GitHubError> {
     let info: RepoJson = client.get_json(&repo.route("")).await?;
-    let commit: CommitJson = client
+    let commit: Commit = client
         .get_json(&repo.route(&format!("/commits/{}", encode_path(&info.default_branch))))
         .await?;
     Ok(Head {
@@ -123,29 +119,6 @@ pub async fn scan_commit(
         .map_err(tarball_error)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct IssueJson {
-    number: u64,
-    state: String,
-    #[serde(default)]
-    state_reason: Option<String>,
-    title: String,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    labels: Vec<Label>,
-    #[serde(default)]
-    assignees: Vec<User>,
-    #[serde(default)]
-    milestone: Option<serde_json::Value>,
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
-    #[serde(default)]
-    created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    closed_at: Option<DateTime<Utc>>,
-}
-
 /// What the bot's label finds on GitHub.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tracked {
@@ -195,7 +168,7 @@ pub async fn tracked_issues(
         "/issues?state=all&labels={}&per_page=100",
         encode_path(TRACKING_LABEL)
     ));
-    let listed: Vec<IssueJson> = client.get_all(&route).await?;
+    let listed: Vec<Issue> = client.get_all(&route).await?;
     let mut tracked = Tracked::default();
     for json in listed {
         tracked.merge_listed(json);
@@ -211,7 +184,7 @@ pub(crate) async fn tracked_since(
     client: &Client,
     repo: &Repo,
     since: DateTime<Utc>,
-) -> Result<Vec<IssueJson>, GitHubError> {
+) -> Result<Vec<Issue>, GitHubError> {
     let route = repo.route(&format!(
         "/issues?state=all&labels={}&since={}&per_page=100",
         encode_path(TRACKING_LABEL),
@@ -232,8 +205,8 @@ pub(crate) async fn add_named(
         if tracked.issues.iter().any(|i| i.number == number) {
             continue;
         }
-        match client.get_json::<IssueJson>(&repo.issue(number)).await {
-            Ok(json) if json.pull_request.is_none() => tracked.issues.push(existing_issue(json)),
+        match client.get_json::<Issue>(&repo.issue(number)).await {
+            Ok(json) if !json.is_pull_request() => tracked.issues.push(existing_issue(json)),
             Ok(_) => {}
             // An annotation naming an issue that doesn't exist gets a new
             // issue of its own; the planner decides that.
@@ -250,8 +223,8 @@ impl Tracked {
     /// item marker. An issue that lost its marker leaves the debt issues.
     /// Returns the debt issue when it differs from what was known (a
     /// person closed, relabelled or edited it).
-    pub(crate) fn merge_listed(&mut self, json: IssueJson) -> Option<ExistingIssue> {
-        if json.pull_request.is_some() {
+    pub(crate) fn merge_listed(&mut self, json: Issue) -> Option<ExistingIssue> {
+        if json.is_pull_request() {
             return None;
         }
         let body = json.body.as_deref().unwrap_or_default();
@@ -293,7 +266,7 @@ impl Tracked {
     }
 }
 
-fn existing_issue(json: IssueJson) -> ExistingIssue {
+fn existing_issue(json: Issue) -> ExistingIssue {
     let body = json.body.unwrap_or_default();
     let state = if json.state == "closed" {
         IssueState::Closed
@@ -314,15 +287,6 @@ fn existing_issue(json: IssueJson) -> ExistingIssue {
     issue
 }
 
-#[derive(Deserialize)]
-struct PullJson {
-    number: u64,
-    #[serde(default)]
-    merged_at: Option<String>,
-    #[serde(default)]
-    merge_commit_sha: Option<String>,
-}
-
 /// The merged pull request that produced commit `sha`, when there is one
 /// (`GET /repos/{o}/{r}/commits/{sha}/pulls`), for naming it in close
 /// comments.
@@ -332,8 +296,8 @@ pub async fn merged_pull_request(
     sha: &str,
 ) -> Result<Option<u64>, GitHubError> {
     let route = repo.route(&format!("/commits/{}/pulls", encode_path(sha)));
-    let pulls: Vec<PullJson> = client.get_json(&route).await?;
-    let merged = |p: &&PullJson| p.merged_at.is_some();
+    let pulls: Vec<PullRequest> = client.get_json(&route).await?;
+    let merged = |p: &&PullRequest| p.merged_at.is_some();
     Ok(pulls
         .iter()
         .filter(merged)
@@ -352,33 +316,6 @@ pub fn named_issues(annotations: &[paydown_annotations::Annotation]) -> Vec<u64>
     named.sort_unstable();
     named.dedup();
     named
-}
-
-/// An incident issue as a listing reads it.
-#[derive(Debug, serde::Deserialize)]
-struct IncidentIssueJson {
-    number: u64,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    html_url: Option<String>,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    created_at: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default)]
-    closed_at: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default)]
-    labels: Vec<IncidentLabelJson>,
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct IncidentLabelJson {
-    name: String,
 }
 
 /// The incident issues `repo` reads under `config`, from the API alone
@@ -410,7 +347,7 @@ pub async fn incident_issues(
                 "/issues?state=all&labels={}&per_page=100",
                 paydown_github::encode_segment(label)
             ));
-            let listed: Vec<IncidentIssueJson> = match client.get_all(&route).await {
+            let listed: Vec<Issue> = match client.get_all(&route).await {
                 Ok(listed) => listed,
                 Err(e) if n > 0 => {
                     warnings.push(format!("cannot list incident issues of {source}: {e}"));
@@ -419,7 +356,7 @@ pub async fn incident_issues(
                 Err(e) => return Err(e),
             };
             let home = source.to_string();
-            for issue in listed.iter().filter(|i| i.pull_request.is_none()) {
+            for issue in listed.iter().filter(|i| !i.is_pull_request()) {
                 let labels: Vec<String> = issue.labels.iter().map(|l| l.name.clone()).collect();
                 let incident = paydown_incidents::from_issue(
                     &paydown_incidents::IssueFacts {

@@ -19,12 +19,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use paydown_github::models::Compare;
 use paydown_github::{Client, FileAt, GitHubError, Repo, encode_path};
 use paydown_reconcile::{Coverage, Plan, PlanInput, RepoRef};
 use paydown_scan::{
     Attributes, ScanReport, ScanSettings, SkipReason, TarballLimits, scan_tarball_with_attributes,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::state::{self, SyncState};
 use crate::{DashboardWrite, SyncError, SyncOptions, SyncOutcome, fetch};
@@ -267,24 +268,9 @@ fn kept_config(
     (in_force.config, in_force.errors)
 }
 
-#[derive(Deserialize)]
-struct CompareJson {
-    status: String,
-    #[serde(default)]
-    files: Option<Vec<CompareFile>>,
-}
-
-/// One file of a compare, as GitHub lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct CompareFile {
-    /// The file's path after the change.
-    pub filename: String,
-    /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed`, `unchanged`.
-    pub status: String,
-    /// For a rename, the path before it.
-    #[serde(default)]
-    pub previous_filename: Option<String>,
-}
+/// One file of a compare, as GitHub lists it: the shared model under the
+/// name [`changes_from_compare`] has always taken.
+pub use paydown_github::models::ChangedFile as CompareFile;
 
 /// What a push changed, as the planner needs it.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -361,7 +347,7 @@ async fn incremental(
     mut state: SyncState,
     head: &fetch::Head,
 ) -> Result<Result<PushSync, String>, SyncError> {
-    let compare: CompareJson = client
+    let compare: Compare = client
         .get_json(&repo.route(&format!(
             "/compare/{}...{}",
             encode_path(&state.sha),

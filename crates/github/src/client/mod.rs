@@ -58,8 +58,15 @@ fn encode<B: Serialize + ?Sized>(route: &str, body: &B) -> Result<Bytes> {
 /// Result of [`Client::get_json_if_changed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conditional<T> {
+    /// GitHub answered 304: what the caller holds for this ETag is current.
     NotModified,
-    Modified { value: T, etag: Option<String> },
+    /// A fresh answer, with the ETag to send next time.
+    Modified {
+        /// The decoded body.
+        value: T,
+        /// GitHub's `ETag`, when it sent one.
+        etag: Option<String>,
+    },
 }
 
 /// GitHub access as one installation, or as a plain token (CLI, Action). Cheap to clone;
@@ -141,6 +148,7 @@ impl Client {
         Self::from_token_with_options(api_base, token, ClientOptions::default())
     }
 
+    /// [`Client::from_token`] with explicit timeouts, retries and pacing.
     pub fn from_token_with_options(
         api_base: &str,
         token: impl Into<String>,
@@ -166,6 +174,7 @@ impl Client {
         }
     }
 
+    /// The request counters this client adds to.
     pub fn stats(&self) -> Arc<ApiStats> {
         self.transport.stats.clone()
     }
@@ -228,6 +237,7 @@ impl Client {
         self.transport.run(&req, &self.auth).await
     }
 
+    /// `GET route`, decoded as `T` (retried per the client's policy).
     pub async fn get_json<T: DeserializeOwned>(&self, route: &str) -> Result<T> {
         let resp = self.call(Method::GET, route, None, JSON).await?;
         decode(route, &resp.body)
@@ -264,6 +274,7 @@ impl Client {
         })
     }
 
+    /// `POST route` with `body` as JSON, the answer decoded as `T`.
     pub async fn post_json<B, T>(&self, route: &str, body: &B) -> Result<T>
     where
         B: Serialize + ?Sized,
@@ -342,6 +353,7 @@ impl Client {
         }
     }
 
+    /// `PATCH route` with `body` as JSON, the answer decoded as `T`.
     pub async fn patch_json<B, T>(&self, route: &str, body: &B) -> Result<T>
     where
         B: Serialize + ?Sized,
@@ -353,6 +365,7 @@ impl Client {
         decode(route, &resp.body)
     }
 
+    /// `PUT route` with `body` as JSON, the answer decoded as `T`.
     pub async fn put_json<B, T>(&self, route: &str, body: &B) -> Result<T>
     where
         B: Serialize + ?Sized,
@@ -364,6 +377,7 @@ impl Client {
         decode(route, &resp.body)
     }
 
+    /// `DELETE route`; the answer's body is ignored.
     pub async fn delete(&self, route: &str) -> Result<()> {
         self.call(Method::DELETE, route, None, JSON).await?;
         Ok(())
