@@ -23,9 +23,8 @@ use chrono::{DateTime, Utc};
 use paydown_budgets::Record;
 use paydown_config::{Config, Permission};
 use paydown_github::models::{Comment, Created, Issue};
-use paydown_github::{Client, GitHubError, Repo, encode_segment};
+use paydown_github::{Client, GitHubError, Repo};
 use paydown_ledger::{Acceptance, WorkClass};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::command::{Class, Command, IssueRef};
@@ -237,12 +236,7 @@ pub async fn run_comment_with_note(
                     && body.contains(CHECK_CLEARED)
                 {
                     let body = body.replace(CHECK_CLEARED, CHECK_LATER);
-                    let patched: Result<serde_json::Value, _> = client
-                        .patch_json(
-                            &repo.route(&format!("/issues/comments/{id}")),
-                            &json!({ "body": body }),
-                        )
-                        .await;
+                    let patched = client.edit_comment(repo, id, &body).await;
                     if let Err(e) = patched {
                         tracing::warn!(repo = %full_name(repo), pr = event.number, error = %e, "could not correct the reply after a failed re-check");
                     }
@@ -459,12 +453,11 @@ impl Runner<'_> {
                 self.config.commands.prefix
             )));
         }
-        let repo = &self.event.repo;
-        let _: serde_json::Value = self
-            .client
-            .post_idempotent_json(
-                &repo.route(&format!("/issues/{}/labels", self.event.number)),
-                &json!({ "labels": [IGNORED_LABEL] }),
+        self.client
+            .add_labels(
+                &self.event.repo,
+                self.event.number,
+                &[IGNORED_LABEL.to_string()],
             )
             .await?;
         Ok(Outcome::Done {
@@ -480,18 +473,11 @@ impl Runner<'_> {
                 "This debt item is not ignored; paydown already tracks it. (`{prefix} ignore` stops tracking.)"
             )));
         }
-        let repo = &self.event.repo;
-        let route = repo.route(&format!(
-            "/issues/{}/labels/{}",
-            self.event.number,
-            encode_segment(IGNORED_LABEL)
-        ));
-        match self.client.delete(&route).await {
-            Ok(()) => {}
-            // Someone removed it since the event was sent: the goal is met.
-            Err(e) if e.status() == Some(404) => {}
-            Err(e) => return Err(e.into()),
-        }
+        // Someone may have removed it since the event was sent: a label
+        // already gone is the goal met.
+        self.client
+            .remove_label(&self.event.repo, self.event.number, IGNORED_LABEL)
+            .await?;
         Ok(done(format!(
             "paydown tracks this debt item again: the next sync of the default branch updates this issue from the code (and closes or reopens it if the annotation is gone or back). (`{prefix} ignore` stops tracking.)"
         )))

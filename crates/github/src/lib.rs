@@ -31,6 +31,7 @@ mod checks;
 mod client;
 mod create;
 mod error;
+mod issues;
 pub mod models;
 pub mod pacing;
 mod repo;
@@ -45,6 +46,7 @@ pub use blobs::{FILES_PER_QUERY, FileAt};
 pub use checks::{CheckRunApp, CheckRunInfo, CheckRunOutput, latest_check_run};
 pub use client::{Client, ClientOptions, Conditional, api_base_from, api_base_from_env};
 pub use error::{GitHubError, Result, workflow_permissions};
+pub use issues::IssueEdit;
 pub use octocrab;
 pub use pacing::{Clock, WritePacer};
 /// Who the bot is, and so whose markers count: the markers protocol owns the rule.

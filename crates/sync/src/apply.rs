@@ -7,7 +7,7 @@
 //! again, completes without duplicates.
 
 use paydown_github::models::Comment;
-use paydown_github::{Client, GitHubError, Repo, encode_segment};
+use paydown_github::{Client, GitHubError, IssueEdit, Repo};
 use paydown_reconcile::{Effect, ExistingIssue, Plan};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -161,42 +161,18 @@ async fn apply_one(
             comment,
             ..
         } => {
-            let mut patch = serde_json::Map::new();
-            if let Some(title) = title {
-                patch.insert("title".into(), json!(title));
-            }
-            if let Some(body) = body {
-                patch.insert("body".into(), json!(body));
-            }
-            if !patch.is_empty() {
-                let _: Value = client
-                    .patch_json(&repo.issue(*number), &Value::Object(patch))
-                    .await?;
-            }
-            add_labels_to(client, repo, *number, add_labels).await?;
+            let edit = IssueEdit {
+                title: title.clone(),
+                body: body.clone(),
+                ..IssueEdit::default()
+            };
+            client.edit_issue(repo, *number, &edit).await?;
+            client.add_labels(repo, *number, add_labels).await?;
             for label in remove_labels {
-                let route = repo.route(&format!(
-                    "/issues/{number}/labels/{}",
-                    encode_segment(label)
-                ));
-                match client.delete(&route).await {
-                    // Already gone: the desired state holds.
-                    Err(e) if e.status() == Some(404) => {}
-                    other => other?,
-                }
+                // Already gone: the desired state holds.
+                client.remove_label(repo, *number, label).await?;
             }
-            if !add_assignees.is_empty() {
-                let route = repo.route(&format!("/issues/{number}/assignees"));
-                match client
-                    .post_idempotent_json::<_, Value>(&route, &json!({"assignees": add_assignees}))
-                    .await
-                {
-                    Err(e) if e.status() == Some(422) => {}
-                    other => {
-                        other?;
-                    }
-                }
-            }
+            client.add_assignees(repo, *number, add_assignees).await?;
             // After the labels: a failed comment is not retried by the next
             // run (the label says the episode is known), so it is at most once.
             if let Some(comment) = comment {
@@ -212,8 +188,13 @@ async fn apply_one(
             comment_on(client, repo, *number, comment).await?;
             let body = body_of(existing, *number).unwrap_or_default();
             let body = closed_by_bot::mark(&body);
-            let patch = json!({"state": "closed", "state_reason": "completed", "body": body});
-            let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
+            let edit = IssueEdit {
+                state: Some("closed"),
+                state_reason: Some("completed"),
+                body: Some(body),
+                ..IssueEdit::default()
+            };
+            client.edit_issue(repo, *number, &edit).await?;
             Ok(None)
         }
         Effect::Reopen {
@@ -221,21 +202,17 @@ async fn apply_one(
         } => {
             comment_on(client, repo, *number, comment).await?;
             let body = body_of(existing, *number).map(|body| closed_by_bot::unmark(&body));
-            let mut patch = json!({"state": "open"});
-            if let Some(body) = body {
-                patch["body"] = json!(body);
-            }
-            let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
+            let edit = IssueEdit {
+                state: Some("open"),
+                body,
+                ..IssueEdit::default()
+            };
+            client.edit_issue(repo, *number, &edit).await?;
             Ok(None)
         }
         Effect::MarkWontfix { number, .. } => {
-            add_labels_to(
-                client,
-                repo,
-                *number,
-                &[paydown_reconcile::render::LABEL_WONTFIX.to_string()],
-            )
-            .await?;
+            let wontfix = [paydown_reconcile::render::LABEL_WONTFIX.to_string()];
+            client.add_labels(repo, *number, &wontfix).await?;
             Ok(None)
         }
         Effect::CloseDuplicate { number, of, .. } => {
@@ -246,8 +223,12 @@ async fn apply_one(
                 &format!("Duplicate of #{of}: both issues tracked the same debt item; paydown keeps #{of}."),
             )
             .await?;
-            let patch = json!({"state": "closed", "state_reason": "not_planned"});
-            let _: Value = client.patch_json(&repo.issue(*number), &patch).await?;
+            let edit = IssueEdit {
+                state: Some("closed"),
+                state_reason: Some("not_planned"),
+                ..IssueEdit::default()
+            };
+            client.edit_issue(repo, *number, &edit).await?;
             Ok(None)
         }
     }
@@ -293,22 +274,6 @@ pub(crate) async fn create_issue_node(
     client
         .create_issue(repo, request, marker, Some(crate::TRACKING_LABEL))
         .await
-}
-
-async fn add_labels_to(
-    client: &Client,
-    repo: &Repo,
-    number: u64,
-    labels: &[String],
-) -> Result<(), GitHubError> {
-    if labels.is_empty() {
-        return Ok(());
-    }
-    let route = repo.route(&format!("/issues/{number}/labels"));
-    let _: Value = client
-        .post_idempotent_json(&route, &json!({"labels": labels}))
-        .await?;
-    Ok(())
 }
 
 async fn comment_on(

@@ -264,9 +264,11 @@ pub async fn write_dashboard(
         Some(d) if d.body == body => Ok(DashboardWrite::Unchanged { number: d.number }),
         Some(d) if dry_run => Ok(DashboardWrite::WouldUpdate { number: d.number }),
         Some(d) => {
-            let _: Value = client
-                .patch_json(&repo.issue(d.number), &json!({"body": body}))
-                .await?;
+            let edit = paydown_github::IssueEdit {
+                body: Some(body.to_string()),
+                ..Default::default()
+            };
+            client.edit_issue(repo, d.number, &edit).await?;
             Ok(DashboardWrite::Updated { number: d.number })
         }
         None if dry_run => Ok(DashboardWrite::WouldCreate),
