@@ -1123,3 +1123,55 @@ async fn a_pr_without_gitattributes_is_reviewed_as_before_with_no_warning() {
     );
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
 }
+
+#[tokio::test]
+async fn a_file_deleted_by_a_pr_whose_head_marks_it_vendored_pays_no_debt() {
+    // Given a base holding a TODO in `src/lib.rs` and one in
+    // `vendor/old.js`, and a PR that removes the first, deletes the vendored
+    // file and marks `vendor/**` as `linguist-vendored` at its head,
+    let (fake, client, repo) = world().await;
+    let handle = fake.repo(REPO);
+    handle.set_files(
+        "main",
+        &[
+            ("src/lib.rs", BASE_LIB),
+            (
+                "vendor/old.js",
+                "// TODO: their bundle's hack\nvar x = 1;\n",
+            ),
+        ],
+    );
+    let main = handle.head("main").unwrap();
+    handle.set_branch("feature", &main);
+    handle.set_files(
+        "feature",
+        &[
+            (".gitattributes", "vendor/** linguist-vendored\n"),
+            ("src/lib.rs", "fn a() {}\nfn b() {}\n"),
+        ],
+    );
+    let pr = handle.add_pull_request(NewIssue::new("Drop the old bundle"), "feature");
+
+    // when it is reviewed,
+    let outcome = review(&fake, &client, &repo, pr).await;
+
+    // then only our own TODO counts as paid: the deleted file is third-party
+    // code by the head's marks, reported as skipped for that reason.
+    let removed: Vec<&str> = outcome
+        .delta
+        .removed
+        .iter()
+        .map(|a| a.path.as_str())
+        .collect();
+    assert_eq!(removed, ["src/lib.rs"], "{:#?}", outcome.delta);
+    assert_eq!(outcome.delta.paid(), 1);
+    assert!(
+        outcome
+            .coverage
+            .skipped
+            .contains(&("vendor/old.js".to_string(), "vendored".to_string())),
+        "{:?}",
+        outcome.coverage.skipped
+    );
+    assert_eq!(fake.take_comments(REPO, pr).len(), 1);
+}
