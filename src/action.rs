@@ -134,7 +134,7 @@ pub struct ActionEnv {
     pub sha: String,
     /// `GITHUB_WORKSPACE`: the checked-out tree (may be empty).
     pub workspace: PathBuf,
-    /// `GITHUB_TOKEN` (or the `token` input): who paydown writes as.
+    /// `GITHUB_TOKEN` (action.yml passes its `github-token` input): who paydown writes as.
     pub token: String,
     /// `GITHUB_OUTPUT`: where step outputs go.
     pub output_path: Option<PathBuf>,
